@@ -1,0 +1,86 @@
+/**
+ * Every failure in hitl is a HitlError with a stable `code`. Codes are API: never rename one,
+ * only add. Messages say what happened and what to do; only `code` and `message` ever cross a
+ * process boundary (host <-> extension, host <-> CLI), never stacks or causes.
+ */
+export const ERROR_CODES = [
+  // shape, size, encoding (protocol/validate)
+  "ERR_MALFORMED",
+  "ERR_TOO_LARGE",
+  "ERR_UNSUPPORTED_VERSION",
+  "ERR_INVALID_ENCODING",
+  // keys and signatures (verifier)
+  "ERR_UNKNOWN_APPROVER",
+  "ERR_UNKNOWN_KEY",
+  "ERR_KEY_ID_MISMATCH",
+  "ERR_WEAK_PUBLIC_KEY",
+  "ERR_NONCANONICAL_SIGNATURE",
+  "ERR_BAD_SIGNATURE",
+  "ERR_CHALLENGE_MISMATCH",
+  "ERR_DENIED",
+  "ERR_AUDIENCE_MISMATCH",
+  "ERR_EXPIRED",
+  "ERR_NOT_YET_VALID",
+  "ERR_DECIDED_OUTSIDE_WINDOW",
+  "ERR_INTENT_MISMATCH",
+  "ERR_REPLAYED",
+  "ERR_NONCE_STORE_UNAVAILABLE",
+  "ERR_KEY_DIRECTORY_UNAVAILABLE",
+  "ERR_APPROVERS_FILE_INVALID",
+  "ERR_APPROVERS_FILE_INSECURE",
+  // transport: CLI <-> signing host <-> extension
+  "ERR_HOST_UNREACHABLE",
+  "ERR_EXTENSION_NOT_CONNECTED",
+  "ERR_NO_KEY",
+  "ERR_NOT_PAIRED",
+  "ERR_TIMEOUT",
+  "ERR_WITHDRAWN",
+  "ERR_PAIRING_REJECTED",
+  "ERR_PORT_IN_USE",
+  "ERR_ORIGIN_FORBIDDEN",
+  "ERR_HOST_HEADER_FORBIDDEN",
+  "ERR_UNSUPPORTED_MEDIA_TYPE",
+  "ERR_TOO_MANY_PENDING",
+  "ERR_DUPLICATE_REQUEST",
+  "ERR_NATIVE_MESSAGE_TOO_LARGE",
+  "ERR_PROTOCOL",
+  "ERR_SIGNING_FAILED",
+  // CLI
+  "ERR_USAGE",
+  "ERR_CONFIG",
+  "ERR_INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && KNOWN_CODES.has(value);
+}
+
+export class HitlError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HitlError";
+    this.code = code;
+  }
+
+  /** The only representation that may cross a process boundary. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Rebuild an error received from another process; unknown codes collapse to ERR_PROTOCOL. */
+export function errorFromWire(value: unknown): HitlError {
+  if (typeof value === "object" && value !== null) {
+    const { code, message } = value as { code?: unknown; message?: unknown };
+    if (isErrorCode(code) && typeof message === "string" && message.length <= 2048) {
+      return new HitlError(code, message);
+    }
+  }
+  return new HitlError("ERR_PROTOCOL", "The peer sent an error in an unknown format.");
+}

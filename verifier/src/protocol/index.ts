@@ -1,0 +1,12 @@
+/**
+ * The hitl protocol: every type, byte and limit. Isomorphic (browser and Node): no Node imports,
+ * no hashing (callers hash with node:crypto or WebCrypto). See docs/protocol.md.
+ */
+export * from "./base64url.js";
+export * from "./constants.js";
+export * from "./errors.js";
+export { canonicalBytes, canonicalize, isWellFormed, utf8, utf8Length } from "./jcs.js";
+export * from "./messages.js";
+export * from "./signing-input.js";
+export type * from "./types.js";
+export * from "./validate.js";

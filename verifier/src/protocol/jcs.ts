@@ -1,0 +1,93 @@
+import { HitlError } from "./errors.js";
+
+/**
+ * RFC 8785 JSON Canonicalization Scheme. ECMAScript's JSON.stringify already serializes strings
+ * and numbers exactly as JCS requires; JCS adds: object members sorted by UTF-16 code units, no
+ * whitespace, I-JSON only (no lone surrogates, finite numbers). One implementation serves the
+ * extension and the verifier, so the bytes signed and the bytes checked cannot disagree.
+ */
+export function canonicalize(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      if (!isWellFormed(value)) {
+        throw new HitlError("ERR_INVALID_ENCODING", "A string contains a lone UTF-16 surrogate; only valid Unicode can be signed.");
+      }
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) {
+        throw new HitlError("ERR_MALFORMED", "Numbers must be finite: NaN and Infinity have no JSON form.");
+      }
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          out += canonicalize(value[i]);
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new HitlError("ERR_MALFORMED", "Only plain JSON objects can be canonicalized.");
+      }
+      const record = value as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, which is what RFC 8785 section 3.2.3 specifies.
+      const keys = Object.keys(record).sort();
+      let out = "{";
+      let first = true;
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue; // absent optional field, as JSON.stringify does
+        if (!first) out += ",";
+        first = false;
+        out += `${canonicalize(key)}:${canonicalize(member)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new HitlError("ERR_MALFORMED", `A ${typeof value} has no JSON form.`);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of the canonical form. */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return encoder.encode(canonicalize(value));
+}
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** True when the string has no lone surrogate (String.prototype.isWellFormed, for older engines). */
+export function isWellFormed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false;
+    const next = text.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
+/** UTF-8 length without allocating. Assumes a well-formed string. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

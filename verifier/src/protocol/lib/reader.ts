@@ -1,0 +1,105 @@
+import { decodeBase64url } from "../base64url.js";
+import { HitlError } from "../errors.js";
+import { isWellFormed, utf8Length } from "../jcs.js";
+
+/**
+ * Strict field readers. Order matters and is the same everywhere: shape (type, known fields)
+ * -> size -> allowed characters/values -> encoding. Unknown fields are errors, never stripped,
+ * and nothing is coerced.
+ */
+export function malformed(path: string, what: string): never {
+  throw new HitlError("ERR_MALFORMED", `${path} ${what}.`);
+}
+
+export function readObject(
+  value: unknown,
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) malformed(path, "must be a JSON object");
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (!required.includes(key) && !optional.includes(key)) {
+      malformed(`${path}.${key}`, "is not a known field (unknown fields are rejected, not ignored)");
+    }
+  }
+  for (const key of required) {
+    if (record[key] === undefined) malformed(`${path}.${key}`, "is missing");
+  }
+  return record;
+}
+
+export function readVersion(value: unknown, path: string): 1 {
+  if (value !== 1) {
+    throw new HitlError(
+      "ERR_UNSUPPORTED_VERSION",
+      `${path} is ${JSON.stringify(value) ?? "absent"}; this implementation speaks version 1 only. Upgrade hitl on both sides.`,
+    );
+  }
+  return 1;
+}
+
+/** Characters that are never allowed in one-line identifiers (audience, subject, tool, host). */
+// C0 controls, DEL, C1 controls, and bidi controls that could make a name display as another.
+const LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * kind "line": a non-empty one-line identifier, no control or bidi characters.
+ * kind "text": free text shown to the human (newlines, tabs, emoji, RTL all allowed), no NUL.
+ */
+export function readString(value: unknown, path: string, maxBytes: number, kind: "line" | "text"): string {
+  if (typeof value !== "string") malformed(path, "must be a string");
+  if (value.length > maxBytes || utf8Length(value) > maxBytes) {
+    throw new HitlError("ERR_TOO_LARGE", `${path} is longer than ${maxBytes} UTF-8 bytes; shorten it.`);
+  }
+  if (!isWellFormed(value)) {
+    throw new HitlError("ERR_INVALID_ENCODING", `${path} contains a lone UTF-16 surrogate; send valid Unicode.`);
+  }
+  if (kind === "line") {
+    if (value.length === 0) malformed(path, "must not be empty");
+    if (LINE_FORBIDDEN.test(value)) malformed(path, "must not contain control or bidirectional-override characters");
+  } else if (value.includes("\u0000")) {
+    malformed(path, "must not contain NUL characters");
+  }
+  return value;
+}
+
+export function readInteger(value: unknown, path: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) malformed(path, "must be an integer");
+  if (value < min || value > max) malformed(path, `must be between ${min} and ${max}`);
+  return value;
+}
+
+/** Seconds since the epoch: after 2001-09-09 and before year 2286, as an integer. */
+export function readTimestamp(value: unknown, path: string): number {
+  return readInteger(value, path, 1_000_000_000, 9_999_999_999);
+}
+
+/** A base64url value of a fixed encoded length that decodes canonically. */
+export function readBase64url(value: unknown, path: string, encodedLength: number): string {
+  if (typeof value !== "string") malformed(path, "must be a base64url string");
+  if (value.length !== encodedLength) {
+    throw new HitlError(
+      "ERR_INVALID_ENCODING",
+      `${path} must be ${encodedLength} base64url characters (no padding), got ${value.length}.`,
+    );
+  }
+  decodeBase64url(value, path);
+  return value;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function readUuid(value: unknown, path: string): string {
+  if (typeof value !== "string" || !UUID_V4.test(value)) malformed(path, "must be a lowercase UUID v4");
+  return value;
+}
+
+export function readEnum<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !allowed.includes(value as T)) {
+    malformed(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+  }
+  return value as T;
+}

@@ -1,0 +1,172 @@
+import { LIMITS } from "./constants.js";
+import { HitlError, isErrorCode } from "./errors.js";
+import { malformed, readEnum, readInteger, readObject, readString, readUuid } from "./lib/reader.js";
+import type { Challenge, PairingRequest, PairingResponse, Receipt, WireError } from "./types.js";
+import { parseChallenge, parsePairingRequest, parsePairingResponse, parseReceipt } from "./validate.js";
+
+/*
+ * Messages between the signing host and the extension (native messaging: 4-byte little-endian
+ * length, then UTF-8 JSON), and the bodies of the host's HTTP API. Discriminated by `type`.
+ * Request ids are assigned by the host (UUID v4); the extension never trusts a challenge it did
+ * not receive through its own native port.
+ */
+
+export type KeyPolicy = "persistent" | "session";
+
+export interface ExtensionStatus {
+  keyPresent: boolean;
+  kid?: string;
+  subject?: string;
+  keyPolicy: KeyPolicy;
+  /** Approval or pairing windows currently open. */
+  pending: number;
+}
+
+export type HostToExtension =
+  /** First message after the host started listening: handshake. */
+  | { type: "host.hello"; hostVersion: string; port: number; pid: number }
+  /** The host cannot serve (e.g. port taken) and is about to exit. */
+  | { type: "host.error"; error: WireError }
+  | { type: "sign.request"; requestId: string; challenge: Challenge }
+  | { type: "pair.request"; requestId: string; request: PairingRequest }
+  /** The HTTP client went away or gave up: close the window, sign nothing. */
+  | { type: "request.withdraw"; requestId: string }
+  | { type: "status.request"; requestId: string };
+
+export type ExtensionToHost =
+  | { type: "extension.hello"; extensionVersion: string; browser: string; status: ExtensionStatus }
+  /** A signed decision: approve or deny. */
+  | { type: "sign.result"; requestId: string; receipt: Receipt }
+  | { type: "pair.result"; requestId: string; pairing: PairingResponse }
+  /** No signed decision: expired (ERR_TIMEOUT), no key (ERR_NO_KEY), pairing refused, ... */
+  | { type: "request.error"; requestId: string; error: WireError }
+  | { type: "status.result"; requestId: string; status: ExtensionStatus }
+  /** Unsolicited: the key or identity changed. */
+  | { type: "status.update"; status: ExtensionStatus };
+
+export function parseWireError(value: unknown, path: string): WireError {
+  const record = readObject(value, path, ["code", "message"]);
+  if (!isErrorCode(record.code)) malformed(`${path}.code`, "is not a known hitl error code");
+  return { code: record.code, message: readString(record.message, `${path}.message`, 2048, "text") };
+}
+
+export function parseExtensionStatus(value: unknown, path: string): ExtensionStatus {
+  const record = readObject(value, path, ["keyPresent", "keyPolicy", "pending"], ["kid", "subject"]);
+  if (typeof record.keyPresent !== "boolean") malformed(`${path}.keyPresent`, "must be a boolean");
+  const status: ExtensionStatus = {
+    keyPresent: record.keyPresent,
+    keyPolicy: readEnum(record.keyPolicy, `${path}.keyPolicy`, ["persistent", "session"] as const),
+    pending: readInteger(record.pending, `${path}.pending`, 0, 10_000),
+  };
+  if (record.kid !== undefined) status.kid = readString(record.kid, `${path}.kid`, 64, "line");
+  if (record.subject !== undefined) status.subject = readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line");
+  return status;
+}
+
+export function parseHostToExtension(value: unknown): HostToExtension {
+  const type = (value as { type?: unknown } | null)?.type;
+  const p = "message";
+  switch (type) {
+    case "host.hello": {
+      const r = readObject(value, p, ["type", "hostVersion", "port", "pid"]);
+      return {
+        type,
+        hostVersion: readString(r.hostVersion, `${p}.hostVersion`, 64, "line"),
+        port: readInteger(r.port, `${p}.port`, 1, 65535),
+        pid: readInteger(r.pid, `${p}.pid`, 0, 2 ** 31 - 1),
+      };
+    }
+    case "host.error": {
+      const r = readObject(value, p, ["type", "error"]);
+      return { type, error: parseWireError(r.error, `${p}.error`) };
+    }
+    case "sign.request": {
+      const r = readObject(value, p, ["type", "requestId", "challenge"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), challenge: parseChallenge(r.challenge, `${p}.challenge`) };
+    }
+    case "pair.request": {
+      const r = readObject(value, p, ["type", "requestId", "request"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), request: parsePairingRequest(r.request, `${p}.request`) };
+    }
+    case "request.withdraw":
+    case "status.request": {
+      const r = readObject(value, p, ["type", "requestId"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`) };
+    }
+    default:
+      throw new HitlError("ERR_PROTOCOL", `Unknown host message type ${JSON.stringify(type)}.`);
+  }
+}
+
+export function parseExtensionToHost(value: unknown): ExtensionToHost {
+  const type = (value as { type?: unknown } | null)?.type;
+  const p = "message";
+  switch (type) {
+    case "extension.hello": {
+      const r = readObject(value, p, ["type", "extensionVersion", "browser", "status"]);
+      return {
+        type,
+        extensionVersion: readString(r.extensionVersion, `${p}.extensionVersion`, 64, "line"),
+        browser: readString(r.browser, `${p}.browser`, 64, "line"),
+        status: parseExtensionStatus(r.status, `${p}.status`),
+      };
+    }
+    case "sign.result": {
+      const r = readObject(value, p, ["type", "requestId", "receipt"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), receipt: parseReceipt(r.receipt, `${p}.receipt`) };
+    }
+    case "pair.result": {
+      const r = readObject(value, p, ["type", "requestId", "pairing"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), pairing: parsePairingResponse(r.pairing, `${p}.pairing`) };
+    }
+    case "request.error": {
+      const r = readObject(value, p, ["type", "requestId", "error"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), error: parseWireError(r.error, `${p}.error`) };
+    }
+    case "status.result": {
+      const r = readObject(value, p, ["type", "requestId", "status"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), status: parseExtensionStatus(r.status, `${p}.status`) };
+    }
+    case "status.update": {
+      const r = readObject(value, p, ["type", "status"]);
+      return { type, status: parseExtensionStatus(r.status, `${p}.status`) };
+    }
+    default:
+      throw new HitlError("ERR_PROTOCOL", `Unknown extension message type ${JSON.stringify(type)}.`);
+  }
+}
+
+/* ---- HTTP API of the signing host (127.0.0.1 only) ---- */
+
+/** POST /sign. 200 -> SignResponse (approve or signed deny); errors -> ErrorResponse. */
+export interface SignRequestBody {
+  challenge: Challenge;
+}
+export interface SignResponseBody {
+  receipt: Receipt;
+}
+/** POST /pair. 200 -> PairResponse. */
+export interface PairRequestBody {
+  request: PairingRequest;
+}
+export interface PairResponseBody {
+  pairing: PairingResponse;
+}
+export interface ErrorResponseBody {
+  error: WireError;
+}
+/** GET /health: the true state, never cached. */
+export interface HealthResponseBody {
+  host: { version: string; pid: number; port: number };
+  extension: { connected: false } | ({ connected: true; extensionVersion: string; browser: string } & ExtensionStatus);
+}
+
+export function parseSignRequestBody(value: unknown): SignRequestBody {
+  const r = readObject(value, "body", ["challenge"]);
+  return { challenge: parseChallenge(r.challenge, "body.challenge") };
+}
+
+export function parsePairRequestBody(value: unknown): PairRequestBody {
+  const r = readObject(value, "body", ["request"]);
+  return { request: parsePairingRequest(r.request, "body.request") };
+}

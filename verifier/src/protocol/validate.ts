@@ -1,0 +1,177 @@
+import { ENCODED_LENGTHS, LIMITS, PAIRING_CODE_PATTERN } from "./constants.js";
+import { HitlError } from "./errors.js";
+import { canonicalize, utf8Length } from "./jcs.js";
+import {
+  malformed,
+  readBase64url,
+  readEnum,
+  readInteger,
+  readObject,
+  readString,
+  readTimestamp,
+  readUuid,
+  readVersion,
+} from "./lib/reader.js";
+import type {
+  Action,
+  Challenge,
+  DecisionStatement,
+  JsonValue,
+  PairingRequest,
+  PairingResponse,
+  PairingStatement,
+  Receipt,
+  RequesterContext,
+} from "./types.js";
+
+/*
+ * Strict parsers for every signed document. Each returns a fresh object holding only known
+ * fields, so what is later canonicalized, hashed and shown is exactly what was validated.
+ */
+
+export function parseJsonValue(value: unknown, path: string, depth = 0): JsonValue {
+  if (depth > LIMITS.detailsDepth) malformed(path, `nests deeper than ${LIMITS.detailsDepth} levels`);
+  if (value === null || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) malformed(path, "must be a finite number");
+    return value;
+  }
+  if (typeof value === "string") return readString(value, path, LIMITS.detailsBytes, "text");
+  if (Array.isArray(value)) return value.map((item, i) => parseJsonValue(item, `${path}[${i}]`, depth + 1));
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: { [key: string]: JsonValue } = {};
+    for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+      readString(key, `${path} key`, LIMITS.detailsBytes, "text");
+      if (member === undefined) malformed(`${path}.${key}`, "has no JSON value");
+      out[key] = parseJsonValue(member, `${path}.${key}`, depth + 1);
+    }
+    return out;
+  }
+  return malformed(path, "is not a JSON value");
+}
+
+function parseAction(value: unknown, path: string): Action {
+  const record = readObject(value, path, ["summary"], ["details"]);
+  const summary = readString(record.summary, `${path}.summary`, LIMITS.summaryBytes, "text");
+  if (summary.trim().length === 0) malformed(`${path}.summary`, "must say what will happen (it is blank)");
+  if (record.details === undefined) return { summary };
+  const details = parseJsonValue(record.details, `${path}.details`);
+  if (utf8Length(canonicalize(details)) > LIMITS.detailsBytes) {
+    throw new HitlError("ERR_TOO_LARGE", `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`);
+  }
+  return { summary, details };
+}
+
+function parseRequester(value: unknown, path: string): RequesterContext {
+  const record = readObject(value, path, ["tool"], ["host", "pid", "cwd"]);
+  const requester: RequesterContext = { tool: readString(record.tool, `${path}.tool`, LIMITS.toolBytes, "line") };
+  if (record.host !== undefined) requester.host = readString(record.host, `${path}.host`, LIMITS.hostBytes, "line");
+  if (record.pid !== undefined) requester.pid = readInteger(record.pid, `${path}.pid`, 0, 2 ** 31 - 1);
+  if (record.cwd !== undefined) requester.cwd = readString(record.cwd, `${path}.cwd`, LIMITS.cwdBytes, "text");
+  return requester;
+}
+
+function checkLifetime(iat: number, exp: number, path: string): void {
+  if (exp <= iat) malformed(`${path}.exp`, "must be later than iat");
+  if (exp - iat > LIMITS.maxLifetimeSeconds) {
+    malformed(`${path}.exp`, `must be at most ${LIMITS.maxLifetimeSeconds} seconds after iat`);
+  }
+}
+
+export function parseChallenge(value: unknown, path = "challenge"): Challenge {
+  const record = readObject(value, path, ["v", "id", "nonce", "aud", "iat", "exp", "action", "intent", "requester"]);
+  const challenge: Challenge = {
+    v: readVersion(record.v, `${path}.v`),
+    id: readUuid(record.id, `${path}.id`),
+    nonce: readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce),
+    aud: readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line"),
+    iat: readTimestamp(record.iat, `${path}.iat`),
+    exp: readTimestamp(record.exp, `${path}.exp`),
+    action: parseAction(record.action, `${path}.action`),
+    intent: readBase64url(record.intent, `${path}.intent`, ENCODED_LENGTHS.digest),
+    requester: parseRequester(record.requester, `${path}.requester`),
+  };
+  checkLifetime(challenge.iat, challenge.exp, path);
+  return challenge;
+}
+
+export function parseDecisionStatement(value: unknown, path = "statement"): DecisionStatement {
+  const record = readObject(value, path, ["v", "decision", "challenge", "sub", "kid", "decidedAt"]);
+  return {
+    v: readVersion(record.v, `${path}.v`),
+    decision: readEnum(record.decision, `${path}.decision`, ["approve", "deny"] as const),
+    challenge: readBase64url(record.challenge, `${path}.challenge`, ENCODED_LENGTHS.digest),
+    sub: readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line"),
+    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
+    decidedAt: readTimestamp(record.decidedAt, `${path}.decidedAt`),
+  };
+}
+
+/** Shape and sizes of a receipt object. Signature and semantics are the verifier's job. */
+export function parseReceipt(value: unknown, path = "receipt"): Receipt {
+  const record = readObject(value, path, ["v", "challenge", "statement", "sig", "kid"]);
+  const receipt: Receipt = {
+    v: readVersion(record.v, `${path}.v`),
+    challenge: parseChallenge(record.challenge, `${path}.challenge`),
+    statement: parseDecisionStatement(record.statement, `${path}.statement`),
+    sig: readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature),
+    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
+  };
+  if (receipt.kid !== receipt.statement.kid) {
+    throw new HitlError("ERR_KEY_ID_MISMATCH", `${path}.kid does not match ${path}.statement.kid; the receipt was assembled wrongly or altered.`);
+  }
+  return receipt;
+}
+
+/** Parse receipt JSON text, enforcing the whole-document size limit before parsing. */
+export function parseReceiptJson(text: string): Receipt {
+  if (text.length > LIMITS.receiptBytes || utf8Length(text) > LIMITS.receiptBytes) {
+    throw new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HitlError("ERR_MALFORMED", "The receipt is not valid JSON.");
+  }
+  return parseReceipt(value);
+}
+
+export function parsePairingRequest(value: unknown, path = "pairingRequest"): PairingRequest {
+  const record = readObject(value, path, ["v", "id", "nonce", "code", "subject", "aud", "iat", "exp", "requester"]);
+  const code = record.code;
+  if (typeof code !== "string" || !PAIRING_CODE_PATTERN.test(code)) malformed(`${path}.code`, 'must look like "123-456"');
+  const request: PairingRequest = {
+    v: readVersion(record.v, `${path}.v`),
+    id: readUuid(record.id, `${path}.id`),
+    nonce: readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce),
+    code,
+    subject: readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line"),
+    aud: readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line"),
+    iat: readTimestamp(record.iat, `${path}.iat`),
+    exp: readTimestamp(record.exp, `${path}.exp`),
+    requester: parseRequester(record.requester, `${path}.requester`),
+  };
+  checkLifetime(request.iat, request.exp, path);
+  return request;
+}
+
+export function parsePairingStatement(value: unknown, path = "pairing.statement"): PairingStatement {
+  const record = readObject(value, path, ["v", "request", "sub", "kid", "publicKey", "pairedAt"]);
+  return {
+    v: readVersion(record.v, `${path}.v`),
+    request: readBase64url(record.request, `${path}.request`, ENCODED_LENGTHS.digest),
+    sub: readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line"),
+    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
+    publicKey: readBase64url(record.publicKey, `${path}.publicKey`, ENCODED_LENGTHS.publicKey),
+    pairedAt: readTimestamp(record.pairedAt, `${path}.pairedAt`),
+  };
+}
+
+export function parsePairingResponse(value: unknown, path = "pairing"): PairingResponse {
+  const record = readObject(value, path, ["statement", "sig"]);
+  return {
+    statement: parsePairingStatement(record.statement, `${path}.statement`),
+    sig: readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature),
+  };
+}
