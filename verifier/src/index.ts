@@ -1,2 +1,3 @@
 export * from "./protocol/index.js";
 export * from "./digests.js";
+export * from "./paths.js";

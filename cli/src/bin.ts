@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/*
+ * Thin entry: answers --version and --help without importing anything, then lazily imports the
+ * one module of the command asked for, so start-up stays close to bare `node`.
+ */
+const VERSION = "0.1.0";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  request: { summary: "ask the human to approve an action; exit 0 only if approved and verified", load: () => import("./commands/request.js") },
+  verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
+  pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
+  setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
+  doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: hitl <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hitl <command> --help' for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name === undefined ? 3 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
+    return 3;
+  }
+  const { reportAndExitCode } = await import("./lib/report.js");
+  try {
+    return await (await command.load()).run(rest);
+  } catch (error) {
+    return reportAndExitCode(error);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`hitl: ERR_INTERNAL: ${String(error)}\n`);
+    process.exitCode = 3;
+  },
+);
