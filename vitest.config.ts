@@ -2,6 +2,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // CI asks for a JSON report as well, to print one summary line.
+    reporters: process.env.HITL_VITEST_JSON ? ["default", "json"] : ["default"],
+    ...(process.env.HITL_VITEST_JSON ? { outputFile: { json: process.env.HITL_VITEST_JSON } } : {}),
     projects: [
       {
         test: {
