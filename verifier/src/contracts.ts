@@ -1,0 +1,57 @@
+import type { HitlError } from "./protocol/errors.js";
+import type { ApproverKey, Challenge, Receipt } from "./protocol/types.js";
+
+/**
+ * Where approver keys come from (approvers file now, an identity provider later). Small on
+ * purpose: a directory answers one question, and the verifier does every check itself.
+ */
+export interface KeyDirectory {
+  /** The key registered for this subject and key id, or undefined. Throw only when unavailable. */
+  lookup(sub: string, kid: string): Promise<ApproverKey | undefined>;
+  /**
+   * Optional, called only after a failed lookup: the precise error (ERR_UNKNOWN_APPROVER for an
+   * unknown subject, ERR_UNKNOWN_KEY for a known subject without this key) with a remedy.
+   */
+  explainMissing?(sub: string, kid: string): Promise<HitlError>;
+}
+
+/** Single-use nonces. Every implementation fails closed. */
+export interface NonceStore {
+  /**
+   * Consume once. Resolves if this is the first use; throws HitlError ERR_REPLAYED if used before,
+   * ERR_NONCE_STORE_UNAVAILABLE on any error or timeout. expiresAt = seconds (challenge exp).
+   */
+  consume(nonce: string, expiresAt: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface VerifyExpectations {
+  /** Required: the verifier's own audience. */
+  aud: string;
+  /** When the caller made the challenge: the receipt must carry exactly this one. */
+  challenge?: Challenge;
+  /** Expected intent digest (base64url). */
+  intent?: string;
+}
+
+export interface VerifyOptions {
+  keys: KeyDirectory;
+  /** Explicit: an offline audit never consumes a nonce, so it cannot stop a replay. */
+  nonces: NonceStore | "offline-audit";
+  /** Milliseconds since the epoch; default Date.now. */
+  clock?: () => number;
+  /** Tolerated clock difference between requester, approver and verifier; default 30 s. */
+  skewSeconds?: number;
+  /**
+   * "sync" (default) verifies the signature on the calling thread: lowest latency for one
+   * receipt. "threadpool" runs it on libuv's pool so a server verifies on every core.
+   */
+  signatureCheck?: "sync" | "threadpool";
+}
+
+export interface VerifiedApproval {
+  receipt: Receipt;
+  approver: ApproverKey;
+  /** False only for "offline-audit". */
+  nonceConsumed: boolean;
+}

@@ -1,0 +1,146 @@
+import type { KeyDirectory, NonceStore, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
+import { challengeDigest } from "./digests.js";
+import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync } from "./lib/ed25519-strict.js";
+import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
+import { decodeBase64url } from "./protocol/base64url.js";
+import { HitlError } from "./protocol/errors.js";
+import { signingInput } from "./protocol/signing-input.js";
+import type { ApproverKey, Receipt } from "./protocol/types.js";
+import { parseReceipt, parseReceiptJson } from "./protocol/validate.js";
+
+/**
+ * Verify a decision receipt. The order is fixed and cheap checks never replace expensive ones:
+ * shape and sizes -> key lookup -> Ed25519 (strict) -> statement <-> challenge -> approve ->
+ * audience -> time window -> caller's challenge and intent -> nonce, consumed last so that a
+ * forged or misdirected receipt can never burn a genuine nonce. A signed deny throws ERR_DENIED
+ * (after the signature check), so callers can tell "the human said no" from a forgery.
+ */
+export async function verifyReceipt(input: unknown, expectations: VerifyExpectations, options: VerifyOptions): Promise<VerifiedApproval> {
+  const opts = normalizeVerifyOptions(options);
+  checkExpectations(expectations);
+
+  const receipt = typeof input === "string" ? parseReceiptJson(input) : parseReceipt(input);
+  const { challenge, statement } = receipt;
+
+  const approver = await lookupApprover(opts.keys, statement.sub, receipt.kid);
+  const key = checkedKey(approver, receipt.kid);
+
+  const signature = decodeBase64url(receipt.sig, "receipt.sig");
+  const signed = signingInput("decision", statement);
+  const valid = opts.threadpool ? await verifyStrictAsync(key, signed, signature) : verifyStrict(key, signed, signature);
+  if (!valid) {
+    throw new HitlError(
+      "ERR_BAD_SIGNATURE",
+      `The receipt's signature does not verify with ${statement.sub}'s registered key; it was altered or forged. Do not proceed; request a new approval.`,
+    );
+  }
+
+  const digest = challengeDigest(challenge);
+  if (statement.challenge !== digest) {
+    throw new HitlError(
+      "ERR_CHALLENGE_MISMATCH",
+      "The signed decision is about a different challenge than the one in the receipt; the receipt was altered. Request a new approval.",
+    );
+  }
+
+  if (statement.decision !== "approve") {
+    throw new HitlError("ERR_DENIED", `${statement.sub} denied this action ("${shortSummary(receipt)}"). Do not proceed.`);
+  }
+
+  if (challenge.aud !== expectations.aud) {
+    throw new HitlError(
+      "ERR_AUDIENCE_MISMATCH",
+      `The approval is for audience "${challenge.aud}", not "${expectations.aud}"; it cannot be used here. Request an approval for this audience.`,
+    );
+  }
+
+  checkTimeWindow(receipt, opts.clock(), opts.skewSeconds);
+
+  if (expectations.challenge !== undefined && challengeDigest(expectations.challenge) !== digest) {
+    throw new HitlError(
+      "ERR_CHALLENGE_MISMATCH",
+      "The receipt answers a different challenge than the one you issued; it belongs to another request. Use the receipt returned for your own challenge.",
+    );
+  }
+  if (expectations.intent !== undefined && challenge.intent !== expectations.intent) {
+    throw new HitlError(
+      "ERR_INTENT_MISMATCH",
+      "The approval was given for a different call (intent digest differs); do not run this call. Request an approval for the exact call.",
+    );
+  }
+
+  if (opts.nonces === "offline-audit") return { receipt, approver, nonceConsumed: false };
+  await consumeNonce(opts.nonces, challenge.nonce, challenge.exp);
+  return { receipt, approver, nonceConsumed: true };
+}
+
+async function lookupApprover(keys: KeyDirectory, sub: string, kid: string): Promise<ApproverKey> {
+  let approver: ApproverKey | undefined;
+  try {
+    approver = await keys.lookup(sub, kid);
+  } catch (error) {
+    throw asUnavailable(error, "ERR_KEY_DIRECTORY_UNAVAILABLE", "The key directory could not be read");
+  }
+  if (approver !== undefined) return approver;
+  if (keys.explainMissing !== undefined) throw await keys.explainMissing(sub, kid);
+  throw new HitlError("ERR_UNKNOWN_KEY", `No key ${kid} is registered for approver "${sub}". Pair this approver's browser with \`hitl pair\`.`);
+}
+
+function checkedKey(approver: ApproverKey, kid: string): StrictPublicKey {
+  const key = importPublicKey(approver.publicKey);
+  if (key.kid !== kid || approver.kid !== kid) {
+    throw new HitlError(
+      "ERR_KEY_ID_MISMATCH",
+      `The key directory returned a key whose thumbprint is not ${kid}; the directory is inconsistent. Re-pair the approver with \`hitl pair\`.`,
+    );
+  }
+  return key;
+}
+
+function checkTimeWindow(receipt: Receipt, nowMs: number, skew: number): void {
+  const { iat, exp } = receipt.challenge;
+  const now = nowMs / 1000;
+  if (now > exp + skew) {
+    throw new HitlError("ERR_EXPIRED", `The approval expired at ${iso(exp)} (now ${iso(now)}). Request a new approval.`);
+  }
+  if (now < iat - skew) {
+    throw new HitlError(
+      "ERR_NOT_YET_VALID",
+      `The challenge is issued for ${iso(iat)}, later than now (${iso(now)}). Check the clocks of the requester and this machine.`,
+    );
+  }
+  const decidedAt = receipt.statement.decidedAt;
+  if (decidedAt < iat - skew || decidedAt > exp + skew) {
+    throw new HitlError(
+      "ERR_DECIDED_OUTSIDE_WINDOW",
+      `The decision is dated ${iso(decidedAt)}, outside the challenge's window ${iso(iat)} .. ${iso(exp)}. Check the approver's clock and request a new approval.`,
+    );
+  }
+}
+
+async function consumeNonce(store: NonceStore, nonce: string, exp: number): Promise<void> {
+  try {
+    await store.consume(nonce, exp);
+  } catch (error) {
+    throw asUnavailable(error, "ERR_NONCE_STORE_UNAVAILABLE", "The nonce store failed");
+  }
+}
+
+/** Fail closed: a HitlError passes through, anything else becomes an "unavailable" error. */
+function asUnavailable(error: unknown, code: "ERR_KEY_DIRECTORY_UNAVAILABLE" | "ERR_NONCE_STORE_UNAVAILABLE", what: string): HitlError {
+  if (error instanceof HitlError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new HitlError(code, `${what} (${reason}); the approval is refused. Fix the store and retry.`, { cause: error });
+}
+
+function iso(seconds: number): string {
+  return new Date(Math.floor(seconds) * 1000).toISOString();
+}
+
+/** Control and bidi characters removed: this text ends up on terminals. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+
+function shortSummary(receipt: Receipt): string {
+  const summary = receipt.challenge.action.summary.replace(UNPRINTABLE, " ").replace(/\s+/g, " ").trim();
+  return summary.length > 80 ? `${summary.slice(0, 79)}…` : summary;
+}
