@@ -8,5 +8,6 @@ export * from "./errors.js";
 export { canonicalBytes, canonicalize, isWellFormed, utf8, utf8Length } from "./jcs.js";
 export * from "./messages.js";
 export * from "./signing-input.js";
+export { findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export type * from "./types.js";
 export * from "./validate.js";

@@ -12,6 +12,7 @@ import {
   readUuid,
   readVersion,
 } from "./lib/reader.js";
+import { parseStrictJson } from "./lib/strict-json.js";
 import type {
   Action,
   Challenge,
@@ -123,18 +124,15 @@ export function parseReceipt(value: unknown, path = "receipt"): Receipt {
   return receipt;
 }
 
-/** Parse receipt JSON text, enforcing the whole-document size limit before parsing. */
+/**
+ * Parse receipt JSON text: the whole-document size limit before parsing, then JSON with unique
+ * member names (a duplicate could be read differently by another parser), then the shape.
+ */
 export function parseReceiptJson(text: string): Receipt {
   if (text.length > LIMITS.receiptBytes || utf8Length(text) > LIMITS.receiptBytes) {
     throw new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new HitlError("ERR_MALFORMED", "The receipt is not valid JSON.");
-  }
-  return parseReceipt(value);
+  return parseReceipt(parseStrictJson(text, "The receipt"));
 }
 
 export function parsePairingRequest(value: unknown, path = "pairingRequest"): PairingRequest {
