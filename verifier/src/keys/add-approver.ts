@@ -1,0 +1,67 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { parseApproverRecord, readApproversFile } from "../lib/approvers-file.js";
+import { HitlError } from "../protocol/errors.js";
+import type { ApproverRecord, ApproversFile } from "../protocol/types.js";
+
+/**
+ * Adds (or replaces, same sub + kid) one approver in the approvers file. The file is rewritten
+ * atomically: a complete temporary file in the same directory, fsynced, then renamed over the
+ * old one, so a crash leaves either the old or the new file, never half of one. Mode 0600 in a
+ * directory created 0700. An existing insecure or invalid file is refused, not overwritten.
+ */
+export async function addApprover(path: string, record: ApproverRecord): Promise<void> {
+  const approver = parseApproverRecord(record, "approver");
+  const dir = dirname(path);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw unwritable(path, error);
+  }
+  const existing = await readApproversFile(path);
+  const others = (existing?.approvers ?? []).filter((a) => a.sub !== approver.sub || a.kid !== approver.kid);
+  const file: ApproversFile = { v: 1, approvers: [...others, approver] };
+  await writeAtomically(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temporary, "wx", 0o600);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw unwritable(path, error);
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Makes the rename itself durable; best effort (some filesystems refuse to fsync a directory). */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // The file content is already synced; only the rename's durability is at stake.
+  }
+}
+
+function unwritable(path: string, error: unknown): HitlError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new HitlError(
+    "ERR_CONFIG",
+    `Cannot write the approvers file ${path} (${code}). Check the permissions of its directory, or set HITL_CONFIG_DIR.`,
+    { cause: error },
+  );
+}
