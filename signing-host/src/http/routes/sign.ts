@@ -1,0 +1,50 @@
+import type { FastifyInstance } from "fastify";
+import { challengeDigest } from "@hitl/verifier";
+import { canonicalize, HitlError, parseSignRequestBody, type Challenge, type Receipt, type SignResponseBody } from "@hitl/verifier/protocol";
+import { signalOnClientGone } from "../lib/client-gone.js";
+import { msUntilExpiry, type RouteContext } from "../lib/route-context.js";
+
+/**
+ * POST /sign {challenge} -> 200 {receipt}: an approval or a signed denial. The request stays open
+ * until the human decides or the challenge expires; if the client goes away first, the
+ * extension is told to withdraw the window and nothing is signed.
+ */
+export function registerSignRoute(app: FastifyInstance, context: RouteContext): void {
+  app.post("/sign", async (request, reply): Promise<SignResponseBody> => {
+    const { challenge } = parseSignRequestBody(request.body);
+    const timeoutMs = msUntilExpiry(challenge.exp, context, "challenge");
+    context.extension.assertConnected();
+    const release = context.pending.reserve(challenge);
+    const clientGone = signalOnClientGone(reply);
+    context.log.info("sign.requested", { challengeId: challenge.id, tool: challenge.requester.tool, pid: challenge.requester.pid });
+    try {
+      const receipt = await context.extension.sign(challenge, { timeoutMs, signal: clientGone.signal });
+      assertReceiptIsFor(receipt, challenge);
+      context.log.info("sign.decided", { challengeId: challenge.id, decision: receipt.statement.decision, kid: receipt.kid });
+      // Built from the parsed receipt only: whatever else the extension might send never leaves.
+      return { receipt };
+    } finally {
+      clientGone.dispose();
+      release();
+    }
+  });
+}
+
+/**
+ * The extension must sign the challenge it was sent, not one it has pending elsewhere. Compared
+ * by canonical form (RFC 8785), which is what the signature's digest covers.
+ */
+function assertReceiptIsFor(receipt: Receipt, sent: Challenge): void {
+  if (canonicalize(receipt.challenge) !== canonicalize(sent)) {
+    throw new HitlError(
+      "ERR_CHALLENGE_MISMATCH",
+      "The extension returned a receipt for a different challenge than the one sent; it was discarded and nothing is approved. Reload the extension and retry.",
+    );
+  }
+  if (receipt.statement.challenge !== challengeDigest(sent)) {
+    throw new HitlError(
+      "ERR_CHALLENGE_MISMATCH",
+      "The receipt's statement does not sign the digest of the challenge that was sent; it was discarded and nothing is approved. Reload the extension and retry.",
+    );
+  }
+}

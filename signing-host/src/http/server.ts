@@ -1,0 +1,140 @@
+import type { FastifyInstance } from "fastify";
+import { HitlError, LIMITS } from "@hitl/verifier/protocol";
+import { type HostLogger, silentLogger } from "../lib/log.js";
+import type { ExtensionPort } from "../native/extension-port.js";
+import { HOST_VERSION } from "../version.js";
+import { sendError, toHitlError } from "./lib/error-reply.js";
+import { checkRequest } from "./lib/guards.js";
+import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./lib/pending-requests.js";
+import type { RouteContext } from "./lib/route-context.js";
+import { registerHealthRoute } from "./routes/health.js";
+import { registerPairRoute } from "./routes/pair.js";
+import { registerSignRoute } from "./routes/sign.js";
+
+/** Only ever loopback: the API relays approvals, it must not be reachable from the network. */
+export const LISTEN_ADDRESS = "127.0.0.1";
+
+export interface SigningServerOptions {
+  extension: ExtensionPort;
+  /** Port to listen on; 0 picks a free one (tests). The Host-header check uses the bound port. */
+  port: number;
+  hostVersion?: string;
+  log?: HostLogger;
+  pendingLimits?: Partial<PendingLimits>;
+  /** Extra wait after a challenge's exp before answering 408 (default 2000 ms). */
+  expiryGraceMs?: number;
+  /** How long GET /health waits for the extension's status (default 1500 ms). */
+  healthTimeoutMs?: number;
+  /** ms since the epoch (default Date.now). */
+  clock?: () => number;
+}
+
+export interface SigningServer {
+  readonly app: FastifyInstance;
+  /** The configured port until listen() resolves, then the bound one. */
+  readonly port: number;
+  /** Requests (sign + pair) waiting for the human. */
+  readonly pendingCount: number;
+  /** Resolves with the bound port; rejects with HitlError ERR_PORT_IN_USE if it is taken. */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createSigningServer(options: SigningServerOptions): Promise<SigningServer> {
+  // Loaded here, not at module load: the CLI imports this package for `hitl setup` and
+  // `hitl doctor` and must not pay for fastify.
+  const { default: Fastify } = await import("fastify");
+  const log = options.log ?? silentLogger;
+  let port = options.port;
+  const pending = new PendingRequests({ ...DEFAULT_PENDING_LIMITS, ...options.pendingLimits });
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: LIMITS.receiptBytes,
+    // Requests stay open until the human decides or the challenge expires (up to an hour).
+    connectionTimeout: 0,
+    requestTimeout: 0,
+    keepAliveTimeout: 5_000,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    exposeHeadRoutes: false,
+    return503OnClosing: false,
+    // No JSON schemas are used (bodies go through the strict protocol parsers); if one is ever
+    // added, it must not coerce or strip fields silently.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+  });
+
+  const context: RouteContext = {
+    extension: options.extension,
+    pending,
+    log,
+    clock: options.clock ?? Date.now,
+    expiryGraceMs: options.expiryGraceMs ?? 2_000,
+    healthTimeoutMs: options.healthTimeoutMs ?? 1_500,
+    hostInfo: () => ({ version: options.hostVersion ?? HOST_VERSION, pid: process.pid, port }),
+  };
+
+  // Before the body is read: Host, then Origin, then content type (see guards.ts).
+  app.addHook("onRequest", async (request, reply) => {
+    const refused = checkRequest(request, port);
+    if (refused === undefined) return;
+    log.warn("http.refused", { code: refused.code, method: request.method, url: request.url.slice(0, 200) });
+    await sendError(reply, refused);
+    return reply;
+  });
+
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("cache-control", "no-store");
+    reply.header("x-content-type-options", "nosniff");
+    return payload;
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const hitlError = toHitlError(error);
+    if (hitlError.code === "ERR_INTERNAL") {
+      log.error("http.internal-error", { url: request.url.slice(0, 200), reason: error instanceof Error ? error.message : String(error) });
+    } else {
+      log.info("http.error", { url: request.url.slice(0, 200), code: hitlError.code });
+    }
+    return sendError(reply, hitlError);
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." } }),
+  );
+
+  registerSignRoute(app, context);
+  registerPairRoute(app, context);
+  registerHealthRoute(app, context);
+
+  return {
+    app,
+    get port() {
+      return port;
+    },
+    get pendingCount() {
+      return pending.size;
+    },
+    async listen() {
+      try {
+        await app.listen({ host: LISTEN_ADDRESS, port: options.port });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "EADDRINUSE") {
+          throw new HitlError(
+            "ERR_PORT_IN_USE",
+            `Port ${options.port} on ${LISTEN_ADDRESS} is already in use (another hitl signing host or another program), so the signing host cannot start. Stop that program, or choose another port with HITL_PORT in the environment the browser starts from, and use the same HITL_PORT (or --port) with hitl.`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      const address = app.server.address();
+      if (address !== null && typeof address === "object") port = address.port;
+      log.info("http.listening", { address: LISTEN_ADDRESS, port });
+      return port;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,287 @@
+import { randomUUID } from "node:crypto";
+import {
+  errorFromWire,
+  HitlError,
+  parseExtensionToHost,
+  type Challenge,
+  type ExtensionStatus,
+  type ExtensionToHost,
+  type HostToExtension,
+  type PairingRequest,
+  type PairingResponse,
+  type Receipt,
+} from "@hitl/verifier/protocol";
+import { type HostLogger, silentLogger } from "../lib/log.js";
+
+/*
+ * The host's side of the link to the extension, as an explicit state machine:
+ *
+ *   waiting-for-hello --extension.hello--> connected --close()--> closed
+ *           \--handshake timeout / close()------------------------^
+ *
+ * Policy for bad input from the extension (decided here, once): a message that fails
+ * `parseExtensionToHost` is logged and ignored, because one bad message must not cancel the other
+ * approvals in flight; but if it names a pending request by its requestId, that request fails at
+ * once with ERR_PROTOCOL (fail closed, and fast, instead of waiting for expiry). Framing errors
+ * (oversized frame, stream cut mid-frame) are fatal: the owner calls close().
+ */
+
+export type ExtensionPortState = "waiting-for-hello" | "connected" | "closed";
+
+export interface ExtensionInfo {
+  extensionVersion: string;
+  browser: string;
+  status: ExtensionStatus;
+}
+
+export interface ExtensionPortOptions {
+  /** Sends one framed message to the browser; throws if it cannot. */
+  send(message: HostToExtension): void;
+  /** How long the extension has to answer host.hello. */
+  handshakeTimeoutMs?: number;
+  log?: HostLogger;
+  /** Called once, when the port reaches `closed`. */
+  onClose?(reason: HitlError | undefined): void;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  /** Aborted when the HTTP client went away: the extension is told to withdraw. */
+  signal?: AbortSignal;
+}
+
+type Expected = "sign.result" | "pair.result" | "status.result";
+
+interface Pending {
+  expects: Expected;
+  resolve(message: ExtensionToHost): void;
+  reject(error: HitlError): void;
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class ExtensionPort {
+  #state: ExtensionPortState = "waiting-for-hello";
+  #info: ExtensionInfo | undefined;
+  readonly #pending = new Map<string, Pending>();
+  readonly #send: (message: HostToExtension) => void;
+  readonly #handshakeTimeoutMs: number;
+  readonly #log: HostLogger;
+  readonly #onClose: ((reason: HitlError | undefined) => void) | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #statusInFlight: Promise<ExtensionInfo> | undefined;
+
+  constructor(options: ExtensionPortOptions) {
+    this.#send = options.send;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.#log = options.log ?? silentLogger;
+    this.#onClose = options.onClose;
+  }
+
+  get state(): ExtensionPortState {
+    return this.#state;
+  }
+
+  /** What the extension last told us (hello, status.result or status.update). */
+  get info(): ExtensionInfo | undefined {
+    return this.#info;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Throws ERR_EXTENSION_NOT_CONNECTED unless the handshake completed and the port is open. */
+  assertConnected(): void {
+    if (this.#state !== "connected") throw notConnected(this.#state);
+  }
+
+  /** Sends host.hello (the HTTP server is listening by now) and arms the handshake timer. */
+  open(hello: { hostVersion: string; port: number; pid: number }): void {
+    if (this.#state === "closed") throw new HitlError("ERR_INTERNAL", "The extension port is closed; it cannot be reopened.");
+    if (!this.#trySend({ type: "host.hello", ...hello })) return;
+    if (this.#state !== "waiting-for-hello") return;
+    this.#handshakeTimer = setTimeout(() => {
+      this.close(
+        new HitlError(
+          "ERR_PROTOCOL",
+          `The extension did not answer host.hello within ${this.#handshakeTimeoutMs} ms; reload the hitl extension so it reconnects.`,
+        ),
+      );
+    }, this.#handshakeTimeoutMs);
+  }
+
+  /** One decoded frame from the browser. */
+  receive(value: unknown): void {
+    if (this.#state === "closed") return;
+    let message: ExtensionToHost;
+    try {
+      message = parseExtensionToHost(value);
+    } catch (error) {
+      this.#rejectInvalid(value, error);
+      return;
+    }
+    switch (message.type) {
+      case "extension.hello":
+        this.#info = { extensionVersion: message.extensionVersion, browser: message.browser, status: message.status };
+        if (this.#state === "waiting-for-hello") {
+          clearTimeout(this.#handshakeTimer);
+          this.#state = "connected";
+          this.#log.info("extension.connected", { version: message.extensionVersion, browser: message.browser });
+        }
+        return;
+      case "status.update":
+        if (this.#info !== undefined) this.#info = { ...this.#info, status: message.status };
+        return;
+      default:
+        break;
+    }
+    if (this.#state !== "connected") {
+      this.#log.warn("extension.message-before-hello", { type: message.type });
+      return;
+    }
+    const pending = this.#pending.get(message.requestId);
+    if (pending === undefined) {
+      // Normal after a timeout or a withdrawal: the answer arrived too late to matter.
+      this.#log.info("extension.late-answer", { type: message.type, requestId: message.requestId });
+      return;
+    }
+    if (message.type === "request.error") {
+      pending.reject(errorFromWire(message.error));
+    } else if (message.type === pending.expects) {
+      if (message.type === "status.result" && this.#info !== undefined) this.#info = { ...this.#info, status: message.status };
+      pending.resolve(message);
+    } else {
+      pending.reject(new HitlError("ERR_PROTOCOL", `The extension answered a request with ${message.type} instead of ${pending.expects}; nothing was relayed.`));
+    }
+  }
+
+  async sign(challenge: Challenge, options: CallOptions): Promise<Receipt> {
+    const answer = await this.#call((requestId) => ({ type: "sign.request", requestId, challenge }), "sign.result", options);
+    if (answer.type !== "sign.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
+    return answer.receipt;
+  }
+
+  async pair(request: PairingRequest, options: CallOptions): Promise<PairingResponse> {
+    const answer = await this.#call((requestId) => ({ type: "pair.request", requestId, request }), "pair.result", options);
+    if (answer.type !== "pair.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
+    return answer.pairing;
+  }
+
+  /** Asks the extension for its current state. Concurrent callers share one round trip. */
+  status(options: { timeoutMs: number }): Promise<ExtensionInfo> {
+    this.#statusInFlight ??= this.#call((requestId) => ({ type: "status.request", requestId }), "status.result", options)
+      .then(() => {
+        if (this.#info === undefined) throw new HitlError("ERR_INTERNAL", "Unreachable: connected without hello.");
+        return this.#info;
+      })
+      .finally(() => {
+        this.#statusInFlight = undefined;
+      });
+    return this.#statusInFlight;
+  }
+
+  /** Ends the link: every pending request fails with ERR_EXTENSION_NOT_CONNECTED. Idempotent. */
+  close(reason?: HitlError): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    clearTimeout(this.#handshakeTimer);
+    this.#log.info("extension.port-closed", { code: reason?.code, reason: reason?.message });
+    for (const pending of [...this.#pending.values()]) {
+      pending.reject(
+        new HitlError(
+          "ERR_EXTENSION_NOT_CONNECTED",
+          "The browser closed its connection to the signing host before a decision; nothing was signed. Make sure the browser is running with the hitl extension, then retry.",
+        ),
+      );
+    }
+    this.#onClose?.(reason);
+  }
+
+  #call(build: (requestId: string) => HostToExtension, expects: Expected, options: CallOptions): Promise<ExtensionToHost> {
+    if (this.#state !== "connected") return Promise.reject(notConnected(this.#state));
+    if (options.signal?.aborted) return Promise.reject(withdrawn());
+    const requestId = randomUUID();
+    const withdrawable = expects !== "status.result";
+    return new Promise<ExtensionToHost>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(requestId);
+      };
+      const onAbort = () => {
+        settle();
+        this.#trySend({ type: "request.withdraw", requestId });
+        this.#log.info("request.withdrawn", { requestId, reason: "client-disconnected" });
+        reject(withdrawn());
+      };
+      const timer = setTimeout(() => {
+        settle();
+        // The extension closes the window at expiry itself; this is the backstop.
+        if (withdrawable) this.#trySend({ type: "request.withdraw", requestId });
+        this.#log.info("request.timeout", { requestId, expects });
+        reject(
+          withdrawable
+            ? new HitlError("ERR_TIMEOUT", "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.")
+            : new HitlError("ERR_TIMEOUT", `The extension is connected but did not answer within ${options.timeoutMs} ms; reload the hitl extension.`),
+        );
+      }, options.timeoutMs);
+      this.#pending.set(requestId, {
+        expects,
+        resolve: (message) => {
+          settle();
+          resolve(message);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        this.#send(build(requestId));
+      } catch (error) {
+        settle();
+        reject(error instanceof HitlError ? error : new HitlError("ERR_EXTENSION_NOT_CONNECTED", "The request could not be sent to the browser; check it is running with the hitl extension."));
+      }
+    });
+  }
+
+  #trySend(message: HostToExtension): boolean {
+    try {
+      this.#send(message);
+      return true;
+    } catch (error) {
+      this.#log.error("extension.send-failed", { type: message.type, reason: error instanceof Error ? error.message : String(error) });
+      this.close(new HitlError("ERR_EXTENSION_NOT_CONNECTED", "Writing to the browser failed; the native-messaging connection is gone."));
+      return false;
+    }
+  }
+
+  #rejectInvalid(value: unknown, error: unknown): void {
+    const reason = error instanceof HitlError ? `${error.code}: ${error.message}` : String(error);
+    const requestId = (value as { requestId?: unknown } | null)?.requestId;
+    const pending = typeof requestId === "string" ? this.#pending.get(requestId) : undefined;
+    this.#log.warn("extension.invalid-message", { requestId: pending === undefined ? undefined : (requestId as string), reason });
+    pending?.reject(
+      new HitlError(
+        "ERR_PROTOCOL",
+        `The extension sent an invalid answer (${reason}); nothing was relayed. Update the extension and the signing host to matching versions.`,
+      ),
+    );
+  }
+}
+
+/** The error for "no usable extension link", worded for the state the port is in. */
+export function notConnected(state: ExtensionPortState): HitlError {
+  return new HitlError(
+    "ERR_EXTENSION_NOT_CONNECTED",
+    state === "waiting-for-hello"
+      ? "The hitl extension has not finished connecting to the signing host; wait a moment and retry, or reload the extension."
+      : "The hitl extension is not connected to the signing host; open the browser with the hitl extension enabled, then retry.",
+  );
+}
+
+function withdrawn(): HitlError {
+  return new HitlError("ERR_WITHDRAWN", "The request was withdrawn because the client went away; nothing was signed.");
+}
