@@ -1,0 +1,117 @@
+import { request as httpRequest } from "node:http";
+import { HitlError, errorFromWire } from "@hitl/verifier";
+
+/**
+ * One HTTP exchange with the local signing host on 127.0.0.1. node:http without keep-alive
+ * (every `hitl` run is one short process; a pooled socket would only keep it alive), an explicit
+ * Host header (the host refuses any other, against DNS rebinding), JSON in and out, and a cap
+ * on the answer so a stranger on the port cannot make us buffer without end.
+ */
+export interface HostExchange {
+  port: number;
+  method: "GET" | "POST";
+  path: "/sign" | "/pair" | "/health";
+  body?: unknown;
+  /** Aborting destroys the socket: the host sees the disconnect and withdraws the window. */
+  signal?: AbortSignal;
+  maxResponseBytes: number;
+}
+
+/** The 200 body, parsed. Any other status becomes the HitlError the host sent. */
+export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
+  const { port, method, path, signal, maxResponseBytes } = exchange;
+  const payload = exchange.body === undefined ? undefined : Buffer.from(JSON.stringify(exchange.body), "utf8");
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const headers: Record<string, string> = { host: `127.0.0.1:${port}`, accept: "application/json", connection: "close" };
+    if (payload !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(payload.length);
+    }
+    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers, agent: false });
+    let settled = false;
+    const finish = (error: HitlError | undefined, value?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onAbort = (): void => {
+      finish(abortReason(signal!));
+      req.destroy();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    req.on("error", (error: NodeJS.ErrnoException) => finish(transportError(error, port)));
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxResponseBytes) {
+          finish(
+            new HitlError(
+              "ERR_PROTOCOL",
+              `The answer from 127.0.0.1:${port} is larger than ${maxResponseBytes} bytes, so it is not a hitl signing host. Check what listens on that port, or set HITL_PORT.`,
+            ),
+          );
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("error", (error: NodeJS.ErrnoException) => finish(transportError(error, port)));
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        } catch {
+          finish(notAHost(port, status));
+          return;
+        }
+        if (status === 200) {
+          finish(undefined, parsed);
+          return;
+        }
+        const wire = (parsed as { error?: unknown } | null)?.error;
+        finish(wire === undefined ? notAHost(port, status) : errorFromWire(wire));
+      });
+    });
+    req.end(payload);
+  });
+}
+
+/** Rejects with the abort reason itself when it is a HitlError, so callers can tell it is theirs. */
+function abortReason(signal: AbortSignal): HitlError {
+  const reason: unknown = signal.reason;
+  return reason instanceof HitlError
+    ? reason
+    : new HitlError("ERR_WITHDRAWN", "The request was withdrawn before a decision arrived; nothing was signed.");
+}
+
+function transportError(error: NodeJS.ErrnoException, port: number): HitlError {
+  if (error.code === "ECONNREFUSED") {
+    return new HitlError(
+      "ERR_HOST_UNREACHABLE",
+      `No hitl signing host is listening on 127.0.0.1:${port}. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.`,
+      { cause: error },
+    );
+  }
+  return new HitlError(
+    "ERR_HOST_UNREACHABLE",
+    `The connection to the signing host on 127.0.0.1:${port} failed (${error.code ?? error.message}); the browser may have closed. Reopen it and run 'hitl doctor'.`,
+    { cause: error },
+  );
+}
+
+function notAHost(port: number, status: number): HitlError {
+  return new HitlError(
+    "ERR_PROTOCOL",
+    `127.0.0.1:${port} answered HTTP ${status} without a hitl reply; another program may be using the port. Run 'hitl doctor', or point hitl at the right port with HITL_PORT / --port.`,
+  );
+}
