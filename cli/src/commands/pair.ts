@@ -1,0 +1,128 @@
+import { parseArgs } from "node:util";
+import { DEFAULT_AUDIENCE, HitlError, type PairingRequest } from "@hitl/verifier";
+import { DEFAULT_PAIRING_TTL_SECONDS } from "../sdk/create-pairing-request.js";
+import { EXIT_CODES, type PairingOutcome } from "../sdk/lib/outcome.js";
+import { resolvePort } from "../sdk/lib/resolve-port.js";
+import { pairApprover } from "../sdk/pair-approver.js";
+import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { startCountdown } from "../lib/countdown.js";
+import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
+
+const HELP = `Usage: hitl pair [options]
+
+Pair this machine with the hitl extension in your browser (local identity, no server). The
+terminal shows a code; the browser shows the same code; click Pair there if they match. The
+extension proves it holds its key, and the approver is added to the approvers file (mode 0600).
+
+Options:
+  --name NAME         approver name to register (default: your OS user name)
+  --aud AUD           audience (default "${DEFAULT_AUDIENCE}")
+  --timeout SECONDS   how long you have to confirm (default ${DEFAULT_PAIRING_TTL_SECONDS}, at most 3600)
+  --port N            signing host port (default: HITL_PORT, then 7331)
+  --json              print {decision, code?, message?, approver?} on stdout
+  -h, --help          show this help
+
+Exit codes: 0 paired, 1 refused in the browser or withdrawn with Ctrl-C, 2 timed out, 3 error.
+`;
+
+interface PairArgs {
+  help: boolean;
+  json: boolean;
+  name?: string;
+  aud: string;
+  timeoutSeconds: number;
+  port: number;
+}
+
+export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): PairArgs {
+  const { values } = withUsageErrors("pair", () =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        name: { type: "string" },
+        aud: { type: "string" },
+        timeout: { type: "string" },
+        port: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }),
+  );
+  const json = values.json === true;
+  if (values.help === true) return { help: true, json, aud: DEFAULT_AUDIENCE, timeoutSeconds: DEFAULT_PAIRING_TTL_SECONDS, port: 0 };
+  if (values.name !== undefined && values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
+  if (values.aud !== undefined && values.aud.length === 0) throw new HitlError("ERR_USAGE", "--aud must not be empty.");
+  return {
+    help: false,
+    json,
+    ...(values.name !== undefined && { name: values.name }),
+    aud: values.aud ?? DEFAULT_AUDIENCE,
+    timeoutSeconds: parseSeconds("--timeout", values.timeout, DEFAULT_PAIRING_TTL_SECONDS),
+    port: resolvePort(values.port, env),
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: PairArgs;
+  try {
+    args = parsePairArgs(argv);
+  } catch (error) {
+    if (!(error instanceof HitlError)) throw error;
+    report({ decision: "error", code: error.code, message: error.message }, wantsJson(argv));
+    return EXIT_CODES.error;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+
+  const withdraw = new AbortController();
+  const onSignal = (): void => withdraw.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let countdown = { stop() {} };
+  try {
+    const outcome = await pairApprover({
+      aud: args.aud,
+      timeoutSeconds: args.timeoutSeconds,
+      port: args.port,
+      signal: withdraw.signal,
+      ...(args.name !== undefined && { subject: args.name }),
+      onRequest: (request) => {
+        showCode(request, args.json);
+        countdown = startCountdown("Waiting for you to click Pair in your browser", request.exp);
+      },
+    });
+    countdown.stop();
+    report(outcome, args.json);
+    return EXIT_CODES[outcome.decision];
+  } finally {
+    countdown.stop();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}
+
+/** The human must see the code even when stdout is reserved for JSON. */
+function showCode(request: PairingRequest, json: boolean): void {
+  const line = `Pairing code: ${request.code} — confirm it in your browser and click Pair\n`;
+  (json ? process.stderr : process.stdout).write(line);
+}
+
+function report(outcome: PairingOutcome, json: boolean): void {
+  if (json) {
+    printJson({
+      decision: outcome.decision,
+      ...("code" in outcome && { code: outcome.code, message: outcome.message }),
+      ...("approver" in outcome && { approver: approverJson(outcome.approver), approversFile: outcome.approversFile }),
+    });
+    return;
+  }
+  if (outcome.decision === "paired") {
+    process.stdout.write(`PAIRED — ${describeApprover(outcome.approver)}\n`);
+    return;
+  }
+  printProblem(outcome.code, outcome.message);
+}

@@ -1,0 +1,159 @@
+import { parseArgs } from "node:util";
+import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
+import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
+import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
+import { resolvePort } from "../sdk/lib/resolve-port.js";
+import { requestApproval } from "../sdk/request-approval.js";
+import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { startCountdown } from "../lib/countdown.js";
+import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
+
+const HELP = `Usage: hitl request --action TEXT [options]
+
+Ask the human to approve an action in the browser, and verify the signed answer.
+
+Options:
+  --action TEXT       what will happen, exactly as the human will read it (required)
+  --details JSON      structured details shown under the action (a JSON value)
+  --timeout SECONDS   how long the human has to decide (default ${DEFAULT_TTL_SECONDS}, at most 3600)
+  --aud AUD           audience the approval is for (default "${DEFAULT_AUDIENCE}")
+  --port N            signing host port (default: HITL_PORT, then 7331)
+  --json              print {decision, code?, message?, approver?, receipt?} on stdout
+  -h, --help          show this help
+
+Exit codes:
+  0  approved: the signature, challenge, audience, time and single use were all verified
+  1  denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)
+  2  timed out: no decision before the challenge expired
+  3  error: host not running, extension not connected, not paired, bad signature, replay, ...
+
+Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
+embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.
+`;
+
+export interface RequestArgs {
+  help: boolean;
+  json: boolean;
+  action: Action;
+  aud: string;
+  timeoutSeconds: number;
+  port: number;
+}
+
+/** Validate the command line; every problem is ERR_USAGE (exit 3) with what to change. */
+export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RequestArgs {
+  const { values } = withUsageErrors("request", () =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        action: { type: "string" },
+        details: { type: "string" },
+        timeout: { type: "string" },
+        aud: { type: "string" },
+        port: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }),
+  );
+  const json = values.json === true;
+  if (values.help === true) {
+    return { help: true, json, action: { summary: "-" }, aud: DEFAULT_AUDIENCE, timeoutSeconds: DEFAULT_TTL_SECONDS, port: 0 };
+  }
+  if (values.action === undefined || values.action.trim().length === 0) {
+    throw new HitlError("ERR_USAGE", `--action is required: say what will happen, e.g. --action "delete /tmp/testfile".`);
+  }
+  const action: Action = { summary: values.action };
+  if (values.details !== undefined) action.details = parseDetails(values.details);
+  if (values.aud !== undefined && values.aud.length === 0) throw new HitlError("ERR_USAGE", "--aud must not be empty.");
+  return {
+    help: false,
+    json,
+    action,
+    aud: values.aud ?? DEFAULT_AUDIENCE,
+    timeoutSeconds: parseSeconds("--timeout", values.timeout, DEFAULT_TTL_SECONDS),
+    port: resolvePort(values.port, env),
+  };
+}
+
+function parseDetails(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new HitlError(
+      "ERR_USAGE",
+      `--details is not valid JSON (${(error as Error).message}); pass one JSON value, e.g. --details '{"path":"/tmp/testfile"}'.`,
+    );
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: RequestArgs;
+  try {
+    args = parseRequestArgs(argv);
+  } catch (error) {
+    if (!(error instanceof HitlError)) throw error;
+    report({ decision: "error", code: error.code, message: error.message }, wantsJson(argv));
+    return EXIT_CODES.error;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+
+  // Ctrl-C (or a supervisor's SIGTERM) withdraws: the socket closes, the host closes the window.
+  const withdraw = new AbortController();
+  const onSignal = (): void => withdraw.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let countdown = { stop() {} };
+  try {
+    const outcome = await requestApproval({
+      action: args.action,
+      aud: args.aud,
+      timeoutSeconds: args.timeoutSeconds,
+      port: args.port,
+      signal: withdraw.signal,
+      onSent: (challenge) => {
+        countdown = startCountdown("Waiting for approval in your browser", challenge.exp);
+      },
+    });
+    countdown.stop();
+    report(outcome, args.json);
+    return EXIT_CODES[outcome.decision];
+  } finally {
+    countdown.stop();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}
+
+function report(outcome: ApprovalOutcome, json: boolean): void {
+  if (json) {
+    printJson({
+      decision: outcome.decision,
+      ...("code" in outcome && { code: outcome.code, message: outcome.message }),
+      ...("approver" in outcome && { approver: approverJson(outcome.approver) }),
+      ...("receipt" in outcome && { receipt: outcome.receipt }),
+    });
+    return;
+  }
+  switch (outcome.decision) {
+    case "approve":
+      process.stdout.write(
+        `APPROVED — signature verified\nUser: ${describeApprover(outcome.approver)}\nChallenge: ${outcome.challenge.nonce.slice(0, 12)}…\n`,
+      );
+      return;
+    case "deny":
+      if ("receipt" in outcome) {
+        process.stdout.write(`DENIED — ${describeApprover(outcome.approver)} denied this action (signature verified). Do not proceed.\n`);
+        return;
+      }
+      printProblem(outcome.code, outcome.message);
+      return;
+    default:
+      printProblem(outcome.code, outcome.message);
+  }
+}

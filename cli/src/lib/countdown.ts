@@ -1,0 +1,32 @@
+/**
+ * The live "Waiting for approval in your browser… 57s" line, on stderr and only on a terminal:
+ * a log file or a calling program gets no carriage returns. Cleared before anything else prints.
+ */
+export interface Countdown {
+  stop(): void;
+}
+
+export function startCountdown(
+  label: string,
+  expiresAtSeconds: number,
+  stream: NodeJS.WriteStream = process.stderr,
+  clock: () => number = Date.now,
+): Countdown {
+  if (!stream.isTTY) return { stop() {} };
+  const draw = (): void => {
+    const left = Math.max(0, Math.ceil(expiresAtSeconds - clock() / 1000));
+    stream.write(`\r\u001b[2K${label}… ${left}s`);
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  timer.unref();
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      stream.write("\r\u001b[2K");
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint } from "@hitl/verifier";
+
+/** "alice (key 1a2b 3c4d 5e6f 7a8b)": how a person is named in every result line. */
+export function describeApprover(approver: { sub: string; kid: string }): string {
+  return `${approver.sub} (key ${formatFingerprint(approver.kid)})`;
+}
+
+/** An approver as --json prints it: the public key in base64url, the fingerprint spelled out. */
+export function approverJson(approver: ApproverKey | ApproverRecord): Record<string, string> {
+  const publicKey = typeof approver.publicKey === "string" ? approver.publicKey : encodeBase64url(approver.publicKey);
+  return {
+    sub: approver.sub,
+    kid: approver.kid,
+    fingerprint: formatFingerprint(approver.kid),
+    publicKey,
+    ...(approver.label !== undefined && { label: approver.label }),
+  };
+}
+
+/** One JSON document, one line, on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** The one line that says what went wrong and what to do, on stderr. */
+export function printProblem(code: string, message: string): void {
+  process.stderr.write(`hitl: ${code}: ${message}\n`);
+}
