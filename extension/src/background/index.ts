@@ -1,0 +1,32 @@
+import type { Runtime } from "webextension-polyfill";
+import browser from "../lib/browser.js";
+import { onPairRequest, onPairWindowClosed } from "./pair-requests.js";
+import { ApproverService } from "./service.js";
+import { onSignRequest, onSignWindowClosed } from "./sign-requests.js";
+import { handleUiMessage } from "./ui-router.js";
+
+/*
+ * Service-worker entry. Listeners are registered synchronously at the top level, so an event
+ * that wakes a stopped worker (a click in an approval window, a closed window) is delivered;
+ * each handler waits until the persisted state is loaded before acting.
+ */
+const service = new ApproverService({
+  signRequest: onSignRequest,
+  pairRequest: onPairRequest,
+  closed: (svc, entry) => (entry.kind === "sign" ? onSignWindowClosed(svc, entry) : onPairWindowClosed(svc, entry)),
+});
+
+const ready = service.start().catch((error: unknown) => {
+  console.error("hitl: start-up failed:", error instanceof Error ? error.message : String(error));
+});
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => ready.then(() => handleUiMessage(service, message, sender)));
+
+browser.windows.onRemoved.addListener((windowId) => {
+  void ready.then(() => service.windowClosed(windowId));
+});
+
+// Browser start and install both (re)start the worker; the port opens in service.start().
+browser.runtime.onStartup.addListener(() => {
+  void ready.then(() => service.port.start());
+});

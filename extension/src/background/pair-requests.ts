@@ -1,0 +1,80 @@
+import { formatFingerprint, type HostToExtension, type WireError } from "@hitl/verifier/protocol";
+import { documentDigest } from "../lib/digest.js";
+import { writeIdentity } from "./identity.js";
+import type { PendingEntry } from "./pending.js";
+import type { ApproverService } from "./service.js";
+import { signPairing } from "./signer.js";
+import { closeWindow } from "./windows.js";
+
+type PairRequest = Extract<HostToExtension, { type: "pair.request" }>;
+type PairEntry = Extract<PendingEntry, { kind: "pair" }>;
+
+const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again and click Pair only if the codes match.";
+
+/** `hitl pair` asks: show the code and the proposed name, and wait for the human. */
+export async function onPairRequest(service: ApproverService, { requestId, request }: PairRequest): Promise<void> {
+  const { store } = service;
+  if (store.entries.has(requestId)) {
+    service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This pairing request is already shown in the browser.");
+    return;
+  }
+  if (request.exp * 1000 <= Date.now()) {
+    service.replyError(requestId, "ERR_TIMEOUT", "The pairing request had already expired when it reached the browser; run `hitl pair` again.");
+    return;
+  }
+  const digest = await documentDigest(request);
+  await service.track({ kind: "pair", requestId, generation: store.generation, request, digest }, "pairing");
+}
+
+/** Pair or Cancel clicked in window `windowId`. */
+export async function decidePair(
+  service: ApproverService,
+  requestId: string,
+  accept: boolean,
+  windowId: number | undefined,
+): Promise<WireError | undefined> {
+  const entry = service.store.entries.get(requestId);
+  if (entry === undefined || entry.kind !== "pair") {
+    return { code: "ERR_WITHDRAWN", message: "This pairing request is no longer pending (answered, withdrawn or expired)." };
+  }
+  if (windowId === undefined || entry.windowId !== windowId) {
+    return { code: "ERR_PROTOCOL", message: "A window can only answer the request it shows." };
+  }
+  const taken = service.settle(requestId) as PairEntry;
+  try {
+    if (!accept) {
+      service.replyError(requestId, "ERR_PAIRING_REJECTED", REJECTED);
+      await service.history("pairing-rejected", taken);
+      return undefined;
+    }
+    if (Date.now() >= taken.request.exp * 1000) {
+      service.replyError(requestId, "ERR_TIMEOUT", "Pair was clicked after the pairing request expired; run `hitl pair` again.");
+      return undefined;
+    }
+    const key = await service.ensureKey();
+    const now = Date.now();
+    const pairing = await signPairing(key, taken.request, now);
+    await writeIdentity({ subject: taken.request.subject, kid: key.kid, pairedAt: Math.floor(now / 1000) });
+    service.reply({ type: "pair.result", requestId, pairing });
+    service.reply({ type: "status.update", status: await service.status() });
+    await service.history("paired", taken);
+    return undefined;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "error";
+    service.replyError(requestId, "ERR_SIGNING_FAILED", `The browser could not create or use its key (${name}); check that it supports Ed25519.`);
+    return undefined;
+  } finally {
+    await closeWindow(taken.windowId);
+  }
+}
+
+export async function onPairWindowClosed(service: ApproverService, entry: PairEntry): Promise<void> {
+  const taken = service.settle(entry.requestId);
+  if (taken === undefined) return;
+  service.replyError(taken.requestId, "ERR_PAIRING_REJECTED", REJECTED);
+  await service.history("pairing-rejected", taken);
+}
+
+export function fingerprintOf(kid: string | undefined): string | undefined {
+  return kid === undefined ? undefined : formatFingerprint(kid);
+}

@@ -1,0 +1,225 @@
+import {
+  type ErrorCode,
+  type ExtensionStatus,
+  type ExtensionToHost,
+  HitlError,
+  type HostToExtension,
+  NATIVE_HOST_NAME,
+} from "@hitl/verifier/protocol";
+import browser, { BROWSER_FAMILY } from "../lib/browser.js";
+import type { HistoryItem } from "../lib/ui-messages.js";
+import { showPendingCount } from "./badge.js";
+import { recordHistory } from "./history.js";
+import { readIdentity, readKeyPolicy } from "./identity.js";
+import { keyActionAtStart } from "./key-lifetime.js";
+import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
+import { NativeHostConnection } from "./native-port.js";
+import { type PendingEntry, PendingStore } from "./pending.js";
+import { closeWindow, openRequestWindow, type WindowPage, windowExists } from "./windows.js";
+
+const SESSION_MARKER = "hitl.browserSession";
+
+/** Handlers for the request kinds, registered by index.ts (keeps this file free of import cycles). */
+export interface RequestHandlers {
+  signRequest(service: ApproverService, message: Extract<HostToExtension, { type: "sign.request" }>): Promise<void>;
+  pairRequest(service: ApproverService, message: Extract<HostToExtension, { type: "pair.request" }>): Promise<void>;
+  /** The human closed the window: a signed deny (sign) or a refusal (pair). */
+  closed(service: ApproverService, entry: PendingEntry): Promise<void>;
+}
+
+/**
+ * The worker's state and the plumbing every request shares: the native port, the pending store,
+ * the key, expiry timers, windows, the badge. Decisions live in sign-requests.ts / pair-requests.ts.
+ */
+export class ApproverService {
+  readonly store = new PendingStore();
+  readonly port: NativeHostConnection;
+  key: SigningKey | undefined;
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Resolves once the request's window exists and its id is recorded. */
+  readonly windowReady = new Map<string, Promise<void>>();
+
+  constructor(readonly handlers: RequestHandlers) {
+    this.port = new NativeHostConnection({
+      hostName: NATIVE_HOST_NAME,
+      connect: (name) => browser.runtime.connectNative(name),
+      onConnected: () => void this.#onHandshake(),
+      onMessage: (message) => void this.#dispatch(message),
+    });
+  }
+
+  /** Runs on every worker start: browser start, install, or wake-up after being stopped. */
+  async start(): Promise<void> {
+    await this.store.load();
+    await this.#prepareKey();
+    this.port.start();
+    await this.#rebuild();
+  }
+
+  async #prepareKey(): Promise<void> {
+    const policy = await readKeyPolicy();
+    const marked = (await browser.storage.session.get(SESSION_MARKER))[SESSION_MARKER] === true;
+    if (keyActionAtStart(policy, marked) === "regenerate") {
+      await deleteKey();
+      this.key = await generateKey(policy);
+    } else {
+      this.key = await loadKey();
+    }
+    if (!marked) await browser.storage.session.set({ [SESSION_MARKER]: true });
+  }
+
+  async ensureKey(): Promise<SigningKey> {
+    this.key ??= await loadKey();
+    this.key ??= await generateKey(await readKeyPolicy());
+    return this.key;
+  }
+
+  async status(): Promise<ExtensionStatus> {
+    const identity = await readIdentity();
+    const status: ExtensionStatus = { keyPresent: this.key !== undefined, keyPolicy: await readKeyPolicy(), pending: this.store.entries.size };
+    if (this.key !== undefined) status.kid = this.key.kid;
+    if (identity !== undefined) status.subject = identity.subject;
+    return status;
+  }
+
+  /** Send to the host, or keep the answer for the next handshake if the host is away. */
+  reply(message: ExtensionToHost): void {
+    try {
+      this.port.send(message);
+    } catch (error) {
+      if (error instanceof HitlError && error.code === "ERR_NATIVE_MESSAGE_TOO_LARGE" && "requestId" in message) {
+        this.reply({ type: "request.error", requestId: message.requestId, error: error.toJSON() });
+        return;
+      }
+      this.store.outbox.push(message);
+      void this.store.save();
+    }
+  }
+
+  replyError(requestId: string, code: ErrorCode, message: string): void {
+    this.reply({ type: "request.error", requestId, error: { code, message } });
+  }
+
+  async #onHandshake(): Promise<void> {
+    this.store.generation++;
+    this.reply({ type: "extension.hello", extensionVersion: browser.runtime.getManifest().version, browser: BROWSER_FAMILY, status: await this.status() });
+    const queued = this.store.outbox;
+    this.store.outbox = [];
+    for (const message of queued) this.reply(message);
+    await this.store.save();
+  }
+
+  async #dispatch(message: Exclude<HostToExtension, { type: "host.hello" | "host.error" }>): Promise<void> {
+    switch (message.type) {
+      case "sign.request":
+        return this.handlers.signRequest(this, message);
+      case "pair.request":
+        return this.handlers.pairRequest(this, message);
+      case "request.withdraw":
+        return this.withdraw(message.requestId);
+      case "status.request":
+        this.reply({ type: "status.result", requestId: message.requestId, status: await this.status() });
+        return;
+    }
+  }
+
+  /** Track a new request: persist it, arm its expiry, open its window. */
+  async track(entry: PendingEntry, page: WindowPage): Promise<void> {
+    this.store.add(entry);
+    this.arm(entry);
+    void this.store.save();
+    void this.refreshBadge();
+    const ready = this.#openWindow(entry, page);
+    this.windowReady.set(entry.requestId, ready);
+    await ready;
+  }
+
+  async #openWindow(entry: PendingEntry, page: WindowPage): Promise<void> {
+    const windowId = await openRequestWindow(page, entry.requestId);
+    if (this.store.entries.get(entry.requestId) !== entry) {
+      await closeWindow(windowId); // withdrawn or expired while the window was opening
+      return;
+    }
+    entry.windowId = windowId;
+    await this.store.save();
+  }
+
+  /** Remove a request so that nobody else answers it; returns it to the one caller that may. */
+  settle(requestId: string): PendingEntry | undefined {
+    const entry = this.store.take(requestId);
+    if (entry === undefined) return undefined;
+    clearTimeout(this.#timers.get(requestId));
+    this.#timers.delete(requestId);
+    this.windowReady.delete(requestId);
+    void this.store.save();
+    void this.refreshBadge();
+    return entry;
+  }
+
+  arm(entry: PendingEntry): void {
+    const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
+    clearTimeout(this.#timers.get(entry.requestId));
+    const delay = Math.max(0, exp * 1000 - Date.now());
+    this.#timers.set(
+      entry.requestId,
+      setTimeout(() => void this.expire(entry.requestId), delay),
+    );
+  }
+
+  async expire(requestId: string): Promise<void> {
+    const entry = this.settle(requestId);
+    if (entry === undefined) return;
+    await closeWindow(entry.windowId);
+    if (entry.kind === "sign") {
+      this.replyError(requestId, "ERR_TIMEOUT", "Nobody decided before the challenge expired; run the request again (give more time with --timeout).");
+      await this.history("expired", entry);
+    } else {
+      this.replyError(requestId, "ERR_TIMEOUT", "The pairing request expired before anyone clicked Pair; run `hitl pair` again.");
+      await this.history("pairing-rejected", entry);
+    }
+  }
+
+  async withdraw(requestId: string): Promise<void> {
+    const entry = this.settle(requestId);
+    if (entry === undefined) return;
+    await closeWindow(entry.windowId);
+    await this.history("withdrawn", entry);
+  }
+
+  async windowClosed(windowId: number): Promise<void> {
+    const entry = this.store.byWindow(windowId);
+    if (entry !== undefined) await this.handlers.closed(this, entry);
+  }
+
+  /** After a worker restart: re-arm timers, answer for windows closed meanwhile, reopen missing ones. */
+  async #rebuild(): Promise<void> {
+    this.store.pruneSettled(Date.now());
+    for (const entry of [...this.store.entries.values()]) {
+      const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
+      if (exp * 1000 <= Date.now()) {
+        await this.expire(entry.requestId);
+      } else if (entry.windowId === undefined) {
+        this.arm(entry);
+        const ready = this.#openWindow(entry, entry.kind === "sign" ? "approval" : "pairing");
+        this.windowReady.set(entry.requestId, ready);
+      } else if (!(await windowExists(entry.windowId))) {
+        await this.handlers.closed(this, entry);
+      } else {
+        this.arm(entry);
+      }
+    }
+    await this.refreshBadge();
+  }
+
+  refreshBadge(): Promise<void> {
+    return showPendingCount(this.store.entries.size);
+  }
+
+  async history(outcome: HistoryItem["outcome"], entry: PendingEntry): Promise<void> {
+    const item: HistoryItem =
+      entry.kind === "sign"
+        ? { at: Date.now(), outcome, summary: entry.challenge.action.summary, aud: entry.challenge.aud, tool: entry.challenge.requester.tool }
+        : { at: Date.now(), outcome, summary: `pairing as ${entry.request.subject}`, aud: entry.request.aud, tool: entry.request.requester.tool };
+    await recordHistory(item);
+  }
+}

@@ -1,0 +1,129 @@
+import type { Decision, HostToExtension, WireError } from "@hitl/verifier/protocol";
+import { documentDigest } from "../lib/digest.js";
+import { readIdentity } from "./identity.js";
+import type { PendingEntry } from "./pending.js";
+import type { ApproverService } from "./service.js";
+import { signDecision } from "./signer.js";
+import { closeWindow, focusWindow } from "./windows.js";
+
+/** More open approval windows than a human can sensibly read is an attack or a bug. */
+export const MAX_OPEN_WINDOWS = 16;
+
+type SignRequest = Extract<HostToExtension, { type: "sign.request" }>;
+type SignEntry = Extract<PendingEntry, { kind: "sign" }>;
+
+/** A challenge arrived from the host: check we can sign at all, then show it in its own window. */
+export async function onSignRequest(service: ApproverService, { requestId, challenge }: SignRequest): Promise<void> {
+  const { store } = service;
+  const digest = await documentDigest(challenge);
+
+  // The same challenge re-sent by a host that restarted (new handshake): keep the window, or
+  // answer at once if the human already decided. On the same connection it is a duplicate.
+  const waiting = store.byDigest("sign", digest);
+  if (waiting !== undefined) {
+    if (waiting.generation === store.generation) {
+      service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This challenge already waits for a decision in the browser; make a new challenge for a new request.");
+      return;
+    }
+    store.rebind(waiting, requestId, store.generation);
+    void store.save();
+    await focusWindow(waiting.windowId);
+    return;
+  }
+  const decided = store.settled.get(digest);
+  if (decided !== undefined && decided.generation !== store.generation) {
+    service.reply({ type: "sign.result", requestId, receipt: decided.receipt });
+    return;
+  }
+  if (store.entries.has(requestId) || decided !== undefined) {
+    service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This request was already answered; make a new challenge for a new request.");
+    return;
+  }
+
+  // Fail closed before showing anything the human could not validly sign.
+  if (service.key === undefined) {
+    service.replyError(requestId, "ERR_NO_KEY", "The browser extension has no signing key yet: pair first: run `hitl pair`.");
+    return;
+  }
+  if ((await readIdentity()) === undefined) {
+    service.replyError(requestId, "ERR_NOT_PAIRED", "The browser extension is not paired with an approver: run `hitl pair` first.");
+    return;
+  }
+  if (challenge.exp * 1000 <= Date.now()) {
+    service.replyError(requestId, "ERR_TIMEOUT", "The challenge had already expired when it reached the browser; check the system clock and run the request again.");
+    return;
+  }
+  if (store.entries.size >= MAX_OPEN_WINDOWS) {
+    service.replyError(requestId, "ERR_TOO_MANY_PENDING", `The browser already shows ${store.entries.size} requests; decide those first, then retry.`);
+    return;
+  }
+
+  await service.track({ kind: "sign", requestId, generation: store.generation, challenge, digest }, "approval");
+}
+
+/**
+ * The human clicked Approve or Deny in the window `windowId`. Only that window's own request can
+ * be decided, and only if the page rendered exactly the challenge the worker holds.
+ */
+export async function decideSign(
+  service: ApproverService,
+  requestId: string,
+  decision: Decision,
+  windowId: number | undefined,
+  shownDigest: string,
+): Promise<WireError | undefined> {
+  const entry = service.store.entries.get(requestId);
+  if (entry === undefined || entry.kind !== "sign") {
+    return { code: "ERR_WITHDRAWN", message: "This request is no longer pending (decided, withdrawn or expired)." };
+  }
+  if (windowId === undefined || entry.windowId !== windowId) {
+    return { code: "ERR_PROTOCOL", message: "A window can only decide the request it shows." };
+  }
+  if (shownDigest !== entry.digest) {
+    return { code: "ERR_CHALLENGE_MISMATCH", message: "The window showed a different challenge than the one pending; nothing was signed." };
+  }
+  const taken = service.settle(requestId);
+  if (taken === undefined || taken.kind !== "sign") {
+    return { code: "ERR_WITHDRAWN", message: "This request is no longer pending (decided, withdrawn or expired)." };
+  }
+  await finishSign(service, taken, decision);
+  return undefined;
+}
+
+/** Sign `decision` over the entry's own stored challenge, answer the host, close the window. */
+export async function finishSign(service: ApproverService, entry: SignEntry, decision: Decision): Promise<void> {
+  const now = Date.now();
+  try {
+    if (now >= entry.challenge.exp * 1000) {
+      service.replyError(entry.requestId, "ERR_TIMEOUT", "The decision came after the challenge expired; run the request again.");
+      await service.history("expired", entry);
+      return;
+    }
+    const key = service.key;
+    const identity = await readIdentity();
+    if (key === undefined || identity === undefined) {
+      service.replyError(entry.requestId, "ERR_NO_KEY", "The signing key or pairing disappeared before the decision: run `hitl pair` again.");
+      return;
+    }
+    let receipt: Awaited<ReturnType<typeof signDecision>>;
+    try {
+      receipt = await signDecision(key, entry.challenge, decision, identity.subject, now);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "error";
+      service.replyError(entry.requestId, "ERR_SIGNING_FAILED", `The browser could not sign (${name}); check that it supports Ed25519 and run \`hitl doctor\`.`);
+      return;
+    }
+    service.store.settled.set(entry.digest, { digest: entry.digest, exp: entry.challenge.exp, generation: service.store.generation, receipt });
+    service.reply({ type: "sign.result", requestId: entry.requestId, receipt });
+    void service.store.save();
+    await service.history(decision === "approve" ? "approved" : "denied", entry);
+  } finally {
+    await closeWindow(entry.windowId);
+  }
+}
+
+/** Closing the approval window is a decision too: a signed deny. */
+export async function onSignWindowClosed(service: ApproverService, entry: SignEntry): Promise<void> {
+  const taken = service.settle(entry.requestId);
+  if (taken?.kind === "sign") await finishSign(service, taken, "deny");
+}

@@ -1,0 +1,104 @@
+import type { WireError } from "@hitl/verifier/protocol";
+import type { Runtime } from "webextension-polyfill";
+import browser from "../lib/browser.js";
+import { type ApprovalView, type PairingView, type PopupStatus, parseUiRequest, type UiResponse } from "../lib/ui-messages.js";
+import { readHistory } from "./history.js";
+import { readIdentity } from "./identity.js";
+import { decidePair, fingerprintOf } from "./pair-requests.js";
+import type { ApproverService } from "./service.js";
+import { decideSign } from "./sign-requests.js";
+import { pageUrl, type WindowPage } from "./windows.js";
+
+/*
+ * Answers the extension's own pages. The asking window is identified by the browser (`sender`),
+ * and a page may only read or decide the request of the window it is in.
+ */
+function fail(code: WireError["code"], message: string): UiResponse<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function senderPage(sender: Runtime.MessageSender): WindowPage | "popup" | undefined {
+  if (sender.id !== browser.runtime.id || sender.url === undefined) return undefined;
+  const path = sender.url.split(/[?#]/)[0];
+  if (path === pageUrl("approval")) return "approval";
+  if (path === pageUrl("pairing")) return "pairing";
+  if (path === browser.runtime.getURL("src/popup/popup.html")) return "popup";
+  return undefined;
+}
+
+const GONE = "This request is no longer pending (decided, withdrawn or expired).";
+
+export async function handleUiMessage(service: ApproverService, raw: unknown, sender: Runtime.MessageSender): Promise<UiResponse<unknown>> {
+  const message = parseUiRequest(raw);
+  const page = senderPage(sender);
+  if (message === undefined || page === undefined) return fail("ERR_PROTOCOL", "Unknown message or sender.");
+  const windowId = sender.tab?.windowId;
+
+  switch (message.type) {
+    case "approval.get": {
+      if (page !== "approval") return fail("ERR_PROTOCOL", "Only an approval window may read a challenge.");
+      await service.windowReady.get(message.requestId);
+      const entry = service.store.entries.get(message.requestId);
+      if (entry?.kind !== "sign") return fail("ERR_WITHDRAWN", GONE);
+      if (entry.windowId !== windowId) return fail("ERR_PROTOCOL", "A window can only show its own request.");
+      const identity = await readIdentity();
+      const view: ApprovalView = { requestId: entry.requestId, challenge: entry.challenge, digest: entry.digest };
+      if (identity !== undefined) view.subject = identity.subject;
+      const fingerprint = fingerprintOf(service.key?.kid);
+      if (fingerprint !== undefined) view.fingerprint = fingerprint;
+      return { ok: true, value: view };
+    }
+    case "approval.decide": {
+      if (page !== "approval") return fail("ERR_PROTOCOL", "Only an approval window may decide.");
+      const error = await decideSign(service, message.requestId, message.decision, windowId, message.shownDigest);
+      return error === undefined ? { ok: true, value: null } : { ok: false, error };
+    }
+    case "pairing.get": {
+      if (page !== "pairing") return fail("ERR_PROTOCOL", "Only a pairing window may read a pairing request.");
+      await service.windowReady.get(message.requestId);
+      const entry = service.store.entries.get(message.requestId);
+      if (entry?.kind !== "pair") return fail("ERR_WITHDRAWN", GONE);
+      if (entry.windowId !== windowId) return fail("ERR_PROTOCOL", "A window can only show its own request.");
+      const view: PairingView = { requestId: entry.requestId, request: entry.request };
+      const fingerprint = fingerprintOf(service.key?.kid);
+      if (fingerprint !== undefined) view.fingerprint = fingerprint;
+      return { ok: true, value: view };
+    }
+    case "pairing.decide": {
+      if (page !== "pairing") return fail("ERR_PROTOCOL", "Only a pairing window may answer a pairing request.");
+      const error = await decidePair(service, message.requestId, message.accept, windowId);
+      return error === undefined ? { ok: true, value: null } : { ok: false, error };
+    }
+    case "popup.status":
+      return { ok: true, value: await popupStatus(service) };
+  }
+}
+
+async function popupStatus(service: ApproverService): Promise<PopupStatus> {
+  const status = await service.status();
+  const identity = await readIdentity();
+  const state = service.port.state;
+  const host: PopupStatus["host"] = { state: state.kind };
+  if (state.kind === "disconnected" && state.lastError !== undefined) host.lastError = state.lastError;
+  if (state.kind === "connected") {
+    host.hostVersion = state.hostVersion;
+    host.port = state.port;
+  }
+  const result: PopupStatus = {
+    keyPresent: status.keyPresent,
+    keyPolicy: status.keyPolicy,
+    pairedKidMismatch: identity !== undefined && status.kid !== undefined && identity.kid !== status.kid,
+    host,
+    pending: status.pending,
+    history: await readHistory(),
+  };
+  if (status.kid !== undefined) {
+    result.kid = status.kid;
+    result.fingerprint = fingerprintOf(status.kid)!;
+  }
+  if (identity !== undefined) {
+    result.subject = identity.subject;
+    result.pairedAt = identity.pairedAt;
+  }
+  return result;
+}

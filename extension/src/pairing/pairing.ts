@@ -1,0 +1,79 @@
+import { type PairingRequest, parsePairingRequest } from "@hitl/verifier/protocol";
+import { formatRemaining, secondsLeft } from "../lib/countdown.js";
+import { byId, row } from "../lib/dom.js";
+import { ask } from "../lib/send.js";
+import { type PairingView, requestIdFromLocation } from "../lib/ui-messages.js";
+import { visibleText } from "../lib/visible-node.js";
+
+/* The pairing window: the human compares the code with the terminal and confirms the name. */
+const ARM_DELAY_MS = 350;
+const pairButton = byId<HTMLButtonElement>("pair");
+const cancelButton = byId<HTMLButtonElement>("cancel");
+const statusLine = byId("status");
+
+function showStatus(text: string, isError = false): void {
+  statusLine.textContent = text;
+  statusLine.classList.toggle("error", isError);
+}
+
+function render(request: PairingRequest, view: PairingView): void {
+  byId("code").textContent = request.code;
+  const list = byId("details");
+  row(list, "Approver name", request.subject);
+  row(list, "Requested by", request.requester.tool);
+  if (request.requester.host !== undefined) row(list, "Host", request.requester.host);
+  if (request.requester.pid !== undefined) row(list, "Process id", String(request.requester.pid));
+  if (request.requester.cwd !== undefined) row(list, "Working directory", visibleText(request.requester.cwd, "mono").node);
+  row(list, "Audience", request.aud);
+  row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
+}
+
+function startCountdown(exp: number): void {
+  const countdown = byId("countdown");
+  const tick = () => {
+    const left = secondsLeft(exp, Date.now());
+    countdown.textContent = left > 0 ? `Expires in ${formatRemaining(exp, Date.now())}` : "Expired";
+    countdown.classList.toggle("urgent", left <= 10);
+    if (left === 0) {
+      pairButton.disabled = true;
+      cancelButton.disabled = true;
+      clearInterval(timer);
+    }
+  };
+  const timer = setInterval(tick, 250);
+  tick();
+}
+
+async function answer(requestId: string, accept: boolean): Promise<void> {
+  pairButton.disabled = true;
+  cancelButton.disabled = true;
+  showStatus(accept ? "Pairing…" : "Cancelling…");
+  const reply = await ask<null>({ type: "pairing.decide", requestId, accept });
+  showStatus(reply.ok ? (accept ? "Paired." : "Cancelled.") : reply.error.message, !reply.ok);
+}
+
+async function main(): Promise<void> {
+  const requestId = requestIdFromLocation(location.search);
+  if (requestId === undefined) {
+    showStatus("This window was opened without a pairing request.", true);
+    cancelButton.disabled = true;
+    return;
+  }
+  const reply = await ask<PairingView>({ type: "pairing.get", requestId });
+  if (!reply.ok) {
+    showStatus(reply.error.message, true);
+    cancelButton.disabled = true;
+    return;
+  }
+  const request = parsePairingRequest(reply.value.request);
+  render(request, reply.value);
+  startCountdown(request.exp);
+  pairButton.addEventListener("click", () => void answer(requestId, true));
+  cancelButton.addEventListener("click", () => void answer(requestId, false));
+  cancelButton.focus();
+  setTimeout(() => {
+    if (!cancelButton.disabled) pairButton.disabled = false;
+  }, ARM_DELAY_MS);
+}
+
+main().catch((error: unknown) => showStatus(error instanceof Error ? error.message : String(error), true));
