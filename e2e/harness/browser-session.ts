@@ -1,0 +1,155 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
+import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
+import { type CliRun, runHitl } from "./cli.js";
+import { freePort } from "./free-port.js";
+import { installHostManifest } from "./host-manifest.js";
+import { httpJson } from "./http.js";
+import { PageQueue, type WindowKind } from "./page-queue.js";
+import { ARTIFACTS_DIR, CHROMIUM, EXTENSION_DIR } from "./paths.js";
+
+export const EXTENSION_ID = "gdikjmbmddjjemjnooacmbhlponkepgb";
+
+/**
+ * One real Chromium with the built extension, a fresh profile, the real signing host started by
+ * the browser over native messaging on a random port, and isolated config/state dirs. Everything
+ * it starts is stopped by close(): the CLI children by pid, the browser, then the host by pid.
+ */
+export interface BrowserSession {
+  readonly context: BrowserContext;
+  readonly serviceWorker: Worker;
+  readonly port: number;
+  /** Environment for the CLI: the same HITL_* the browser (and so the host) got. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly configDir: string;
+  readonly stateDir: string;
+  readonly userDataDir: string;
+  readonly windows: PageQueue;
+  hitl(args: readonly string[]): CliRun;
+  health(): Promise<HealthResponseBody>;
+  waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
+  /** The next approval/pairing window, once its content has rendered. */
+  nextWindow(kind: WindowKind, timeoutMs?: number): Promise<Page>;
+  screenshot(page: Page, name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Register the native host for this profile (default true). */
+  installHost?: boolean;
+  /** Wait until the extension is connected to the host (default: when the host is installed). */
+  waitForConnection?: boolean;
+}
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  `--disable-extensions-except=${EXTENSION_DIR}`,
+  `--load-extension=${EXTENSION_DIR}`,
+];
+
+export async function launchSession(options: SessionOptions = {}): Promise<BrowserSession> {
+  const installHost = options.installHost ?? true;
+  const root = mkdtempSync(join(tmpdir(), "hitl-e2e-"));
+  const userDataDir = join(root, "profile");
+  const configDir = join(root, "config");
+  const stateDir = join(root, "state");
+  for (const dir of [userDataDir, configDir, stateDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: configDir, HITL_STATE_DIR: stateDir };
+  delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
+  if (installHost) installHostManifest(userDataDir, join(root, "bin"), EXTENSION_ID);
+
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    env: env as Record<string, string>,
+  });
+  const windows = new PageQueue(context);
+  const children = new Set<CliRun>();
+  let hostPid: number | undefined;
+
+  const health = async (): Promise<HealthResponseBody> => {
+    const answer = await httpJson(port, "GET", "/health");
+    if (answer.status !== 200) throw new Error(`GET /health answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    const body = answer.body as HealthResponseBody;
+    hostPid = body.host.pid;
+    return body;
+  };
+
+  const waitForHealth = async (predicate: (h: HealthResponseBody) => boolean, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const body = await health();
+        if (predicate(body)) return body;
+        last = body;
+      } catch (error) {
+        last = error instanceof Error ? error.message : error;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`The signing host did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  };
+
+  const session: BrowserSession = {
+    context,
+    serviceWorker: context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 })),
+    port,
+    env,
+    configDir,
+    stateDir,
+    userDataDir,
+    windows,
+    hitl(args) {
+      const run = runHitl(args, env);
+      children.add(run);
+      void run.done.finally(() => children.delete(run));
+      return run;
+    },
+    health,
+    waitForHealth,
+    async nextWindow(kind, timeoutMs = 15_000) {
+      const page = await windows.next(kind, timeoutMs);
+      await page.locator(kind === "approval" ? "#summary span" : "#code:not(:empty)").first().waitFor({ timeout: timeoutMs });
+      return page;
+    },
+    async screenshot(page, name) {
+      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      const path = join(ARTIFACTS_DIR, `${name}.png`);
+      await page.screenshot({ path });
+      return path;
+    },
+    async close() {
+      for (const run of children) run.signal("SIGKILL");
+      await context.close().catch(() => {});
+      // The browser normally takes its host down with it; make sure, by pid.
+      if (hostPid !== undefined) killIfAlive(hostPid);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  if (options.waitForConnection ?? installHost) await waitForHealth((h) => h.extension.connected);
+  return session;
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return;
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // exited meanwhile
+  }
+}

@@ -1,0 +1,60 @@
+import { spawn } from "node:child_process";
+import { CLI_BIN } from "./paths.js";
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** performance.now() when the process exited. */
+  endedAt: number;
+}
+
+export interface CliRun {
+  pid: number;
+  /** performance.now() just before spawning. */
+  startedAt: number;
+  done: Promise<CliResult>;
+  /** Send a signal by pid (SIGINT = Ctrl-C); no-op once exited. */
+  signal(signal: NodeJS.Signals): void;
+  /** stdout + stderr so far, while it runs. */
+  output(): string;
+}
+
+/** Run the built `hitl` CLI (node cli/dist/bin.js) as a child process, stdin closed, output captured. */
+export function runHitl(args: readonly string[], env: NodeJS.ProcessEnv): CliRun {
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  if (child.pid === undefined) throw new Error("Could not start the hitl CLI.");
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  let exited = false;
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      exited = true;
+      resolve({ code, signal, stdout, stderr, endedAt: performance.now() });
+    });
+  });
+  const pid = child.pid;
+  return {
+    pid,
+    startedAt,
+    done,
+    output: () => stdout + stderr,
+    signal(signal) {
+      if (exited) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { Page } from "playwright-core";
+import type { Receipt } from "../../verifier/dist/protocol/index.js";
+import type { BrowserSession } from "./browser-session.js";
+import type { CliResult, CliRun } from "./cli.js";
+
+/** What `hitl request --json` / `hitl pair --json` print. */
+export interface JsonOutcome {
+  decision: "approve" | "deny" | "timeout" | "error" | "paired" | string;
+  code?: string;
+  message?: string;
+  approver?: { sub: string; kid: string; [key: string]: unknown };
+  receipt?: Receipt;
+  [key: string]: unknown;
+}
+
+export function parseJsonOutcome(result: CliResult): JsonOutcome {
+  try {
+    return JSON.parse(result.stdout) as JsonOutcome;
+  } catch {
+    throw new Error(`The CLI did not print JSON (exit ${result.code}).\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+/** `hitl pair` end to end: the code in the terminal must be the one the window shows; click Pair. */
+export async function pairBrowser(session: BrowserSession, name = "e2e-approver"): Promise<{ result: CliResult; page: Page }> {
+  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"]);
+  const page = await session.nextWindow("pairing");
+  const shownCode = (await page.locator("#code").textContent())?.trim();
+  const terminalCode = await codeFromTerminal(run);
+  if (shownCode !== terminalCode) throw new Error(`Pairing window shows ${shownCode}, terminal shows ${terminalCode}.`);
+  await page.getByRole("button", { name: "Pair", exact: true }).click();
+  const result = await run.done;
+  if (result.code !== 0) throw new Error(`hitl pair failed (${result.code}): ${result.stdout}${result.stderr}`);
+  return { result, page };
+}
+
+/** The pairing code `hitl pair` printed (on stderr with --json), as soon as it appears. */
+async function codeFromTerminal(run: CliRun): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const match = /Pairing code: ([0-9]{3}-[0-9]{3})/.exec(run.output());
+    if (match?.[1] !== undefined) return match[1];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`hitl pair printed no pairing code: ${run.output()}`);
+}
+
+/** Click a decision button by its accessible name, the way a human (or a screen reader) finds it. */
+export async function clickButton(page: Page, name: "Approve" | "Deny" | "Pair" | "Cancel"): Promise<void> {
+  await page.getByRole("button", { name, exact: true }).click();
+}
