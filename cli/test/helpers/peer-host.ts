@@ -1,0 +1,84 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A real HTTP server on 127.0.0.1:0 speaking the signing host's documented API, for tests of
+ * the CLI's side. It refuses what the real host refuses (Origin, foreign Host, non-JSON), so a
+ * client that forgets a header fails here too. `answer` decides each reply.
+ */
+export interface PeerRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: unknown;
+}
+
+export type PeerAnswer = { status: number; body: unknown } | "hang";
+
+export interface PeerHost {
+  port: number;
+  requests: PeerRequest[];
+  /** Resolves when a client dropped a request that was still waiting for its answer. */
+  disconnected: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>): Promise<PeerHost> {
+  const requests: PeerRequest[] = [];
+  let signalDisconnect: () => void = () => {};
+  const disconnected = new Promise<void>((resolve) => {
+    signalDisconnect = resolve;
+  });
+  let port = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", async () => {
+      const reply = (status: number, body: unknown): void => {
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      };
+      if (req.headers.origin !== undefined) return reply(403, { error: { code: "ERR_ORIGIN_FORBIDDEN", message: "no Origin" } });
+      if (req.headers.host !== `127.0.0.1:${port}`) {
+        return reply(403, { error: { code: "ERR_HOST_HEADER_FORBIDDEN", message: `bad Host ${req.headers.host}` } });
+      }
+      if (req.method === "POST" && req.headers["content-type"] !== "application/json") {
+        return reply(415, { error: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", message: "json only" } });
+      }
+      const text = Buffer.concat(chunks).toString("utf8");
+      const request: PeerRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: text.length > 0 ? JSON.parse(text) : undefined,
+      };
+      requests.push(request);
+      res.on("close", () => {
+        if (!res.writableFinished) signalDisconnect();
+      });
+      const decided = await answer(request);
+      if (decided === "hang") return;
+      if (!res.destroyed) reply(decided.status, decided.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    requests,
+    disconnected,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on which nothing listens (asked from the OS, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

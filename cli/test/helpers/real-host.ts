@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getHostHealth } from "../../src/sdk/get-host-health.js";
+import { type ExtensionStatus, type ExtensionToHost, type HostToExtension, parseHostToExtension } from "@hitl/verifier";
+
+/** The built signing host, started the way a browser starts it: stdio frames, env for the port. */
+export const HOST_MAIN = resolve(fileURLToPath(new URL("../../../signing-host/dist/main.js", import.meta.url)));
+
+/**
+ * A real `node signing-host/dist/main.js` process with this test playing the browser extension
+ * over real native-messaging framing (4-byte little-endian length + UTF-8 JSON). `onMessage`
+ * answers what the host sends after the handshake.
+ */
+export interface RealHost {
+  child: ChildProcess;
+  port: number;
+  received: HostToExtension[];
+  send(message: ExtensionToHost): void;
+  stop(): Promise<void>;
+}
+
+export async function startRealHost(options: {
+  env: Record<string, string>;
+  status: ExtensionStatus;
+  onMessage(message: HostToExtension, host: RealHost): void;
+}): Promise<RealHost> {
+  const child = spawn(process.execPath, [HOST_MAIN, "chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const received: HostToExtension[] = [];
+  let buffered = Buffer.alloc(0);
+  let onHello: (port: number) => void = () => {};
+  let onFailure: (error: Error) => void = () => {};
+  const hello = new Promise<number>((resolveHello, rejectHello) => {
+    onHello = resolveHello;
+    onFailure = rejectHello;
+  });
+  const host: RealHost = {
+    child,
+    port: 0,
+    received,
+    send(message) {
+      const body = Buffer.from(JSON.stringify(message), "utf8");
+      const header = Buffer.alloc(4);
+      header.writeUInt32LE(body.length, 0);
+      child.stdin?.write(Buffer.concat([header, body]));
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+      // Closing stdin is how a browser says goodbye; SIGKILL only if the host ignores it.
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  child.once("exit", (code) => onFailure(new Error(`signing host exited (${code}) before host.hello`)));
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4) {
+      const length = buffered.readUInt32LE(0);
+      if (buffered.length < 4 + length) break;
+      const message = parseHostToExtension(JSON.parse(buffered.subarray(4, 4 + length).toString("utf8")));
+      buffered = buffered.subarray(4 + length);
+      received.push(message);
+      if (message.type === "host.hello") {
+        host.send({ type: "extension.hello", extensionVersion: "0.1.0-test", browser: "test", status: options.status });
+        onHello(message.port);
+      } else if (message.type === "status.request") {
+        host.send({ type: "status.result", requestId: message.requestId, status: options.status });
+      } else {
+        options.onMessage(message, host);
+      }
+    }
+  });
+  host.port = await hello;
+  // extension.hello is in flight: wait until the host reports the extension as connected.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const health = await getHostHealth({ port: host.port });
+    if (health.extension.connected) return host;
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, 20));
+  }
+  throw new Error("the signing host never reported the extension as connected");
+}

@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built command, exactly what `pnpm exec hitl` runs. */
+export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.js", import.meta.url)));
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves once stdout or stderr contains `text`. */
+  waitForOutput(text: string): Promise<void>;
+  done: Promise<CliRun>;
+}
+
+/** Spawn `node cli/dist/bin.js ...args` with only the given HITL_* variables (never the real home). */
+export function startCli(args: string[], env: Record<string, string>): RunningCli {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: env.HITL_CONFIG_DIR ?? tmpdir(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      if (stdout.includes(waiter.text) || stderr.includes(waiter.text)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+    check();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+    check();
+  });
+  const done = new Promise<CliRun>((resolveRun, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolveRun({ code, signal, stdout, stderr, ms: performance.now() - started }));
+  });
+  return {
+    child,
+    done,
+    waitForOutput: (text) =>
+      new Promise<void>((resolveWait) => {
+        waiters.push({ text, resolve: resolveWait });
+        check();
+      }),
+  };
+}
+
+export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return startCli(args, env).done;
+}
+
+/** Fresh HITL_CONFIG_DIR / HITL_STATE_DIR under the OS temp dir; `cleanup` removes them. */
+export async function isolatedDirs(): Promise<{ root: string; env: Record<string, string>; cleanup(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), "hitl-cli-test-"));
+  return {
+    root,
+    env: { HITL_CONFIG_DIR: join(root, "config"), HITL_STATE_DIR: join(root, "state") },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}

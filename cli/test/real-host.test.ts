@@ -1,0 +1,135 @@
+import { stat, readFile } from "node:fs/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ExtensionStatus, type HostToExtension, addApprover } from "@hitl/verifier";
+import { type TestApprover, makeApprover, signPairing, signReceipt } from "./helpers/approver-key.js";
+import { freePort } from "./helpers/peer-host.js";
+import { type RealHost, startRealHost } from "./helpers/real-host.js";
+import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+
+/*
+ * `hitl request` / `hitl pair` through the real signing host process (signing-host/dist/main.js)
+ * over real HTTP, with this test playing the extension on the host's stdio (real native-messaging
+ * framing) and signing with a real Ed25519 key.
+ */
+
+let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+let alice: TestApprover;
+let host: RealHost | undefined;
+
+beforeEach(async () => {
+  dirs = await isolatedDirs();
+  alice = makeApprover("alice");
+});
+
+afterEach(async () => {
+  await host?.stop();
+  host = undefined;
+  await dirs.cleanup();
+});
+
+function status(): ExtensionStatus {
+  return { keyPresent: true, kid: alice.kid, subject: alice.sub, keyPolicy: "persistent", pending: 0 };
+}
+
+async function hostAnswering(onMessage: (message: HostToExtension, host: RealHost) => void): Promise<Record<string, string>> {
+  const port = await freePort();
+  const env = { ...dirs.env, HITL_PORT: String(port) };
+  host = await startRealHost({ env, status: status(), onMessage });
+  expect(host.port).toBe(port);
+  return env;
+}
+
+describe("through the real signing host", () => {
+  it("approve -> 0, signed deny -> 1", async () => {
+    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    let decision: "approve" | "deny" = "approve";
+    const env = await hostAnswering((message, peer) => {
+      if (message.type === "sign.request") {
+        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision) });
+      }
+    });
+    const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
+    expect(approved.stderr).toBe("");
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/^APPROVED — signature verified\nUser: alice \(key [0-9a-f ]{19}\)\nChallenge: [A-Za-z0-9_-]{12}…\n$/);
+
+    decision = "deny";
+    const denied = await runCli(["request", "--action", "delete /tmp/testfile", "--json"], env);
+    expect(denied.code).toBe(1);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice" } });
+  });
+
+  it("no decision before expiry -> 2 (the host answers 408)", async () => {
+    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    const env = await hostAnswering(() => {});
+    const run = await runCli(["request", "--action", "delete /tmp/testfile", "--timeout", "1", "--json"], env);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "timeout", code: "ERR_TIMEOUT" });
+    // The window was shown for the challenge the CLI made.
+    expect(host!.received.some((m) => m.type === "sign.request")).toBe(true);
+  });
+
+  it("Ctrl-C -> 1, and the host tells the extension to withdraw that request", async () => {
+    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    let requestId = "";
+    let onShown: () => void = () => {};
+    const shown = new Promise<void>((resolve) => {
+      onShown = resolve;
+    });
+    const env = await hostAnswering((message) => {
+      if (message.type === "sign.request") {
+        requestId = message.requestId;
+        onShown();
+      }
+    });
+    const cli = startCli(["request", "--action", "delete /tmp/testfile"], env);
+    await shown;
+    cli.child.kill("SIGINT");
+    const run = await cli.done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^hitl: ERR_WITHDRAWN: /);
+    for (let i = 0; i < 100 && !host!.received.some((m) => m.type === "request.withdraw"); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(host!.received).toContainEqual({ type: "request.withdraw", requestId });
+  });
+
+  it("the extension's own error (no key) comes through with its code -> 3", async () => {
+    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    const message = "The hitl extension has no signing key. Reload the extension to create one, then run `hitl pair`.";
+    const env = await hostAnswering((m, peer) => {
+      if (m.type === "sign.request") peer.send({ type: "request.error", requestId: m.requestId, error: { code: "ERR_NO_KEY", message } });
+    });
+    const run = await runCli(["request", "--action", "delete /tmp/testfile"], env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(`hitl: ERR_NO_KEY: ${message}\n`);
+  });
+
+  it("pair: proof of possession checked, approver stored 0600, then request verifies with it", async () => {
+    const env = await hostAnswering((message, peer) => {
+      if (message.type === "pair.request") {
+        peer.send({ type: "pair.result", requestId: message.requestId, pairing: signPairing(alice, message.request) });
+      } else if (message.type === "sign.request") {
+        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+      }
+    });
+    const paired = await runCli(["pair", "--name", "alice"], env);
+    expect(paired.stderr).toBe("");
+    expect(paired.code).toBe(0);
+    const pairRequest = host!.received.find((m) => m.type === "pair.request");
+    expect(pairRequest?.type === "pair.request" && pairRequest.request.subject).toBe("alice");
+    const code = pairRequest?.type === "pair.request" ? pairRequest.request.code : "";
+    expect(paired.stdout).toBe(`Pairing code: ${code} — confirm it in your browser and click Pair\nPAIRED — alice (key ${fingerprint(alice.kid)})\n`);
+
+    const file = `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(await readFile(file, "utf8")) as { v: number; approvers: unknown[] };
+    expect(stored).toEqual({ v: 1, approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKey, pairedAt: expect.any(Number) }] });
+
+    const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
+    expect(approved.code).toBe(0);
+  });
+});
+
+function fingerprint(kid: string): string {
+  const hex = Buffer.from(kid, "base64url").subarray(0, 8).toString("hex");
+  return hex.match(/.{4}/g)!.join(" ");
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Challenge, FileNonceStore, LocalKeyDirectory, addApprover, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
+import { type TestApprover, makeApprover, signReceipt } from "./helpers/approver-key.js";
+import { type PeerAnswer, type PeerHost, type PeerRequest, freePort, startPeerHost } from "./helpers/peer-host.js";
+import { startRedis } from "./helpers/redis.js";
+import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+
+/*
+ * `hitl request` as a real process against a real HTTP peer that speaks the signing host's API
+ * and signs with a real Ed25519 key (node:crypto). The peer is the only thing standing in for
+ * the browser; the CLI, the verifier and the replay store are the real ones.
+ */
+
+let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+let alice: TestApprover;
+let peer: PeerHost | undefined;
+
+beforeEach(async () => {
+  dirs = await isolatedDirs();
+  alice = makeApprover("alice");
+  await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+});
+
+afterEach(async () => {
+  await peer?.close();
+  peer = undefined;
+  await dirs.cleanup();
+});
+
+function challengeOf(request: PeerRequest): Challenge {
+  return parseSignRequestBody(request.body).challenge;
+}
+
+async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>) {
+  peer = await startPeerHost((request) => {
+    if (request.path === "/health") {
+      const extension = { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: true, kid: alice.kid, keyPolicy: "persistent", pending: 0 };
+      return { status: 200, body: { host: { version: "0.1.0", pid: 1, port: peer?.port ?? 0 }, extension } };
+    }
+    return answer(challengeOf(request), request);
+  });
+  return { ...dirs.env, HITL_PORT: String(peer.port) };
+}
+
+const ACTION = ["request", "--action", "delete /tmp/testfile"];
+
+describe("hitl request against a peer speaking the host API", () => {
+  it("prints the approval and exits 0 after verifying the signature", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const cli = startCli(ACTION, env);
+    const run = await cli.done;
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const challenge = challengeOf(peer!.requests[0]!);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toBe("APPROVED — signature verified");
+    expect(lines[1]).toMatch(/^User: alice \(key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}\)$/);
+    expect(lines[2]).toBe(`Challenge: ${challenge.nonce.slice(0, 12)}…`);
+    // The challenge is bound to what was asked, by this process, for the default audience.
+    expect(challenge.action).toEqual({ summary: "delete /tmp/testfile" });
+    expect(challenge.aud).toBe("hitl-cli");
+    expect(challenge.exp - challenge.iat).toBe(120);
+    expect(challenge.requester).toEqual({ tool: "hitl-cli", host: hostname(), pid: cli.child.pid, cwd: process.cwd() });
+    // Only the documented request: POST /sign, JSON, Host pinned to 127.0.0.1:PORT, no keep-alive.
+    expect(peer!.requests).toHaveLength(1);
+    expect(peer!.requests[0]).toMatchObject({ method: "POST", path: "/sign" });
+    expect(peer!.requests[0]!.headers).toMatchObject({ host: `127.0.0.1:${peer!.port}`, "content-type": "application/json", connection: "close" });
+  });
+
+  it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await runCli([...ACTION, "--details", '{"path":"/tmp/testfile","recursive":false}', "--json", "--aud", "deploy-bot"], env);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(Object.keys(out).sort()).toEqual(["approver", "decision", "receipt"]);
+    expect(out.decision).toBe("approve");
+    expect(out.approver).toEqual({ sub: "alice", kid: alice.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: alice.publicKey });
+    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const audit = await verifyReceipt(out.receipt, { aud: "deploy-bot" }, { keys, nonces: "offline-audit" });
+    expect(audit.receipt.challenge.action).toEqual({ summary: "delete /tmp/testfile", details: { path: "/tmp/testfile", recursive: false } });
+  });
+
+  it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "deny") } }));
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^DENIED — alice \(key [0-9a-f ]{19}\) denied this action \(signature verified\)\. Do not proceed\.\n$/);
+    const json = await runCli([...ACTION, "--json"], env);
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice", kid: alice.kid } });
+    expect((out.receipt as { statement: { decision: string } }).statement.decision).toBe("deny");
+  });
+
+  it("a deny signed by a key nobody paired is an error (3), not a denial", async () => {
+    const mallory = makeApprover("alice");
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(mallory, challenge, "deny") } }));
+    const run = await runCli([...ACTION, "--json"], env);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_UNKNOWN_KEY", message: expect.stringContaining("hitl pair") });
+  });
+
+  it("a forged signature exits 3 with ERR_BAD_SIGNATURE, for an approval and for a denial", async () => {
+    for (const decision of ["approve", "deny"] as const) {
+      const env = await withPeer((challenge) => {
+        const receipt = signReceipt(alice, challenge, decision);
+        // Flip one bit of the signature's first byte: still canonical base64url, no longer valid.
+        const sig = Buffer.from(receipt.sig, "base64url");
+        sig[0] = sig[0]! ^ 1;
+        return { status: 200, body: { receipt: { ...receipt, sig: sig.toString("base64url") } } };
+      });
+      const run = await runCli(ACTION, env);
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(/^hitl: ERR_BAD_SIGNATURE: .*does not verify.*Do not proceed/);
+      await peer!.close();
+    }
+    peer = undefined;
+  });
+
+  it("the host's 408 (expired without a decision) exits 2", async () => {
+    const env = await withPeer(() => ({
+      status: 408,
+      body: { error: { code: "ERR_TIMEOUT", message: "No decision before the challenge expired; nothing was signed." } },
+    }));
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("hitl: ERR_TIMEOUT: No decision before the challenge expired; nothing was signed.\n");
+    const json = await runCli([...ACTION, "--json"], env);
+    expect(JSON.parse(json.stdout)).toEqual({ decision: "timeout", code: "ERR_TIMEOUT", message: expect.stringContaining("expired") });
+  });
+
+  it("a host that never answers is given up on after expiry: exit 2, and the connection is closed", async () => {
+    const env = await withPeer(() => "hang");
+    const run = await runCli([...ACTION, "--timeout", "1"], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^hitl: ERR_TIMEOUT: No answer to the approval request before it expired/);
+    await peer!.disconnected;
+  });
+
+  it("a receipt for another challenge exits 3 with ERR_CHALLENGE_MISMATCH", async () => {
+    const env = await withPeer((challenge) => {
+      const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 7).toString("base64url") };
+      return { status: 200, body: { receipt: signReceipt(alice, other, "approve") } };
+    });
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_CHALLENGE_MISMATCH: /);
+  });
+
+  it("a denial of another challenge is not taken as this request's denial (exit 3)", async () => {
+    const env = await withPeer((challenge) => {
+      const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 9).toString("base64url") };
+      return { status: 200, body: { receipt: signReceipt(alice, other, "deny") } };
+    });
+    const run = await runCli([...ACTION, "--json"], env);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toEqual({
+      decision: "error",
+      code: "ERR_CHALLENGE_MISMATCH",
+      message: "The signing host returned a denial for a different request than the one sent; treating it as an error. Run 'hitl doctor'.",
+    });
+  });
+
+  it("a receipt already used by another verifier exits 3 with ERR_REPLAYED", async () => {
+    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const elsewhere = new FileNonceStore(`${dirs.env.HITL_STATE_DIR}/nonces`);
+    const env = await withPeer(async (challenge) => {
+      const receipt = signReceipt(alice, challenge, "approve");
+      // Someone got the receipt first and used it, in the same replay store.
+      await verifyReceipt(receipt, { aud: challenge.aud }, { keys, nonces: elsewhere });
+      return { status: 200, body: { receipt } };
+    });
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_REPLAYED: /);
+  });
+
+  it("host errors come through with their code and message (exit 3)", async () => {
+    const message = "The hitl extension is not connected to the signing host. Open the browser and reload the extension.";
+    const env = await withPeer(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_NOT_CONNECTED", message } } }));
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(`hitl: ERR_EXTENSION_NOT_CONNECTED: ${message}\n`);
+  });
+
+  it("a host cannot claim a denial without a signed receipt", async () => {
+    const env = await withPeer(() => ({ status: 403, body: { error: { code: "ERR_DENIED", message: "alice denied" } } }));
+    const run = await runCli([...ACTION, "--json"], env);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_PROTOCOL", message: expect.stringContaining("without a signed receipt") });
+  });
+
+  it("something else on the port is named as such", async () => {
+    const env = await withPeer(() => ({ status: 404, body: "not found" }));
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_PROTOCOL: 127\.0\.0\.1:\d+ answered HTTP 404 without a hitl reply; another program may be using the port/);
+  });
+
+  it("Ctrl-C withdraws: the connection closes and the exit code is 1", async () => {
+    const env = await withPeer(() => "hang");
+    const cli = startCli(ACTION, env);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (peer!.requests.length > 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 10);
+    });
+    cli.child.kill("SIGINT");
+    const run = await cli.done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "hitl: ERR_WITHDRAWN: You withdrew the approval request before a decision; the browser window was closed and nothing was signed.\n",
+    );
+    await peer!.disconnected;
+  });
+
+  it("nothing is sent when no approver is paired", async () => {
+    await dirs.cleanup();
+    dirs = await isolatedDirs();
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    peer!.requests.length = 0;
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_NOT_PAIRED: No approver is paired on this machine .*Run 'hitl pair'/);
+    expect(peer!.requests.map((r) => r.path)).toEqual(["/health"]);
+  });
+});
+
+describe("hitl request without a host", () => {
+  it("exits 3 with ERR_HOST_UNREACHABLE in under a second, saying what to do", async () => {
+    const port = await freePort();
+    const run = await runCli(ACTION, { ...dirs.env, HITL_PORT: String(port) });
+    expect(run.code).toBe(3);
+    expect(run.ms).toBeLessThan(1000);
+    expect(run.stderr).toBe(
+      `hitl: ERR_HOST_UNREACHABLE: No hitl signing host is listening on 127.0.0.1:${port}. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.\n`,
+    );
+  });
+
+  it("says the host is unreachable before saying nobody is paired", async () => {
+    await dirs.cleanup();
+    dirs = await isolatedDirs();
+    const port = await freePort();
+    const run = await runCli([...ACTION, "--json"], { ...dirs.env, HITL_PORT: String(port) });
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE" });
+  });
+});
+
+describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
+  it("approves once through a real redis-server, and fails closed when Redis is down", async () => {
+    const redis = await startRedis();
+    try {
+      const env = { ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))), HITL_REDIS_URL: redis.url };
+      const approved = await runCli(ACTION, env);
+      expect(approved.stderr).toBe("");
+      expect(approved.code).toBe(0);
+      await redis.stop();
+      const before = peer!.requests.length;
+      const down = await runCli(ACTION, env);
+      expect(down.code).toBe(3);
+      expect(down.stderr).toMatch(/^hitl: ERR_NONCE_STORE_UNAVAILABLE: /);
+      // Checked before the human is asked: nothing was sent.
+      expect(peer!.requests.length).toBe(before);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
