@@ -82,7 +82,14 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
   output.on("error", onOutputError);
 
   function shutdown(code: number): Promise<number> {
-    stopping ??= (async () => {
+    if (stopping !== undefined) return stopping;
+    // Assigned before any work: extension.close() below calls back into shutdown() via onClose,
+    // and that call must join this one, not start a second one with another exit code.
+    let finish!: (code: number) => void;
+    stopping = new Promise<number>((resolve) => {
+      finish = resolve;
+    });
+    void (async () => {
       extension.close();
       // Pending requests were just answered 503; give those answers a moment to leave.
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
@@ -96,7 +103,7 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
       input.destroy();
       log.info("host.exit", { code });
       resolveExited(code);
-      return code;
+      finish(code);
     })();
     return stopping;
   }

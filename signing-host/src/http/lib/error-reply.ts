@@ -59,6 +59,6 @@ export function toHitlError(error: unknown): HitlError {
   return new HitlError("ERR_INTERNAL", "The signing host failed unexpectedly; see its log file (signing-host.log in the hitl state directory).");
 }
 
-export function sendError(reply: FastifyReply, error: HitlError): FastifyReply {
-  return reply.code(statusForCode(error.code)).type("application/json; charset=utf-8").send(errorBody(error));
+export function sendError(reply: FastifyReply, error: HitlError, status = statusForCode(error.code)): FastifyReply {
+  return reply.code(status).type("application/json; charset=utf-8").send(errorBody(error));
 }

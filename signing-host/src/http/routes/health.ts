@@ -1,5 +1,6 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { HitlError, type HealthResponseBody } from "@hitl/verifier/protocol";
+import { sendError } from "../lib/error-reply.js";
 import type { RouteContext } from "../lib/route-context.js";
 
 /**
@@ -8,7 +9,7 @@ import type { RouteContext } from "../lib/route-context.js";
  * not "healthy".
  */
 export function registerHealthRoute(app: FastifyInstance, context: RouteContext): void {
-  app.get("/health", async (): Promise<HealthResponseBody> => {
+  app.get("/health", async (_request, reply): Promise<HealthResponseBody | FastifyReply> => {
     const host = context.hostInfo();
     if (context.extension.state !== "connected") return { host, extension: { connected: false } };
     try {
@@ -17,6 +18,8 @@ export function registerHealthRoute(app: FastifyInstance, context: RouteContext)
     } catch (error) {
       // The browser went away while we asked: that is a state, not a failure.
       if (error instanceof HitlError && error.code === "ERR_EXTENSION_NOT_CONNECTED") return { host, extension: { connected: false } };
+      // 503, not 408: the client was not slow, the extension is unresponsive.
+      if (error instanceof HitlError && error.code === "ERR_TIMEOUT") return sendError(reply, error, 503);
       throw error;
     }
   });

@@ -1,0 +1,200 @@
+import { getEventListeners } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { HitlError, HostToExtension } from "@hitl/verifier/protocol";
+import { ExtensionPort } from "../src/native/extension-port.js";
+import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
+
+function makePort(options: { handshakeTimeoutMs?: number; failSend?: boolean } = {}) {
+  const sent: HostToExtension[] = [];
+  const closed: Array<HitlError | undefined> = [];
+  const port = new ExtensionPort({
+    send: (message) => {
+      if (options.failSend === true) throw new Error("EPIPE");
+      sent.push(message);
+    },
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 60_000,
+    onClose: (reason) => closed.push(reason),
+  });
+  return { port, sent, closed };
+}
+
+const HELLO = { hostVersion: "0.1.0", port: 7331, pid: 1 };
+const approver = makeApprover();
+
+describe("ExtensionPort state machine", () => {
+  it("sends host.hello on open and moves waiting-for-hello -> connected -> closed", () => {
+    const { port, sent, closed } = makePort();
+    expect(port.state).toBe("waiting-for-hello");
+    port.open(HELLO);
+    expect(sent).toEqual([{ type: "host.hello", ...HELLO }]);
+    port.receive(EXTENSION_HELLO);
+    expect(port.state).toBe("connected");
+    expect(port.info).toEqual({ extensionVersion: "0.1.0", browser: "chromium", status: EXTENSION_HELLO.status });
+    port.close();
+    expect(port.state).toBe("closed");
+    expect(closed).toEqual([undefined]);
+    port.close();
+    expect(closed).toHaveLength(1);
+  });
+
+  it("closes with ERR_PROTOCOL when extension.hello does not arrive in time", async () => {
+    const { port, closed } = makePort({ handshakeTimeoutMs: 50 });
+    port.open(HELLO);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(port.state).toBe("closed");
+    expect(closed[0]).toMatchObject({
+      code: "ERR_PROTOCOL",
+      message: "The extension did not answer host.hello within 50 ms; reload the hitl extension so it reconnects.",
+    });
+  });
+
+  it("does not time out once the handshake completed", async () => {
+    const { port } = makePort({ handshakeTimeoutMs: 30 });
+    port.open(HELLO);
+    port.receive(EXTENSION_HELLO);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(port.state).toBe("connected");
+  });
+
+  it("fails requests with ERR_EXTENSION_NOT_CONNECTED before the hello and after close", async () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    await expect(port.sign(makeChallenge(), { timeoutMs: 1000 })).rejects.toMatchObject({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: "The hitl extension has not finished connecting to the signing host; wait a moment and retry, or reload the extension.",
+    });
+    port.receive(EXTENSION_HELLO);
+    port.close();
+    await expect(port.sign(makeChallenge(), { timeoutMs: 1000 })).rejects.toMatchObject({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: "The hitl extension is not connected to the signing host; open the browser with the hitl extension enabled, then retry.",
+    });
+    expect(sent.map((m) => m.type)).toEqual(["host.hello"]);
+  });
+
+  it("ignores answers before the hello", () => {
+    const { port } = makePort();
+    port.receive({ type: "status.update", status: { keyPresent: true, keyPolicy: "persistent", pending: 0 } });
+    expect(port.state).toBe("waiting-for-hello");
+    expect(port.info).toBeUndefined();
+  });
+});
+
+describe("ExtensionPort requests", () => {
+  function connected() {
+    const made = makePort();
+    made.port.open(HELLO);
+    made.port.receive(EXTENSION_HELLO);
+    return made;
+  }
+
+  it("correlates answers by requestId, whatever the order", async () => {
+    const { port, sent } = connected();
+    const first = makeChallenge();
+    const second = makeChallenge();
+    const a = port.sign(first, { timeoutMs: 5000 });
+    const b = port.sign(second, { timeoutMs: 5000 });
+    const [ra, rb] = sent.filter((m) => m.type === "sign.request") as Array<Extract<HostToExtension, { type: "sign.request" }>>;
+    expect(ra!.requestId).not.toBe(rb!.requestId);
+    port.receive({ type: "sign.result", requestId: rb!.requestId, receipt: approver.decide(second, "deny") });
+    port.receive({ type: "sign.result", requestId: ra!.requestId, receipt: approver.decide(first, "approve") });
+    expect((await a).statement.decision).toBe("approve");
+    expect((await b).statement.decision).toBe("deny");
+    expect(port.pendingCount).toBe(0);
+  });
+
+  it("fails a request at once when the extension sends an invalid answer naming it; other requests live on", async () => {
+    const { port, sent } = connected();
+    const challenge = makeChallenge();
+    const broken = port.sign(challenge, { timeoutMs: 5000 });
+    const healthy = port.sign(makeChallenge(), { timeoutMs: 5000 });
+    const [brokenRequest, healthyRequest] = sent.filter((m) => m.type === "sign.request") as Array<Extract<HostToExtension, { type: "sign.request" }>>;
+    port.receive({ type: "sign.result", requestId: brokenRequest!.requestId, receipt: { nonsense: true } });
+    await expect(broken).rejects.toMatchObject({
+      code: "ERR_PROTOCOL",
+      message: "The extension sent an invalid answer (ERR_MALFORMED: message.receipt.nonsense is not a known field (unknown fields are rejected, not ignored).); nothing was relayed. Update the extension and the signing host to matching versions.",
+    });
+    // Invalid messages that name no pending request are ignored; the port stays up.
+    port.receive({ type: "bogus" });
+    port.receive(null);
+    expect(port.state).toBe("connected");
+    port.receive({ type: "request.error", requestId: healthyRequest!.requestId, error: { code: "ERR_NO_KEY", message: "no key" } });
+    await expect(healthy).rejects.toMatchObject({ code: "ERR_NO_KEY", message: "no key" });
+  });
+
+  it("fails a request answered with the wrong message type", async () => {
+    const { port, sent } = connected();
+    const pending = port.sign(makeChallenge(), { timeoutMs: 5000 });
+    const request = sent.find((m) => m.type === "sign.request") as Extract<HostToExtension, { type: "sign.request" }>;
+    port.receive({ type: "status.result", requestId: request.requestId, status: { keyPresent: true, keyPolicy: "persistent", pending: 1 } });
+    await expect(pending).rejects.toMatchObject({
+      code: "ERR_PROTOCOL",
+      message: "The extension answered a request with status.result instead of sign.result; nothing was relayed.",
+    });
+  });
+
+  it("withdraws on abort, removes its listener, and ignores the late answer", async () => {
+    const { port, sent } = connected();
+    const controller = new AbortController();
+    const challenge = makeChallenge();
+    const pending = port.sign(challenge, { timeoutMs: 5000, signal: controller.signal });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({
+      code: "ERR_WITHDRAWN",
+      message: "The request was withdrawn because the client went away; nothing was signed.",
+    });
+    const request = sent.find((m) => m.type === "sign.request") as Extract<HostToExtension, { type: "sign.request" }>;
+    expect(sent.at(-1)).toEqual({ type: "request.withdraw", requestId: request.requestId });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    expect(port.pendingCount).toBe(0);
+    port.receive({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    expect(port.state).toBe("connected");
+  });
+
+  it("removes the abort listener after a normal answer too", async () => {
+    const { port, sent } = connected();
+    const controller = new AbortController();
+    const challenge = makeChallenge();
+    const pending = port.sign(challenge, { timeoutMs: 5000, signal: controller.signal });
+    const request = sent.find((m) => m.type === "sign.request") as Extract<HostToExtension, { type: "sign.request" }>;
+    port.receive({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    await pending;
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    controller.abort();
+    expect(sent.map((m) => m.type)).not.toContain("request.withdraw");
+  });
+
+  it("times out with ERR_TIMEOUT and withdraws", async () => {
+    const { port, sent } = connected();
+    await expect(port.sign(makeChallenge(), { timeoutMs: 30 })).rejects.toMatchObject({ code: "ERR_TIMEOUT" });
+    expect(sent.at(-1)?.type).toBe("request.withdraw");
+  });
+
+  it("rejects every pending request when closed", async () => {
+    const { port } = connected();
+    const pending = [port.sign(makeChallenge(), { timeoutMs: 5000 }), port.status({ timeoutMs: 5000 })];
+    port.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: expect.stringContaining("nothing was signed") });
+  });
+
+  it("shares one status round trip between concurrent callers and keeps status.update", async () => {
+    const { port, sent } = connected();
+    const a = port.status({ timeoutMs: 5000 });
+    const b = port.status({ timeoutMs: 5000 });
+    const requests = sent.filter((m) => m.type === "status.request") as Array<Extract<HostToExtension, { type: "status.request" }>>;
+    expect(requests).toHaveLength(1);
+    port.receive({ type: "status.result", requestId: requests[0]!.requestId, status: { keyPresent: true, keyPolicy: "session", pending: 3, kid: approver.kid, subject: "alice" } });
+    expect(await a).toEqual(await b);
+    expect((await a).status).toEqual({ keyPresent: true, keyPolicy: "session", pending: 3, kid: approver.kid, subject: "alice" });
+    port.receive({ type: "status.update", status: { keyPresent: false, keyPolicy: "session", pending: 0 } });
+    expect(port.info?.status.keyPresent).toBe(false);
+  });
+
+  it("closes when the browser side cannot be written to", () => {
+    const { port, closed } = makePort({ failSend: true });
+    port.open(HELLO);
+    expect(port.state).toBe("closed");
+    expect(closed[0]).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "Writing to the browser failed; the native-messaging connection is gone." });
+  });
+});

@@ -1,0 +1,400 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { LIMITS, type HostToExtension } from "@hitl/verifier/protocol";
+import { makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
+import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
+
+let host: InProcessHost | undefined;
+afterEach(async () => {
+  await host?.close();
+  host = undefined;
+});
+
+const approver = makeApprover();
+
+/** Test extension that approves (or denies) every sign.request with a real signature. */
+function decideAll(h: InProcessHost, decision: "approve" | "deny" = "approve") {
+  h.answer = (message, reply) => {
+    if (message.type === "sign.request") reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, decision) });
+  };
+}
+
+function signRequests(h: InProcessHost) {
+  return h.sent.filter((m): m is Extract<HostToExtension, { type: "sign.request" }> => m.type === "sign.request");
+}
+
+describe("POST /sign", () => {
+  it("relays the challenge and returns only the receipt, with cache-control: no-store", async () => {
+    host = await startInProcess();
+    decideAll(host);
+    const challenge = makeChallenge({ action: { summary: "rm -rf ./build 🧹 — ملف", details: { files: ["a", "b"] } } });
+    const response = await host.inject({ body: { challenge } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["cache-control"]).toBe("no-store");
+    expect(response.headers["content-type"]).toMatch(/^application\/json/);
+    const body = response.json();
+    expect(Object.keys(body)).toEqual(["receipt"]);
+    expect(body.receipt.challenge).toEqual(challenge);
+    expect(body.receipt.statement.decision).toBe("approve");
+    expect(approver.verifyReceipt(body.receipt)).toBe(true);
+    expect(signRequests(host)[0]!.challenge).toEqual(challenge);
+  });
+
+  it("returns a signed denial as 200 too (the verifier turns it into ERR_DENIED)", async () => {
+    host = await startInProcess();
+    decideAll(host, "deny");
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().receipt.statement.decision).toBe("deny");
+  });
+
+  it("refuses a receipt for another challenge (502 ERR_CHALLENGE_MISMATCH)", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "sign.request") reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(makeChallenge(), "approve") });
+    };
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({
+      error: {
+        code: "ERR_CHALLENGE_MISMATCH",
+        message: "The extension returned a receipt for a different challenge than the one sent; it was discarded and nothing is approved. Reload the extension and retry.",
+      },
+    });
+  });
+
+  it("refuses a receipt whose statement signs another challenge's digest", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type !== "sign.request") return;
+      const other = approver.decide(makeChallenge(), "approve");
+      reply({ type: "sign.result", requestId: message.requestId, receipt: { ...other, challenge: message.challenge } });
+    };
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json().error).toMatchObject({ code: "ERR_CHALLENGE_MISMATCH", message: expect.stringContaining("does not sign the digest") });
+  });
+
+  it("never forwards anything but the parsed receipt: extra fields from the extension fail the request", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type !== "sign.request") return;
+      const receipt = approver.decide(message.challenge, "approve");
+      reply({ type: "sign.result", requestId: message.requestId, receipt: { ...receipt, privateKey: "SECRET-KEY-MATERIAL" } });
+    };
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json().error).toMatchObject({ code: "ERR_PROTOCOL", message: expect.stringContaining("receipt.privateKey is not a known field") });
+    expect(response.body).not.toContain("SECRET-KEY-MATERIAL");
+  });
+
+  it.each([
+    ["ERR_TIMEOUT", 408],
+    ["ERR_WITHDRAWN", 410],
+    ["ERR_NO_KEY", 503],
+    ["ERR_NOT_PAIRED", 503],
+    ["ERR_SIGNING_FAILED", 502],
+  ] as const)("maps request.error %s to HTTP %i and passes code and message through", async (code, status) => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "sign.request") reply({ type: "request.error", requestId: message.requestId, error: { code, message: `extension says ${code}` } });
+    };
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toEqual({ error: { code, message: `extension says ${code}` } });
+  });
+
+  it("answers 408 ERR_TIMEOUT at expiry (+grace) and withdraws the window", async () => {
+    const challenge = makeChallenge();
+    // The clock says the challenge has 150 ms left.
+    host = await startInProcess({ server: { clock: () => challenge.exp * 1000 - 150, expiryGraceMs: 50 } });
+    const started = Date.now();
+    const response = await host.inject({ body: { challenge } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(response.statusCode).toBe(408);
+    expect(response.json().error).toEqual({
+      code: "ERR_TIMEOUT",
+      message: "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
+    });
+    const requestId = signRequests(host)[0]!.requestId;
+    expect(host.sent).toContainEqual({ type: "request.withdraw", requestId });
+    expect(host.server.pendingCount).toBe(0);
+  });
+
+  it("refuses an already expired challenge without bothering the human (400 ERR_EXPIRED)", async () => {
+    const challenge = makeChallenge();
+    host = await startInProcess({ server: { clock: () => challenge.exp * 1000 } });
+    const response = await host.inject({ body: { challenge } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toEqual({
+      code: "ERR_EXPIRED",
+      message: "The challenge expired before it reached the browser (exp is in the past); make a new one and check the system clock.",
+    });
+    expect(signRequests(host)).toEqual([]);
+  });
+
+  it("answers 503 ERR_EXTENSION_NOT_CONNECTED before the extension said hello", async () => {
+    host = await startInProcess({ connected: false });
+    const response = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error).toEqual({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: "The hitl extension has not finished connecting to the signing host; wait a moment and retry, or reload the extension.",
+    });
+  });
+
+  it("answers 503 to pending requests when the browser closes the port", async () => {
+    host = await startInProcess();
+    const pending = host.inject({ body: { challenge: makeChallenge() } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    host.extension.close();
+    const response = await pending;
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: expect.stringContaining("nothing was signed") });
+  });
+});
+
+describe("hardening", () => {
+  it.each(["https://evil.example", "null", "chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb", "http://127.0.0.1:7331"])(
+    "refuses any Origin header (%s) with 403 ERR_ORIGIN_FORBIDDEN before reading the body",
+    async (origin) => {
+      host = await startInProcess();
+      decideAll(host);
+      const response = await host.inject({ headers: { origin }, body: { challenge: makeChallenge() } });
+      expect(response.statusCode).toBe(403);
+      expect(response.headers["cache-control"]).toBe("no-store");
+      expect(response.json()).toEqual({
+        error: {
+          code: "ERR_ORIGIN_FORBIDDEN",
+          message: "Requests from web pages (with an Origin header) are refused; only local programs such as the hitl CLI may use the signing host.",
+        },
+      });
+      expect(signRequests(host)).toEqual([]);
+    },
+  );
+
+  it("refuses a CORS preflight and an Origin on GET /health", async () => {
+    host = await startInProcess();
+    const preflight = await host.inject({ method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    expect(preflight.statusCode).toBe(403);
+    expect(preflight.headers["access-control-allow-origin"]).toBeUndefined();
+    const health = await host.inject({ method: "GET", url: "/health", headers: { origin: "https://evil.example" } });
+    expect(health.statusCode).toBe(403);
+    expect(health.json().error.code).toBe("ERR_ORIGIN_FORBIDDEN");
+  });
+
+  it.each([`evil.example:${TEST_PORT}`, "127.0.0.1:9999", "127.0.0.1", `[::1]:${TEST_PORT}`, `0.0.0.0:${TEST_PORT}`, `localhost.evil.example:${TEST_PORT}`, ""])(
+    "refuses Host %j with 403 ERR_HOST_HEADER_FORBIDDEN (DNS rebinding)",
+    async (hostHeader) => {
+      host = await startInProcess();
+      decideAll(host);
+      const response = await host.inject({ headers: { host: hostHeader }, body: { challenge: makeChallenge() } });
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toEqual({
+        error: {
+          code: "ERR_HOST_HEADER_FORBIDDEN",
+          message: `The signing host only answers requests addressed to 127.0.0.1:${TEST_PORT} or localhost:${TEST_PORT}; use http://127.0.0.1:${TEST_PORT}/.`,
+        },
+      });
+      expect(signRequests(host)).toEqual([]);
+    },
+  );
+
+  it.each([`127.0.0.1:${TEST_PORT}`, `localhost:${TEST_PORT}`, `LOCALHOST:${TEST_PORT}`])("accepts Host %s", async (hostHeader) => {
+    host = await startInProcess();
+    decideAll(host);
+    const response = await host.inject({ headers: { host: hostHeader }, body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "application/jsonx", "text/json"])(
+    "refuses content-type %s with 415 ERR_UNSUPPORTED_MEDIA_TYPE",
+    async (contentType) => {
+      host = await startInProcess();
+      decideAll(host);
+      const response = await host.inject({ headers: { "content-type": contentType }, body: { challenge: makeChallenge() } });
+      expect(response.statusCode).toBe(415);
+      expect(response.json()).toEqual({
+        error: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", message: "POST bodies must be sent with content-type: application/json." },
+      });
+      expect(signRequests(host)).toEqual([]);
+    },
+  );
+
+  it("refuses a POST without content-type, and accepts application/json; charset=utf-8", async () => {
+    host = await startInProcess();
+    decideAll(host);
+    const bare = await host.server.app.inject({ method: "POST", url: "/sign", headers: { host: `127.0.0.1:${TEST_PORT}` }, payload: "{}" });
+    expect(bare.statusCode).toBe(415);
+    const ok = await host.inject({ headers: { "content-type": "Application/JSON; Charset=UTF-8" }, body: { challenge: makeChallenge() } });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it("refuses a body over LIMITS.receiptBytes with 413 ERR_TOO_LARGE", async () => {
+    host = await startInProcess();
+    const payload = JSON.stringify({ challenge: { pad: "x".repeat(LIMITS.receiptBytes) } });
+    const response = await host.inject({ payload });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error).toEqual({
+      code: "ERR_TOO_LARGE",
+      message: `The request body is larger than ${LIMITS.receiptBytes} bytes; a hitl challenge or pairing request is much smaller, so check what is being sent.`,
+    });
+  });
+
+  it("refuses invalid JSON, prototype-pollution keys and non-objects with 400 ERR_MALFORMED", async () => {
+    host = await startInProcess();
+    for (const payload of ["{not json", '{"__proto__":{"x":1},"challenge":{}}', "[]", '"challenge"', ""]) {
+      const response = await host.inject({ payload });
+      expect(response.statusCode, payload).toBe(400);
+      expect(response.json().error.code, payload).toBe("ERR_MALFORMED");
+    }
+  });
+
+  it("rejects unknown fields, at the top level and inside the challenge, without coercion", async () => {
+    host = await startInProcess();
+    decideAll(host);
+    const top = await host.inject({ body: { challenge: makeChallenge(), token: "x" } });
+    expect(top.statusCode).toBe(400);
+    expect(top.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.token is not a known field (unknown fields are rejected, not ignored)." });
+    const inner = await host.inject({ body: { challenge: { ...makeChallenge(), extra: 1 } } });
+    expect(inner.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.challenge.extra is not a known field (unknown fields are rejected, not ignored)." });
+    const coerced = await host.inject({ body: { challenge: { ...makeChallenge(), exp: String(makeChallenge().exp) } } });
+    expect(coerced.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.challenge.exp must be an integer." });
+    expect(signRequests(host)).toEqual([]);
+  });
+
+  it("answers 409 ERR_DUPLICATE_REQUEST for a second request with the same id or nonce while the first is pending", async () => {
+    host = await startInProcess();
+    const first = makeChallenge();
+    const pending = host.inject({ body: { challenge: first } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const duplicate of [first, makeChallenge({ id: first.id }), makeChallenge({ nonce: first.nonce })]) {
+      const response = await host.inject({ body: { challenge: duplicate } });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().error).toEqual({
+        code: "ERR_DUPLICATE_REQUEST",
+        message: "A request with the same id or nonce is already waiting for a decision; wait for it, or make a new challenge.",
+      });
+    }
+    expect(signRequests(host)).toHaveLength(1);
+    const requestId = signRequests(host)[0]!.requestId;
+    host.extension.receive({ type: "sign.result", requestId, receipt: approver.decide(first, "approve") });
+    expect((await pending).statusCode).toBe(200);
+  });
+
+  it("bounds pending requests per requester pid and overall (429 ERR_TOO_MANY_PENDING)", async () => {
+    host = await startInProcess({ server: { pendingLimits: { maxPerRequester: 2, maxTotal: 3 } } });
+    const open = [
+      host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } }),
+      host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } }),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const perRequester = await host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } });
+    expect(perRequester.statusCode).toBe(429);
+    expect(perRequester.json().error).toEqual({
+      code: "ERR_TOO_MANY_PENDING",
+      message: "This requester already has 2 requests waiting for a decision (limit 2); wait for one to finish.",
+    });
+    open.push(host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 200 } }) } }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const overall = await host.inject({ body: { challenge: makeChallenge({ requester: { tool: "other" } }) } });
+    expect(overall.statusCode).toBe(429);
+    expect(overall.json().error).toEqual({
+      code: "ERR_TOO_MANY_PENDING",
+      message: "3 requests are already waiting for a decision (limit 3); wait for some to finish.",
+    });
+    // Without a pid the tool name is the requester.
+    expect(signRequests(host)).toHaveLength(3);
+    host.extension.close();
+    for (const response of await Promise.all(open)) expect(response.statusCode).toBe(503);
+    expect(host.server.pendingCount).toBe(0);
+  });
+
+  it("answers unknown routes and methods with 404 in the error format", async () => {
+    host = await startInProcess();
+    for (const [method, url] of [["GET", "/sign"], ["PUT", "/sign"], ["GET", "/"], ["DELETE", "/health"]] as const) {
+      const response = await host.inject({ method, url, ...(method === "PUT" ? { body: {} } : {}) });
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+      expect(response.headers["cache-control"]).toBe("no-store");
+      expect(response.json().error).toEqual({ code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." });
+    }
+  });
+});
+
+describe("POST /pair", () => {
+  it("relays the pairing request and returns {pairing}", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "pair.request") reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+    };
+    const request = makePairingRequest();
+    const response = await host.inject({ url: "/pair", body: { request } });
+    expect(response.statusCode).toBe(200);
+    expect(Object.keys(response.json())).toEqual(["pairing"]);
+    expect(response.json().pairing.statement.kid).toBe(approver.kid);
+    expect(host.sent.find((m) => m.type === "pair.request")).toMatchObject({ request });
+  });
+
+  it("maps a refused pairing to 403 ERR_PAIRING_REJECTED and refuses an answer for another request", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "pair.request") {
+        reply({ type: "request.error", requestId: message.requestId, error: { code: "ERR_PAIRING_REJECTED", message: "The code did not match." } });
+      }
+    };
+    const refused = await host.inject({ url: "/pair", body: { request: makePairingRequest() } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toEqual({ code: "ERR_PAIRING_REJECTED", message: "The code did not match." });
+
+    host.answer = (message, reply) => {
+      if (message.type === "pair.request") reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(makePairingRequest()) });
+    };
+    const other = await host.inject({ url: "/pair", body: { request: makePairingRequest() } });
+    expect(other.statusCode).toBe(502);
+    expect(other.json().error).toEqual({
+      code: "ERR_CHALLENGE_MISMATCH",
+      message: "The extension answered a different pairing request than the one sent; it was discarded. Run hitl pair again.",
+    });
+  });
+
+  it("rejects unknown fields in the pairing request", async () => {
+    host = await startInProcess();
+    const response = await host.inject({ url: "/pair", body: { request: { ...makePairingRequest(), admin: true } } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.request.admin is not a known field (unknown fields are rejected, not ignored)." });
+  });
+});
+
+describe("GET /health", () => {
+  it("says not connected before the handshake", async () => {
+    host = await startInProcess({ connected: false });
+    const response = await host.inject({ method: "GET", url: "/health" });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["cache-control"]).toBe("no-store");
+    expect(response.json()).toEqual({ host: { version: "0.1.0", pid: process.pid, port: TEST_PORT }, extension: { connected: false } });
+  });
+
+  it("asks the extension now and reports what it says", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "status.request") {
+        reply({ type: "status.result", requestId: message.requestId, status: { keyPresent: false, keyPolicy: "session", pending: 2 } });
+      }
+    };
+    const response = await host.inject({ method: "GET", url: "/health" });
+    expect(response.json()).toEqual({
+      host: { version: "0.1.0", pid: process.pid, port: TEST_PORT },
+      extension: { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: false, keyPolicy: "session", pending: 2 },
+    });
+    expect(host.sent.filter((m) => m.type === "status.request")).toHaveLength(1);
+  });
+
+  it("answers 503 ERR_TIMEOUT when the extension is connected but silent", async () => {
+    host = await startInProcess({ server: { healthTimeoutMs: 100 } });
+    const response = await host.inject({ method: "GET", url: "/health" });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error).toEqual({
+      code: "ERR_TIMEOUT",
+      message: "The extension is connected but did not answer within 100 ms; reload the hitl extension.",
+    });
+  });
+});
