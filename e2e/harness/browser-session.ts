@@ -70,6 +70,7 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
+    viewport: null, // pages keep the size of the window the extension opened
     args: CHROMIUM_ARGS,
     env: env as Record<string, string>,
   });

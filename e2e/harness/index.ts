@@ -4,3 +4,4 @@ export { clickButton, type JsonOutcome, pairBrowser, parseJsonOutcome } from "./
 export { freePort } from "./free-port.js";
 export { httpJson } from "./http.js";
 export { ARTIFACTS_DIR, REPO_ROOT } from "./paths.js";
+export { challengeDigest } from "./digest.js";
