@@ -1,0 +1,29 @@
+/*
+ * @hitl/signing-host: the native-messaging host (framing, extension port, HTTP server, life
+ * cycle) and the installer for browser manifests. Importing this module does not load fastify;
+ * createSigningServer / runSigningHost load it when called.
+ */
+export { DEFAULT_EXTENSION_ID, FIREFOX_EXTENSION_ID } from "./extension-id.js";
+export { HOST_MAIN_PATH } from "./host-main-path.js";
+export { HOST_VERSION } from "./version.js";
+export { encodeNativeMessage, NativeMessageReader, NativeMessageWriter } from "./native/framing.js";
+export type { NativeMessageReaderOptions, NativeReaderState } from "./native/framing.js";
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS, ExtensionPort } from "./native/extension-port.js";
+export type { CallOptions, ExtensionInfo, ExtensionPortOptions, ExtensionPortState } from "./native/extension-port.js";
+export { createSigningServer, LISTEN_ADDRESS } from "./http/server.js";
+export type { SigningServer, SigningServerOptions } from "./http/server.js";
+export { statusForCode } from "./http/lib/error-reply.js";
+export { DEFAULT_PENDING_LIMITS } from "./http/lib/pending-requests.js";
+export type { PendingLimits } from "./http/lib/pending-requests.js";
+export { runSigningHost } from "./host.js";
+export type { RunningSigningHost, SigningHostOptions } from "./host.js";
+export { portFromEnv } from "./lib/launch-args.js";
+export { openHostLog, silentLogger } from "./lib/log.js";
+export type { HostLogger, LogFields } from "./lib/log.js";
+export { installHostManifests } from "./install/install-host-manifests.js";
+export type { InstallOptions, InstallResult, ManifestAction } from "./install/install-host-manifests.js";
+export { inspectHostManifests } from "./install/inspect-host-manifests.js";
+export type { HostManifestReport, InspectOptions } from "./install/inspect-host-manifests.js";
+export { BROWSERS, isBrowserName, isChromiumFamily, manifestLocation } from "./install/lib/locations.js";
+export type { BrowserName, ManifestLocation } from "./install/lib/locations.js";
+export { LAUNCHER_NAME, launcherPath } from "./install/lib/launcher.js";
