@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { HOST_MAIN_PATH } from "@hitl/signing-host";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseSetupArgs, run } from "../src/commands/setup.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -31,8 +31,19 @@ const launcher = () => join(home, "config", "signing-host", "hitl-signing-host")
 
 describe("hitl setup arguments", () => {
   it("defaults to all browsers (skipping unused ones), or chromium with --user-data-dir", () => {
-    expect(parseSetupArgs([])).toEqual({ help: false, browsers: ["chrome", "chromium", "brave", "edge", "firefox"], onlyInstalled: true, uninstall: false });
-    expect(parseSetupArgs(["--user-data-dir", "/p"])).toEqual({ help: false, browsers: ["chromium"], onlyInstalled: false, uninstall: false, userDataDir: "/p" });
+    expect(parseSetupArgs([])).toEqual({
+      help: false,
+      browsers: ["chrome", "chromium", "brave", "edge", "firefox"],
+      onlyInstalled: true,
+      uninstall: false,
+    });
+    expect(parseSetupArgs(["--user-data-dir", "/p"])).toEqual({
+      help: false,
+      browsers: ["chromium"],
+      onlyInstalled: false,
+      uninstall: false,
+      userDataDir: "/p",
+    });
     expect(parseSetupArgs(["--browser", "all", "--user-data-dir", "/p"]).browsers).toEqual(["chrome", "chromium", "brave", "edge"]);
     expect(parseSetupArgs(["--browser", "firefox", "--browser", "brave", "--browser", "firefox", "--uninstall"])).toEqual({
       help: false,
@@ -43,7 +54,10 @@ describe("hitl setup arguments", () => {
   });
 
   it.each([
-    [["--browser", "safari"], '--browser must be one of chrome, chromium, brave, edge, firefox, all, got "safari". Run \'hitl setup --help\' for the options.'],
+    [
+      ["--browser", "safari"],
+      "--browser must be one of chrome, chromium, brave, edge, firefox, all, got \"safari\". Run 'hitl setup --help' for the options.",
+    ],
     [["--browsers", "chrome"], "Unknown option '--browsers'. Run 'hitl setup --help' for the options."],
     [["chrome"], "Unexpected argument 'chrome'. This command does not take positional arguments. Run 'hitl setup --help' for the options."],
     [["--user-data-dir", ""], "--user-data-dir must not be empty. Run 'hitl setup --help' for the options."],
@@ -59,7 +73,12 @@ describe("hitl setup", () => {
     expect(await run(["--user-data-dir", profile], env)).toBe(0);
     const file = manifestIn(join(profile, "NativeMessagingHosts"));
     const manifest = JSON.parse(readFileSync(file, "utf8"));
-    expect(manifest).toMatchObject({ name: "dev.hitl.signing_host", type: "stdio", path: launcher(), allowed_origins: ["chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"] });
+    expect(manifest).toMatchObject({
+      name: "dev.hitl.signing_host",
+      type: "stdio",
+      path: launcher(),
+      allowed_origins: ["chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"],
+    });
     expect(statSync(launcher()).mode & 0o777).toBe(0o755);
     expect(stdout).toBe(
       [
@@ -78,18 +97,25 @@ describe("hitl setup", () => {
     if (process.platform !== "linux") throw new Error("these paths are the Linux ones; this suite runs on Linux");
     mkdirSync(join(home, ".mozilla"), { recursive: true });
     expect(await run(["--browser", "all", "--extension-id", "abcdefghijklmnopabcdefghijklmnop"], env)).toBe(0);
-    expect(JSON.parse(readFileSync(manifestIn(join(home, ".mozilla/native-messaging-hosts")), "utf8")).allowed_extensions).toEqual(["approver@hitl.dev"]);
+    expect(JSON.parse(readFileSync(manifestIn(join(home, ".mozilla/native-messaging-hosts")), "utf8")).allowed_extensions).toEqual([
+      "approver@hitl.dev",
+    ]);
     expect(existsSync(join(home, ".config/google-chrome"))).toBe(false);
-    expect(stdout).toContain("  firefox   wrote    ~/.mozilla/native-messaging-hosts/dev.hitl.signing_host.json  (allows approver@hitl.dev)");
+    expect(stdout).toContain(
+      "  firefox   wrote    ~/.mozilla/native-messaging-hosts/dev.hitl.signing_host.json  (allows approver@hitl.dev)",
+    );
     expect(stdout).toContain(`  chrome    skipped  ~/.config/google-chrome/NativeMessagingHosts/dev.hitl.signing_host.json\n`);
-    expect(stdout).toContain(`(${join(home, ".config/google-chrome")} does not exist (not used by this user); name it with --browser chrome to install anyway)`);
+    expect(stdout).toContain(
+      `(${join(home, ".config/google-chrome")} does not exist (not used by this user); name it with --browser chrome to install anyway)`,
+    );
   });
 
   it("fails with ERR_CONFIG when no browser profile exists and none was named", async () => {
     await expect(run([], env)).rejects.toMatchObject({
       exitCode: 3,
       code: "ERR_CONFIG",
-      message: "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",
+      message:
+        "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",
     });
     expect(existsSync(launcher())).toBe(false);
   });

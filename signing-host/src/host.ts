@@ -125,7 +125,12 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
     await server.listen();
   } catch (error) {
     const hitlError =
-      error instanceof HitlError ? error : new HitlError("ERR_INTERNAL", `The signing host could not start its HTTP server: ${error instanceof Error ? error.message : String(error)}`);
+      error instanceof HitlError
+        ? error
+        : new HitlError(
+            "ERR_INTERNAL",
+            `The signing host could not start its HTTP server: ${error instanceof Error ? error.message : String(error)}`,
+          );
     server = undefined;
     fail(hitlError);
     return { port: undefined, extension, exited, stop: () => shutdown(1) };

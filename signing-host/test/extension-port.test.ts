@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
-import { describe, expect, it } from "vitest";
 import type { HitlError, HostToExtension } from "@hitl/verifier/protocol";
+import { describe, expect, it } from "vitest";
 import { ExtensionPort } from "../src/native/extension-port.js";
 import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
 
@@ -108,11 +108,14 @@ describe("ExtensionPort requests", () => {
     const challenge = makeChallenge();
     const broken = port.sign(challenge, { timeoutMs: 5000 });
     const healthy = port.sign(makeChallenge(), { timeoutMs: 5000 });
-    const [brokenRequest, healthyRequest] = sent.filter((m) => m.type === "sign.request") as Array<Extract<HostToExtension, { type: "sign.request" }>>;
+    const [brokenRequest, healthyRequest] = sent.filter((m) => m.type === "sign.request") as Array<
+      Extract<HostToExtension, { type: "sign.request" }>
+    >;
     port.receive({ type: "sign.result", requestId: brokenRequest!.requestId, receipt: { nonsense: true } });
     await expect(broken).rejects.toMatchObject({
       code: "ERR_PROTOCOL",
-      message: "The extension sent an invalid answer (ERR_MALFORMED: message.receipt.nonsense is not a known field (unknown fields are rejected, not ignored).); nothing was relayed. Update the extension and the signing host to matching versions.",
+      message:
+        "The extension sent an invalid answer (ERR_MALFORMED: message.receipt.nonsense is not a known field (unknown fields are rejected, not ignored).); nothing was relayed. Update the extension and the signing host to matching versions.",
     });
     // Invalid messages that name no pending request are ignored; the port stays up.
     port.receive({ type: "bogus" });
@@ -126,7 +129,11 @@ describe("ExtensionPort requests", () => {
     const { port, sent } = connected();
     const pending = port.sign(makeChallenge(), { timeoutMs: 5000 });
     const request = sent.find((m) => m.type === "sign.request") as Extract<HostToExtension, { type: "sign.request" }>;
-    port.receive({ type: "status.result", requestId: request.requestId, status: { keyPresent: true, keyPolicy: "persistent", pending: 1 } });
+    port.receive({
+      type: "status.result",
+      requestId: request.requestId,
+      status: { keyPresent: true, keyPolicy: "persistent", pending: 1 },
+    });
     await expect(pending).rejects.toMatchObject({
       code: "ERR_PROTOCOL",
       message: "The extension answered a request with status.result instead of sign.result; nothing was relayed.",
@@ -175,7 +182,11 @@ describe("ExtensionPort requests", () => {
     const { port } = connected();
     const pending = [port.sign(makeChallenge(), { timeoutMs: 5000 }), port.status({ timeoutMs: 5000 })];
     port.close();
-    for (const p of pending) await expect(p).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: expect.stringContaining("nothing was signed") });
+    for (const p of pending)
+      await expect(p).rejects.toMatchObject({
+        code: "ERR_EXTENSION_NOT_CONNECTED",
+        message: expect.stringContaining("nothing was signed"),
+      });
   });
 
   it("shares one status round trip between concurrent callers and keeps status.update", async () => {
@@ -184,7 +195,11 @@ describe("ExtensionPort requests", () => {
     const b = port.status({ timeoutMs: 5000 });
     const requests = sent.filter((m) => m.type === "status.request") as Array<Extract<HostToExtension, { type: "status.request" }>>;
     expect(requests).toHaveLength(1);
-    port.receive({ type: "status.result", requestId: requests[0]!.requestId, status: { keyPresent: true, keyPolicy: "session", pending: 3, kid: approver.kid, subject: "alice" } });
+    port.receive({
+      type: "status.result",
+      requestId: requests[0]!.requestId,
+      status: { keyPresent: true, keyPolicy: "session", pending: 3, kid: approver.kid, subject: "alice" },
+    });
     expect(await a).toEqual(await b);
     expect((await a).status).toEqual({ keyPresent: true, keyPolicy: "session", pending: 3, kid: approver.kid, subject: "alice" });
     port.receive({ type: "status.update", status: { keyPresent: false, keyPolicy: "session", pending: 0 } });
@@ -195,6 +210,9 @@ describe("ExtensionPort requests", () => {
     const { port, closed } = makePort({ failSend: true });
     port.open(HELLO);
     expect(port.state).toBe("closed");
-    expect(closed[0]).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "Writing to the browser failed; the native-messaging connection is gone." });
+    expect(closed[0]).toMatchObject({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: "Writing to the browser failed; the native-messaging connection is gone.",
+    });
   });
 });

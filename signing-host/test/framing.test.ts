@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
-import { describe, expect, it } from "vitest";
-import { LIMITS } from "@hitl/verifier/protocol";
 import type { HitlError } from "@hitl/verifier/protocol";
+import { LIMITS } from "@hitl/verifier/protocol";
+import { describe, expect, it } from "vitest";
 import { encodeNativeMessage, NativeMessageReader, NativeMessageWriter } from "../src/native/framing.js";
 
 /** Frames built independently of the module under test: 4-byte LE length + UTF-8 JSON. */
@@ -29,12 +29,7 @@ function collect(maxMessageBytes?: number) {
   return { reader, messages, errors };
 }
 
-const SAMPLES = [
-  { type: "extension.hello", text: "héllo 👋 עברית e\u0301" },
-  { type: "status.update", n: 1 },
-  [],
-  "",
-];
+const SAMPLES = [{ type: "extension.hello", text: "héllo 👋 עברית e\u0301" }, { type: "status.update", n: 1 }, [], ""];
 
 describe("NativeMessageReader", () => {
   it("decodes a stream split at every possible byte boundary", () => {
@@ -80,7 +75,8 @@ describe("NativeMessageReader", () => {
     expect(errors[0]!.fatal).toBe(true);
     expect(errors[0]!.error).toMatchObject({
       code: "ERR_NATIVE_MESSAGE_TOO_LARGE",
-      message: "A native message of 17 bytes exceeds the 16-byte limit; the connection was closed. Update the extension and the signing host to matching versions.",
+      message:
+        "A native message of 17 bytes exceeds the 16-byte limit; the connection was closed. Update the extension and the signing host to matching versions.",
     });
     // Nothing after the close is decoded, even a valid frame.
     reader.push(frame({ a: 1 }));
@@ -103,7 +99,14 @@ describe("NativeMessageReader", () => {
 
   it("reports invalid JSON and invalid UTF-8 without losing sync", () => {
     const { reader, messages, errors } = collect();
-    reader.push(Buffer.concat([rawFrame(Buffer.from("{not json")), rawFrame(Buffer.from([0x22, 0xff, 0x22])), rawFrame(Buffer.alloc(0)), frame({ ok: true })]));
+    reader.push(
+      Buffer.concat([
+        rawFrame(Buffer.from("{not json")),
+        rawFrame(Buffer.from([0x22, 0xff, 0x22])),
+        rawFrame(Buffer.alloc(0)),
+        frame({ ok: true }),
+      ]),
+    );
     expect(messages).toEqual([{ ok: true }]);
     expect(errors.map((e) => [e.error.code, e.fatal])).toEqual([
       ["ERR_MALFORMED", false],

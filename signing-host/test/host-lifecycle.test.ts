@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { runSigningHost, type RunningSigningHost } from "../src/host.js";
+import { type RunningSigningHost, runSigningHost } from "../src/host.js";
 import { encodeNativeMessage, NativeMessageReader } from "../src/native/framing.js";
 import { EXTENSION_HELLO } from "./lib/approver.js";
 import { freePort } from "./lib/browser-side.js";

@@ -1,10 +1,10 @@
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LIMITS } from "@hitl/verifier/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 import { BrowserSide, freePort } from "./lib/browser-side.js";
 import { jsonPost, rawRequest } from "./lib/http.js";
@@ -82,7 +82,7 @@ describe("signing host process", () => {
 
     const log = readLog();
     expect(log).toContain(`challengeId="${challenge.id}"`);
-    expect(log).toContain("launchedBy=\"chromium\" callerOrigin=\"chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/\"");
+    expect(log).toContain('launchedBy="chromium" callerOrigin="chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"');
     expect(log).not.toContain(receipt.sig);
     expect(log).not.toContain(challenge.nonce);
     expect(log).not.toContain("/tmp/testfile");
@@ -112,7 +112,11 @@ describe("signing host process", () => {
     await handshakeDone();
     const health = rawRequest(port, { method: "GET", path: "/health" });
     const status = await browser.next("status.request");
-    browser.send({ type: "status.result", requestId: status.requestId, status: { keyPresent: true, keyPolicy: "persistent", pending: 0, kid: approver.kid, subject: "alice" } });
+    browser.send({
+      type: "status.result",
+      requestId: status.requestId,
+      status: { keyPresent: true, keyPolicy: "persistent", pending: 0, kid: approver.kid, subject: "alice" },
+    });
     expect((await health).json().extension).toEqual({
       connected: true,
       extensionVersion: "0.1.0",
@@ -158,7 +162,8 @@ describe("signing host process", () => {
     expect(response.status).toBe(408);
     expect(response.json().error).toEqual({
       code: "ERR_TIMEOUT",
-      message: "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
+      message:
+        "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
     });
     expect(Date.now()).toBeGreaterThanOrEqual(challenge.exp * 1000);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -175,7 +180,10 @@ describe("signing host process", () => {
     expect([rebinding.status, rebinding.json().error.code]).toEqual([403, "ERR_HOST_HEADER_FORBIDDEN"]);
     const simple = await rawRequest(port, { headers: { "content-type": "text/plain" }, body });
     expect([simple.status, simple.json().error.code]).toEqual([415, "ERR_UNSUPPORTED_MEDIA_TYPE"]);
-    const large = await rawRequest(port, { headers: { "content-type": "application/json" }, body: `{"challenge":"${"x".repeat(LIMITS.receiptBytes)}"}` });
+    const large = await rawRequest(port, {
+      headers: { "content-type": "application/json" },
+      body: `{"challenge":"${"x".repeat(LIMITS.receiptBytes)}"}`,
+    });
     expect([large.status, large.json().error.code]).toEqual([413, "ERR_TOO_LARGE"]);
     for (const response of [origin, rebinding, simple, large]) expect(response.headers["cache-control"]).toBe("no-store");
     expect(browser.received.filter((m) => m.type === "sign.request")).toEqual([]);
@@ -233,7 +241,10 @@ describe("signing host process", () => {
     browser.child.stdin.end();
     const answer = await pending;
     expect(answer.status).toBe(503);
-    expect(answer.json().error).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: expect.stringContaining("nothing was signed") });
+    expect(answer.json().error).toMatchObject({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: expect.stringContaining("nothing was signed"),
+    });
     expect(await browser.exited()).toEqual({ code: 0, signal: null });
     expect(browser.leftoverBytes).toBe(0);
     const rebound = createServer();

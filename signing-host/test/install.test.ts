@@ -49,16 +49,27 @@ describe("manifest locations", () => {
   });
 
   it("honours XDG_CONFIG_HOME for Chromium-family browsers on Linux, and --user-data-dir", () => {
-    expect(manifestLocation("chrome", { env: { HOME: "/home/u", XDG_CONFIG_HOME: "/xdg" }, platform: "linux" }).dir).toBe("/xdg/google-chrome/NativeMessagingHosts");
-    expect(manifestLocation("firefox", { env: { HOME: "/home/u", XDG_CONFIG_HOME: "/xdg" }, platform: "linux" }).dir).toBe("/home/u/.mozilla/native-messaging-hosts");
-    expect(manifestLocation("edge", { env: { HOME: "/home/u" }, platform: "darwin", userDataDir: "/tmp/profile" }).dir).toBe("/tmp/profile/NativeMessagingHosts");
+    expect(manifestLocation("chrome", { env: { HOME: "/home/u", XDG_CONFIG_HOME: "/xdg" }, platform: "linux" }).dir).toBe(
+      "/xdg/google-chrome/NativeMessagingHosts",
+    );
+    expect(manifestLocation("firefox", { env: { HOME: "/home/u", XDG_CONFIG_HOME: "/xdg" }, platform: "linux" }).dir).toBe(
+      "/home/u/.mozilla/native-messaging-hosts",
+    );
+    expect(manifestLocation("edge", { env: { HOME: "/home/u" }, platform: "darwin", userDataDir: "/tmp/profile" }).dir).toBe(
+      "/tmp/profile/NativeMessagingHosts",
+    );
   });
 
   it("refuses Firefox with --user-data-dir and unsupported platforms", () => {
     expect(() => manifestLocation("firefox", { userDataDir: "/tmp/p" })).toThrow(
-      expect.objectContaining({ code: "ERR_USAGE", message: "Firefox has no per-profile native-messaging directory; use --user-data-dir with chrome, chromium, brave or edge only." }),
+      expect.objectContaining({
+        code: "ERR_USAGE",
+        message: "Firefox has no per-profile native-messaging directory; use --user-data-dir with chrome, chromium, brave or edge only.",
+      }),
     );
-    expect(() => manifestLocation("chrome", { platform: "win32" })).toThrow(expect.objectContaining({ code: "ERR_CONFIG", message: expect.stringContaining("Linux and macOS only (this is win32)") }));
+    expect(() => manifestLocation("chrome", { platform: "win32" })).toThrow(
+      expect.objectContaining({ code: "ERR_CONFIG", message: expect.stringContaining("Linux and macOS only (this is win32)") }),
+    );
   });
 });
 
@@ -105,9 +116,20 @@ describe("installHostManifests", () => {
   it("writes to <user-data-dir>/NativeMessagingHosts/ with a custom extension id", async () => {
     const profile = join(home, "profile");
     const id = "abcdefghijklmnopabcdefghijklmnop";
-    const result = await installHostManifests({ browsers: ["chromium", "chrome"], extensionId: id, userDataDir: profile, env, platform: "linux" });
+    const result = await installHostManifests({
+      browsers: ["chromium", "chrome"],
+      extensionId: id,
+      userDataDir: profile,
+      env,
+      platform: "linux",
+    });
     expect(result.manifests).toEqual([
-      { browser: "chromium", path: join(profile, "NativeMessagingHosts/dev.hitl.signing_host.json"), action: "written", allowed: `chrome-extension://${id}/` },
+      {
+        browser: "chromium",
+        path: join(profile, "NativeMessagingHosts/dev.hitl.signing_host.json"),
+        action: "written",
+        allowed: `chrome-extension://${id}/`,
+      },
     ]);
     expect(readJson(result.manifests[0]!.path).allowed_origins).toEqual([`chrome-extension://${id}/`]);
     expect(existsSync(join(home, ".config"))).toBe(false);
@@ -127,10 +149,15 @@ describe("installHostManifests", () => {
   it("refuses bad ids, relative paths and an unbuilt host before writing anything", async () => {
     await expect(installHostManifests({ browsers: ["chrome"], extensionId: "not-an-id", env })).rejects.toMatchObject({
       code: "ERR_USAGE",
-      message: '"not-an-id" is not a Chromium extension id: it must be 32 letters a-p, as shown on chrome://extensions with developer mode on.',
+      message:
+        '"not-an-id" is not a Chromium extension id: it must be 32 letters a-p, as shown on chrome://extensions with developer mode on.',
     });
-    await expect(installHostManifests({ browsers: ["firefox"], firefoxId: "no spaces allowed", env })).rejects.toMatchObject({ code: "ERR_USAGE" });
-    await expect(installHostManifests({ browsers: ["chrome"], hostMain: join(home, "missing.js"), env, platform: "linux" })).rejects.toMatchObject({
+    await expect(installHostManifests({ browsers: ["firefox"], firefoxId: "no spaces allowed", env })).rejects.toMatchObject({
+      code: "ERR_USAGE",
+    });
+    await expect(
+      installHostManifests({ browsers: ["chrome"], hostMain: join(home, "missing.js"), env, platform: "linux" }),
+    ).rejects.toMatchObject({
       code: "ERR_CONFIG",
       message: `The signing host is not built (${join(home, "missing.js")} is missing); run \`pnpm build\` first, then hitl setup again.`,
     });
@@ -138,7 +165,9 @@ describe("installHostManifests", () => {
       code: "ERR_CONFIG",
       message: "The node path must be absolute, got node.",
     });
-    await expect(installHostManifests({ browsers: ["chrome", "firefox"], userDataDir: join(home, "p"), env })).rejects.toMatchObject({ code: "ERR_USAGE" });
+    await expect(installHostManifests({ browsers: ["chrome", "firefox"], userDataDir: join(home, "p"), env })).rejects.toMatchObject({
+      code: "ERR_USAGE",
+    });
     expect(existsSync(join(home, "hitl-config"))).toBe(false);
     expect(existsSync(join(home, "p"))).toBe(false);
   });
@@ -172,7 +201,11 @@ describe("inspectHostManifests", () => {
       runs: { node: process.execPath, hostMain: HOST_MAIN_PATH },
     });
     expect(byBrowser.firefox).toMatchObject({ exists: true, valid: true });
-    expect(byBrowser.brave).toMatchObject({ exists: true, valid: false, problem: "The manifest is not valid JSON; run `hitl setup --browser brave`." });
+    expect(byBrowser.brave).toMatchObject({
+      exists: true,
+      valid: false,
+      problem: "The manifest is not valid JSON; run `hitl setup --browser brave`.",
+    });
     expect(byBrowser.edge).toEqual({
       browser: "edge",
       path: join(home, ".config/microsoft-edge/NativeMessagingHosts/dev.hitl.signing_host.json"),
@@ -186,7 +219,13 @@ describe("inspectHostManifests", () => {
   it("catches a wrong extension id, a removed launcher and a moved host script", async () => {
     const profile = join(home, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env, platform: "linux" });
-    const otherId = await inspectHostManifests({ userDataDir: profile, browsers: ["chromium"], extensionId: "abcdefghijklmnopabcdefghijklmnop", env, platform: "linux" });
+    const otherId = await inspectHostManifests({
+      userDataDir: profile,
+      browsers: ["chromium"],
+      extensionId: "abcdefghijklmnopabcdefghijklmnop",
+      env,
+      platform: "linux",
+    });
     expect(otherId[0]).toMatchObject({
       valid: false,
       problem: `The manifest's allowed_origins does not include chrome-extension://abcdefghijklmnopabcdefghijklmnop/; run \`hitl setup --browser chromium --user-data-dir ${profile}\`.`,

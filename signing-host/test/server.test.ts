@@ -1,5 +1,5 @@
+import { type HostToExtension, LIMITS } from "@hitl/verifier/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { LIMITS, type HostToExtension } from "@hitl/verifier/protocol";
 import { makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
 
@@ -14,7 +14,8 @@ const approver = makeApprover();
 /** Test extension that approves (or denies) every sign.request with a real signature. */
 function decideAll(h: InProcessHost, decision: "approve" | "deny" = "approve") {
   h.answer = (message, reply) => {
-    if (message.type === "sign.request") reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, decision) });
+    if (message.type === "sign.request")
+      reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, decision) });
   };
 }
 
@@ -50,14 +51,16 @@ describe("POST /sign", () => {
   it("refuses a receipt for another challenge (502 ERR_CHALLENGE_MISMATCH)", async () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
-      if (message.type === "sign.request") reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(makeChallenge(), "approve") });
+      if (message.type === "sign.request")
+        reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(makeChallenge(), "approve") });
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
     expect(response.statusCode).toBe(502);
     expect(response.json()).toEqual({
       error: {
         code: "ERR_CHALLENGE_MISMATCH",
-        message: "The extension returned a receipt for a different challenge than the one sent; it was discarded and nothing is approved. Reload the extension and retry.",
+        message:
+          "The extension returned a receipt for a different challenge than the one sent; it was discarded and nothing is approved. Reload the extension and retry.",
       },
     });
   });
@@ -71,7 +74,10 @@ describe("POST /sign", () => {
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
     expect(response.statusCode).toBe(502);
-    expect(response.json().error).toMatchObject({ code: "ERR_CHALLENGE_MISMATCH", message: expect.stringContaining("does not sign the digest") });
+    expect(response.json().error).toMatchObject({
+      code: "ERR_CHALLENGE_MISMATCH",
+      message: expect.stringContaining("does not sign the digest"),
+    });
   });
 
   it("never forwards anything but the parsed receipt: extra fields from the extension fail the request", async () => {
@@ -83,7 +89,10 @@ describe("POST /sign", () => {
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
     expect(response.statusCode).toBe(502);
-    expect(response.json().error).toMatchObject({ code: "ERR_PROTOCOL", message: expect.stringContaining("receipt.privateKey is not a known field") });
+    expect(response.json().error).toMatchObject({
+      code: "ERR_PROTOCOL",
+      message: expect.stringContaining("receipt.privateKey is not a known field"),
+    });
     expect(response.body).not.toContain("SECRET-KEY-MATERIAL");
   });
 
@@ -96,7 +105,8 @@ describe("POST /sign", () => {
   ] as const)("maps request.error %s to HTTP %i and passes code and message through", async (code, status) => {
     host = await startInProcess();
     host.answer = (message, reply) => {
-      if (message.type === "sign.request") reply({ type: "request.error", requestId: message.requestId, error: { code, message: `extension says ${code}` } });
+      if (message.type === "sign.request")
+        reply({ type: "request.error", requestId: message.requestId, error: { code, message: `extension says ${code}` } });
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
     expect(response.statusCode).toBe(status);
@@ -113,7 +123,8 @@ describe("POST /sign", () => {
     expect(response.statusCode).toBe(408);
     expect(response.json().error).toEqual({
       code: "ERR_TIMEOUT",
-      message: "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
+      message:
+        "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
     });
     const requestId = signRequests(host)[0]!.requestId;
     expect(host.sent).toContainEqual({ type: "request.withdraw", requestId });
@@ -149,7 +160,10 @@ describe("POST /sign", () => {
     host.extension.close();
     const response = await pending;
     expect(response.statusCode).toBe(503);
-    expect(response.json().error).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: expect.stringContaining("nothing was signed") });
+    expect(response.json().error).toMatchObject({
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      message: expect.stringContaining("nothing was signed"),
+    });
   });
 });
 
@@ -165,7 +179,8 @@ describe("hardening", () => {
       expect(response.json()).toEqual({
         error: {
           code: "ERR_ORIGIN_FORBIDDEN",
-          message: "Requests from web pages (with an Origin header) are refused; only local programs such as the hitl CLI may use the signing host.",
+          message:
+            "Requests from web pages (with an Origin header) are refused; only local programs such as the hitl CLI may use the signing host.",
         },
       });
       expect(signRequests(host)).toEqual([]);
@@ -174,7 +189,10 @@ describe("hardening", () => {
 
   it("refuses a CORS preflight and an Origin on GET /health", async () => {
     host = await startInProcess();
-    const preflight = await host.inject({ method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const preflight = await host.inject({
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
     expect(preflight.statusCode).toBe(403);
     expect(preflight.headers["access-control-allow-origin"]).toBeUndefined();
     const health = await host.inject({ method: "GET", url: "/health", headers: { origin: "https://evil.example" } });
@@ -182,22 +200,27 @@ describe("hardening", () => {
     expect(health.json().error.code).toBe("ERR_ORIGIN_FORBIDDEN");
   });
 
-  it.each([`evil.example:${TEST_PORT}`, "127.0.0.1:9999", "127.0.0.1", `[::1]:${TEST_PORT}`, `0.0.0.0:${TEST_PORT}`, `localhost.evil.example:${TEST_PORT}`, ""])(
-    "refuses Host %j with 403 ERR_HOST_HEADER_FORBIDDEN (DNS rebinding)",
-    async (hostHeader) => {
-      host = await startInProcess();
-      decideAll(host);
-      const response = await host.inject({ headers: { host: hostHeader }, body: { challenge: makeChallenge() } });
-      expect(response.statusCode).toBe(403);
-      expect(response.json()).toEqual({
-        error: {
-          code: "ERR_HOST_HEADER_FORBIDDEN",
-          message: `The signing host only answers requests addressed to 127.0.0.1:${TEST_PORT} or localhost:${TEST_PORT}; use http://127.0.0.1:${TEST_PORT}/.`,
-        },
-      });
-      expect(signRequests(host)).toEqual([]);
-    },
-  );
+  it.each([
+    `evil.example:${TEST_PORT}`,
+    "127.0.0.1:9999",
+    "127.0.0.1",
+    `[::1]:${TEST_PORT}`,
+    `0.0.0.0:${TEST_PORT}`,
+    `localhost.evil.example:${TEST_PORT}`,
+    "",
+  ])("refuses Host %j with 403 ERR_HOST_HEADER_FORBIDDEN (DNS rebinding)", async (hostHeader) => {
+    host = await startInProcess();
+    decideAll(host);
+    const response = await host.inject({ headers: { host: hostHeader }, body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toEqual({
+      error: {
+        code: "ERR_HOST_HEADER_FORBIDDEN",
+        message: `The signing host only answers requests addressed to 127.0.0.1:${TEST_PORT} or localhost:${TEST_PORT}; use http://127.0.0.1:${TEST_PORT}/.`,
+      },
+    });
+    expect(signRequests(host)).toEqual([]);
+  });
 
   it.each([`127.0.0.1:${TEST_PORT}`, `localhost:${TEST_PORT}`, `LOCALHOST:${TEST_PORT}`])("accepts Host %s", async (hostHeader) => {
     host = await startInProcess();
@@ -206,19 +229,23 @@ describe("hardening", () => {
     expect(response.statusCode).toBe(200);
   });
 
-  it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "application/jsonx", "text/json"])(
-    "refuses content-type %s with 415 ERR_UNSUPPORTED_MEDIA_TYPE",
-    async (contentType) => {
-      host = await startInProcess();
-      decideAll(host);
-      const response = await host.inject({ headers: { "content-type": contentType }, body: { challenge: makeChallenge() } });
-      expect(response.statusCode).toBe(415);
-      expect(response.json()).toEqual({
-        error: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", message: "POST bodies must be sent with content-type: application/json." },
-      });
-      expect(signRequests(host)).toEqual([]);
-    },
-  );
+  it.each([
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=latin1",
+    "application/jsonx",
+    "text/json",
+  ])("refuses content-type %s with 415 ERR_UNSUPPORTED_MEDIA_TYPE", async (contentType) => {
+    host = await startInProcess();
+    decideAll(host);
+    const response = await host.inject({ headers: { "content-type": contentType }, body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toEqual({
+      error: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", message: "POST bodies must be sent with content-type: application/json." },
+    });
+    expect(signRequests(host)).toEqual([]);
+  });
 
   it("refuses a POST without content-type, and accepts application/json; charset=utf-8", async () => {
     host = await startInProcess();
@@ -254,9 +281,15 @@ describe("hardening", () => {
     decideAll(host);
     const top = await host.inject({ body: { challenge: makeChallenge(), token: "x" } });
     expect(top.statusCode).toBe(400);
-    expect(top.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.token is not a known field (unknown fields are rejected, not ignored)." });
+    expect(top.json().error).toEqual({
+      code: "ERR_MALFORMED",
+      message: "body.token is not a known field (unknown fields are rejected, not ignored).",
+    });
     const inner = await host.inject({ body: { challenge: { ...makeChallenge(), extra: 1 } } });
-    expect(inner.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.challenge.extra is not a known field (unknown fields are rejected, not ignored)." });
+    expect(inner.json().error).toEqual({
+      code: "ERR_MALFORMED",
+      message: "body.challenge.extra is not a known field (unknown fields are rejected, not ignored).",
+    });
     const coerced = await host.inject({ body: { challenge: { ...makeChallenge(), exp: String(makeChallenge().exp) } } });
     expect(coerced.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.challenge.exp must be an integer." });
     expect(signRequests(host)).toEqual([]);
@@ -311,11 +344,19 @@ describe("hardening", () => {
 
   it("answers unknown routes and methods with 404 in the error format", async () => {
     host = await startInProcess();
-    for (const [method, url] of [["GET", "/sign"], ["PUT", "/sign"], ["GET", "/"], ["DELETE", "/health"]] as const) {
+    for (const [method, url] of [
+      ["GET", "/sign"],
+      ["PUT", "/sign"],
+      ["GET", "/"],
+      ["DELETE", "/health"],
+    ] as const) {
       const response = await host.inject({ method, url, ...(method === "PUT" ? { body: {} } : {}) });
       expect(response.statusCode, `${method} ${url}`).toBe(404);
       expect(response.headers["cache-control"]).toBe("no-store");
-      expect(response.json().error).toEqual({ code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." });
+      expect(response.json().error).toEqual({
+        code: "ERR_MALFORMED",
+        message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health.",
+      });
     }
   });
 });
@@ -324,7 +365,8 @@ describe("POST /pair", () => {
   it("relays the pairing request and returns {pairing}", async () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
-      if (message.type === "pair.request") reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+      if (message.type === "pair.request")
+        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
     };
     const request = makePairingRequest();
     const response = await host.inject({ url: "/pair", body: { request } });
@@ -338,7 +380,11 @@ describe("POST /pair", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type === "pair.request") {
-        reply({ type: "request.error", requestId: message.requestId, error: { code: "ERR_PAIRING_REJECTED", message: "The code did not match." } });
+        reply({
+          type: "request.error",
+          requestId: message.requestId,
+          error: { code: "ERR_PAIRING_REJECTED", message: "The code did not match." },
+        });
       }
     };
     const refused = await host.inject({ url: "/pair", body: { request: makePairingRequest() } });
@@ -346,7 +392,8 @@ describe("POST /pair", () => {
     expect(refused.json().error).toEqual({ code: "ERR_PAIRING_REJECTED", message: "The code did not match." });
 
     host.answer = (message, reply) => {
-      if (message.type === "pair.request") reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(makePairingRequest()) });
+      if (message.type === "pair.request")
+        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(makePairingRequest()) });
     };
     const other = await host.inject({ url: "/pair", body: { request: makePairingRequest() } });
     expect(other.statusCode).toBe(502);
@@ -360,7 +407,10 @@ describe("POST /pair", () => {
     host = await startInProcess();
     const response = await host.inject({ url: "/pair", body: { request: { ...makePairingRequest(), admin: true } } });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error).toEqual({ code: "ERR_MALFORMED", message: "body.request.admin is not a known field (unknown fields are rejected, not ignored)." });
+    expect(response.json().error).toEqual({
+      code: "ERR_MALFORMED",
+      message: "body.request.admin is not a known field (unknown fields are rejected, not ignored).",
+    });
   });
 });
 

@@ -40,10 +40,9 @@ export interface SetupArgs {
   uninstall: boolean;
 }
 
-export function parseSetupArgs(argv: string[]): SetupArgs {
-  let values;
+function parseFlags(argv: string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
@@ -54,11 +53,15 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
         uninstall: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    }));
+    }).values;
   } catch (error) {
     const detail = error instanceof Error ? error.message.replace(/\s+/g, " ").trim().replace(/\.$/, "") : String(error);
     throw usage(`${detail}.`);
   }
+}
+
+export function parseSetupArgs(argv: string[]): SetupArgs {
+  const values = parseFlags(argv);
   const userDataDir = values["user-data-dir"];
   if (userDataDir !== undefined && userDataDir.length === 0) throw usage("--user-data-dir must not be empty.");
   const names = values.browser ?? [userDataDir === undefined ? "all" : "chromium"];
@@ -100,9 +103,11 @@ function report(result: InstallResult, uninstall: boolean, env: NodeJS.ProcessEn
   });
   const launcher = tilde(result.launcher.path, env);
   const launcherLine = uninstall
-    ? { removed: `Removed the launcher ${launcher}.`, kept: `Kept the launcher ${launcher} (another manifest may still use it).`, absent: "No launcher was installed." }[
-        result.launcher.action as "removed" | "kept" | "absent"
-      ]
+    ? {
+        removed: `Removed the launcher ${launcher}.`,
+        kept: `Kept the launcher ${launcher} (another manifest may still use it).`,
+        absent: "No launcher was installed.",
+      }[result.launcher.action as "removed" | "kept" | "absent"]
     : result.launcher.action === "written"
       ? `Launcher: ${launcher}\n  runs ${result.launcher.node} ${result.launcher.hostMain}`
       : "";

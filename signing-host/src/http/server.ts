@@ -1,5 +1,5 @@
-import type { FastifyInstance } from "fastify";
 import { HitlError, LIMITS } from "@hitl/verifier/protocol";
+import type { FastifyInstance } from "fastify";
 import { type HostLogger, silentLogger } from "../lib/log.js";
 import type { ExtensionPort } from "../native/extension-port.js";
 import { HOST_VERSION } from "../version.js";
@@ -100,9 +100,9 @@ export async function createSigningServer(options: SigningServerOptions): Promis
   });
 
   app.setNotFoundHandler((_request, reply) =>
-    reply
-      .code(404)
-      .send({ error: { code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." } }),
+    reply.code(404).send({
+      error: { code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." },
+    }),
   );
 
   registerSignRoute(app, context);

@@ -36,7 +36,8 @@ export interface HostManifestReport {
 export async function inspectHostManifests(options: InspectOptions = {}): Promise<HostManifestReport[]> {
   const ids = normalizeIds(options);
   const browsers = options.browsers ?? (options.userDataDir === undefined ? BROWSERS : BROWSERS.filter(isChromiumFamily));
-  const remedyFlags = (browser: BrowserName) => `--browser ${browser}${options.userDataDir === undefined ? "" : ` --user-data-dir ${options.userDataDir}`}`;
+  const remedyFlags = (browser: BrowserName) =>
+    `--browser ${browser}${options.userDataDir === undefined ? "" : ` --user-data-dir ${options.userDataDir}`}`;
   const reports: HostManifestReport[] = [];
   for (const browser of browsers) {
     const location = manifestLocation(browser, {

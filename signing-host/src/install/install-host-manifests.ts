@@ -3,11 +3,11 @@ import { isAbsolute } from "node:path";
 import { resolvePaths } from "@hitl/verifier";
 import { HitlError } from "@hitl/verifier/protocol";
 import { HOST_MAIN_PATH } from "../host-main-path.js";
+import { inspectHostManifests } from "./inspect-host-manifests.js";
 import { normalizeIds } from "./lib/ids.js";
 import { launcherPath, launcherScript, writeFileAtomic } from "./lib/launcher.js";
-import { BROWSERS, type BrowserName, manifestLocation, type ManifestLocation } from "./lib/locations.js";
+import { BROWSERS, type BrowserName, type ManifestLocation, manifestLocation } from "./lib/locations.js";
 import { allowedCaller, buildManifest } from "./lib/manifest.js";
-import { inspectHostManifests } from "./inspect-host-manifests.js";
 
 export interface InstallOptions {
   browsers: readonly BrowserName[];
@@ -60,11 +60,17 @@ export async function installHostManifests(options: InstallOptions): Promise<Ins
 
   if (options.uninstall === true) return uninstall(locations, launcher, { node, hostMain }, ids, options, locationOptions);
 
-  for (const [label, path] of [["node", node], ["host script", hostMain]] as const) {
+  for (const [label, path] of [
+    ["node", node],
+    ["host script", hostMain],
+  ] as const) {
     if (!isAbsolute(path)) throw new HitlError("ERR_CONFIG", `The ${label} path must be absolute, got ${path}.`);
   }
   if (!existsSync(hostMain)) {
-    throw new HitlError("ERR_CONFIG", `The signing host is not built (${hostMain} is missing); run \`pnpm build\` first, then hitl setup again.`);
+    throw new HitlError(
+      "ERR_CONFIG",
+      `The signing host is not built (${hostMain} is missing); run \`pnpm build\` first, then hitl setup again.`,
+    );
   }
 
   const manifests: InstallResult["manifests"] = [];
@@ -104,7 +110,12 @@ async function uninstall(
   const manifests: InstallResult["manifests"] = locations.map((location) => {
     const present = existsSync(location.file);
     if (present) rmSync(location.file);
-    return { browser: location.browser, path: location.file, action: present ? "removed" : "absent", allowed: allowedCaller(location.browser, ids) };
+    return {
+      browser: location.browser,
+      path: location.file,
+      action: present ? "removed" : "absent",
+      allowed: allowedCaller(location.browser, ids),
+    };
   });
   // The launcher goes only when no manifest in a default location still points at it. Custom
   // profiles (--user-data-dir) cannot be enumerated, so uninstalling from one keeps it.

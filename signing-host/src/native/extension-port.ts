@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import {
-  errorFromWire,
-  HitlError,
-  parseExtensionToHost,
   type Challenge,
   type ExtensionStatus,
   type ExtensionToHost,
+  errorFromWire,
+  HitlError,
   type HostToExtension,
   type PairingRequest,
   type PairingResponse,
+  parseExtensionToHost,
   type Receipt,
 } from "@hitl/verifier/protocol";
 import { type HostLogger, silentLogger } from "../lib/log.js";
@@ -152,7 +152,12 @@ export class ExtensionPort {
       if (message.type === "status.result" && this.#info !== undefined) this.#info = { ...this.#info, status: message.status };
       pending.resolve(message);
     } else {
-      pending.reject(new HitlError("ERR_PROTOCOL", `The extension answered a request with ${message.type} instead of ${pending.expects}; nothing was relayed.`));
+      pending.reject(
+        new HitlError(
+          "ERR_PROTOCOL",
+          `The extension answered a request with ${message.type} instead of ${pending.expects}; nothing was relayed.`,
+        ),
+      );
     }
   }
 
@@ -222,8 +227,14 @@ export class ExtensionPort {
         this.#log.info("request.timeout", { requestId, expects });
         reject(
           withdrawable
-            ? new HitlError("ERR_TIMEOUT", "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.")
-            : new HitlError("ERR_TIMEOUT", `The extension is connected but did not answer within ${options.timeoutMs} ms; reload the hitl extension.`),
+            ? new HitlError(
+                "ERR_TIMEOUT",
+                "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
+              )
+            : new HitlError(
+                "ERR_TIMEOUT",
+                `The extension is connected but did not answer within ${options.timeoutMs} ms; reload the hitl extension.`,
+              ),
         );
       }, options.timeoutMs);
       this.#pending.set(requestId, {
@@ -242,7 +253,14 @@ export class ExtensionPort {
         this.#send(build(requestId));
       } catch (error) {
         settle();
-        reject(error instanceof HitlError ? error : new HitlError("ERR_EXTENSION_NOT_CONNECTED", "The request could not be sent to the browser; check it is running with the hitl extension."));
+        reject(
+          error instanceof HitlError
+            ? error
+            : new HitlError(
+                "ERR_EXTENSION_NOT_CONNECTED",
+                "The request could not be sent to the browser; check it is running with the hitl extension.",
+              ),
+        );
       }
     });
   }

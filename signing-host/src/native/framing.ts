@@ -109,7 +109,10 @@ export class NativeMessageReader {
     try {
       value = JSON.parse(this.#decoder.decode(body));
     } catch {
-      this.#onError(new HitlError("ERR_MALFORMED", `A native message of ${body.length} bytes is not valid UTF-8 JSON; it was ignored.`), false);
+      this.#onError(
+        new HitlError("ERR_MALFORMED", `A native message of ${body.length} bytes is not valid UTF-8 JSON; it was ignored.`),
+        false,
+      );
       return;
     }
     this.#onMessage(value);

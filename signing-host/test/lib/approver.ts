@@ -1,15 +1,15 @@
-import { generateKeyPairSync, randomBytes, randomUUID, sign, verify, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign, verify } from "node:crypto";
 import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingRequestDigest } from "@hitl/verifier";
 import {
-  decodeBase64url,
-  encodeBase64url,
-  signingInput,
   type Challenge,
   type DecisionStatement,
+  decodeBase64url,
+  encodeBase64url,
   type PairingRequest,
   type PairingResponse,
   type PairingStatement,
   type Receipt,
+  signingInput,
 } from "@hitl/verifier/protocol";
 
 /**

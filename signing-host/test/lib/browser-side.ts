@@ -63,7 +63,8 @@ export class BrowserSide {
       const index = this.received.findIndex((m) => m.type === type);
       if (index >= 0) return this.received.splice(index, 1)[0]!;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${type} from the host within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((m) => m.type))}`);
+      if (left <= 0)
+        throw new Error(`no ${type} from the host within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((m) => m.type))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {

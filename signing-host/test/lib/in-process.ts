@@ -15,9 +15,16 @@ export interface InProcessHost {
   extension: ExtensionPort;
   sent: HostToExtension[];
   answer: (message: HostToExtension, reply: (value: unknown) => void) => void;
-  inject(options: { method?: "GET" | "POST" | "PUT" | "OPTIONS" | "DELETE"; url?: string; headers?: Record<string, string>; body?: unknown; payload?: string }): Promise<{
+  inject(options: {
+    method?: "GET" | "POST" | "PUT" | "OPTIONS" | "DELETE";
+    url?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    payload?: string;
+  }): Promise<{
     statusCode: number;
     headers: Record<string, unknown>;
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
     json(): any;
     body: string;
   }>;

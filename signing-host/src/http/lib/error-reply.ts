@@ -1,5 +1,5 @@
+import { type ErrorCode, type ErrorResponseBody, HitlError, LIMITS } from "@hitl/verifier/protocol";
 import type { FastifyReply } from "fastify";
-import { HitlError, LIMITS, type ErrorCode, type ErrorResponseBody } from "@hitl/verifier/protocol";
 
 /**
  * HTTP status for each code the host can answer with. The body always carries the stable code;
@@ -44,7 +44,10 @@ export function toHitlError(error: unknown): HitlError {
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   switch (fastifyCode) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new HitlError("ERR_TOO_LARGE", `The request body is larger than ${LIMITS.receiptBytes} bytes; a hitl challenge or pairing request is much smaller, so check what is being sent.`);
+      return new HitlError(
+        "ERR_TOO_LARGE",
+        `The request body is larger than ${LIMITS.receiptBytes} bytes; a hitl challenge or pairing request is much smaller, so check what is being sent.`,
+      );
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new HitlError("ERR_UNSUPPORTED_MEDIA_TYPE", "Send the body as content-type: application/json.");
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
@@ -56,7 +59,10 @@ export function toHitlError(error: unknown): HitlError {
     // Invalid JSON, __proto__ keys, bad content-length: the client sent something unusable.
     return new HitlError("ERR_MALFORMED", "The request body is not valid JSON for this endpoint.");
   }
-  return new HitlError("ERR_INTERNAL", "The signing host failed unexpectedly; see its log file (signing-host.log in the hitl state directory).");
+  return new HitlError(
+    "ERR_INTERNAL",
+    "The signing host failed unexpectedly; see its log file (signing-host.log in the hitl state directory).",
+  );
 }
 
 export function sendError(reply: FastifyReply, error: HitlError, status = statusForCode(error.code)): FastifyReply {

@@ -1,5 +1,5 @@
-import type { FastifyRequest } from "fastify";
 import { HitlError } from "@hitl/verifier/protocol";
+import type { FastifyRequest } from "fastify";
 
 /*
  * Checks that run on every request before its body is read, in this order:

@@ -20,7 +20,10 @@ export interface RouteContext {
 export function msUntilExpiry(exp: number, context: RouteContext, what: string): number {
   const remaining = exp * 1000 - context.clock();
   if (remaining <= 0) {
-    throw new HitlError("ERR_EXPIRED", `The ${what} expired before it reached the browser (exp is in the past); make a new one and check the system clock.`);
+    throw new HitlError(
+      "ERR_EXPIRED",
+      `The ${what} expired before it reached the browser (exp is in the past); make a new one and check the system clock.`,
+    );
   }
   return Math.min(remaining, LIMITS.maxLifetimeSeconds * 1000) + context.expiryGraceMs;
 }

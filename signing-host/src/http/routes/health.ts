@@ -1,5 +1,5 @@
+import { type HealthResponseBody, HitlError } from "@hitl/verifier/protocol";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { HitlError, type HealthResponseBody } from "@hitl/verifier/protocol";
 import { sendError } from "../lib/error-reply.js";
 import type { RouteContext } from "../lib/route-context.js";
 

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from "fastify";
 import { pairingRequestDigest } from "@hitl/verifier";
-import { HitlError, parsePairRequestBody, type PairResponseBody } from "@hitl/verifier/protocol";
+import { HitlError, type PairResponseBody, parsePairRequestBody } from "@hitl/verifier/protocol";
+import type { FastifyInstance } from "fastify";
 import { signalOnClientGone } from "../lib/client-gone.js";
 import { msUntilExpiry, type RouteContext } from "../lib/route-context.js";
 
@@ -16,7 +16,11 @@ export function registerPairRoute(app: FastifyInstance, context: RouteContext): 
     context.extension.assertConnected();
     const release = context.pending.reserve(pairingRequest);
     const clientGone = signalOnClientGone(reply);
-    context.log.info("pair.requested", { pairingId: pairingRequest.id, tool: pairingRequest.requester.tool, pid: pairingRequest.requester.pid });
+    context.log.info("pair.requested", {
+      pairingId: pairingRequest.id,
+      tool: pairingRequest.requester.tool,
+      pid: pairingRequest.requester.pid,
+    });
     try {
       const pairing = await context.extension.pair(pairingRequest, { timeoutMs, signal: clientGone.signal });
       if (pairing.statement.request !== pairingRequestDigest(pairingRequest)) {

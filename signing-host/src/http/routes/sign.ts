@@ -1,6 +1,13 @@
-import type { FastifyInstance } from "fastify";
 import { challengeDigest } from "@hitl/verifier";
-import { canonicalize, HitlError, parseSignRequestBody, type Challenge, type Receipt, type SignResponseBody } from "@hitl/verifier/protocol";
+import {
+  type Challenge,
+  canonicalize,
+  HitlError,
+  parseSignRequestBody,
+  type Receipt,
+  type SignResponseBody,
+} from "@hitl/verifier/protocol";
+import type { FastifyInstance } from "fastify";
 import { signalOnClientGone } from "../lib/client-gone.js";
 import { msUntilExpiry, type RouteContext } from "../lib/route-context.js";
 

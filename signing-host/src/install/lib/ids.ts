@@ -4,9 +4,13 @@ import { DEFAULT_EXTENSION_ID, FIREFOX_EXTENSION_ID } from "../../extension-id.j
 /** Chromium ids are 32 letters a-p (a SHA-256 prefix in base 16, written with a..p). */
 const CHROMIUM_ID = /^[a-p]{32}$/;
 /** Firefox add-on ids: an email-like id or a braced UUID. */
-const FIREFOX_ID = /^(?:[A-Za-z0-9._+-]{1,80}@[A-Za-z0-9.-]{1,80}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\})$/;
+const FIREFOX_ID =
+  /^(?:[A-Za-z0-9._+-]{1,80}@[A-Za-z0-9.-]{1,80}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\})$/;
 
-export function normalizeIds(options: { extensionId?: string | undefined; firefoxId?: string | undefined }): { extensionId: string; firefoxId: string } {
+export function normalizeIds(options: { extensionId?: string | undefined; firefoxId?: string | undefined }): {
+  extensionId: string;
+  firefoxId: string;
+} {
   const extensionId = options.extensionId ?? DEFAULT_EXTENSION_ID;
   const firefoxId = options.firefoxId ?? FIREFOX_EXTENSION_ID;
   if (!CHROMIUM_ID.test(extensionId)) {
