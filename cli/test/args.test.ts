@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { parseDoctorArgs } from "../src/commands/doctor.js";
+import { parsePairArgs } from "../src/commands/pair.js";
+import { parseRequestArgs } from "../src/commands/request.js";
+import { resolvePort } from "../src/sdk/lib/resolve-port.js";
+import { isolatedDirs, runCli } from "./helpers/run-cli.js";
+
+const usage = (message: string) => ({ code: "ERR_USAGE", message });
+
+describe("argument parsing (in process)", () => {
+  it("request: unknown flags, stray words, missing values are ERR_USAGE with a pointer to --help", () => {
+    expect(() => parseRequestArgs(["--action", "x", "--bogus"], {})).toThrow(
+      expect.objectContaining(usage("Unknown option '--bogus'. Run 'hitl request --help' for the options.")),
+    );
+    expect(() => parseRequestArgs(["--action", "x", "extra"], {})).toThrow(
+      expect.objectContaining(usage("Unexpected argument 'extra'. This command does not take positional arguments. Run 'hitl request --help' for the options.")),
+    );
+    expect(() => parseRequestArgs(["--action"], {})).toThrow(
+      expect.objectContaining(usage("Option '--action <value>' argument missing. Run 'hitl request --help' for the options.")),
+    );
+    expect(() => parseRequestArgs(["--json=yes", "--action", "x"], {})).toThrow(
+      expect.objectContaining(usage("Option '--json' does not take an argument. Run 'hitl request --help' for the options.")),
+    );
+  });
+
+  it("request: --action is required and must say something", () => {
+    const missing = usage('--action is required: say what will happen, e.g. --action "delete /tmp/testfile".');
+    expect(() => parseRequestArgs([], {})).toThrow(expect.objectContaining(missing));
+    expect(() => parseRequestArgs(["--action", "  "], {})).toThrow(expect.objectContaining(missing));
+  });
+
+  it("request: --details must be JSON, --timeout whole seconds in 1..3600, --port a port", () => {
+    expect(() => parseRequestArgs(["--action", "x", "--details", "{path:1}"], {})).toThrow(
+      expect.objectContaining({ code: "ERR_USAGE", message: expect.stringMatching(/^--details is not valid JSON \(.+\); pass one JSON value/) }),
+    );
+    for (const bad of ["0", "3601", "1.5", "-3", "10s", ""]) {
+      expect(() => parseRequestArgs(["--action", "x", `--timeout=${bad}`], {})).toThrow(
+        expect.objectContaining(usage(`--timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(bad)}.`)),
+      );
+    }
+    expect(() => parseRequestArgs(["--action", "x", "--port", "70000"], {})).toThrow(
+      expect.objectContaining(usage('--port must be a port number between 1 and 65535, got "70000".')),
+    );
+    expect(() => parseRequestArgs(["--action", "x", "--aud", ""], {})).toThrow(expect.objectContaining(usage("--aud must not be empty.")));
+  });
+
+  it("request: defaults and precedence --port > HITL_PORT > 7331", () => {
+    expect(parseRequestArgs(["--action", "delete /tmp/testfile"], {})).toEqual({
+      help: false,
+      json: false,
+      action: { summary: "delete /tmp/testfile" },
+      aud: "hitl-cli",
+      timeoutSeconds: 120,
+      port: 7331,
+    });
+    expect(parseRequestArgs(["--action", "x"], { HITL_PORT: "4000" }).port).toBe(4000);
+    expect(parseRequestArgs(["--action", "x", "--port", "5000"], { HITL_PORT: "4000" }).port).toBe(5000);
+    expect(parseRequestArgs(["--action", "x", "--details", '{"a":[1,"ü"]}', "--timeout", "3600", "--json"], {})).toMatchObject({
+      action: { summary: "x", details: { a: [1, "ü"] } },
+      timeoutSeconds: 3600,
+      json: true,
+    });
+  });
+
+  it("a broken HITL_PORT is ERR_CONFIG, not silently the default", () => {
+    expect(() => resolvePort(undefined, { HITL_PORT: "73x1" })).toThrow(
+      expect.objectContaining({ code: "ERR_CONFIG", message: 'HITL_PORT must be a port number between 1 and 65535, got "73x1".' }),
+    );
+    expect(resolvePort(undefined, { HITL_PORT: "" })).toBe(7331);
+  });
+
+  it("pair and doctor use the same strict rules", () => {
+    expect(() => parsePairArgs(["--name"], {})).toThrow(
+      expect.objectContaining(usage("Option '--name <value>' argument missing. Run 'hitl pair --help' for the options.")),
+    );
+    expect(() => parsePairArgs(["--name", ""], {})).toThrow(expect.objectContaining(usage("--name must not be empty.")));
+    expect(() => parsePairArgs(["--timeout", "0"], {})).toThrow(
+      expect.objectContaining(usage('--timeout must be a whole number of seconds from 1 to 3600, got "0".')),
+    );
+    expect(parsePairArgs(["--name", "alice"], { HITL_PORT: "4100" })).toEqual({
+      help: false,
+      json: false,
+      name: "alice",
+      aud: "hitl-cli",
+      timeoutSeconds: 120,
+      port: 4100,
+    });
+    expect(() => parseDoctorArgs(["--fix"], {})).toThrow(expect.objectContaining(usage("Unknown option '--fix'. Run 'hitl doctor --help' for the options.")));
+  });
+});
+
+describe("argument errors from the real command (exit 3, one line)", () => {
+  it("prints `hitl: ERR_USAGE: ...` on stderr, or the JSON verdict with --json", async () => {
+    const dirs = await isolatedDirs();
+    try {
+      const run = await runCli(["request", "--action", "x", "--bogus"], dirs.env);
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe("hitl: ERR_USAGE: Unknown option '--bogus'. Run 'hitl request --help' for the options.\n");
+
+      const json = await runCli(["request", "--json", "--timeout", "0", "--action", "x"], dirs.env);
+      expect(json.code).toBe(3);
+      expect(JSON.parse(json.stdout)).toEqual({
+        decision: "error",
+        code: "ERR_USAGE",
+        message: '--timeout must be a whole number of seconds from 1 to 3600, got "0".',
+      });
+
+      const pair = await runCli(["pair", "extra"], dirs.env);
+      expect(pair.code).toBe(3);
+      expect(pair.stderr).toMatch(/^hitl: ERR_USAGE: Unexpected argument 'extra'/);
+
+      const unknown = await runCli(["approve"], dirs.env);
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toBe("hitl: ERR_USAGE: unknown command 'approve'. Run 'hitl --help' for the list.\n");
+
+      const help = await runCli(["request", "--help"], dirs.env);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage: hitl request --action TEXT");
+      expect(help.stdout).toContain("2  timed out");
+    } finally {
+      await dirs.cleanup();
+    }
+  });
+});

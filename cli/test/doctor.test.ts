@@ -1,0 +1,150 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { installHostManifests } from "@hitl/signing-host";
+import { addApprover } from "@hitl/verifier";
+import { type TestApprover, makeApprover } from "./helpers/approver-key.js";
+import { type PeerHost, freePort, startPeerHost } from "./helpers/peer-host.js";
+import { type RealHost, startRealHost } from "./helpers/real-host.js";
+import { startRedis } from "./helpers/redis.js";
+import { isolatedDirs, runCli } from "./helpers/run-cli.js";
+
+/* `hitl doctor` as a real process, against a real signing host, real manifests in a temp HOME. */
+
+interface Check {
+  name: string;
+  status: "pass" | "fail" | "skip";
+  required: boolean;
+  detail: string;
+  code?: string;
+  remedy?: string;
+}
+
+let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+let env: Record<string, string>;
+let alice: TestApprover;
+let host: RealHost | undefined;
+let peer: PeerHost | undefined;
+
+beforeEach(async () => {
+  dirs = await isolatedDirs();
+  env = { ...dirs.env, HOME: join(dirs.root, "home") };
+  alice = makeApprover("alice");
+});
+
+afterEach(async () => {
+  await host?.stop();
+  await peer?.close();
+  host = undefined;
+  peer = undefined;
+  await dirs.cleanup();
+});
+
+async function doctor(extra: Record<string, string> = {}, args: string[] = []): Promise<{ code: number | null; ok: boolean; checks: Record<string, Check> }> {
+  const run = await runCli(["doctor", "--json", ...args], { ...env, ...extra });
+  const out = JSON.parse(run.stdout) as { ok: boolean; checks: Check[] };
+  expect(out.checks.map((c) => c.name)).toEqual(["host manifest", "host reachable", "extension connected", "key present", "approver paired", "replay store"]);
+  for (const check of out.checks) if (check.status !== "pass") expect(check.remedy).toEqual(expect.any(String));
+  return { code: run.code, ok: out.ok, checks: Object.fromEntries(out.checks.map((c) => [c.name, c])) };
+}
+
+describe("hitl doctor", () => {
+  it("passes every check when the chain is complete (exit 0), and says so in text", async () => {
+    await installHostManifests({ browsers: ["chromium"], env });
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    const port = await freePort();
+    host = await startRealHost({
+      env: { ...env, HITL_PORT: String(port) },
+      status: { keyPresent: true, kid: alice.kid, subject: "alice", keyPolicy: "persistent", pending: 0 },
+      onMessage: () => {},
+    });
+    const result = await doctor({ HITL_PORT: String(port) });
+    expect(result.code).toBe(0);
+    expect(result.ok).toBe(true);
+    expect(Object.values(result.checks).map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "pass"]);
+    expect(result.checks["host manifest"]!.detail).toBe("installed for chromium");
+    expect(result.checks["approver paired"]!.detail).toMatch(/^alice \(key [0-9a-f ]{19}\) in /);
+
+    const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^✓ host manifest +installed for chromium\n✓ host reachable +signing host/);
+    expect(text.stdout).toContain("All checks passed");
+  });
+
+  it("with nothing set up: every failure has its code and remedy, and the exit code is 3", async () => {
+    const port = await freePort();
+    const result = await doctor({ HITL_PORT: String(port) });
+    expect(result.code).toBe(3);
+    expect(result.ok).toBe(false);
+    const { checks } = result;
+    expect(checks["host manifest"]).toMatchObject({
+      status: "fail",
+      code: "ERR_CONFIG",
+      remedy: "Run 'hitl setup' (add --browser chrome|chromium|brave|edge|firefox to pick one), then restart the browser.",
+    });
+    expect(checks["host reachable"]).toMatchObject({
+      status: "fail",
+      code: "ERR_HOST_UNREACHABLE",
+      remedy: expect.stringContaining(`No hitl signing host is listening on 127.0.0.1:${port}`),
+    });
+    expect(checks["extension connected"]).toMatchObject({ status: "skip", remedy: "Fix 'host reachable' first." });
+    expect(checks["key present"]).toMatchObject({ status: "skip" });
+    expect(checks["approver paired"]).toMatchObject({ status: "fail", code: "ERR_NOT_PAIRED", remedy: expect.stringContaining("hitl pair") });
+    expect(checks["replay store"]).toMatchObject({ status: "pass", detail: expect.stringContaining(join(env.HITL_STATE_DIR!, "nonces")) });
+
+    const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain("✗ host reachable");
+    expect(text.stdout).toContain("→ Run 'hitl setup'");
+    expect(text.stdout).toContain("Some checks failed");
+  });
+
+  it("names a host without extension, and a browser key that is not paired", async () => {
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    let connected = false;
+    const other = makeApprover("alice");
+    peer = await startPeerHost(() => ({
+      status: 200,
+      body: {
+        host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+        extension: connected
+          ? { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: true, kid: other.kid, subject: "alice", keyPolicy: "persistent", pending: 0 }
+          : { connected: false },
+      },
+    }));
+    const port = String(peer.port);
+    const detached = await doctor({ HITL_PORT: port });
+    expect(detached.checks["host reachable"]).toMatchObject({ status: "pass", detail: `signing host 0.1.0 (pid 4242) on 127.0.0.1:${port}` });
+    expect(detached.checks["extension connected"]).toMatchObject({ status: "fail", code: "ERR_EXTENSION_NOT_CONNECTED", remedy: expect.stringContaining("reload it") });
+    expect(detached.checks["approver paired"]).toMatchObject({ status: "skip" });
+
+    connected = true;
+    const unpaired = await doctor({ HITL_PORT: port });
+    expect(unpaired.code).toBe(3);
+    // A browser attached to the host proves a manifest works somewhere (e.g. a custom profile).
+    expect(unpaired.checks["host manifest"]).toMatchObject({ status: "pass" });
+    expect(unpaired.checks["approver paired"]).toMatchObject({
+      status: "fail",
+      code: "ERR_NOT_PAIRED",
+      remedy: "Run 'hitl pair' to register the browser's current key (it changes when the extension's key is regenerated).",
+    });
+  });
+
+  it("checks the manifest of a custom profile with --user-data-dir", async () => {
+    const profile = join(dirs.root, "profile");
+    await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });
+    const result = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
+    expect(result.checks["host manifest"]).toMatchObject({ status: "pass", detail: expect.stringMatching(/^installed for chrome, chromium, brave, edge/) });
+  });
+
+  it("tests the Redis replay store for real: PASS when up, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {
+    const redis = await startRedis();
+    try {
+      const up = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: String(await freePort()) });
+      expect(up.checks["replay store"]).toMatchObject({ status: "pass", detail: "Redis (HITL_REDIS_URL) accepts single-use nonces" });
+    } finally {
+      await redis.stop();
+    }
+    const down = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: String(await freePort()) });
+    expect(down.checks["replay store"]).toMatchObject({ status: "fail", code: "ERR_NONCE_STORE_UNAVAILABLE", remedy: expect.any(String) });
+  });
+});
