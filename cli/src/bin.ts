@@ -6,11 +6,15 @@
 const VERSION = "0.1.0";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  request: { summary: "ask the human to approve an action; exit 0 only if approved and verified", load: () => import("./commands/request.js") },
+  request: {
+    summary: "ask the human to approve an action; exit 0 only if approved and verified",
+    load: () => import("./commands/request.js"),
+  },
   verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
   pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
+  demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 
 function usage(): string {

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+/*
+ * `pnpm demo`: the whole path in one command, for someone who just cloned the repository.
+ * Fresh Chromium profile + built extension + native host manifest + isolated hitl dirs, then
+ * `hitl pair` and `hitl request --action "delete /tmp/testfile"` for the human to click.
+ */
+import { spawn } from "node:child_process";
+import { access, constants, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { HitlError, formatFingerprint } from "@hitl/verifier";
+import { withUsageErrors } from "./lib/args.js";
+import { type AutoClicker, attachAutoClicker } from "./lib/demo/auto-clicker.js";
+import { type RunningChromium, delay, launchChromium } from "./lib/demo/chromium.js";
+import { installDemoHost } from "./lib/demo/install-host.js";
+import { freePort } from "./lib/demo/free-port.js";
+import { reportAndExitCode } from "./lib/report.js";
+import { getHostHealth } from "./sdk/get-host-health.js";
+
+const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+const BIN = join(REPO, "cli", "dist", "bin.js");
+const EXTENSION_DIR = join(REPO, "extension", "dist", "chromium");
+const ACTION = "delete /tmp/testfile";
+
+const HELP = `Usage: pnpm demo [-- options]      (or: node cli/dist/demo.js [options])
+
+Builds nothing by itself (pnpm demo runs 'pnpm build' first). Starts Chromium with the hitl
+extension in a fresh profile, pairs it with this terminal, and asks you to approve
+"${ACTION}" (nothing is deleted). Everything lives in a temporary directory: your own
+browser profile and ~/.config/hitl are never touched.
+
+Options:
+  --auto-approve   click Pair and Approve automatically (playwright-core); needed without a display
+  --keep           keep the temporary directory (profile, approvers file, host log) and print it
+  -h, --help       show this help
+
+Environment: HITL_CHROMIUM (default /usr/bin/chromium). A display ($DISPLAY or
+$WAYLAND_DISPLAY) gives a normal window; without one Chromium runs headless.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = withUsageErrors("demo", () =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { "auto-approve": { type: "boolean" }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }),
+  );
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const auto = values["auto-approve"] === true;
+  const keep = values.keep === true;
+  const headed = nonEmpty(process.env.DISPLAY) || nonEmpty(process.env.WAYLAND_DISPLAY);
+  if (!headed && !auto) {
+    throw new HitlError(
+      "ERR_USAGE",
+      "No display ($DISPLAY and $WAYLAND_DISPLAY are unset), so there is no window for you to click Approve in. Run the demo in a desktop session, or run 'pnpm demo --auto-approve' to watch it pair and approve by itself in headless Chromium.",
+    );
+  }
+  const chromiumPath = process.env.HITL_CHROMIUM ?? "/usr/bin/chromium";
+  await requireFile(
+    chromiumPath,
+    constants.X_OK,
+    "Install Chromium (Debian: apt-get install chromium) or set HITL_CHROMIUM to a Chromium or Chrome binary.",
+  );
+  await requireFile(join(EXTENSION_DIR, "manifest.json"), constants.R_OK, "Build it first: pnpm build (pnpm demo does that).");
+
+  const root = await mkdtemp(join(tmpdir(), "hitl-demo-"));
+  const dirs = { profile: join(root, "profile"), config: join(root, "config"), state: join(root, "state") };
+  for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true, mode: 0o700 });
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: dirs.config, HITL_STATE_DIR: dirs.state };
+  // The demo's replay store is the embedded one, inside the temporary directory.
+  delete env.HITL_REDIS_URL;
+
+  let chromium: RunningChromium | undefined;
+  let clicker: AutoClicker | undefined;
+  let hostPid: number | undefined;
+  let outcome: { code: number; note: string };
+  try {
+    say(`hitl demo — approve an AI agent's action in your browser\n`);
+    say(`1/4  Registering the signing host for a fresh Chromium profile in ${root}`);
+    await installDemoHost(dirs.profile, env);
+
+    say(`2/4  Starting Chromium with the hitl extension (${headed ? "in a window" : "headless: no display found"}) on port ${port}`);
+    chromium = launchChromium({
+      executable: chromiumPath,
+      userDataDir: dirs.profile,
+      extensionDir: EXTENSION_DIR,
+      headless: !headed,
+      remoteDebugging: auto,
+      env,
+      logFile: join(root, "chromium.log"),
+    });
+    if (auto) clicker = await attachAutoClicker(await chromium.devtoolsPort());
+    const health = await waitForExtension(port, join(dirs.state, "signing-host.log"));
+    hostPid = health.hostPid;
+    say(`     extension connected; its signing key: ${health.key}`);
+
+    say(`3/4  Pairing this terminal with the browser: hitl pair`);
+    if (!auto) say("     Check that the code below matches the one in the browser window, then click Pair there.");
+    const paired = await runHitl(["pair", "--port", String(port)], env, clicker && (() => clicker!.click("pairing", "Pair")));
+    if (paired !== 0) {
+      outcome = { code: paired, note: " Pairing did not complete, so there was nothing to approve with." };
+    } else {
+      say(`4/4  Asking for approval: hitl request --action "${ACTION}"   (nothing is deleted: this only asks)`);
+      if (!auto) say("     In the Chromium window, read what will happen, then click Approve (or Deny).");
+      const decided = await runHitl(
+        ["request", "--action", ACTION, "--port", String(port)],
+        env,
+        clicker && (() => clicker!.click("approval", "Approve")),
+      );
+      outcome = { code: decided, note: "" };
+    }
+  } finally {
+    await clicker?.close();
+    await chromium?.stop();
+    // The browser takes its native host down with it; make sure, by pid.
+    if (hostPid !== undefined) killIfAlive(hostPid);
+    if (keep) say(`\nKept ${root} (profile, approvers file, signing-host.log, chromium.log).`);
+    else await rm(root, { recursive: true, force: true });
+  }
+  const meaning = ["approved and verified", "denied", "timed out", "failed"][outcome.code] ?? `exit ${outcome.code}`;
+  say(
+    `\nDemo finished: ${meaning} (exit code ${outcome.code}).${outcome.note} Chromium is closed${keep ? "" : " and the temporary files are gone"}.`,
+  );
+  return outcome.code;
+}
+
+/** The real CLI, as a child with the demo's environment, its output straight to this terminal. */
+function runHitl(args: string[], env: NodeJS.ProcessEnv, alongside?: () => Promise<void>): Promise<number> {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const exited = new Promise<number>((resolveExit) => child.once("exit", (code) => resolveExit(code ?? 3)));
+  if (alongside === undefined) return exited;
+  // If the click fails, withdraw the request (SIGINT) instead of waiting for it to time out.
+  return Promise.all([
+    exited,
+    alongside().catch((error: unknown) => {
+      process.stderr.write(`hitl demo: ${error instanceof Error ? error.message : String(error)}\n`);
+      child.kill("SIGINT");
+    }),
+  ]).then(([code]) => code);
+}
+
+async function waitForExtension(port: number, hostLog: string): Promise<{ hostPid: number; key: string }> {
+  const deadline = Date.now() + 30_000;
+  let last = "the signing host did not start";
+  while (Date.now() < deadline) {
+    try {
+      const health = await getHostHealth({ port, timeoutMs: 1000 });
+      const { extension } = health;
+      if (extension.connected) {
+        const key =
+          extension.kid === undefined
+            ? "not created yet (the extension makes it when you pair)"
+            : `key ${formatFingerprint(extension.kid)}`;
+        return { hostPid: health.host.pid, key };
+      }
+      last = "the extension is not connected to the host yet";
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await delay(200);
+  }
+  throw new HitlError(
+    "ERR_EXTENSION_NOT_CONNECTED",
+    `Chromium started, but after 30 s ${last}. See ${hostLog} and chromium.log (run with --keep).`,
+  );
+}
+
+async function requireFile(path: string, mode: number, remedy: string): Promise<void> {
+  try {
+    await access(path, mode);
+  } catch {
+    throw new HitlError("ERR_CONFIG", `${path} is missing or not usable. ${remedy}`);
+  }
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    // Already gone, as expected.
+  }
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value.length > 0;
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+// Run when executed directly (node cli/dist/demo.js); `hitl demo` imports run() instead.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = reportAndExitCode(error);
+    },
+  );
+}
