@@ -14,7 +14,7 @@ const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again an
 /** `hitl pair` asks: show the code and the proposed name, and wait for the human. */
 export async function onPairRequest(service: ApproverService, { requestId, request }: PairRequest): Promise<void> {
   const { store } = service;
-  if (store.entries.has(requestId)) {
+  if (store.byRequestId(requestId) !== undefined) {
     service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This pairing request is already shown in the browser.");
     return;
   }
@@ -23,24 +23,36 @@ export async function onPairRequest(service: ApproverService, { requestId, reque
     return;
   }
   const digest = await documentDigest(request);
-  await service.track({ kind: "pair", requestId, generation: store.generation, request, digest }, "pairing");
+  const waiting = store.byDigest("pair", digest);
+  if (waiting !== undefined) {
+    // Re-sent by a restarted host: the open window answers it under the new id.
+    if (waiting.generation === store.generation) {
+      service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This pairing request is already shown in the browser.");
+      return;
+    }
+    store.rebind(waiting, requestId, store.generation);
+    void store.save();
+    return;
+  }
+  await service.track({ kind: "pair", key: requestId, requestId, generation: store.generation, request, digest }, "pairing");
 }
 
 /** Pair or Cancel clicked in window `windowId`. */
 export async function decidePair(
   service: ApproverService,
-  requestId: string,
+  key: string,
   accept: boolean,
   windowId: number | undefined,
 ): Promise<WireError | undefined> {
-  const entry = service.store.entries.get(requestId);
+  const entry = service.store.entries.get(key);
   if (entry === undefined || entry.kind !== "pair") {
     return { code: "ERR_WITHDRAWN", message: "This pairing request is no longer pending (answered, withdrawn or expired)." };
   }
   if (windowId === undefined || entry.windowId !== windowId) {
     return { code: "ERR_PROTOCOL", message: "A window can only answer the request it shows." };
   }
-  const taken = service.settle(requestId) as PairEntry;
+  const taken = service.settle(key) as PairEntry;
+  const { requestId } = taken;
   try {
     if (!accept) {
       service.replyError(requestId, "ERR_PAIRING_REJECTED", REJECTED);
@@ -69,7 +81,7 @@ export async function decidePair(
 }
 
 export async function onPairWindowClosed(service: ApproverService, entry: PairEntry): Promise<void> {
-  const taken = service.settle(entry.requestId);
+  const taken = service.settle(entry.key);
   if (taken === undefined) return;
   service.replyError(taken.requestId, "ERR_PAIRING_REJECTED", REJECTED);
   await service.history("pairing-rejected", taken);

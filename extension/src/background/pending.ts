@@ -10,6 +10,9 @@ import browser from "../lib/browser.js";
 export type PendingEntry =
   | {
       kind: "sign";
+      /** The id the window was opened with (its URL); stable across host restarts. */
+      key: string;
+      /** The id the current host uses for this request; answers go to it. */
       requestId: string;
       generation: number;
       challenge: Challenge;
@@ -19,6 +22,7 @@ export type PendingEntry =
     }
   | {
       kind: "pair";
+      key: string;
       requestId: string;
       generation: number;
       request: PairingRequest;
@@ -54,7 +58,7 @@ export class PendingStore {
   async load(): Promise<void> {
     const stored = (await browser.storage.session.get(STORAGE_KEY))[STORAGE_KEY] as Snapshot | undefined;
     if (stored === undefined) return;
-    for (const entry of stored.entries) this.entries.set(entry.requestId, entry);
+    for (const entry of stored.entries) this.entries.set(entry.key, entry);
     for (const item of stored.settled) this.settled.set(item.digest, item);
     this.outbox = stored.outbox;
     this.generation = stored.generation;
@@ -75,14 +79,19 @@ export class PendingStore {
   }
 
   add(entry: PendingEntry): void {
-    this.entries.set(entry.requestId, entry);
+    this.entries.set(entry.key, entry);
   }
 
   /** Remove and return; the caller that gets the entry is the only one that may answer it. */
-  take(requestId: string): PendingEntry | undefined {
-    const entry = this.entries.get(requestId);
-    this.entries.delete(requestId);
+  take(key: string): PendingEntry | undefined {
+    const entry = this.entries.get(key);
+    this.entries.delete(key);
     return entry;
+  }
+
+  byRequestId(requestId: string): PendingEntry | undefined {
+    for (const entry of this.entries.values()) if (entry.requestId === requestId) return entry;
+    return undefined;
   }
 
   byWindow(windowId: number): PendingEntry | undefined {
@@ -95,12 +104,10 @@ export class PendingStore {
     return undefined;
   }
 
-  /** Re-key an entry to the id a restarted host gave the same request. */
+  /** Answer a request under the id a restarted host gave it; the window keeps its own key. */
   rebind(entry: PendingEntry, requestId: string, generation: number): void {
-    this.entries.delete(entry.requestId);
     entry.requestId = requestId;
     entry.generation = generation;
-    this.entries.set(requestId, entry);
   }
 
   pruneSettled(nowMs: number): void {

@@ -130,13 +130,13 @@ export class ApproverService {
     void this.store.save();
     void this.refreshBadge();
     const ready = this.#openWindow(entry, page);
-    this.windowReady.set(entry.requestId, ready);
+    this.windowReady.set(entry.key, ready);
     await ready;
   }
 
   async #openWindow(entry: PendingEntry, page: WindowPage): Promise<void> {
-    const windowId = await openRequestWindow(page, entry.requestId);
-    if (this.store.entries.get(entry.requestId) !== entry) {
+    const windowId = await openRequestWindow(page, entry.key);
+    if (this.store.entries.get(entry.key) !== entry) {
       await closeWindow(windowId); // withdrawn or expired while the window was opening
       return;
     }
@@ -145,12 +145,12 @@ export class ApproverService {
   }
 
   /** Remove a request so that nobody else answers it; returns it to the one caller that may. */
-  settle(requestId: string): PendingEntry | undefined {
-    const entry = this.store.take(requestId);
+  settle(key: string): PendingEntry | undefined {
+    const entry = this.store.take(key);
     if (entry === undefined) return undefined;
-    clearTimeout(this.#timers.get(requestId));
-    this.#timers.delete(requestId);
-    this.windowReady.delete(requestId);
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+    this.windowReady.delete(key);
     void this.store.save();
     void this.refreshBadge();
     return entry;
@@ -158,29 +158,31 @@ export class ApproverService {
 
   arm(entry: PendingEntry): void {
     const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
-    clearTimeout(this.#timers.get(entry.requestId));
+    clearTimeout(this.#timers.get(entry.key));
     const delay = Math.max(0, exp * 1000 - Date.now());
     this.#timers.set(
-      entry.requestId,
-      setTimeout(() => void this.expire(entry.requestId), delay),
+      entry.key,
+      setTimeout(() => void this.expire(entry.key), delay),
     );
   }
 
-  async expire(requestId: string): Promise<void> {
-    const entry = this.settle(requestId);
+  async expire(key: string): Promise<void> {
+    const entry = this.settle(key);
     if (entry === undefined) return;
     await closeWindow(entry.windowId);
     if (entry.kind === "sign") {
-      this.replyError(requestId, "ERR_TIMEOUT", "Nobody decided before the challenge expired; run the request again (give more time with --timeout).");
+      this.replyError(entry.requestId, "ERR_TIMEOUT", "Nobody decided before the challenge expired; run the request again (give more time with --timeout).");
       await this.history("expired", entry);
     } else {
-      this.replyError(requestId, "ERR_TIMEOUT", "The pairing request expired before anyone clicked Pair; run `hitl pair` again.");
+      this.replyError(entry.requestId, "ERR_TIMEOUT", "The pairing request expired before anyone clicked Pair; run `hitl pair` again.");
       await this.history("pairing-rejected", entry);
     }
   }
 
+  /** The host's client went away: close the window, sign nothing. */
   async withdraw(requestId: string): Promise<void> {
-    const entry = this.settle(requestId);
+    const pending = this.store.byRequestId(requestId);
+    const entry = pending === undefined ? undefined : this.settle(pending.key);
     if (entry === undefined) return;
     await closeWindow(entry.windowId);
     await this.history("withdrawn", entry);
@@ -197,11 +199,11 @@ export class ApproverService {
     for (const entry of [...this.store.entries.values()]) {
       const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
       if (exp * 1000 <= Date.now()) {
-        await this.expire(entry.requestId);
+        await this.expire(entry.key);
       } else if (entry.windowId === undefined) {
         this.arm(entry);
         const ready = this.#openWindow(entry, entry.kind === "sign" ? "approval" : "pairing");
-        this.windowReady.set(entry.requestId, ready);
+        this.windowReady.set(entry.key, ready);
       } else if (!(await windowExists(entry.windowId))) {
         await this.handlers.closed(this, entry);
       } else {

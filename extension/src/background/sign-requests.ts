@@ -35,7 +35,7 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
     service.reply({ type: "sign.result", requestId, receipt: decided.receipt });
     return;
   }
-  if (store.entries.has(requestId) || decided !== undefined) {
+  if (store.byRequestId(requestId) !== undefined || decided !== undefined) {
     service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This request was already answered; make a new challenge for a new request.");
     return;
   }
@@ -58,7 +58,7 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
     return;
   }
 
-  await service.track({ kind: "sign", requestId, generation: store.generation, challenge, digest }, "approval");
+  await service.track({ kind: "sign", key: requestId, requestId, generation: store.generation, challenge, digest }, "approval");
 }
 
 /**
@@ -67,12 +67,12 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
  */
 export async function decideSign(
   service: ApproverService,
-  requestId: string,
+  key: string,
   decision: Decision,
   windowId: number | undefined,
   shownDigest: string,
 ): Promise<WireError | undefined> {
-  const entry = service.store.entries.get(requestId);
+  const entry = service.store.entries.get(key);
   if (entry === undefined || entry.kind !== "sign") {
     return { code: "ERR_WITHDRAWN", message: "This request is no longer pending (decided, withdrawn or expired)." };
   }
@@ -82,7 +82,7 @@ export async function decideSign(
   if (shownDigest !== entry.digest) {
     return { code: "ERR_CHALLENGE_MISMATCH", message: "The window showed a different challenge than the one pending; nothing was signed." };
   }
-  const taken = service.settle(requestId);
+  const taken = service.settle(key);
   if (taken === undefined || taken.kind !== "sign") {
     return { code: "ERR_WITHDRAWN", message: "This request is no longer pending (decided, withdrawn or expired)." };
   }
@@ -124,6 +124,6 @@ export async function finishSign(service: ApproverService, entry: SignEntry, dec
 
 /** Closing the approval window is a decision too: a signed deny. */
 export async function onSignWindowClosed(service: ApproverService, entry: SignEntry): Promise<void> {
-  const taken = service.settle(entry.requestId);
+  const taken = service.settle(entry.key);
   if (taken?.kind === "sign") await finishSign(service, taken, "deny");
 }

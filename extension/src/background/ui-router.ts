@@ -42,7 +42,7 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
       if (entry?.kind !== "sign") return fail("ERR_WITHDRAWN", GONE);
       if (entry.windowId !== windowId) return fail("ERR_PROTOCOL", "A window can only show its own request.");
       const identity = await readIdentity();
-      const view: ApprovalView = { requestId: entry.requestId, challenge: entry.challenge, digest: entry.digest };
+      const view: ApprovalView = { requestId: entry.key, challenge: entry.challenge, digest: entry.digest };
       if (identity !== undefined) view.subject = identity.subject;
       const fingerprint = fingerprintOf(service.key?.kid);
       if (fingerprint !== undefined) view.fingerprint = fingerprint;
@@ -59,7 +59,7 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
       const entry = service.store.entries.get(message.requestId);
       if (entry?.kind !== "pair") return fail("ERR_WITHDRAWN", GONE);
       if (entry.windowId !== windowId) return fail("ERR_PROTOCOL", "A window can only show its own request.");
-      const view: PairingView = { requestId: entry.requestId, request: entry.request };
+      const view: PairingView = { requestId: entry.key, request: entry.request };
       const fingerprint = fingerprintOf(service.key?.kid);
       if (fingerprint !== undefined) view.fingerprint = fingerprint;
       return { ok: true, value: view };
