@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { HitlError, formatFingerprint } from "@hitl/verifier";
+import { formatFingerprint, HitlError } from "@hitl/verifier";
 import { withUsageErrors } from "./lib/args.js";
 import { type AutoClicker, attachAutoClicker } from "./lib/demo/auto-clicker.js";
-import { type RunningChromium, delay, launchChromium } from "./lib/demo/chromium.js";
-import { installDemoHost } from "./lib/demo/install-host.js";
+import { delay, launchChromium, type RunningChromium } from "./lib/demo/chromium.js";
 import { freePort } from "./lib/demo/free-port.js";
+import { installDemoHost } from "./lib/demo/install-host.js";
 import { reportAndExitCode } from "./lib/report.js";
 import { getHostHealth } from "./sdk/get-host-health.js";
 

@@ -13,7 +13,9 @@ describe("argument parsing (in process)", () => {
       expect.objectContaining(usage("Unknown option '--bogus'. Run 'hitl request --help' for the options.")),
     );
     expect(() => parseRequestArgs(["--action", "x", "extra"], {})).toThrow(
-      expect.objectContaining(usage("Unexpected argument 'extra'. This command does not take positional arguments. Run 'hitl request --help' for the options.")),
+      expect.objectContaining(
+        usage("Unexpected argument 'extra'. This command does not take positional arguments. Run 'hitl request --help' for the options."),
+      ),
     );
     expect(() => parseRequestArgs(["--action"], {})).toThrow(
       expect.objectContaining(usage("Option '--action <value>' argument missing. Run 'hitl request --help' for the options.")),
@@ -31,7 +33,10 @@ describe("argument parsing (in process)", () => {
 
   it("request: --details must be JSON, --timeout whole seconds in 1..3600, --port a port", () => {
     expect(() => parseRequestArgs(["--action", "x", "--details", "{path:1}"], {})).toThrow(
-      expect.objectContaining({ code: "ERR_USAGE", message: expect.stringMatching(/^--details is not valid JSON \(.+\); pass one JSON value/) }),
+      expect.objectContaining({
+        code: "ERR_USAGE",
+        message: expect.stringMatching(/^--details is not valid JSON \(.+\); pass one JSON value/),
+      }),
     );
     for (const bad of ["0", "3601", "1.5", "-3", "10s", ""]) {
       expect(() => parseRequestArgs(["--action", "x", `--timeout=${bad}`], {})).toThrow(
@@ -85,7 +90,9 @@ describe("argument parsing (in process)", () => {
       timeoutSeconds: 120,
       port: 4100,
     });
-    expect(() => parseDoctorArgs(["--fix"], {})).toThrow(expect.objectContaining(usage("Unknown option '--fix'. Run 'hitl doctor --help' for the options.")));
+    expect(() => parseDoctorArgs(["--fix"], {})).toThrow(
+      expect.objectContaining(usage("Unknown option '--fix'. Run 'hitl doctor --help' for the options.")),
+    );
   });
 });
 

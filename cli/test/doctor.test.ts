@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { installHostManifests } from "@hitl/signing-host";
 import { addApprover } from "@hitl/verifier";
-import { type TestApprover, makeApprover } from "./helpers/approver-key.js";
-import { type PeerHost, freePort, startPeerHost } from "./helpers/peer-host.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeApprover, type TestApprover } from "./helpers/approver-key.js";
+import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { startRedis } from "./helpers/redis.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
@@ -39,10 +39,20 @@ afterEach(async () => {
   await dirs.cleanup();
 });
 
-async function doctor(extra: Record<string, string> = {}, args: string[] = []): Promise<{ code: number | null; ok: boolean; checks: Record<string, Check> }> {
+async function doctor(
+  extra: Record<string, string> = {},
+  args: string[] = [],
+): Promise<{ code: number | null; ok: boolean; checks: Record<string, Check> }> {
   const run = await runCli(["doctor", "--json", ...args], { ...env, ...extra });
   const out = JSON.parse(run.stdout) as { ok: boolean; checks: Check[] };
-  expect(out.checks.map((c) => c.name)).toEqual(["host manifest", "host reachable", "extension connected", "key present", "approver paired", "replay store"]);
+  expect(out.checks.map((c) => c.name)).toEqual([
+    "host manifest",
+    "host reachable",
+    "extension connected",
+    "key present",
+    "approver paired",
+    "replay store",
+  ]);
   for (const check of out.checks) if (check.status !== "pass") expect(check.remedy).toEqual(expect.any(String));
   return { code: run.code, ok: out.ok, checks: Object.fromEntries(out.checks.map((c) => [c.name, c])) };
 }
@@ -88,7 +98,11 @@ describe("hitl doctor", () => {
     });
     expect(checks["extension connected"]).toMatchObject({ status: "skip", remedy: "Fix 'host reachable' first." });
     expect(checks["key present"]).toMatchObject({ status: "skip" });
-    expect(checks["approver paired"]).toMatchObject({ status: "fail", code: "ERR_NOT_PAIRED", remedy: expect.stringContaining("hitl pair") });
+    expect(checks["approver paired"]).toMatchObject({
+      status: "fail",
+      code: "ERR_NOT_PAIRED",
+      remedy: expect.stringContaining("hitl pair"),
+    });
     expect(checks["replay store"]).toMatchObject({ status: "pass", detail: expect.stringContaining(join(env.HITL_STATE_DIR!, "nonces")) });
 
     const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
@@ -107,14 +121,30 @@ describe("hitl doctor", () => {
       body: {
         host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
         extension: connected
-          ? { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: true, kid: other.kid, subject: "alice", keyPolicy: "persistent", pending: 0 }
+          ? {
+              connected: true,
+              extensionVersion: "0.1.0",
+              browser: "chromium",
+              keyPresent: true,
+              kid: other.kid,
+              subject: "alice",
+              keyPolicy: "persistent",
+              pending: 0,
+            }
           : { connected: false },
       },
     }));
     const port = String(peer.port);
     const detached = await doctor({ HITL_PORT: port });
-    expect(detached.checks["host reachable"]).toMatchObject({ status: "pass", detail: `signing host 0.1.0 (pid 4242) on 127.0.0.1:${port}` });
-    expect(detached.checks["extension connected"]).toMatchObject({ status: "fail", code: "ERR_EXTENSION_NOT_CONNECTED", remedy: expect.stringContaining("reload it") });
+    expect(detached.checks["host reachable"]).toMatchObject({
+      status: "pass",
+      detail: `signing host 0.1.0 (pid 4242) on 127.0.0.1:${port}`,
+    });
+    expect(detached.checks["extension connected"]).toMatchObject({
+      status: "fail",
+      code: "ERR_EXTENSION_NOT_CONNECTED",
+      remedy: expect.stringContaining("reload it"),
+    });
     expect(detached.checks["approver paired"]).toMatchObject({ status: "skip" });
 
     connected = true;
@@ -133,7 +163,10 @@ describe("hitl doctor", () => {
     const profile = join(dirs.root, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });
     const result = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
-    expect(result.checks["host manifest"]).toMatchObject({ status: "pass", detail: expect.stringMatching(/^installed for chrome, chromium, brave, edge/) });
+    expect(result.checks["host manifest"]).toMatchObject({
+      status: "pass",
+      detail: expect.stringMatching(/^installed for chrome, chromium, brave, edge/),
+    });
   });
 
   it("tests the Redis replay store for real: PASS when up, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {

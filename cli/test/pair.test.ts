@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PAIRING_CODE_PATTERN, type PairingRequest, addApprover, parsePairRequestBody } from "@hitl/verifier";
 import { makeApprover, signPairing } from "./helpers/approver-key.js";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";

@@ -1,7 +1,7 @@
-import { stat, readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { addApprover, type ExtensionStatus, type HostToExtension } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ExtensionStatus, type HostToExtension, addApprover } from "@hitl/verifier";
-import { type TestApprover, makeApprover, signPairing, signReceipt } from "./helpers/approver-key.js";
+import { makeApprover, signPairing, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
@@ -117,12 +117,17 @@ describe("through the real signing host", () => {
     const pairRequest = host!.received.find((m) => m.type === "pair.request");
     expect(pairRequest?.type === "pair.request" && pairRequest.request.subject).toBe("alice");
     const code = pairRequest?.type === "pair.request" ? pairRequest.request.code : "";
-    expect(paired.stdout).toBe(`Pairing code: ${code} — confirm it in your browser and click Pair\nPAIRED — alice (key ${fingerprint(alice.kid)})\n`);
+    expect(paired.stdout).toBe(
+      `Pairing code: ${code} — confirm it in your browser and click Pair\nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
+    );
 
     const file = `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(await readFile(file, "utf8")) as { v: number; approvers: unknown[] };
-    expect(stored).toEqual({ v: 1, approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKey, pairedAt: expect.any(Number) }] });
+    expect(stored).toEqual({
+      v: 1,
+      approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKey, pairedAt: expect.any(Number) }],
+    });
 
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
     expect(approved.code).toBe(0);

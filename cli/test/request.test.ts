@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Challenge, FileNonceStore, LocalKeyDirectory, addApprover, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
-import { type TestApprover, makeApprover, signReceipt } from "./helpers/approver-key.js";
-import { type PeerAnswer, type PeerHost, type PeerRequest, freePort, startPeerHost } from "./helpers/peer-host.js";
+import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
+import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
 import { startRedis } from "./helpers/redis.js";
 import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
 
@@ -36,7 +36,15 @@ function challengeOf(request: PeerRequest): Challenge {
 async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>) {
   peer = await startPeerHost((request) => {
     if (request.path === "/health") {
-      const extension = { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: true, kid: alice.kid, keyPolicy: "persistent", pending: 0 };
+      const extension = {
+        connected: true,
+        extensionVersion: "0.1.0",
+        browser: "chromium",
+        keyPresent: true,
+        kid: alice.kid,
+        keyPolicy: "persistent",
+        pending: 0,
+      };
       return { status: 200, body: { host: { version: "0.1.0", pid: 1, port: peer?.port ?? 0 }, extension } };
     }
     return answer(challengeOf(request), request);
@@ -66,7 +74,11 @@ describe("hitl request against a peer speaking the host API", () => {
     // Only the documented request: POST /sign, JSON, Host pinned to 127.0.0.1:PORT, no keep-alive.
     expect(peer!.requests).toHaveLength(1);
     expect(peer!.requests[0]).toMatchObject({ method: "POST", path: "/sign" });
-    expect(peer!.requests[0]!.headers).toMatchObject({ host: `127.0.0.1:${peer!.port}`, "content-type": "application/json", connection: "close" });
+    expect(peer!.requests[0]!.headers).toMatchObject({
+      host: `127.0.0.1:${peer!.port}`,
+      "content-type": "application/json",
+      connection: "close",
+    });
   });
 
   it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
@@ -76,10 +88,18 @@ describe("hitl request against a peer speaking the host API", () => {
     const out = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(out).sort()).toEqual(["approver", "decision", "receipt"]);
     expect(out.decision).toBe("approve");
-    expect(out.approver).toEqual({ sub: "alice", kid: alice.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: alice.publicKey });
+    expect(out.approver).toEqual({
+      sub: "alice",
+      kid: alice.kid,
+      fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/),
+      publicKey: alice.publicKey,
+    });
     const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const audit = await verifyReceipt(out.receipt, { aud: "deploy-bot" }, { keys, nonces: "offline-audit" });
-    expect(audit.receipt.challenge.action).toEqual({ summary: "delete /tmp/testfile", details: { path: "/tmp/testfile", recursive: false } });
+    expect(audit.receipt.challenge.action).toEqual({
+      summary: "delete /tmp/testfile",
+      details: { path: "/tmp/testfile", recursive: false },
+    });
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
@@ -99,7 +119,11 @@ describe("hitl request against a peer speaking the host API", () => {
     const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(mallory, challenge, "deny") } }));
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
-    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_UNKNOWN_KEY", message: expect.stringContaining("hitl pair") });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      decision: "error",
+      code: "ERR_UNKNOWN_KEY",
+      message: expect.stringContaining("hitl pair"),
+    });
   });
 
   it("a forged signature exits 3 with ERR_BAD_SIGNATURE, for an approval and for a denial", async () => {
@@ -190,14 +214,20 @@ describe("hitl request against a peer speaking the host API", () => {
     const env = await withPeer(() => ({ status: 403, body: { error: { code: "ERR_DENIED", message: "alice denied" } } }));
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
-    expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_PROTOCOL", message: expect.stringContaining("without a signed receipt") });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      decision: "error",
+      code: "ERR_PROTOCOL",
+      message: expect.stringContaining("without a signed receipt"),
+    });
   });
 
   it("something else on the port is named as such", async () => {
     const env = await withPeer(() => ({ status: 404, body: "not found" }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^hitl: ERR_PROTOCOL: 127\.0\.0\.1:\d+ answered HTTP 404 without a hitl reply; another program may be using the port/);
+    expect(run.stderr).toMatch(
+      /^hitl: ERR_PROTOCOL: 127\.0\.0\.1:\d+ answered HTTP 404 without a hitl reply; another program may be using the port/,
+    );
   });
 
   it("Ctrl-C withdraws: the connection closes and the exit code is 1", async () => {
@@ -257,7 +287,10 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
   it("approves once through a real redis-server, and fails closed when Redis is down", async () => {
     const redis = await startRedis();
     try {
-      const env = { ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))), HITL_REDIS_URL: redis.url };
+      const env = {
+        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))),
+        HITL_REDIS_URL: redis.url,
+      };
       const approved = await runCli(ACTION, env);
       expect(approved.stderr).toBe("");
       expect(approved.code).toBe(0);

@@ -1,5 +1,5 @@
+import { intentDigest, LIMITS, PAIRING_CODE_PATTERN, parseChallenge } from "@hitl/verifier";
 import { describe, expect, it } from "vitest";
-import { LIMITS, PAIRING_CODE_PATTERN, intentDigest, parseChallenge } from "@hitl/verifier";
 import { createChallenge, createPairingRequest, pairingCode } from "../src/sdk/index.js";
 
 describe("createChallenge", () => {
@@ -32,7 +32,10 @@ describe("createChallenge", () => {
 
   it("refuses what a receiver would refuse, with the same code", () => {
     expect(() => createChallenge({ action: { summary: "x" }, ttlSeconds: LIMITS.maxLifetimeSeconds + 1 })).toThrow(
-      expect.objectContaining({ code: "ERR_USAGE", message: "The approval timeout must be a whole number of seconds from 1 to 3600, got 3601." }),
+      expect.objectContaining({
+        code: "ERR_USAGE",
+        message: "The approval timeout must be a whole number of seconds from 1 to 3600, got 3601.",
+      }),
     );
     expect(() => createChallenge({ action: { summary: "   " } })).toThrow(
       expect.objectContaining({ code: "ERR_MALFORMED", message: "challenge.action.summary must say what will happen (it is blank)." }),
@@ -41,7 +44,10 @@ describe("createChallenge", () => {
       expect.objectContaining({ code: "ERR_TOO_LARGE" }),
     );
     expect(() => createChallenge({ action: { summary: "x" }, aud: "a\u202eb" })).toThrow(
-      expect.objectContaining({ code: "ERR_MALFORMED", message: "challenge.aud must not contain control or bidirectional-override characters." }),
+      expect.objectContaining({
+        code: "ERR_MALFORMED",
+        message: "challenge.aud must not contain control or bidirectional-override characters.",
+      }),
     );
   });
 });

@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
 import { HitlError, resolvePaths } from "@hitl/verifier";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
 import type { CheckResult } from "../lib/doctor/check.js";
 import { checkHost } from "../lib/doctor/host-checks.js";
@@ -8,6 +7,7 @@ import { checkManifests } from "../lib/doctor/manifest-check.js";
 import { checkPaired } from "../lib/doctor/paired-check.js";
 import { checkReplayStore } from "../lib/doctor/replay-store-check.js";
 import { printJson, printProblem } from "../lib/output.js";
+import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
 

@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_AUDIENCE, HitlError, type PairingRequest } from "@hitl/verifier";
+import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { startCountdown } from "../lib/countdown.js";
+import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_PAIRING_TTL_SECONDS } from "../sdk/create-pairing-request.js";
 import { EXIT_CODES, type PairingOutcome } from "../sdk/lib/outcome.js";
 import { resolvePort } from "../sdk/lib/resolve-port.js";
 import { pairApprover } from "../sdk/pair-approver.js";
-import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
-import { startCountdown } from "../lib/countdown.js";
-import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
 const HELP = `Usage: hitl pair [options]
 

@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
+import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { startCountdown } from "../lib/countdown.js";
+import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
 import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
 import { resolvePort } from "../sdk/lib/resolve-port.js";
 import { requestApproval } from "../sdk/request-approval.js";
-import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
-import { startCountdown } from "../lib/countdown.js";
-import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
 const HELP = `Usage: hitl request --action TEXT [options]
 

@@ -3,14 +3,14 @@ import {
   type Action,
   type Challenge,
   DEFAULT_AUDIENCE,
+  encodeBase64url,
   HitlError,
+  intentDigest,
   type JsonValue,
   LIMITS,
   PROTOCOL_VERSION,
-  type RequesterContext,
-  encodeBase64url,
-  intentDigest,
   parseChallenge,
+  type RequesterContext,
 } from "@hitl/verifier";
 import { defaultRequester, toSeconds } from "./lib/requester.js";
 

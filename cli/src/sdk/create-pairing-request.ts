@@ -2,13 +2,13 @@ import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import {
   DEFAULT_AUDIENCE,
+  encodeBase64url,
   HitlError,
   LIMITS,
-  PROTOCOL_VERSION,
   type PairingRequest,
-  type RequesterContext,
-  encodeBase64url,
+  PROTOCOL_VERSION,
   parsePairingRequest,
+  type RequesterContext,
 } from "@hitl/verifier";
 import { defaultRequester, toSeconds } from "./lib/requester.js";
 

@@ -1,4 +1,4 @@
-import { HitlError, type HealthResponseBody, parseExtensionStatus } from "@hitl/verifier";
+import { type HealthResponseBody, HitlError, parseExtensionStatus } from "@hitl/verifier";
 import { exchangeWithHost } from "./lib/host-http.js";
 import { resolvePort } from "./lib/resolve-port.js";
 

@@ -1,13 +1,13 @@
 /** The hitl client SDK: ask a human through the local signing host, get a verified answer. */
-export { type CreateChallengeOptions, DEFAULT_TTL_SECONDS, createChallenge } from "./create-challenge.js";
+export { type CreateChallengeOptions, createChallenge, DEFAULT_TTL_SECONDS } from "./create-challenge.js";
 export {
   type CreatePairingRequestOptions,
-  DEFAULT_PAIRING_TTL_SECONDS,
   createPairingRequest,
+  DEFAULT_PAIRING_TTL_SECONDS,
   pairingCode,
 } from "./create-pairing-request.js";
 export { type GetHostHealthOptions, getHostHealth } from "./get-host-health.js";
-export { type PairApproverOptions, pairApprover } from "./pair-approver.js";
-export { type RequestApprovalOptions, requestApproval } from "./request-approval.js";
 export { type ApprovalOutcome, EXIT_CODES, type Failure, type PairingOutcome } from "./lib/outcome.js";
 export { resolvePort } from "./lib/resolve-port.js";
+export { type PairApproverOptions, pairApprover } from "./pair-approver.js";
+export { type RequestApprovalOptions, requestApproval } from "./request-approval.js";

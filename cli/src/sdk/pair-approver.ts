@@ -1,7 +1,7 @@
-import { HitlError, LIMITS, type PairingRequest, type RequesterContext, addApprover, resolvePaths, verifyPairing } from "@hitl/verifier";
+import { addApprover, HitlError, LIMITS, type PairingRequest, type RequesterContext, resolvePaths, verifyPairing } from "@hitl/verifier";
 import { createPairingRequest } from "./create-pairing-request.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
-import { type PairingOutcome, failureOf } from "./lib/outcome.js";
+import { failureOf, type PairingOutcome } from "./lib/outcome.js";
 import { resolvePort } from "./lib/resolve-port.js";
 
 export interface PairApproverOptions {

@@ -1,15 +1,15 @@
 import {
+  type Action,
   type ApproverKey,
   type Challenge,
+  challengeDigest,
   HitlError,
   type JsonValue,
   type KeyDirectory,
   LIMITS,
   type NonceStore,
-  type RequesterContext,
-  type Action,
-  challengeDigest,
   parseReceipt,
+  type RequesterContext,
   resolvePaths,
   verifyReceipt,
 } from "@hitl/verifier";

@@ -1,18 +1,18 @@
-import { type KeyObject, generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import {
   type ApproverRecord,
   type Challenge,
+  canonicalize,
+  challengeDigest,
   type Decision,
+  encodeBase64url,
+  keyIdFromPublicKey,
   type PairingRequest,
   type PairingResponse,
+  pairingRequestDigest,
   type Receipt,
   SIGNING_PREFIXES,
   type StatementKind,
-  canonicalize,
-  challengeDigest,
-  encodeBase64url,
-  keyIdFromPublicKey,
-  pairingRequestDigest,
 } from "@hitl/verifier";
 
 /** A real Ed25519 key playing the browser extension's part (node:crypto, not a mock). */

@@ -1,5 +1,5 @@
-import type { Browser, Page } from "playwright-core";
 import { HitlError } from "@hitl/verifier";
+import type { Browser, Page } from "playwright-core";
 import { delay } from "./chromium.js";
 
 /**

@@ -1,4 +1,4 @@
-import { HitlError, type HealthResponseBody, formatFingerprint } from "@hitl/verifier";
+import { formatFingerprint, type HealthResponseBody, HitlError } from "@hitl/verifier";
 import { getHostHealth } from "../../sdk/get-host-health.js";
 import { type CheckResult, fail, pass, skip } from "./check.js";
 

@@ -1,4 +1,4 @@
-import { HitlError, type HealthResponseBody, LocalKeyDirectory, formatFingerprint } from "@hitl/verifier";
+import { formatFingerprint, type HealthResponseBody, HitlError, LocalKeyDirectory } from "@hitl/verifier";
 import { type CheckResult, fail, pass, skip } from "./check.js";
 
 const NAME = "approver paired";

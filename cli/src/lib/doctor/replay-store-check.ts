@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { HitlError, encodeBase64url, resolvePaths } from "@hitl/verifier";
+import { encodeBase64url, HitlError, resolvePaths } from "@hitl/verifier";
 import { openDefaultNonceStore } from "../../sdk/lib/open-stores.js";
 import { type CheckResult, fail, pass } from "./check.js";
 

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { HitlError, errorFromWire } from "@hitl/verifier";
+import { errorFromWire, HitlError } from "@hitl/verifier";
 
 /**
  * One HTTP exchange with the local signing host on 127.0.0.1. node:http without keep-alive
