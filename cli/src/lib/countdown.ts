@@ -15,7 +15,8 @@ export function startCountdown(
   if (!stream.isTTY) return { stop() {} };
   const draw = (): void => {
     const left = Math.max(0, Math.ceil(expiresAtSeconds - clock() / 1000));
-    stream.write(`\r\u001b[2K${label}… ${left}s`);
+    // Past expiry we still wait a moment for the host's own verdict; say so rather than "0s".
+    stream.write(`\r\u001b[2K${label}… ${left > 0 ? `${left}s` : "time is up, waiting for the signing host"}`);
   };
   draw();
   const timer = setInterval(draw, 1000);

@@ -1,0 +1,39 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { startCountdown } from "../src/lib/countdown.js";
+
+function terminal(isTTY: boolean): { stream: NodeJS.WriteStream; written: () => string } {
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
+  stream.isTTY = isTTY;
+  let text = "";
+  stream.on("data", (chunk: Buffer) => {
+    text += chunk.toString("utf8");
+  });
+  return { stream, written: () => text };
+}
+
+describe("the waiting line", () => {
+  it("on a terminal: draws the seconds left, says when time is up, and clears itself", async () => {
+    const { stream, written } = terminal(true);
+    let now = 1_000_000_000_000;
+    const countdown = startCountdown("Waiting for approval in your browser", 1_000_000_057, stream, () => now);
+    now += 57_000;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    countdown.stop();
+    countdown.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written()).toBe(
+      "\r\u001b[2KWaiting for approval in your browser… 57s" +
+        "\r\u001b[2KWaiting for approval in your browser… time is up, waiting for the signing host" +
+        "\r\u001b[2K",
+    );
+  });
+
+  it("anywhere else: writes nothing at all", async () => {
+    const { stream, written } = terminal(false);
+    const countdown = startCountdown("Waiting", Date.now() / 1000 + 60, stream);
+    countdown.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written()).toBe("");
+  });
+});
