@@ -24,6 +24,32 @@ export function encodeBase64url(bytes: Uint8Array): string {
 }
 
 /**
+ * The checks of decodeBase64url without decoding: for the parsers, which only need to know a
+ * value is canonical base64url (the verifier decodes the one or two values it uses).
+ */
+export function assertBase64url(text: string, field = "value"): void {
+  if (text.length % 4 === 1) {
+    throw new HitlError("ERR_INVALID_ENCODING", `${field} is not valid base64url: impossible length ${text.length}.`);
+  }
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    last = c < 128 ? LOOKUP[c]! : -1;
+    if (last < 0) {
+      throw new HitlError(
+        "ERR_INVALID_ENCODING",
+        `${field} is not valid base64url: unexpected character at position ${i} (use A-Z a-z 0-9 - _ and no padding).`,
+      );
+    }
+  }
+  // The last character of a 2- or 3-character group carries 4 or 2 unused bits: they must be 0.
+  const unusedBits = (text.length % 4) * 6 % 8;
+  if ((last & ((1 << unusedBits) - 1)) !== 0) {
+    throw new HitlError("ERR_INVALID_ENCODING", `${field} is not canonical base64url: trailing bits are not zero.`);
+  }
+}
+
+/**
  * Strict decoder: rejects padding, whitespace, the standard-base64 characters `+` and `/`,
  * impossible lengths and non-zero trailing bits, so each byte string has exactly one encoding
  * (no signature or key malleability through the encoding).

@@ -5,8 +5,57 @@ import { HitlError } from "./errors.js";
  * and numbers exactly as JCS requires; JCS adds: object members sorted by UTF-16 code units, no
  * whitespace, I-JSON only (no lone surrogates, finite numbers). One implementation serves the
  * extension and the verifier, so the bytes signed and the bytes checked cannot disagree.
+ *
+ * Fast path (the verifier runs this for every receipt; the strict parsers build their objects
+ * with members already in JCS order): when every object's members are already in strictly
+ * ascending code-unit order and every value is plain JSON, JSON.stringify produces the JCS bytes
+ * itself, natively. Insertion order is what JSON.stringify follows, except that integer-like
+ * names come first: for-in yields the same order, so checking that for-in order is sorted
+ * covers that case too (it then fails the check and takes the member-by-member path).
  */
 export function canonicalize(value: unknown): string {
+  if (noInheritedToJson() && inCanonicalOrder(value)) return JSON.stringify(value);
+  return canonicalizeTree(value);
+}
+
+/** JSON.stringify calls toJSON even when inherited: a polluted prototype disables the fast path. */
+function noInheritedToJson(): boolean {
+  return (Object.prototype as { toJSON?: unknown }).toJSON === undefined && (Array.prototype as { toJSON?: unknown }).toJSON === undefined;
+}
+
+/** True when JSON.stringify(value) equals canonicalizeTree(value); false means "take the slow path". */
+function inCanonicalOrder(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+      return isWellFormed(value);
+    case "number":
+      return Number.isFinite(value);
+    case "boolean":
+      return true;
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      const record = value as Record<string, unknown>;
+      let previous: string | undefined;
+      for (const key in record) {
+        if (previous !== undefined && !(previous < key)) return false;
+        const member = record[key];
+        if (member === undefined || !isWellFormed(key) || !inCanonicalOrder(member)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Member-by-member RFC 8785 serialization: the reference the fast path must equal. */
+export function canonicalizeTree(value: unknown): string {
   switch (typeof value) {
     case "string":
       if (!isWellFormed(value)) {
@@ -26,7 +75,7 @@ export function canonicalize(value: unknown): string {
         let out = "[";
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ",";
-          out += canonicalize(value[i]);
+          out += canonicalizeTree(value[i]);
         }
         return `${out}]`;
       }
@@ -44,7 +93,7 @@ export function canonicalize(value: unknown): string {
         if (member === undefined) continue; // absent optional field, as JSON.stringify does
         if (!first) out += ",";
         first = false;
-        out += `${canonicalize(key)}:${canonicalize(member)}`;
+        out += `${canonicalizeTree(key)}:${canonicalizeTree(member)}`;
       }
       return `${out}}`;
     }
@@ -64,8 +113,15 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** True when the string has no lone surrogate (String.prototype.isWellFormed, for older engines). */
-export function isWellFormed(text: string): boolean {
+type WellFormedCheck = (text: string) => boolean;
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/** True when the string has no lone surrogate. Native String.prototype.isWellFormed where present. */
+export const isWellFormed: WellFormedCheck =
+  typeof nativeIsWellFormed === "function" ? (text) => nativeIsWellFormed.call(text) : isWellFormedPortable;
+
+/** The same check for engines without String.prototype.isWellFormed (exported for tests). */
+export function isWellFormedPortable(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;

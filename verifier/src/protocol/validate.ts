@@ -28,6 +28,8 @@ import type {
 /*
  * Strict parsers for every signed document. Each returns a fresh object holding only known
  * fields, so what is later canonicalized, hashed and shown is exactly what was validated.
+ * Fields are read (and errors reported) in document order, but every object is BUILT with its
+ * members in JCS order, so canonicalize() takes its native fast path on parsed documents.
  */
 
 export function parseJsonValue(value: unknown, path: string, depth = 0): JsonValue {
@@ -40,11 +42,18 @@ export function parseJsonValue(value: unknown, path: string, depth = 0): JsonVal
   if (typeof value === "string") return readString(value, path, LIMITS.detailsBytes, "text");
   if (Array.isArray(value)) return value.map((item, i) => parseJsonValue(item, `${path}[${i}]`, depth + 1));
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: { [key: string]: JsonValue } = {};
-    for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+    const record = value as Record<string, unknown>;
+    const parsed = new Map<string, JsonValue>();
+    for (const key of Object.keys(record)) {
       readString(key, `${path} key`, LIMITS.detailsBytes, "text");
+      const member = record[key];
       if (member === undefined) malformed(`${path}.${key}`, "has no JSON value");
-      out[key] = parseJsonValue(member, `${path}.${key}`, depth + 1);
+      parsed.set(key, parseJsonValue(member, `${path}.${key}`, depth + 1));
+    }
+    // defineProperty: a member named "__proto__" stays a member, as JSON.parse made it.
+    const out: { [key: string]: JsonValue } = {};
+    for (const key of [...parsed.keys()].sort()) {
+      Object.defineProperty(out, key, { value: parsed.get(key), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -60,15 +69,20 @@ function parseAction(value: unknown, path: string): Action {
   if (utf8Length(canonicalize(details)) > LIMITS.detailsBytes) {
     throw new HitlError("ERR_TOO_LARGE", `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`);
   }
-  return { summary, details };
+  return { details, summary };
 }
 
 function parseRequester(value: unknown, path: string): RequesterContext {
   const record = readObject(value, path, ["tool"], ["host", "pid", "cwd"]);
-  const requester: RequesterContext = { tool: readString(record.tool, `${path}.tool`, LIMITS.toolBytes, "line") };
-  if (record.host !== undefined) requester.host = readString(record.host, `${path}.host`, LIMITS.hostBytes, "line");
-  if (record.pid !== undefined) requester.pid = readInteger(record.pid, `${path}.pid`, 0, 2 ** 31 - 1);
-  if (record.cwd !== undefined) requester.cwd = readString(record.cwd, `${path}.cwd`, LIMITS.cwdBytes, "text");
+  const tool = readString(record.tool, `${path}.tool`, LIMITS.toolBytes, "line");
+  const host = record.host === undefined ? undefined : readString(record.host, `${path}.host`, LIMITS.hostBytes, "line");
+  const pid = record.pid === undefined ? undefined : readInteger(record.pid, `${path}.pid`, 0, 2 ** 31 - 1);
+  const cwd = record.cwd === undefined ? undefined : readString(record.cwd, `${path}.cwd`, LIMITS.cwdBytes, "text");
+  const requester = {} as RequesterContext;
+  if (cwd !== undefined) requester.cwd = cwd;
+  if (host !== undefined) requester.host = host;
+  if (pid !== undefined) requester.pid = pid;
+  requester.tool = tool;
   return requester;
 }
 
@@ -81,43 +95,39 @@ function checkLifetime(iat: number, exp: number, path: string): void {
 
 export function parseChallenge(value: unknown, path = "challenge"): Challenge {
   const record = readObject(value, path, ["v", "id", "nonce", "aud", "iat", "exp", "action", "intent", "requester"]);
-  const challenge: Challenge = {
-    v: readVersion(record.v, `${path}.v`),
-    id: readUuid(record.id, `${path}.id`),
-    nonce: readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce),
-    aud: readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line"),
-    iat: readTimestamp(record.iat, `${path}.iat`),
-    exp: readTimestamp(record.exp, `${path}.exp`),
-    action: parseAction(record.action, `${path}.action`),
-    intent: readBase64url(record.intent, `${path}.intent`, ENCODED_LENGTHS.digest),
-    requester: parseRequester(record.requester, `${path}.requester`),
-  };
-  checkLifetime(challenge.iat, challenge.exp, path);
-  return challenge;
+  const v = readVersion(record.v, `${path}.v`);
+  const id = readUuid(record.id, `${path}.id`);
+  const nonce = readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce);
+  const aud = readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line");
+  const iat = readTimestamp(record.iat, `${path}.iat`);
+  const exp = readTimestamp(record.exp, `${path}.exp`);
+  const action = parseAction(record.action, `${path}.action`);
+  const intent = readBase64url(record.intent, `${path}.intent`, ENCODED_LENGTHS.digest);
+  const requester = parseRequester(record.requester, `${path}.requester`);
+  checkLifetime(iat, exp, path);
+  return { action, aud, exp, iat, id, intent, nonce, requester, v };
 }
 
 export function parseDecisionStatement(value: unknown, path = "statement"): DecisionStatement {
   const record = readObject(value, path, ["v", "decision", "challenge", "sub", "kid", "decidedAt"]);
-  return {
-    v: readVersion(record.v, `${path}.v`),
-    decision: readEnum(record.decision, `${path}.decision`, ["approve", "deny"] as const),
-    challenge: readBase64url(record.challenge, `${path}.challenge`, ENCODED_LENGTHS.digest),
-    sub: readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line"),
-    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
-    decidedAt: readTimestamp(record.decidedAt, `${path}.decidedAt`),
-  };
+  const v = readVersion(record.v, `${path}.v`);
+  const decision = readEnum(record.decision, `${path}.decision`, ["approve", "deny"] as const);
+  const challenge = readBase64url(record.challenge, `${path}.challenge`, ENCODED_LENGTHS.digest);
+  const sub = readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line");
+  const kid = readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
+  const decidedAt = readTimestamp(record.decidedAt, `${path}.decidedAt`);
+  return { challenge, decidedAt, decision, kid, sub, v };
 }
 
 /** Shape and sizes of a receipt object. Signature and semantics are the verifier's job. */
 export function parseReceipt(value: unknown, path = "receipt"): Receipt {
   const record = readObject(value, path, ["v", "challenge", "statement", "sig", "kid"]);
-  const receipt: Receipt = {
-    v: readVersion(record.v, `${path}.v`),
-    challenge: parseChallenge(record.challenge, `${path}.challenge`),
-    statement: parseDecisionStatement(record.statement, `${path}.statement`),
-    sig: readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature),
-    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
-  };
+  const v = readVersion(record.v, `${path}.v`);
+  const challenge = parseChallenge(record.challenge, `${path}.challenge`);
+  const statement = parseDecisionStatement(record.statement, `${path}.statement`);
+  const sig = readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature);
+  const kid = readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
+  const receipt: Receipt = { challenge, kid, sig, statement, v };
   if (receipt.kid !== receipt.statement.kid) {
     throw new HitlError("ERR_KEY_ID_MISMATCH", `${path}.kid does not match ${path}.statement.kid; the receipt was assembled wrongly or altered.`);
   }
@@ -139,37 +149,32 @@ export function parsePairingRequest(value: unknown, path = "pairingRequest"): Pa
   const record = readObject(value, path, ["v", "id", "nonce", "code", "subject", "aud", "iat", "exp", "requester"]);
   const code = record.code;
   if (typeof code !== "string" || !PAIRING_CODE_PATTERN.test(code)) malformed(`${path}.code`, 'must look like "123-456"');
-  const request: PairingRequest = {
-    v: readVersion(record.v, `${path}.v`),
-    id: readUuid(record.id, `${path}.id`),
-    nonce: readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce),
-    code,
-    subject: readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line"),
-    aud: readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line"),
-    iat: readTimestamp(record.iat, `${path}.iat`),
-    exp: readTimestamp(record.exp, `${path}.exp`),
-    requester: parseRequester(record.requester, `${path}.requester`),
-  };
-  checkLifetime(request.iat, request.exp, path);
-  return request;
+  const v = readVersion(record.v, `${path}.v`);
+  const id = readUuid(record.id, `${path}.id`);
+  const nonce = readBase64url(record.nonce, `${path}.nonce`, ENCODED_LENGTHS.nonce);
+  const subject = readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line");
+  const aud = readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line");
+  const iat = readTimestamp(record.iat, `${path}.iat`);
+  const exp = readTimestamp(record.exp, `${path}.exp`);
+  const requester = parseRequester(record.requester, `${path}.requester`);
+  checkLifetime(iat, exp, path);
+  return { aud, code, exp, iat, id, nonce, requester, subject, v };
 }
 
 export function parsePairingStatement(value: unknown, path = "pairing.statement"): PairingStatement {
   const record = readObject(value, path, ["v", "request", "sub", "kid", "publicKey", "pairedAt"]);
-  return {
-    v: readVersion(record.v, `${path}.v`),
-    request: readBase64url(record.request, `${path}.request`, ENCODED_LENGTHS.digest),
-    sub: readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line"),
-    kid: readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
-    publicKey: readBase64url(record.publicKey, `${path}.publicKey`, ENCODED_LENGTHS.publicKey),
-    pairedAt: readTimestamp(record.pairedAt, `${path}.pairedAt`),
-  };
+  const v = readVersion(record.v, `${path}.v`);
+  const request = readBase64url(record.request, `${path}.request`, ENCODED_LENGTHS.digest);
+  const sub = readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line");
+  const kid = readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
+  const publicKey = readBase64url(record.publicKey, `${path}.publicKey`, ENCODED_LENGTHS.publicKey);
+  const pairedAt = readTimestamp(record.pairedAt, `${path}.pairedAt`);
+  return { kid, pairedAt, publicKey, request, sub, v };
 }
 
 export function parsePairingResponse(value: unknown, path = "pairing"): PairingResponse {
   const record = readObject(value, path, ["statement", "sig"]);
-  return {
-    statement: parsePairingStatement(record.statement, `${path}.statement`),
-    sig: readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature),
-  };
+  const statement = parsePairingStatement(record.statement, `${path}.statement`);
+  const sig = readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature);
+  return { sig, statement };
 }

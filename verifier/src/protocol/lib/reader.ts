@@ -1,4 +1,4 @@
-import { decodeBase64url } from "../base64url.js";
+import { assertBase64url } from "../base64url.js";
 import { HitlError } from "../errors.js";
 import { isWellFormed, utf8Length } from "../jcs.js";
 
@@ -51,7 +51,8 @@ const LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u20
  */
 export function readString(value: unknown, path: string, maxBytes: number, kind: "line" | "text"): string {
   if (typeof value !== "string") malformed(path, "must be a string");
-  if (value.length > maxBytes || utf8Length(value) > maxBytes) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short strings skip the byte count.
+  if (value.length > maxBytes || (value.length * 3 > maxBytes && utf8Length(value) > maxBytes)) {
     throw new HitlError("ERR_TOO_LARGE", `${path} is longer than ${maxBytes} UTF-8 bytes; shorten it.`);
   }
   if (!isWellFormed(value)) {
@@ -86,7 +87,7 @@ export function readBase64url(value: unknown, path: string, encodedLength: numbe
       `${path} must be ${encodedLength} base64url characters (no padding), got ${value.length}.`,
     );
   }
-  decodeBase64url(value, path);
+  assertBase64url(value, path);
   return value;
 }
 
