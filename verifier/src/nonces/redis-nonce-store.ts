@@ -15,27 +15,60 @@ export interface RedisNonceStoreOptions {
   skewSeconds?: number;
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number;
+  /**
+   * Consumes issued together are sent as one script call of at most this many SETs (one round
+   * trip, one reply); 1 sends plain SET commands only (for a Redis where scripting is disabled).
+   * Default 16: small batches keep several round trips in flight while the CPU verifies.
+   */
+  batchSize?: number;
 }
 
+/** One `SET key 1 NX PX ttl` per key, in one round trip; 1 = consumed now, 0 = already used. */
+const CONSUME_SCRIPT = `local used = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[i]) then used[i] = 1 else used[i] = 0 end
+end
+return used`;
+
+interface PendingConsume {
+  key: string;
+  ttl: number;
+  resolve: () => void;
+  reject: (error: HitlError) => void;
+}
+
+type ScriptedRedis = Redis & { hitlConsumeNonces(numKeys: number, ...args: (string | number)[]): Promise<unknown> };
+
 const MIN_TTL_MS = 1000;
+/** Batches awaiting a reply before new consumes wait for one to return (see consume). */
+const MAX_BATCHES_IN_FLIGHT = 1;
 
 /**
  * Single-use nonces in Redis, shared by any number of verifiers: `SET <prefix><nonce> 1 NX PX
  * <ttl>` is atomic on the server, so exactly one SET per nonce succeeds. ioredis is imported on
- * first use only (~45 ms), and commands issued in the same tick share one round trip (auto
- * pipelining; still one SET NX per nonce). There is no offline queue and no resend after a
- * reconnect: while Redis is unreachable every consume fails at once, closed.
+ * first use only (~45 ms). Consumes issued in the same tick are sent together: a small Lua script
+ * runs that same SET NX PX once per nonce and returns one result per nonce, so a busy verifier
+ * pays one command's client overhead per batch instead of per receipt (measured: ~9 us of CPU
+ * per ioredis command, the biggest cost of the pipeline after the signature check itself).
+ * There is no offline queue and no resend after a reconnect: while Redis is unreachable every
+ * consume fails at once, closed.
  */
 export class RedisNonceStore implements NonceStore {
-  readonly #redis: Redis;
+  readonly #redis: ScriptedRedis;
   readonly #where: string;
   readonly #prefix: string;
   readonly #skewMs: number;
   readonly #clock: () => number;
+  readonly #batchSize: number;
+  #queue: PendingConsume[] = [];
+  #flushScheduled = false;
+  #batchesInFlight = 0;
   #lastError: Error | undefined;
 
   private constructor(redis: Redis, where: string, options: RedisNonceStoreOptions) {
-    this.#redis = redis;
+    redis.defineCommand("hitlConsumeNonces", { lua: CONSUME_SCRIPT });
+    this.#redis = redis as ScriptedRedis;
+    this.#batchSize = options.batchSize ?? 16;
     this.#where = where;
     this.#prefix = options.prefix ?? "hitl:nonce:";
     this.#skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
@@ -51,6 +84,10 @@ export class RedisNonceStore implements NonceStore {
     if (options.prefix !== undefined && (typeof options.prefix !== "string" || options.prefix.length > 256)) {
       throw new HitlError("ERR_CONFIG", "The Redis nonce prefix must be a string of at most 256 characters.");
     }
+    const batchSize = options.batchSize ?? 16;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
+      throw new HitlError("ERR_CONFIG", "The Redis nonce batch size must be an integer from 1 to 1000.");
+    }
     const { Redis } = await import("ioredis");
     const connectTimeout = options.connectTimeoutMs ?? 2000;
     const redis = new Redis(url, {
@@ -58,7 +95,6 @@ export class RedisNonceStore implements NonceStore {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      enableAutoPipelining: true,
       commandTimeout: options.commandTimeoutMs ?? 2000,
       connectTimeout,
       // Keep reconnecting in the background, so the store recovers when Redis comes back.
@@ -82,19 +118,67 @@ export class RedisNonceStore implements NonceStore {
     return store;
   }
 
-  async consume(nonce: string, expiresAt: number): Promise<void> {
+  consume(nonce: string, expiresAt: number): Promise<void> {
     const ttl = Math.max(MIN_TTL_MS, Math.ceil(expiresAt * 1000 - this.#clock() + this.#skewMs));
-    let reply: string | null;
-    try {
-      reply = await this.#redis.set(this.#prefix + nonce, "1", "PX", ttl, "NX");
-    } catch (error) {
-      throw this.#unavailable(error);
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ key: this.#prefix + nonce, ttl, resolve, reject });
+      if (this.#queue.length >= this.#batchSize) this.#send();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // setImmediate runs after the event loop has handled every ready I/O callback (e.g. all
+        // finished thread-pool verifications), so their consumes join one batch; a nextTick
+        // would flush after each callback and cost one socket write per receipt.
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          // Like Nagle's algorithm: while batches are on the wire, let the queue grow; the
+          // next one leaves when a reply frees a slot (or the queue is full).
+          if (this.#batchesInFlight < MAX_BATCHES_IN_FLIGHT) this.#send();
+        });
+      }
+    });
+  }
+
+  #send(): void {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    this.#batchesInFlight++;
+    const reply = batch.length === 1 ? this.#setOne(batch[0]!) : this.#setMany(batch);
+    reply.then(
+      (outcomes) => {
+        for (let i = 0; i < batch.length; i++) this.#settle(batch[i]!, outcomes[i]);
+      },
+      (error: unknown) => {
+        const failure = this.#unavailable(error);
+        for (const p of batch) p.reject(failure);
+      },
+    );
+    reply.finally(() => {
+      this.#batchesInFlight--;
+      if (this.#queue.length > 0 && !this.#flushScheduled) this.#send();
+    }).catch(() => undefined);
+  }
+
+  async #setOne(only: PendingConsume): Promise<unknown[]> {
+    const reply = await this.#redis.set(only.key, "1", "PX", only.ttl, "NX");
+    return [reply === "OK" ? 1 : reply === null ? 0 : reply];
+  }
+
+  async #setMany(batch: PendingConsume[]): Promise<unknown[]> {
+    const args: (string | number)[] = batch.map((p) => p.key);
+    for (const p of batch) args.push(p.ttl);
+    const reply = await this.#redis.hitlConsumeNonces(batch.length, ...args);
+    if (!Array.isArray(reply) || reply.length !== batch.length) {
+      throw new Error(`unexpected reply to the consume script: ${JSON.stringify(reply)?.slice(0, 100)}`);
     }
-    if (reply === "OK") return;
-    if (reply === null) {
-      throw new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action.");
-    }
-    throw this.#unavailable(new Error(`unexpected reply ${JSON.stringify(reply)}`));
+    return reply;
+  }
+
+  #settle(pending: PendingConsume, outcome: unknown): void {
+    if (outcome === 1) pending.resolve();
+    else if (outcome === 0) {
+      pending.reject(new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action."));
+    } else pending.reject(this.#unavailable(new Error(`unexpected reply ${JSON.stringify(outcome)}`)));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,303 @@
+#!/usr/bin/env node
+/*
+ * `pnpm bench` (after `pnpm build`): one run, one machine, every figure a ratio within the run.
+ *   raw_1core      node:crypto Ed25519 verify in a synchronous loop (one core)
+ *   raw_2core      node:crypto Ed25519 verify with a callback (libuv pool), 64 in flight
+ *   pipeline_1core verifyReceipt (cached key, real redis-server nonce store) with the signature
+ *                  checked on the main thread, 64 receipts in flight so Redis round trips overlap
+ *                  with verification
+ *   pipeline_2core the same with signatureCheck "threadpool": verification on both cores
+ *   cli_start      median wall time of `node cli/dist/bin.js --version` vs `node -e 0`
+ * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
+ * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
+ * parses, looks up, verifies, hashes and consumes each one in full.
+ * The last line is `BENCH {json}`.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createPublicKey, verify as cryptoVerify, sign as cryptoSign, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  challengeDigest,
+  decodeBase64url,
+  encodeBase64url,
+  keyIdFromPublicKey,
+  LocalKeyDirectory,
+  RedisNonceStore,
+  signingInput,
+  verifyReceipt,
+} from "../dist/index.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const IN_FLIGHT = 64;
+/** Interleaved slices: background load on a shared machine hits both sides of a ratio alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 300);
+const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 21);
+/** Consumes per Redis round trip (RedisNonceStore batchSize). */
+const BATCH = Number(process.env.BENCH_REDIS_BATCH ?? 32);
+
+function log(line) {
+  process.stderr.write(`${line}\n`);
+}
+
+/* ---------- redis-server on a random port, stopped by pid ---------- */
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    socket.once("error", () => resolve(false));
+    socket.on("data", (chunk) => {
+      reply += chunk;
+      if (reply.includes("\r\n")) {
+        socket.destroy();
+        resolve(reply.startsWith("+PONG"));
+      }
+    });
+    socket.once("connect", () => socket.write("PING\r\n"));
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    if (await ping(port)) return { port, child };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill("SIGKILL");
+  throw new Error("redis-server did not answer PING within 5 s; install it (apt-get install redis-server)");
+}
+
+async function stopRedis({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(child.pid, "SIGTERM");
+  await exited;
+}
+
+/** CPU milliseconds used so far by a process (Linux /proc; USER_HZ = 100). */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/* ---------- workload ---------- */
+
+/** Receipts signed by one approver, each with a fresh nonce, signed on the thread pool. */
+async function makeReceipts(count, privateKey, sub, kid) {
+  const now = Math.floor(Date.now() / 1000);
+  const receipts = new Array(count);
+  let next = 0;
+  async function worker() {
+    while (next < count) {
+      const i = next++;
+      const challenge = {
+        v: 1,
+        id: randomUUID(),
+        nonce: encodeBase64url(randomBytes(32)),
+        aud: "hitl-cli",
+        iat: now,
+        exp: now + 600,
+        action: { summary: `delete /tmp/bench-${i} ✓ — «données» 🚀`, details: { path: `/tmp/bench-${i}`, recursive: false, size: 1234 } },
+        intent: encodeBase64url(randomBytes(32)),
+        requester: { tool: "bench", host: "localhost", pid: 4242, cwd: "/work" },
+      };
+      const statement = { v: 1, decision: "approve", challenge: challengeDigest(challenge), sub, kid, decidedAt: now };
+      const data = signingInput("decision", statement);
+      const sig = await new Promise((resolve, reject) => cryptoSign(null, data, privateKey, (e, s) => (e ? reject(e) : resolve(s))));
+      receipts[i] = { receipt: { v: 1, challenge, statement, sig: encodeBase64url(sig), kid }, data, sig };
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return receipts;
+}
+
+function rawSync(receipts, keyObject, ms) {
+  const start = performance.now();
+  const end = start + ms;
+  let n = 0;
+  while (performance.now() < end) {
+    for (let k = 0; k < 20; k++) {
+      const r = receipts[n % receipts.length];
+      if (!cryptoVerify(null, r.data, keyObject, r.sig)) throw new Error("raw verify failed");
+      n++;
+    }
+  }
+  return { n, ms: performance.now() - start };
+}
+
+async function rawAsync(receipts, keyObject, ms) {
+  let n = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + ms;
+  async function lane() {
+    while (performance.now() < end) {
+      const r = receipts[next++ % receipts.length];
+      const ok = await new Promise((resolve, reject) => cryptoVerify(null, r.data, keyObject, r.sig, (e, v) => (e ? reject(e) : resolve(v))));
+      if (!ok) throw new Error("raw async verify failed");
+      n++;
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return { n, ms: performance.now() - start };
+}
+
+async function pipeline(receipts, cursor, options, ms) {
+  let n = 0;
+  const start = performance.now();
+  const end = start + ms;
+  const expectations = { aud: "hitl-cli" };
+  async function lane() {
+    while (performance.now() < end) {
+      if (cursor.next >= receipts.length) throw new Error("the bench ran out of pre-generated receipts");
+      const r = receipts[cursor.next++];
+      const verified = await verifyReceipt(r.receipt, expectations, options);
+      if (!verified.nonceConsumed) throw new Error("nonce not consumed");
+      n++;
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return { n, ms: performance.now() - start };
+}
+
+/** Runs two measurements in alternating slices (ABBA...) and returns both as rates per second. */
+async function interleaved(a, b) {
+  const total = { a: { n: 0, ms: 0 }, b: { n: 0, ms: 0 } };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? ["a", "b"] : ["b", "a"]) {
+      const { n, ms } = await (side === "a" ? a() : b());
+      total[side].n += n;
+      total[side].ms += ms;
+    }
+  }
+  return { a: (total.a.n / total.a.ms) * 1000, b: (total.b.n / total.b.ms) * 1000 };
+}
+
+function median(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function spawnMs(args) {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const ms = performance.now() - start;
+  if (result.status !== 0) throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+/** Medians of alternating spawns of `node -e 0` and `hitl --version`. */
+function startupMedians(runs) {
+  const bin = join(ROOT, "cli", "dist", "bin.js");
+  spawnMs(["-e", "0"]);
+  spawnMs([bin, "--version"]);
+  const node = [];
+  const cli = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(spawnMs(["-e", "0"]));
+    cli.push(spawnMs([bin, "--version"]));
+  }
+  return { node: median(node), cli: median(cli) };
+}
+
+/* ---------- main ---------- */
+
+async function main() {
+  const began = performance.now();
+  const redis = await startRedis();
+  log(`redis-server on 127.0.0.1:${redis.port} (pid ${redis.child.pid})`);
+  try {
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const raw = decodeBase64url(publicKey.export({ format: "jwk" }).x);
+    const kid = keyIdFromPublicKey(raw);
+    const keys = LocalKeyDirectory.fromPublicKey("bench", raw);
+    const keyObject = createPublicKey({ key: publicKey.export({ format: "der", type: "spki" }), format: "der", type: "spki" });
+
+    // Enough distinct receipts for every pipeline slice at the raw rates (an upper bound), plus warm-up.
+    const probe = await makeReceipts(200, privateKey, "bench", kid);
+    const probeSync = rawSync(probe, keyObject, 200);
+    const probeAsync = await rawAsync(probe, keyObject, 200);
+    const perSecond = (probeSync.n / probeSync.ms + probeAsync.n / probeAsync.ms) * 1000;
+    const count = Math.ceil(perSecond * 1.5 * ((ROUNDS * SLICE_MS) / 1000)) + 10_000;
+    let t = performance.now();
+    const receipts = await makeReceipts(count, privateKey, "bench", kid);
+    log(`signed ${count} receipts (distinct nonces) in ${Math.round(performance.now() - t)} ms`);
+
+    const nonces = await RedisNonceStore.connect(`redis://127.0.0.1:${redis.port}`, { batchSize: BATCH });
+    const cursor = { next: 0 };
+    const sync = { keys, nonces, signatureCheck: "sync" };
+    const pooled = { keys, nonces, signatureCheck: "threadpool" };
+    // Warm-up: JIT, key cache, Redis connection and script cache.
+    rawSync(receipts, keyObject, 200);
+    await rawAsync(receipts, keyObject, 200);
+    await pipeline(receipts, cursor, sync, 300);
+    await pipeline(receipts, cursor, pooled, 300);
+
+    const redisCpu0 = cpuMsOf(redis.child.pid);
+    t = performance.now();
+    const one = await interleaved(
+      async () => rawSync(receipts, keyObject, SLICE_MS),
+      () => pipeline(receipts, cursor, sync, SLICE_MS),
+    );
+    log(`1 core:  raw ${Math.round(one.a)} verify/s, pipeline ${Math.round(one.b)} receipts/s -> ${(one.b / one.a).toFixed(3)}`);
+    const two = await interleaved(
+      () => rawAsync(receipts, keyObject, SLICE_MS),
+      () => pipeline(receipts, cursor, pooled, SLICE_MS),
+    );
+    log(`2 cores: raw ${Math.round(two.a)} verify/s, pipeline ${Math.round(two.b)} receipts/s -> ${(two.b / two.a).toFixed(3)}`);
+    const redisCpuMs = cpuMsOf(redis.child.pid) - redisCpu0;
+    const measuredMs = performance.now() - t;
+    await nonces.close();
+    log(`receipts consumed: ${cursor.next}; redis-server used ${redisCpuMs} ms CPU in ${Math.round(measuredMs)} ms`);
+
+    const start = startupMedians(SPAWNS);
+    log(`start-up: node -e 0 ${start.node.toFixed(1)} ms, hitl --version ${start.cli.toFixed(1)} ms (medians of ${SPAWNS})`);
+
+    const result = {
+      raw_1core_per_s: Math.round(one.a),
+      pipeline_1core_per_s: Math.round(one.b),
+      pipeline_vs_raw_1core: Number((one.b / one.a).toFixed(3)),
+      raw_2core_per_s: Math.round(two.a),
+      pipeline_2core_per_s: Math.round(two.b),
+      pipeline_vs_raw_2core: Number((two.b / two.a).toFixed(3)),
+      node_start_ms: Number(start.node.toFixed(1)),
+      cli_start_ms: Number(start.cli.toFixed(1)),
+      cli_start_vs_node: Number((start.cli / start.node).toFixed(3)),
+      receipts_consumed: cursor.next,
+      redis_cpu_ms: redisCpuMs,
+      in_flight: IN_FLIGHT,
+      total_s: Number(((performance.now() - began) / 1000).toFixed(1)),
+    };
+    console.log(`BENCH ${JSON.stringify(result)}`);
+  } finally {
+    await stopRedis(redis);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
