@@ -78,6 +78,11 @@ export async function run(argv: string[]): Promise<number> {
   // The demo's replay store is the embedded one, inside the temporary directory.
   delete env.HITL_REDIS_URL;
 
+  // Ctrl-C / SIGTERM: withdraw what is pending (the hitl child closes its window), then clean up.
+  const interrupt = new AbortController();
+  const onSignal = (): void => interrupt.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let chromium: RunningChromium | undefined;
   let clicker: AutoClicker | undefined;
   let hostPid: number | undefined;
@@ -98,14 +103,21 @@ export async function run(argv: string[]): Promise<number> {
       logFile: join(root, "chromium.log"),
     });
     if (auto) clicker = await attachAutoClicker(await chromium.devtoolsPort());
-    const health = await waitForExtension(port, join(dirs.state, "signing-host.log"));
+    const health = await waitForExtension(port, join(dirs.state, "signing-host.log"), interrupt.signal);
     hostPid = health.hostPid;
     say(`     extension connected; its signing key: ${health.key}`);
 
     say(`3/4  Pairing this terminal with the browser: hitl pair`);
     if (!auto) say("     Check that the code below matches the one in the browser window, then click Pair there.");
-    const paired = await runHitl(["pair", "--port", String(port)], env, clicker && (() => clicker!.click("pairing", "Pair")));
-    if (paired !== 0) {
+    const paired = await runHitl(
+      ["pair", "--port", String(port)],
+      env,
+      interrupt.signal,
+      clicker && ((stop) => clicker!.click("pairing", "Pair", stop)),
+    );
+    if (interrupt.signal.aborted) {
+      outcome = { code: 1, note: " The pairing request was withdrawn." };
+    } else if (paired !== 0) {
       outcome = { code: paired, note: " Pairing did not complete, so there was nothing to approve with." };
     } else {
       say(`4/4  Asking for approval: hitl request --action "${ACTION}"   (nothing is deleted: this only asks)`);
@@ -113,11 +125,14 @@ export async function run(argv: string[]): Promise<number> {
       const decided = await runHitl(
         ["request", "--action", ACTION, "--port", String(port)],
         env,
-        clicker && (() => clicker!.click("approval", "Approve")),
+        interrupt.signal,
+        clicker && ((stop) => clicker!.click("approval", "Approve", stop)),
       );
-      outcome = { code: decided, note: "" };
+      outcome = { code: decided, note: interrupt.signal.aborted ? " The request was withdrawn." : "" };
     }
   } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     await clicker?.close();
     await chromium?.stop();
     // The browser takes its native host down with it; make sure, by pid.
@@ -125,32 +140,52 @@ export async function run(argv: string[]): Promise<number> {
     if (keep) say(`\nKept ${root} (profile, approvers file, signing-host.log, chromium.log).`);
     else await rm(root, { recursive: true, force: true });
   }
-  const meaning = ["approved and verified", "denied", "timed out", "failed"][outcome.code] ?? `exit ${outcome.code}`;
+  const meaning = interrupt.signal.aborted
+    ? "interrupted"
+    : (["approved and verified", "denied", "timed out", "failed"][outcome.code] ?? `exit ${outcome.code}`);
   say(
     `\nDemo finished: ${meaning} (exit code ${outcome.code}).${outcome.note} Chromium is closed${keep ? "" : " and the temporary files are gone"}.`,
   );
   return outcome.code;
 }
 
-/** The real CLI, as a child with the demo's environment, its output straight to this terminal. */
-function runHitl(args: string[], env: NodeJS.ProcessEnv, alongside?: () => Promise<void>): Promise<number> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "inherit", "inherit"] });
+/**
+ * The real CLI, as a child with the demo's environment, its output straight to this terminal.
+ * In its own process group, so an interrupt reaches it once: forwarded by us as SIGINT, which
+ * withdraws its request. `alongside` (the auto-clicker) is cancelled when the child ends.
+ */
+async function runHitl(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  interrupt: AbortSignal,
+  alongside?: (stop: AbortSignal) => Promise<void>,
+): Promise<number> {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "inherit", "inherit"], detached: true });
   const exited = new Promise<number>((resolveExit) => child.once("exit", (code) => resolveExit(code ?? 3)));
-  if (alongside === undefined) return exited;
-  // If the click fails, withdraw the request (SIGINT) instead of waiting for it to time out.
-  return Promise.all([
-    exited,
-    alongside().catch((error: unknown) => {
-      process.stderr.write(`hitl demo: ${error instanceof Error ? error.message : String(error)}\n`);
-      child.kill("SIGINT");
-    }),
-  ]).then(([code]) => code);
+  const withdraw = (): void => {
+    if (child.exitCode === null) child.kill("SIGINT");
+  };
+  if (interrupt.aborted) withdraw();
+  interrupt.addEventListener("abort", withdraw, { once: true });
+  const ended = new AbortController();
+  const helper = alongside?.(ended.signal).catch((error: unknown) => {
+    if (ended.signal.aborted) return;
+    // The click failed: withdraw the request instead of letting it wait for its timeout.
+    process.stderr.write(`hitl demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    withdraw();
+  });
+  const code = await exited;
+  ended.abort();
+  interrupt.removeEventListener("abort", withdraw);
+  await helper;
+  return code;
 }
 
-async function waitForExtension(port: number, hostLog: string): Promise<{ hostPid: number; key: string }> {
+async function waitForExtension(port: number, hostLog: string, interrupt: AbortSignal): Promise<{ hostPid: number; key: string }> {
   const deadline = Date.now() + 30_000;
   let last = "the signing host did not start";
   while (Date.now() < deadline) {
+    if (interrupt.aborted) throw new HitlError("ERR_WITHDRAWN", "Interrupted while Chromium was starting.");
     try {
       const health = await getHostHealth({ port, timeoutMs: 1000 });
       const { extension } = health;

@@ -22,7 +22,7 @@ afterEach(async () => {
   await dirs.cleanup();
 });
 
-function runDemo(args: string[]): Promise<CliRun> {
+function runDemo(args: string[], onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
   const started = performance.now();
   // No DISPLAY / WAYLAND_DISPLAY; the demo's temporary directory goes under this test's own dir.
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, TMPDIR: dirs.root };
@@ -31,6 +31,7 @@ function runDemo(args: string[]): Promise<CliRun> {
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString("utf8");
+    onOutput?.(stdout, child);
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
@@ -91,6 +92,22 @@ describe("pnpm demo (node cli/dist/demo.js)", () => {
     const approvers = JSON.parse(await readFile(join(root!, "config", "approvers.json"), "utf8")) as { approvers: unknown[] };
     expect(approvers.approvers).toHaveLength(1);
     expect(existsSync(join(root!, "state", "signing-host.log"))).toBe(true);
+    expect(await processesMentioning(root!)).toEqual([]);
+  });
+
+  it("SIGTERM while Chromium starts: stops, withdraws, cleans up, leaves nothing running", { timeout: 90_000 }, async () => {
+    let sent = false;
+    const run = await runDemo(["--auto-approve"], (stdout, child) => {
+      if (!sent && stdout.includes("2/4")) {
+        sent = true;
+        child.kill("SIGTERM");
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.code === 1 || run.code === 3).toBe(true);
+    expect(run.stdout).not.toContain("APPROVED");
+    const root = /fresh Chromium profile in (\S+)/.exec(run.stdout)?.[1];
+    expect(existsSync(root!)).toBe(false);
     expect(await processesMentioning(root!)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { delay } from "./chromium.js";
  */
 export interface AutoClicker {
   /** Wait for the next window of this kind, then click the button with this accessible name. */
-  click(kind: "pairing" | "approval", button: "Pair" | "Approve"): Promise<void>;
+  click(kind: "pairing" | "approval", button: "Pair" | "Approve", signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,8 +18,8 @@ export async function attachAutoClicker(devtoolsPort: number): Promise<AutoClick
   const browser: Browser = await chromium.connectOverCDP(`http://127.0.0.1:${devtoolsPort}`);
   const handled = new WeakSet<Page>();
   return {
-    async click(kind, button) {
-      const page = await nextWindow(browser, kind, handled, 30_000);
+    async click(kind, button, signal) {
+      const page = await nextWindow(browser, kind, handled, 30_000, signal);
       try {
         await page.getByRole("button", { name: button, exact: true }).click({ timeout: 10_000 });
       } catch (error) {
@@ -36,9 +36,10 @@ export async function attachAutoClicker(devtoolsPort: number): Promise<AutoClick
 }
 
 /** Windows can appear before the clicker looks, so scan open pages instead of waiting for an event. */
-async function nextWindow(browser: Browser, kind: string, handled: WeakSet<Page>, timeoutMs: number): Promise<Page> {
+async function nextWindow(browser: Browser, kind: string, handled: WeakSet<Page>, timeoutMs: number, signal: AbortSignal): Promise<Page> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (signal.aborted) throw new HitlError("ERR_WITHDRAWN", `Stopped waiting for the ${kind} window.`);
     for (const context of browser.contexts()) {
       for (const page of context.pages()) {
         if (!handled.has(page) && page.url().includes(`/${kind}.html`)) {

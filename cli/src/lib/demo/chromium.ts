@@ -50,7 +50,9 @@ export function launchChromium(options: ChromiumLaunch): RunningChromium {
   args.push("about:blank");
 
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child: ChildProcess = spawn(options.executable, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group: a Ctrl-C in the terminal reaches the demo, which withdraws the request
+  // first and then stops the browser itself, in that order.
+  const child: ChildProcess = spawn(options.executable, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   if (child.pid === undefined) {
