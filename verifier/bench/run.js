@@ -14,7 +14,7 @@
  * The last line is `BENCH {json}`.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createPublicKey, verify as cryptoVerify, sign as cryptoSign, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -74,7 +74,9 @@ function ping(port) {
 
 async function startRedis() {
   const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
@@ -155,7 +157,9 @@ async function rawAsync(receipts, keyObject, ms) {
   async function lane() {
     while (performance.now() < end) {
       const r = receipts[next++ % receipts.length];
-      const ok = await new Promise((resolve, reject) => cryptoVerify(null, r.data, keyObject, r.sig, (e, v) => (e ? reject(e) : resolve(v))));
+      const ok = await new Promise((resolve, reject) =>
+        cryptoVerify(null, r.data, keyObject, r.sig, (e, v) => (e ? reject(e) : resolve(v))),
+      );
       if (!ok) throw new Error("raw async verify failed");
       n++;
     }

@@ -1,6 +1,6 @@
 import { createHash, hash } from "node:crypto";
-import { canonicalize, encodeBase64url, keyIdInput } from "./protocol/index.js";
 import type { Challenge, JsonValue, PairingRequest } from "./protocol/index.js";
+import { canonicalize, encodeBase64url, keyIdInput } from "./protocol/index.js";
 
 /*
  * Node-side digests (node:crypto; the extension computes the same with WebCrypto). Digests of

@@ -1,14 +1,7 @@
-export * from "./protocol/index.js";
-export * from "./digests.js";
-export * from "./paths.js";
 export type { KeyDirectory, NonceStore, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
-export { verifyReceipt } from "./verify-receipt.js";
-export { verifyPairing } from "./verify-pairing.js";
-export { LocalKeyDirectory } from "./keys/local-key-directory.js";
+export * from "./digests.js";
 export { addApprover } from "./keys/add-approver.js";
-export { FileNonceStore, type FileNonceStoreOptions } from "./nonces/file-nonce-store.js";
-export { RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
-export { openNonceStore, type OpenNonceStoreOptions } from "./nonces/open-nonce-store.js";
+export { LocalKeyDirectory } from "./keys/local-key-directory.js";
 export {
   assertCanonicalSignature,
   assertStrongPublicKey,
@@ -21,3 +14,10 @@ export {
   weakPublicKeyReason,
 } from "./lib/ed25519-strict.js";
 export { DEFAULT_SKEW_SECONDS } from "./lib/options.js";
+export { FileNonceStore, type FileNonceStoreOptions } from "./nonces/file-nonce-store.js";
+export { type OpenNonceStoreOptions, openNonceStore } from "./nonces/open-nonce-store.js";
+export { RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
+export * from "./paths.js";
+export * from "./protocol/index.js";
+export { verifyPairing } from "./verify-pairing.js";
+export { verifyReceipt } from "./verify-receipt.js";

@@ -20,10 +20,8 @@ export interface HitlPaths {
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): HitlPaths {
   const home = env.HOME && env.HOME.length > 0 ? env.HOME : homedir();
-  const configDir =
-    nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
-  const stateDir =
-    nonEmpty(env.HITL_STATE_DIR) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(home, ".local", "state"), "hitl");
+  const configDir = nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
+  const stateDir = nonEmpty(env.HITL_STATE_DIR) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(home, ".local", "state"), "hitl");
   return {
     configDir,
     stateDir,

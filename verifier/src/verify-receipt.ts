@@ -83,7 +83,10 @@ async function lookupApprover(keys: KeyDirectory, sub: string, kid: string): Pro
   }
   if (approver !== undefined) return approver;
   if (keys.explainMissing !== undefined) throw await keys.explainMissing(sub, kid);
-  throw new HitlError("ERR_UNKNOWN_KEY", `No key ${kid} is registered for approver "${sub}". Pair this approver's browser with \`hitl pair\`.`);
+  throw new HitlError(
+    "ERR_UNKNOWN_KEY",
+    `No key ${kid} is registered for approver "${sub}". Pair this approver's browser with \`hitl pair\`.`,
+  );
 }
 
 function checkedKey(approver: ApproverKey, kid: string): StrictPublicKey {

@@ -76,7 +76,10 @@ export class LocalKeyDirectory implements KeyDirectory {
     if (this.#fromKey) {
       const given = this.#anySubjectKey ?? this.approvers[0];
       if (given !== undefined && given.kid === kid) {
-        return new HitlError("ERR_UNKNOWN_APPROVER", `The receipt names approver "${sub}", not "${given.sub}" as given. Check the subject you passed.`);
+        return new HitlError(
+          "ERR_UNKNOWN_APPROVER",
+          `The receipt names approver "${sub}", not "${given.sub}" as given. Check the subject you passed.`,
+        );
       }
       return new HitlError(
         "ERR_UNKNOWN_KEY",
@@ -84,7 +87,10 @@ export class LocalKeyDirectory implements KeyDirectory {
       );
     }
     if (this.#byId.size === 0) {
-      return new HitlError("ERR_UNKNOWN_APPROVER", `No approver is paired yet (${this.#source} has none). Run \`hitl pair\` to pair your browser.`);
+      return new HitlError(
+        "ERR_UNKNOWN_APPROVER",
+        `No approver is paired yet (${this.#source} has none). Run \`hitl pair\` to pair your browser.`,
+      );
     }
     if (!this.#subjects.has(sub)) {
       return new HitlError(

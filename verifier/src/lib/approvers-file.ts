@@ -21,7 +21,10 @@ const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_APPROVERS = 10_000;
 
 function invalid(path: string, reason: string): never {
-  throw new HitlError("ERR_APPROVERS_FILE_INVALID", `The approvers file ${path} is invalid: ${reason} Fix or remove it, then run \`hitl pair\`.`);
+  throw new HitlError(
+    "ERR_APPROVERS_FILE_INVALID",
+    `The approvers file ${path} is invalid: ${reason} Fix or remove it, then run \`hitl pair\`.`,
+  );
 }
 
 /** Reads and validates the file; undefined when it does not exist (nobody paired yet). */
@@ -33,7 +36,10 @@ export async function readApproversFile(path: string): Promise<ApproversFile | u
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
     if (code === "ELOOP") invalid(path, "it is a symbolic link; hitl reads only a regular file it can check.");
-    throw new HitlError("ERR_KEY_DIRECTORY_UNAVAILABLE", `Cannot open the approvers file ${path} (${code ?? String(error)}). Check its permissions.`);
+    throw new HitlError(
+      "ERR_KEY_DIRECTORY_UNAVAILABLE",
+      `Cannot open the approvers file ${path} (${code ?? String(error)}). Check its permissions.`,
+    );
   }
   try {
     // fstat the open descriptor: the checked file is the file read.

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify as cryptoVerify } from "node:crypto";
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { keyIdFromPublicKey } from "../digests.js";
 import { HitlError } from "../protocol/errors.js";
 
@@ -62,7 +62,10 @@ const WEAK_KEY_TEXT: Record<WeakKeyReason, string> = {
 export function assertStrongPublicKey(publicKey: Uint8Array, what = "The public key"): void {
   const reason = weakPublicKeyReason(publicKey);
   if (reason !== undefined) {
-    throw new HitlError("ERR_WEAK_PUBLIC_KEY", `${what} ${WEAK_KEY_TEXT[reason]}; it is refused. Pair the approver again with \`hitl pair\`.`);
+    throw new HitlError(
+      "ERR_WEAK_PUBLIC_KEY",
+      `${what} ${WEAK_KEY_TEXT[reason]}; it is refused. Pair the approver again with \`hitl pair\`.`,
+    );
   }
 }
 

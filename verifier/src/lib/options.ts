@@ -36,7 +36,8 @@ export function normalizeVerifyOptions(options: VerifyOptions): NormalizedVerify
 export function checkExpectations(expectations: VerifyExpectations): void {
   if (typeof expectations !== "object" || expectations === null) usage("expectations { aud } are required.");
   if (typeof expectations.aud !== "string" || expectations.aud.length === 0) {
-    usage("expectations.aud must be your own audience (the `aud` your challenges carry, e.g. \"hitl-cli\").");
+    usage('expectations.aud must be your own audience (the `aud` your challenges carry, e.g. "hitl-cli").');
   }
-  if (expectations.intent !== undefined && typeof expectations.intent !== "string") usage("expectations.intent must be a base64url digest.");
+  if (expectations.intent !== undefined && typeof expectations.intent !== "string")
+    usage("expectations.intent must be a base64url digest.");
 }

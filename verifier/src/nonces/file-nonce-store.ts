@@ -34,7 +34,8 @@ export class FileNonceStore implements NonceStore {
   #pruning: Promise<void> | undefined;
 
   constructor(dir: string, options: FileNonceStoreOptions = {}) {
-    if (typeof dir !== "string" || dir.length === 0) throw new HitlError("ERR_CONFIG", "FileNonceStore needs a directory (e.g. resolvePaths().nonceDir).");
+    if (typeof dir !== "string" || dir.length === 0)
+      throw new HitlError("ERR_CONFIG", "FileNonceStore needs a directory (e.g. resolvePaths().nonceDir).");
     this.#dir = dir;
     this.#clock = options.clock ?? Date.now;
     this.#graceSeconds = options.graceSeconds ?? 300;
@@ -58,7 +59,10 @@ export class FileNonceStore implements NonceStore {
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-        throw new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action.");
+        throw new HitlError(
+          "ERR_REPLAYED",
+          "This approval was already used (its nonce is consumed). Request a new approval for every action.",
+        );
       }
       throw this.#unavailable(error);
     }
@@ -90,7 +94,10 @@ export class FileNonceStore implements NonceStore {
     if (this.#pruning !== undefined || now - this.#lastPrune < this.#pruneIntervalMs) return;
     this.#lastPrune = now;
     this.#pruning = this.prune()
-      .then(() => undefined, () => undefined)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
         this.#pruning = undefined;
       });

@@ -153,10 +153,12 @@ export class RedisNonceStore implements NonceStore {
         for (const p of batch) p.reject(failure);
       },
     );
-    reply.finally(() => {
-      this.#batchesInFlight--;
-      if (this.#queue.length > 0 && !this.#flushScheduled) this.#send();
-    }).catch(() => undefined);
+    reply
+      .finally(() => {
+        this.#batchesInFlight--;
+        if (this.#queue.length > 0 && !this.#flushScheduled) this.#send();
+      })
+      .catch(() => undefined);
   }
 
   async #setOne(only: PendingConsume): Promise<unknown[]> {
@@ -177,7 +179,9 @@ export class RedisNonceStore implements NonceStore {
   #settle(pending: PendingConsume, outcome: unknown): void {
     if (outcome === 1) pending.resolve();
     else if (outcome === 0) {
-      pending.reject(new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action."));
+      pending.reject(
+        new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action."),
+      );
     } else pending.reject(this.#unavailable(new Error(`unexpected reply ${JSON.stringify(outcome)}`)));
   }
 
@@ -190,7 +194,8 @@ export class RedisNonceStore implements NonceStore {
 
   #unavailable(error: unknown): HitlError {
     const reason = error instanceof Error ? error.message : String(error);
-    const last = this.#lastError !== undefined && this.#lastError.message !== reason ? `; last connection error: ${this.#lastError.message}` : "";
+    const last =
+      this.#lastError !== undefined && this.#lastError.message !== reason ? `; last connection error: ${this.#lastError.message}` : "";
     return new HitlError(
       "ERR_NONCE_STORE_UNAVAILABLE",
       `The replay store (${this.#where}) is unavailable (${reason}${last}), so the approval is refused. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,

@@ -43,7 +43,7 @@ export function assertBase64url(text: string, field = "value"): void {
     }
   }
   // The last character of a 2- or 3-character group carries 4 or 2 unused bits: they must be 0.
-  const unusedBits = (text.length % 4) * 6 % 8;
+  const unusedBits = ((text.length % 4) * 6) % 8;
   if ((last & ((1 << unusedBits) - 1)) !== 0) {
     throw new HitlError("ERR_INVALID_ENCODING", `${field} is not canonical base64url: trailing bits are not zero.`);
   }

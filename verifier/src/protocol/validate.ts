@@ -67,7 +67,10 @@ function parseAction(value: unknown, path: string): Action {
   if (record.details === undefined) return { summary };
   const details = parseJsonValue(record.details, `${path}.details`);
   if (utf8Length(canonicalize(details)) > LIMITS.detailsBytes) {
-    throw new HitlError("ERR_TOO_LARGE", `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`);
+    throw new HitlError(
+      "ERR_TOO_LARGE",
+      `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
+    );
   }
   return { details, summary };
 }
@@ -129,7 +132,10 @@ export function parseReceipt(value: unknown, path = "receipt"): Receipt {
   const kid = readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
   const receipt: Receipt = { challenge, kid, sig, statement, v };
   if (receipt.kid !== receipt.statement.kid) {
-    throw new HitlError("ERR_KEY_ID_MISMATCH", `${path}.kid does not match ${path}.statement.kid; the receipt was assembled wrongly or altered.`);
+    throw new HitlError(
+      "ERR_KEY_ID_MISMATCH",
+      `${path}.kid does not match ${path}.statement.kid; the receipt was assembled wrongly or altered.`,
+    );
   }
   return receipt;
 }

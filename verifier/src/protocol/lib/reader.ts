@@ -82,10 +82,7 @@ export function readTimestamp(value: unknown, path: string): number {
 export function readBase64url(value: unknown, path: string, encodedLength: number): string {
   if (typeof value !== "string") malformed(path, "must be a base64url string");
   if (value.length !== encodedLength) {
-    throw new HitlError(
-      "ERR_INVALID_ENCODING",
-      `${path} must be ${encodedLength} base64url characters (no padding), got ${value.length}.`,
-    );
+    throw new HitlError("ERR_INVALID_ENCODING", `${path} must be ${encodedLength} base64url characters (no padding), got ${value.length}.`);
   }
   assertBase64url(value, path);
   return value;

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { type AddressInfo, connect, createServer } from "node:net";
+
+/**
+ * A real redis-server for one test file: random free port, no persistence, stopped by pid.
+ * `redis-server` must be installed (apt-get install redis-server; .ci/run does it).
+ */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL after 3 s) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something on the port answers PING with +PONG. */
+export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("error", () => done(false));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString("latin1");
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+    socket.once("connect", () => socket.write("PING\r\n"));
+  });
+}
+
+export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+  // A port found free can be taken before redis binds it: retry with another one.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], {
+      stdio: "ignore",
+    });
+    const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 25))]);
+      if (failed instanceof Error)
+        throw new Error(`cannot start redis-server (${failed.message}); install it: apt-get install redis-server`);
+      if (await pingRedis(port)) return handle(child, port);
+    }
+    await stopChild(child);
+  }
+  throw new Error("redis-server did not answer PING on a free port after 5 attempts");
+}
+
+function handle(child: ChildProcess, port: number): RedisServer {
+  return { port, url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  process.kill(child.pid, "SIGTERM");
+  const killer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
+  }, 3000);
+  await exited;
+  clearTimeout(killer);
+}

@@ -1,0 +1,69 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KeyDirectory } from "../../src/contracts.js";
+import { decodeBase64url } from "../../src/protocol/base64url.js";
+import type { ApproverKey, ApproverRecord, Challenge, DecisionStatement, Receipt } from "../../src/protocol/types.js";
+
+export interface Vector {
+  name: string;
+  description: string;
+  approver: { sub: string; kid: string; publicKey: string };
+  challenge: Challenge;
+  challengeJcs: string;
+  challengeDigest: string;
+  statement: DecisionStatement;
+  statementJcs: string;
+  signingInputHex: string;
+  signedBytesHex?: string;
+  signature: string;
+  ed25519: { publicKeyHex: string; signatureHex: string; nodeCryptoRaw: boolean; nobleStrict: boolean };
+  receipt?: Receipt;
+  receiptJson?: string;
+  expectations: { aud: string; intent?: string };
+  expect: { valid: true; decision: "approve" } | { valid: false; code: string; decision?: "deny" };
+}
+
+export interface VectorFile {
+  protocol: 1;
+  verifyAt: number;
+  skewSeconds: number;
+  approvers: ApproverRecord[];
+  keys: { sub: string; rfc8032: string; secretKeyHex: string; publicKeyHex: string; kid: string }[];
+  rfc8032: { name: string; secretKey: string; publicKey: string; message: string; signature: string; publicKeyB64url: string }[];
+  vectors: Vector[];
+}
+
+export const VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "vectors");
+export const VECTOR_FILE = join(VECTORS_DIR, "receipts.json");
+
+export function loadVectors(): VectorFile {
+  return JSON.parse(readFileSync(VECTOR_FILE, "utf8")) as VectorFile;
+}
+
+/** The receipt input of a vector: the JSON text when the text itself is under test. */
+export function receiptInput(vector: Vector): unknown {
+  return vector.receiptJson ?? vector.receipt;
+}
+
+/** True for the vectors whose approver key is weak (not in the registered approvers). */
+export function hasWeakKey(vector: Vector): boolean {
+  return vector.approver.sub.startsWith("weak-");
+}
+
+/**
+ * A key directory that returns the vector's own (weak) key: a plain implementation of the
+ * KeyDirectory contract that, unlike LocalKeyDirectory, does not refuse weak keys at load, so
+ * that verifyReceipt's own weak-key check is what gets tested.
+ */
+export function weakKeyDirectory(vector: Vector): KeyDirectory {
+  const key: ApproverKey = { sub: vector.approver.sub, kid: vector.approver.kid, publicKey: decodeBase64url(vector.approver.publicKey) };
+  return { lookup: (sub, kid) => Promise.resolve(sub === key.sub && kid === key.kid ? key : undefined) };
+}
+
+/** Writes the vector file's approvers as an approvers file (mode 0600) and returns its path. */
+export function writeApproversFile(dir: string, file: VectorFile): string {
+  const path = join(dir, "approvers.json");
+  writeFileSync(path, `${JSON.stringify({ v: 1, approvers: file.approvers }, null, 2)}\n`, { mode: 0o600 });
+  return path;
+}

@@ -1,0 +1,604 @@
+#!/usr/bin/env node
+/*
+ * Regenerates receipts.json from FIXED inputs: the RFC 8032 section 7.1 TEST 1/2/3 secret keys,
+ * fixed times, nonces and ids derived from each vector's name. Run after `pnpm build`:
+ *   node verifier/test/vectors/generate.mjs
+ * The output is deterministic (Ed25519 signatures are); committing it lets anyone check an
+ * independent verifier against the same bytes. Expected verdicts are written here by
+ * construction, never computed by the verifier under test. See README.md for the format.
+ */
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as ed from "@noble/ed25519";
+import {
+  canonicalize,
+  challengeDigest,
+  decodeBase64url,
+  encodeBase64url,
+  intentDigest,
+  keyIdFromPublicKey,
+  SIGNING_PREFIXES,
+  signingInput,
+} from "../../dist/index.js";
+
+ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const hex = (bytes) => Buffer.from(bytes).toString("hex");
+const fromHex = (text) => new Uint8Array(Buffer.from(text, "hex"));
+
+/** RFC 8032 section 7.1, TEST 1, 2 and 3. */
+const RFC8032 = [
+  {
+    name: "TEST 1",
+    secretKey: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    publicKey: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    message: "",
+    signature:
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+  },
+  {
+    name: "TEST 2",
+    secretKey: "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+    publicKey: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    message: "72",
+    signature:
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+  },
+  {
+    name: "TEST 3",
+    secretKey: "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    publicKey: "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+    message: "af82",
+    signature:
+      "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+  },
+];
+
+/** Group order L and field prime p. */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const P = 2n ** 255n - 19n;
+const toLE = (n, length = 32) => {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+  return out;
+};
+const fromLE = (bytes) => bytes.reduceRight((acc, b) => (acc << 8n) + BigInt(b), 0n);
+
+function nodePrivateKey(secretHex, publicHex) {
+  return createPrivateKey({
+    key: { kty: "OKP", crv: "Ed25519", d: encodeBase64url(fromHex(secretHex)), x: encodeBase64url(fromHex(publicHex)) },
+    format: "jwk",
+  });
+}
+
+function nodeRawVerify(publicKey, data, signature) {
+  try {
+    const key = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]),
+      format: "der",
+      type: "spki",
+    });
+    return nodeVerify(null, data, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+function nobleVerify(publicKey, data, signature) {
+  try {
+    return ed.verify(signature, data, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+// Sanity: node:crypto reproduces the RFC's own signatures with the RFC's keys.
+for (const t of RFC8032) {
+  const sig = nodeSign(null, fromHex(t.message), nodePrivateKey(t.secretKey, t.publicKey));
+  if (hex(sig) !== t.signature) throw new Error(`node:crypto does not reproduce RFC 8032 ${t.name}`);
+  if (hex(ed.getPublicKey(fromHex(t.secretKey))) !== t.publicKey) throw new Error(`noble disagrees on the ${t.name} public key`);
+}
+
+const KEYS = Object.fromEntries(
+  [
+    ["alice", RFC8032[0]],
+    ["bob", RFC8032[1]],
+    ["carol", RFC8032[2]],
+  ].map(([sub, t]) => {
+    const publicKey = fromHex(t.publicKey);
+    return [
+      sub,
+      {
+        sub,
+        rfc8032: t.name,
+        secret: t.secretKey,
+        publicKey,
+        kid: keyIdFromPublicKey(publicKey),
+        node: nodePrivateKey(t.secretKey, t.publicKey),
+      },
+    ];
+  }),
+);
+
+/* ---------- fixed times and per-vector deterministic values ---------- */
+
+const NOW = 1767225600; // 2026-01-01T00:00:00Z: the verification time of every vector
+const SKEW = 30;
+const AUD = "hitl-cli";
+
+function seeded(name, label) {
+  return createHash("sha256").update(`hitl test vector/${label}/${name}`).digest();
+}
+function uuidFor(name) {
+  const b = seeded(name, "id");
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.subarray(0, 16).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function makeChallenge(name, action, overrides = {}) {
+  return {
+    v: 1,
+    id: uuidFor(name),
+    nonce: encodeBase64url(seeded(name, "nonce")),
+    aud: AUD,
+    iat: NOW - 60,
+    exp: NOW + 240,
+    action,
+    intent: intentDigest(action),
+    requester: { tool: "hitl-cli", host: "build-01", pid: 4242, cwd: "/home/alice/project" },
+    ...overrides,
+  };
+}
+
+function makeStatement(challenge, signer, overrides = {}) {
+  return {
+    v: 1,
+    decision: "approve",
+    challenge: challengeDigest(challenge),
+    sub: signer.sub,
+    kid: signer.kid,
+    decidedAt: NOW - 30,
+    ...overrides,
+  };
+}
+
+const vectors = [];
+
+/**
+ * One vector. `sign(bytes)` returns the 64 signature bytes; `signed` the bytes actually signed
+ * (the decision signing input unless a vector is about the wrong prefix).
+ */
+function add({
+  name,
+  description,
+  challenge,
+  statement,
+  signer,
+  publicKey = signer.publicKey,
+  signed,
+  sign,
+  receiptPatch,
+  receiptJson,
+  expectations,
+  expect,
+  rawExpect,
+}) {
+  const input = signingInput("decision", statement);
+  const bytes = signed ?? input;
+  const signature = sign ? sign(bytes) : new Uint8Array(nodeSign(null, bytes, signer.node));
+  let receipt = { v: 1, challenge, statement, sig: encodeBase64url(signature), kid: statement.kid };
+  if (receiptPatch) receipt = receiptPatch(receipt);
+  const node = nodeRawVerify(publicKey, input, signature);
+  const noble = nobleVerify(publicKey, input, signature);
+  if (rawExpect && (rawExpect.node !== node || rawExpect.noble !== noble)) {
+    throw new Error(`${name}: expected raw verdicts ${JSON.stringify(rawExpect)}, got ${JSON.stringify({ node, noble })}`);
+  }
+  const vector = {
+    name,
+    description,
+    approver: { sub: statement.sub, kid: keyIdFromPublicKey(publicKey), publicKey: encodeBase64url(publicKey) },
+    challenge,
+    challengeJcs: canonicalize(challenge),
+    challengeDigest: challengeDigest(challenge),
+    statement,
+    statementJcs: canonicalize(statement),
+    signingInputHex: hex(input),
+    ...(signed ? { signedBytesHex: hex(signed) } : {}),
+    signature: encodeBase64url(signature),
+    ed25519: { publicKeyHex: hex(publicKey), signatureHex: hex(signature), nodeCryptoRaw: node, nobleStrict: noble },
+    ...(receiptJson ? { receiptJson: receiptJson(receipt) } : { receipt }),
+    expectations: expectations ?? { aud: AUD },
+    expect,
+  };
+  vectors.push(vector);
+}
+
+const ok = { valid: true, decision: "approve" };
+const rawOk = { node: true, noble: true };
+const { alice, bob, carol } = KEYS;
+
+/* ---------- valid approvals, including non-ASCII actions ---------- */
+
+const plain = (name, summary, details) => makeChallenge(name, details === undefined ? { summary } : { summary, details });
+
+const validCases = [
+  ["ascii", "Plain ASCII action.", alice, plain("ascii", "delete /tmp/testfile")],
+  [
+    "emoji",
+    "Emoji, including a ZWJ sequence and a flag.",
+    alice,
+    plain("emoji", "deploy 🚀 to prod for 👩‍💻 team 🇫🇷", { reason: "🔥 hotfix", "🔑": "key" }),
+  ],
+  [
+    "combining",
+    "Combining characters (NFD) next to precomposed ones: not normalized, signed as given.",
+    bob,
+    plain("combining", "rename cafe\u0301.txt to café.txt (A\u030angstro\u0308m)"),
+  ],
+  [
+    "rtl",
+    "Right-to-left text (Hebrew, Arabic) mixed with left-to-right.",
+    bob,
+    plain("rtl", "מחק את הקובץ report.pdf — حذف الملف", { נתיב: "/srv/דוחות", ملف: "تقرير" }),
+  ],
+  [
+    "control-characters",
+    "Newlines, tabs, CR, other C0/C1 controls, DEL, LS/PS: everything but NUL is allowed in free text and escaped by JCS.",
+    carol,
+    plain("control-characters", "line 1\nline 2\r\n\ttabbed \u0001\u001f\u007f\u0085 \u2028\u2029 end", { multi: "a\nb", bell: "\u0007" }),
+  ],
+  [
+    "jcs-ordering-and-numbers",
+    "details whose member names sort by UTF-16 code units (RFC 8785 3.2.3) and numbers in ECMAScript form.",
+    alice,
+    plain("jcs-ordering-and-numbers", "apply numeric settings", {
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      1: "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis",
+      numbers: [333333333.3333333, 1e30, 4.5, 0.002, 1e-27, 0, -1, 9007199254740991, 5e-324, 1.7976931348623157e308],
+      nested: { z: [true, false, null], a: { 10: 10, 9: 9, "": "empty name" } },
+    }),
+  ],
+  [
+    "no-details-minimal-requester",
+    "No details, requester with only the tool.",
+    carol,
+    makeChallenge("no-details-minimal-requester", { summary: "restart nginx" }, { requester: { tool: "agent" } }),
+  ],
+];
+
+for (const [name, description, signer, challenge] of validCases) {
+  add({ name, description, challenge, statement: makeStatement(challenge, signer), signer, expect: ok, rawExpect: rawOk });
+}
+
+/* ---------- signed, but not an approval here ---------- */
+
+{
+  const challenge = plain("deny", "drop database production");
+  add({
+    name: "deny",
+    description: "A valid signed deny: verifies, but is a refusal.",
+    challenge,
+    statement: makeStatement(challenge, alice, { decision: "deny" }),
+    signer: alice,
+    expect: { valid: false, code: "ERR_DENIED", decision: "deny" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = plain("challenge-digest-mismatch", "delete /tmp/a");
+  const other = plain("challenge-digest-mismatch/other", "delete /tmp/b");
+  add({
+    name: "challenge-digest-mismatch",
+    description: "Correctly signed statement about ANOTHER challenge (digest of delete /tmp/b) shipped with delete /tmp/a.",
+    challenge,
+    statement: makeStatement(other, alice),
+    signer: alice,
+    expect: { valid: false, code: "ERR_CHALLENGE_MISMATCH" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = makeChallenge("audience-mismatch", { summary: "rotate keys" }, { aud: "billing-service" });
+  add({
+    name: "audience-mismatch",
+    description: "Valid approval for audience billing-service, verified by hitl-cli.",
+    challenge,
+    statement: makeStatement(challenge, bob),
+    signer: bob,
+    expect: { valid: false, code: "ERR_AUDIENCE_MISMATCH" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = makeChallenge("expired", { summary: "delete /tmp/old" }, { iat: NOW - 400, exp: NOW - 100 });
+  add({
+    name: "expired",
+    description: `exp is 100 s before the verification time (skew ${SKEW} s).`,
+    challenge,
+    statement: makeStatement(challenge, alice, { decidedAt: NOW - 200 }),
+    signer: alice,
+    expect: { valid: false, code: "ERR_EXPIRED" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = makeChallenge("not-yet-valid", { summary: "delete /tmp/future" }, { iat: NOW + 100, exp: NOW + 400 });
+  add({
+    name: "not-yet-valid",
+    description: "iat is 100 s after the verification time.",
+    challenge,
+    statement: makeStatement(challenge, alice, { decidedAt: NOW + 120 }),
+    signer: alice,
+    expect: { valid: false, code: "ERR_NOT_YET_VALID" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = plain("decided-outside-window", "delete /tmp/skewed");
+  add({
+    name: "decided-outside-window",
+    description: "decidedAt is 1000 s after exp: the approver's clock is far off.",
+    challenge,
+    statement: makeStatement(challenge, carol, { decidedAt: NOW + 1240 }),
+    signer: carol,
+    expect: { valid: false, code: "ERR_DECIDED_OUTSIDE_WINDOW" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = makeChallenge(
+    "intent-mismatch",
+    { summary: "send 10 EUR to bob" },
+    { intent: intentDigest({ fn: "transfer", args: { to: "bob", amount: 10 } }) },
+  );
+  add({
+    name: "intent-mismatch",
+    description: "The caller expects the intent of transfer(to=mallory, amount=1000).",
+    challenge,
+    statement: makeStatement(challenge, alice),
+    signer: alice,
+    expectations: { aud: AUD, intent: intentDigest({ fn: "transfer", args: { to: "mallory", amount: 1000 } }) },
+    expect: { valid: false, code: "ERR_INTENT_MISMATCH" },
+    rawExpect: rawOk,
+  });
+}
+
+/* ---------- key problems ---------- */
+
+{
+  const challenge = plain("unknown-approver", "delete /tmp/x");
+  add({
+    name: "unknown-approver",
+    description: "Signed by carol's key but naming subject mallory, who is not registered.",
+    challenge,
+    statement: makeStatement(challenge, { sub: "mallory", kid: carol.kid }),
+    signer: carol,
+    expect: { valid: false, code: "ERR_UNKNOWN_APPROVER" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = plain("unknown-key", "delete /tmp/y");
+  add({
+    name: "unknown-key",
+    description: "Subject alice, but signed with carol's key: alice has no such key.",
+    challenge,
+    statement: makeStatement(challenge, { sub: "alice", kid: carol.kid }),
+    signer: carol,
+    expect: { valid: false, code: "ERR_UNKNOWN_KEY" },
+    rawExpect: rawOk,
+  });
+}
+{
+  const challenge = plain("receipt-kid-mismatch", "delete /tmp/z");
+  add({
+    name: "receipt-kid-mismatch",
+    description: "receipt.kid names bob's key while statement.kid names alice's.",
+    challenge,
+    statement: makeStatement(challenge, alice),
+    signer: alice,
+    receiptPatch: (r) => ({ ...r, kid: bob.kid }),
+    expect: { valid: false, code: "ERR_KEY_ID_MISMATCH" },
+    rawExpect: rawOk,
+  });
+}
+
+/* ---------- signature strictness ---------- */
+
+{
+  const challenge = plain("bad-signature", "delete /tmp/bits");
+  add({
+    name: "bad-signature",
+    description: "One bit of R flipped.",
+    challenge,
+    statement: makeStatement(challenge, alice),
+    signer: alice,
+    sign: (bytes) => {
+      const sig = new Uint8Array(nodeSign(null, bytes, alice.node));
+      sig[5] ^= 0x01;
+      return sig;
+    },
+    expect: { valid: false, code: "ERR_BAD_SIGNATURE" },
+    rawExpect: { node: false, noble: false },
+  });
+}
+{
+  const challenge = plain("wrong-prefix", "delete /tmp/prefix");
+  const statement = makeStatement(challenge, bob);
+  add({
+    name: "wrong-prefix",
+    description: "The statement was signed with the PAIRING prefix: a signature can never cross statement kinds.",
+    challenge,
+    statement,
+    signer: bob,
+    signed: new Uint8Array(Buffer.from(SIGNING_PREFIXES.pairing + canonicalize(statement), "utf8")),
+    expect: { valid: false, code: "ERR_BAD_SIGNATURE" },
+    rawExpect: { node: false, noble: false },
+  });
+}
+{
+  const challenge = plain("non-canonical-s", "delete /tmp/malleable");
+  add({
+    name: "non-canonical-s",
+    description: "A valid signature with S replaced by S + L (still < 2^253): the same equation holds, RFC 8032 requires rejection.",
+    challenge,
+    statement: makeStatement(challenge, alice),
+    signer: alice,
+    sign: (bytes) => {
+      const sig = new Uint8Array(nodeSign(null, bytes, alice.node));
+      const s = fromLE(sig.subarray(32)) + L;
+      sig.set(toLE(s), 32);
+      return sig;
+    },
+    expect: { valid: false, code: "ERR_NONCANONICAL_SIGNATURE" },
+    rawExpect: { node: false, noble: false },
+  });
+}
+{
+  // The identity point verifies [S]B = R + [k]A for ANY message once R = [S]B.
+  const identity = toLE(1n);
+  const challenge = plain("small-order-key", "delete /tmp/anything");
+  const sub = "weak-identity";
+  add({
+    name: "small-order-key",
+    description: "Public key = identity point (small order). R = [s]B, S = s forges a signature on any message.",
+    challenge,
+    statement: makeStatement(challenge, { sub, kid: keyIdFromPublicKey(identity) }),
+    signer: { sub },
+    publicKey: identity,
+    sign: () => {
+      const s = 123456789n;
+      const R = ed.Point.BASE.multiply(s).toBytes();
+      const sig = new Uint8Array(64);
+      sig.set(R, 0);
+      sig.set(toLE(s), 32);
+      return sig;
+    },
+    expect: { valid: false, code: "ERR_WEAK_PUBLIC_KEY" },
+    rawExpect: { node: true, noble: false },
+  });
+}
+{
+  // y = p + 1 is a non-canonical encoding of the identity: the same forgery works.
+  const nonCanonicalIdentity = toLE(P + 1n);
+  const challenge = plain("non-canonical-key", "delete /tmp/everything");
+  const sub = "weak-noncanonical";
+  add({
+    name: "non-canonical-key",
+    description: "Public key encoded with y = p + 1 >= p (a non-canonical encoding of the identity point).",
+    challenge,
+    statement: makeStatement(challenge, { sub, kid: keyIdFromPublicKey(nonCanonicalIdentity) }),
+    signer: { sub },
+    publicKey: nonCanonicalIdentity,
+    sign: () => {
+      const s = 987654321n;
+      const sig = new Uint8Array(64);
+      sig.set(ed.Point.BASE.multiply(s).toBytes(), 0);
+      sig.set(toLE(s), 32);
+      return sig;
+    },
+    expect: { valid: false, code: "ERR_WEAK_PUBLIC_KEY" },
+    rawExpect: { node: true, noble: false },
+  });
+}
+{
+  // R' = R + T with T of order 8, S = r + k'a where k' = H(R' || A || M): the cofactored
+  // equation [8][S]B = [8]R' + [8][k']A holds, the cofactorless [S]B = R' + [k']A does not.
+  const challenge = plain("mixed-order-r", "delete /tmp/cofactor");
+  const statement = makeStatement(challenge, alice);
+  const torsion8 = ed.Point.fromBytes(fromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"));
+  add({
+    name: "mixed-order-r",
+    description: "R carries an order-8 component. Valid under cofactored verification only: verifiers disagree (see README).",
+    challenge,
+    statement,
+    signer: alice,
+    sign: (bytes) => {
+      const { scalar: a, pointBytes: A } = ed.utils.getExtendedPublicKey(fromHex(alice.secret));
+      const r = fromLE(createHash("sha512").update("hitl mixed-order nonce").digest()) % L;
+      const Rp = ed.Point.BASE.multiply(r).add(torsion8).toBytes();
+      const k = fromLE(createHash("sha512").update(Rp).update(A).update(bytes).digest()) % L;
+      const S = (r + k * a) % L;
+      const sig = new Uint8Array(64);
+      sig.set(Rp, 0);
+      sig.set(toLE(S), 32);
+      return sig;
+    },
+    expect: { valid: false, code: "ERR_BAD_SIGNATURE" },
+    rawExpect: { node: false, noble: true },
+  });
+}
+
+/* ---------- JSON text and shape ---------- */
+
+function textCase(name, description, code, mutateText, signer = alice) {
+  const challenge = plain(name, `text case ${name}`);
+  add({
+    name,
+    description,
+    challenge,
+    statement: makeStatement(challenge, signer),
+    signer,
+    receiptJson: (r) => mutateText(JSON.stringify(r)),
+    expect: { valid: false, code },
+    rawExpect: rawOk,
+  });
+}
+textCase("duplicate-member", 'The receipt text repeats "aud" inside challenge; JSON.parse would keep the last one.', "ERR_MALFORMED", (t) =>
+  t.replace('"aud":"hitl-cli"', '"aud":"other","aud":"hitl-cli"'),
+);
+textCase("duplicate-member-escaped", 'A duplicate spelled with an escape ("\\u0073ig" is "sig").', "ERR_MALFORMED", (t) =>
+  t.replace('"sig":', '"\\u0073ig":"x","sig":'),
+);
+textCase("lone-surrogate", "A lone UTF-16 surrogate (\\ud800) in the summary.", "ERR_INVALID_ENCODING", (t) =>
+  t.replace("text case lone-surrogate", "text case \\ud800"),
+);
+textCase("nul-in-summary", "A NUL character in free text.", "ERR_MALFORMED", (t) =>
+  t.replace("text case nul-in-summary", "text case \\u0000"),
+);
+textCase("unknown-field", "An extra member in the statement.", "ERR_MALFORMED", (t) =>
+  t.replace('"decision":"approve"', '"decision":"approve","admin":true'),
+);
+textCase("padded-signature", "The signature with base64 padding.", "ERR_INVALID_ENCODING", (t) =>
+  t.replace(/"sig":"([^"]+)"/, '"sig":"$1=="'),
+);
+textCase("unsupported-version", "Receipt version 2.", "ERR_UNSUPPORTED_VERSION", (t) => t.replace(/^\{"v":1,/, '{"v":2,'));
+textCase("not-json", "Truncated JSON.", "ERR_MALFORMED", (t) => t.slice(0, t.length - 10));
+
+/* ---------- output ---------- */
+
+const file = {
+  description:
+    "hitl receipt test vectors. Generated by generate.mjs from the RFC 8032 section 7.1 TEST 1/2/3 keys; see README.md for the format and for where Ed25519 verifiers disagree.",
+  protocol: 1,
+  verifyAt: NOW,
+  skewSeconds: SKEW,
+  approvers: Object.values(KEYS).map((k) => ({ sub: k.sub, kid: k.kid, publicKey: encodeBase64url(k.publicKey), pairedAt: NOW - 86400 })),
+  keys: Object.values(KEYS).map((k) => ({
+    sub: k.sub,
+    rfc8032: k.rfc8032,
+    secretKeyHex: k.secret,
+    publicKeyHex: hex(k.publicKey),
+    kid: k.kid,
+  })),
+  rfc8032: RFC8032.map((t) => ({ ...t, publicKeyB64url: encodeBase64url(fromHex(t.publicKey)) })),
+  vectors,
+};
+const names = new Set();
+for (const v of vectors) {
+  if (names.has(v.name)) throw new Error(`duplicate vector name ${v.name}`);
+  names.add(v.name);
+  if (decodeBase64url(v.signature).length !== 64) throw new Error(`${v.name}: signature length`);
+}
+writeFileSync(join(HERE, "receipts.json"), `${JSON.stringify(file, null, 2)}\n`);
+process.stdout.write(`wrote ${vectors.length} vectors to ${join(HERE, "receipts.json")}\n`);
