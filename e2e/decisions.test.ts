@@ -1,6 +1,14 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser, parseJsonOutcome, REPO_ROOT } from "./harness/index.js";
+import {
+  type BrowserSession,
+  challengeDigest,
+  clickButton,
+  launchSession,
+  pairBrowser,
+  parseJsonOutcome,
+  REPO_ROOT,
+} from "./harness/index.js";
 
 /*
  * The core path: `hitl request` -> approval window -> Approve / Deny / nothing / close -> exit code.
@@ -18,7 +26,7 @@ describe("hitl request", () => {
   test("Approve -> exit 0, `APPROVED — signature verified`, the window closes", async () => {
     const details = { path: "/tmp/testfile", recursive: false, size: 1024 };
     const run = session.hitl(["request", "--action", "delete /tmp/testfile", "--details", JSON.stringify(details), "--timeout", "300"]);
-    const page = await session.nextWindow("approval");
+    const page = await session.nextWindow("approval", { run });
 
     // What the window shows: the action as signed, the requester, the audience, the id, a countdown.
     expect(await page.locator("#summary").textContent()).toBe("delete /tmp/testfile");
@@ -48,7 +56,7 @@ describe("hitl request", () => {
 
   test("Approve with --json: the receipt signs the digest of exactly this challenge", async () => {
     const run = session.hitl(["request", "--action", "rm -rf ./build", "--json"]);
-    const page = await session.nextWindow("approval");
+    const page = await session.nextWindow("approval", { run });
     await clickButton(page, "Approve");
     const result = await run.done;
     expect(result.code).toBe(0);
@@ -62,7 +70,7 @@ describe("hitl request", () => {
 
   test("Deny -> exit 1 with a signed denial", async () => {
     const run = session.hitl(["request", "--action", "drop table users", "--json"]);
-    const page = await session.nextWindow("approval");
+    const page = await session.nextWindow("approval", { run });
     await clickButton(page, "Deny");
     const result = await run.done;
     expect(result.code).toBe(1);
@@ -73,15 +81,15 @@ describe("hitl request", () => {
 
   test("Deny without --json says DENIED on stdout", async () => {
     const run = session.hitl(["request", "--action", "push --force"]);
-    await clickButton(await session.nextWindow("approval"), "Deny");
+    await clickButton(await session.nextWindow("approval", { run }), "Deny");
     const result = await run.done;
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("DENIED — alice");
   });
 
   test("no decision before expiry -> exit 2 (ERR_TIMEOUT), the window closes itself", async () => {
-    const run = session.hitl(["request", "--action", "wait for nobody", "--timeout", "2", "--json"]);
-    const page = await session.nextWindow("approval");
+    const run = session.hitl(["request", "--action", "wait for nobody", "--timeout", "4", "--json"]);
+    const page = await session.nextWindow("approval", { run });
     const closed = page.waitForEvent("close", { timeout: 10_000 });
     const result = await run.done;
     expect(result.code).toBe(2);
@@ -91,7 +99,7 @@ describe("hitl request", () => {
 
   test("closing the window is a signed deny -> exit 1", async () => {
     const run = session.hitl(["request", "--action", "close me", "--json"]);
-    const page = await session.nextWindow("approval");
+    const page = await session.nextWindow("approval", { run });
     await page.close();
     const result = await run.done;
     expect(result.code).toBe(1);
@@ -102,7 +110,7 @@ describe("hitl request", () => {
 
   test("Ctrl-C withdraws: the window closes and nothing is signed", async () => {
     const run = session.hitl(["request", "--action", "withdraw me", "--json"]);
-    const page = await session.nextWindow("approval");
+    const page = await session.nextWindow("approval", { run });
     const closed = page.waitForEvent("close", { timeout: 10_000 });
     run.signal("SIGINT");
     const result = await run.done;

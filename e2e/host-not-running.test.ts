@@ -9,7 +9,12 @@ const root = mkdtempSync(join(tmpdir(), "hitl-e2e-nohost-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function envWithoutHost(): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(await freePort()), HITL_CONFIG_DIR: join(root, "config"), HITL_STATE_DIR: join(root, "state") };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HITL_PORT: String(await freePort()),
+    HITL_CONFIG_DIR: join(root, "config"),
+    HITL_STATE_DIR: join(root, "state"),
+  };
   delete env.HITL_REDIS_URL;
   return env;
 }
@@ -19,7 +24,11 @@ test("host not running -> exit 3 within a second, ERR_HOST_UNREACHABLE with a re
   const result = await run.done;
   expect(result.code).toBe(3);
   expect(result.endedAt - run.startedAt).toBeLessThan(1000);
-  expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE", message: expect.stringMatching(/browser|hitl setup|hitl doctor/) });
+  expect(parseJsonOutcome(result)).toMatchObject({
+    decision: "error",
+    code: "ERR_HOST_UNREACHABLE",
+    message: expect.stringMatching(/browser|hitl setup|hitl doctor/),
+  });
 });
 
 test("host not running, human-readable: one line on stderr naming the code", async () => {

@@ -27,7 +27,7 @@ const DETAILS = { path: "/tmp/ünïcødé 📁/файл", note: "עברית and 
 
 test("a non-ASCII action round-trips: shown exactly, approved, verified", async () => {
   const run = session.hitl(["request", "--action", SUMMARY, "--details", JSON.stringify(DETAILS), "--json"]);
-  const page = await session.nextWindow("approval");
+  const page = await session.nextWindow("approval", { run });
   expect(await page.locator("#summary").textContent()).toBe(SUMMARY);
   expect(JSON.parse((await page.locator("#details").textContent()) ?? "")).toEqual(DETAILS);
   expect(await page.locator("#warning").isHidden()).toBe(true);
@@ -44,7 +44,7 @@ test("a non-ASCII action round-trips: shown exactly, approved, verified", async 
 
 test("the human-readable result names the non-ASCII approver", async () => {
   const run = session.hitl(["request", "--action", "✅ ok?"]);
-  await clickButton(await session.nextWindow("approval"), "Approve");
+  await clickButton(await session.nextWindow("approval", { run }), "Approve");
   const result = await run.done;
   expect(result.code).toBe(0);
   expect(result.stdout).toContain("APPROVED — signature verified\nUser: zoë 🧑‍💻 (key ");
@@ -54,9 +54,11 @@ test("bidi overrides and zero-width characters are made visible, with a warning,
   // Displayed naively this reads "delete report.txt" ... but it ends in "exe".
   const tricky = "delete report\u202Etxt.exe\u202C and\u200Bnothing else";
   const run = session.hitl(["request", "--action", tricky, "--json"]);
-  const page = await session.nextWindow("approval");
+  const page = await session.nextWindow("approval", { run });
   const shown = await page.locator("#summary").textContent();
-  expect(shown).toBe("delete report⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩txt.exe⟨U+202C POP DIRECTIONAL FORMATTING⟩ and⟨U+200B ZERO WIDTH SPACE⟩nothing else");
+  expect(shown).toBe(
+    "delete report⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩txt.exe⟨U+202C POP DIRECTIONAL FORMATTING⟩ and⟨U+200B ZERO WIDTH SPACE⟩nothing else",
+  );
   expect(shown).not.toContain("\u202E");
   const warning = page.locator("#warning");
   expect(await warning.isVisible()).toBe(true);
@@ -72,7 +74,7 @@ test("bidi overrides and zero-width characters are made visible, with a warning,
 test("markup in the action is shown as text, never rendered", async () => {
   const html = `<img src=x onerror="document.title='pwned'"><b>bold</b> &amp; <script>alert(1)</script>`;
   const run = session.hitl(["request", "--action", html, "--json"]);
-  const page = await session.nextWindow("approval");
+  const page = await session.nextWindow("approval", { run });
   expect(await page.locator("#summary").textContent()).toBe(html);
   expect(await page.locator("#summary img, #summary b, #summary script").count()).toBe(0);
   expect(await page.title()).not.toBe("pwned");

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { formatFingerprint } from "../verifier/dist/protocol/index.js";
 import { createChallenge } from "../cli/dist/index.js";
+import { formatFingerprint } from "../verifier/dist/protocol/index.js";
 import { type BrowserSession, clickButton, EXTENSION_ID, httpJson, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
 
 /*
@@ -21,7 +21,11 @@ describe("before pairing", () => {
   test("`hitl request` fails closed (exit 3) and says to run `hitl pair`", async () => {
     const result = await session.hitl(["request", "--action", "delete /tmp/testfile", "--json"]).done;
     expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code: "ERR_NOT_PAIRED", message: expect.stringContaining("hitl pair") });
+    expect(parseJsonOutcome(result)).toMatchObject({
+      decision: "error",
+      code: "ERR_NOT_PAIRED",
+      message: expect.stringContaining("hitl pair"),
+    });
     expect(session.windows.pendingCount("approval")).toBe(0);
   });
 
@@ -29,7 +33,9 @@ describe("before pairing", () => {
     const challenge = createChallenge({ action: { summary: "delete /tmp/testfile" } });
     const answer = await httpJson(session.port, "POST", "/sign", { challenge });
     expect(answer.status).toBe(503);
-    expect(answer.body).toEqual({ error: { code: "ERR_NO_KEY", message: "The browser extension has no signing key yet: pair first: run `hitl pair`." } });
+    expect(answer.body).toEqual({
+      error: { code: "ERR_NO_KEY", message: "The browser extension has no signing key yet: pair first: run `hitl pair`." },
+    });
     expect(session.windows.pendingCount("approval")).toBe(0);
   });
 
@@ -41,7 +47,7 @@ describe("before pairing", () => {
 
   test("Cancel in the pairing window refuses: exit 1, ERR_PAIRING_REJECTED, nothing written", async () => {
     const run = session.hitl(["pair", "--name", "mallory", "--json"]);
-    const page = await session.nextWindow("pairing");
+    const page = await session.nextWindow("pairing", { run });
     await clickButton(page, "Cancel");
     const result = await run.done;
     expect(result.code).toBe(1);
@@ -55,7 +61,7 @@ describe("before pairing", () => {
 
   test("closing the pairing window refuses too", async () => {
     const run = session.hitl(["pair", "--name", "mallory", "--json"]);
-    const page = await session.nextWindow("pairing");
+    const page = await session.nextWindow("pairing", { run });
     await page.close();
     const result = await run.done;
     expect(result.code).toBe(1);
@@ -66,7 +72,7 @@ describe("before pairing", () => {
 describe("pairing", () => {
   test("Pair: the window shows the terminal's code, subject and requester; the approver is recorded", async () => {
     const run = session.hitl(["pair", "--name", "alice", "--json"]);
-    const page = await session.nextWindow("pairing");
+    const page = await session.nextWindow("pairing", { run });
     await expect.poll(() => run.output()).toMatch(/Pairing code: [0-9]{3}-[0-9]{3}/);
     const terminalCode = /Pairing code: ([0-9]{3}-[0-9]{3})/.exec(run.output())?.[1];
     expect(await page.locator("#code").textContent()).toBe(terminalCode);
@@ -114,8 +120,8 @@ describe("pairing", () => {
   });
 
   test("a pairing request nobody answers times out: exit 2, the window closes", async () => {
-    const run = session.hitl(["pair", "--name", "bob", "--json", "--timeout", "2"]);
-    const page = await session.nextWindow("pairing");
+    const run = session.hitl(["pair", "--name", "bob", "--json", "--timeout", "4"]);
+    const page = await session.nextWindow("pairing", { run });
     const closed = page.waitForEvent("close", { timeout: 10_000 });
     const result = await run.done;
     expect(result.code).toBe(2);

@@ -21,7 +21,8 @@ beforeAll(async () => {
   const page = session.context.pages()[0] ?? (await session.context.newPage());
   cdp = await session.context.newCDPSession(page);
   cdp.on("ServiceWorker.workerVersionUpdated", ({ versions }) => {
-    for (const version of versions) if (version.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`)) workerStates.push(version.runningStatus);
+    for (const version of versions)
+      if (version.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`)) workerStates.push(version.runningStatus);
   });
   await cdp.send("ServiceWorker.enable");
 });
@@ -104,7 +105,7 @@ test("restart, then the window is closed: the close still signs a deny", async (
 });
 
 test("restart with an unanswered request: expiry still closes the window and nothing is signed", async () => {
-  const challenge = createChallenge({ action: { summary: "expires across a restart" }, ttlSeconds: 3 });
+  const challenge = createChallenge({ action: { summary: "expires across a restart" }, ttlSeconds: 5 });
   const first = postSign(challenge);
   const page = await session.nextWindow("approval");
   await stopServiceWorker();

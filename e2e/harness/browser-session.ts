@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
 import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
+import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
 import { type CliRun, runHitl } from "./cli.js";
 import { freePort } from "./free-port.js";
 import { installHostManifest } from "./host-manifest.js";
@@ -30,8 +30,11 @@ export interface BrowserSession {
   hitl(args: readonly string[]): CliRun;
   health(): Promise<HealthResponseBody>;
   waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
-  /** The next approval/pairing window, once its content has rendered. */
-  nextWindow(kind: WindowKind, timeoutMs?: number): Promise<Page>;
+  /**
+   * The next approval/pairing window, once its content has rendered. Given the CLI run that
+   * should cause it, fails at once (with that run's output) if the run ends first.
+   */
+  nextWindow(kind: WindowKind, options?: { run?: CliRun; timeoutMs?: number }): Promise<Page>;
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -119,9 +122,20 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
     },
     health,
     waitForHealth,
-    async nextWindow(kind, timeoutMs = 15_000) {
-      const page = await windows.next(kind, timeoutMs);
-      await page.locator(kind === "approval" ? "#summary span" : "#code:not(:empty)").first().waitFor({ timeout: timeoutMs });
+    async nextWindow(kind, { run, timeoutMs = 15_000 } = {}) {
+      const appeared = windows.next(kind, timeoutMs);
+      const page = await (run === undefined
+        ? appeared
+        : Promise.race([
+            appeared,
+            run.done.then((r) => {
+              throw new Error(`The CLI exited (${r.code}) before a ${kind} window appeared:\n${r.stdout}${r.stderr}`);
+            }),
+          ]));
+      await page
+        .locator(kind === "approval" ? "#summary span" : "#code:not(:empty)")
+        .first()
+        .waitFor({ timeout: timeoutMs });
       return page;
     },
     async screenshot(page, name) {

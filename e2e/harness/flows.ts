@@ -24,7 +24,7 @@ export function parseJsonOutcome(result: CliResult): JsonOutcome {
 /** `hitl pair` end to end: the code in the terminal must be the one the window shows; click Pair. */
 export async function pairBrowser(session: BrowserSession, name = "e2e-approver"): Promise<{ result: CliResult; page: Page }> {
   const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"]);
-  const page = await session.nextWindow("pairing");
+  const page = await session.nextWindow("pairing", { run });
   const shownCode = (await page.locator("#code").textContent())?.trim();
   const terminalCode = await codeFromTerminal(run);
   if (shownCode !== terminalCode) throw new Error(`Pairing window shows ${shownCode}, terminal shows ${terminalCode}.`);
@@ -47,5 +47,11 @@ async function codeFromTerminal(run: CliRun): Promise<string> {
 
 /** Click a decision button by its accessible name, the way a human (or a screen reader) finds it. */
 export async function clickButton(page: Page, name: "Approve" | "Deny" | "Pair" | "Cancel"): Promise<void> {
-  await page.getByRole("button", { name, exact: true }).click();
+  try {
+    await page.getByRole("button", { name, exact: true }).click();
+  } catch (error) {
+    // A decision closes its window; the close can overtake Playwright's after-click bookkeeping.
+    // What the click caused is asserted by the caller (exit code, receipt), so a closed page is fine.
+    if (!(page.isClosed() && error instanceof Error && error.message.includes("has been closed"))) throw error;
+  }
 }

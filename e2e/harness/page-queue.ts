@@ -9,6 +9,8 @@ export type WindowKind = "approval" | "pairing";
 export class PageQueue {
   readonly #queued: Record<WindowKind, Page[]> = { approval: [], pairing: [] };
   readonly #waiters: Record<WindowKind, ((page: Page) => void)[]> = { approval: [], pairing: [] };
+  /** Every page announced, for diagnostics when a window does not come. */
+  readonly #log: string[] = [];
   /** performance.now() when each page was first seen. */
   readonly seenAt = new WeakMap<Page, number>();
 
@@ -17,13 +19,17 @@ export class PageQueue {
   }
 
   async #add(page: Page, seenAt: number): Promise<void> {
+    this.#log.push(`${Math.round(seenAt)}ms ${page.url() || "(no url)"}`);
     let kind = kindOf(page.url());
     if (kind === undefined && (page.url() === "" || page.url() === "about:blank")) {
       // A window can be announced before its first navigation commits.
       await page.waitForURL((url) => kindOf(url.href) !== undefined, { timeout: 5_000, waitUntil: "commit" }).catch(() => {});
       kind = kindOf(page.url());
     }
-    if (kind === undefined) return;
+    if (kind === undefined) {
+      this.#log.push(`  ignored: ${page.url() || "(no url)"}${page.isClosed() ? " (closed)" : ""}`);
+      return;
+    }
     this.seenAt.set(page, seenAt);
     const waiter = this.#waiters[kind].shift();
     if (waiter !== undefined) waiter(page);
@@ -36,7 +42,7 @@ export class PageQueue {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters[kind] = this.#waiters[kind].filter((w) => w !== deliver);
-        reject(new Error(`No ${kind} window appeared within ${timeoutMs} ms.`));
+        reject(new Error(`No ${kind} window appeared within ${timeoutMs} ms. Pages seen: ${this.#log.join("; ") || "none"}`));
       }, timeoutMs);
       const deliver = (page: Page) => {
         clearTimeout(timer);

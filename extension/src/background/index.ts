@@ -20,7 +20,9 @@ const ready = service.start().catch((error: unknown) => {
   console.error("hitl: start-up failed:", error instanceof Error ? error.message : String(error));
 });
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => ready.then(() => handleUiMessage(service, message, sender)));
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
+  ready.then(() => handleUiMessage(service, message, sender)),
+);
 
 browser.windows.onRemoved.addListener((windowId) => {
   void ready.then(() => service.windowClosed(windowId));

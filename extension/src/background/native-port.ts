@@ -1,11 +1,4 @@
-import {
-  type ExtensionToHost,
-  HitlError,
-  type HostToExtension,
-  LIMITS,
-  parseHostToExtension,
-  utf8Length,
-} from "@hitl/verifier/protocol";
+import { type ExtensionToHost, HitlError, type HostToExtension, LIMITS, parseHostToExtension, utf8Length } from "@hitl/verifier/protocol";
 import type { Runtime } from "webextension-polyfill";
 
 /*
@@ -88,7 +81,10 @@ export class NativeHostConnection {
     }
     const bytes = utf8Length(JSON.stringify(message));
     if (bytes > LIMITS.nativeMessageBytes) {
-      throw new HitlError("ERR_NATIVE_MESSAGE_TOO_LARGE", `A ${message.type} message of ${bytes} bytes exceeds the 1 MiB native-messaging limit.`);
+      throw new HitlError(
+        "ERR_NATIVE_MESSAGE_TOO_LARGE",
+        `A ${message.type} message of ${bytes} bytes exceeds the 1 MiB native-messaging limit.`,
+      );
     }
     port.postMessage(message);
   }
@@ -156,7 +152,8 @@ export class NativeHostConnection {
   /** A message that failed validation: answer its request (if it names one) so nobody waits for nothing. */
   #rejectMalformed(raw: unknown, error: unknown): void {
     const requestId = (raw as { requestId?: unknown } | null)?.requestId;
-    const wire = error instanceof HitlError ? error.toJSON() : { code: "ERR_PROTOCOL" as const, message: "The host sent a malformed message." };
+    const wire =
+      error instanceof HitlError ? error.toJSON() : { code: "ERR_PROTOCOL" as const, message: "The host sent a malformed message." };
     if (typeof requestId === "string" && UUID_V4.test(requestId) && this.#state.kind === "connected") {
       try {
         this.send({ type: "request.error", requestId, error: wire });

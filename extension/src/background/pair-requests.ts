@@ -19,7 +19,11 @@ export async function onPairRequest(service: ApproverService, { requestId, reque
     return;
   }
   if (request.exp * 1000 <= Date.now()) {
-    service.replyError(requestId, "ERR_TIMEOUT", "The pairing request had already expired when it reached the browser; run `hitl pair` again.");
+    service.replyError(
+      requestId,
+      "ERR_TIMEOUT",
+      "The pairing request had already expired when it reached the browser; run `hitl pair` again.",
+    );
     return;
   }
   const digest = await documentDigest(request);
@@ -73,7 +77,11 @@ export async function decidePair(
     return undefined;
   } catch (error) {
     const name = error instanceof Error ? error.name : "error";
-    service.replyError(requestId, "ERR_SIGNING_FAILED", `The browser could not create or use its key (${name}); check that it supports Ed25519.`);
+    service.replyError(
+      requestId,
+      "ERR_SIGNING_FAILED",
+      `The browser could not create or use its key (${name}); check that it supports Ed25519.`,
+    );
     return undefined;
   } finally {
     await closeWindow(taken.windowId);

@@ -72,9 +72,7 @@ export class PendingStore {
       outbox: this.outbox,
       generation: this.generation,
     };
-    this.#writes = this.#writes
-      .catch(() => {})
-      .then(() => browser.storage.session.set({ [STORAGE_KEY]: snapshot }));
+    this.#writes = this.#writes.catch(() => {}).then(() => browser.storage.session.set({ [STORAGE_KEY]: snapshot }));
     return this.#writes;
   }
 

@@ -76,7 +76,11 @@ export class ApproverService {
 
   async status(): Promise<ExtensionStatus> {
     const identity = await readIdentity();
-    const status: ExtensionStatus = { keyPresent: this.key !== undefined, keyPolicy: await readKeyPolicy(), pending: this.store.entries.size };
+    const status: ExtensionStatus = {
+      keyPresent: this.key !== undefined,
+      keyPolicy: await readKeyPolicy(),
+      pending: this.store.entries.size,
+    };
     if (this.key !== undefined) status.kid = this.key.kid;
     if (identity !== undefined) status.subject = identity.subject;
     return status;
@@ -102,7 +106,12 @@ export class ApproverService {
 
   async #onHandshake(): Promise<void> {
     this.store.generation++;
-    this.reply({ type: "extension.hello", extensionVersion: browser.runtime.getManifest().version, browser: BROWSER_FAMILY, status: await this.status() });
+    this.reply({
+      type: "extension.hello",
+      extensionVersion: browser.runtime.getManifest().version,
+      browser: BROWSER_FAMILY,
+      status: await this.status(),
+    });
     const queued = this.store.outbox;
     this.store.outbox = [];
     for (const message of queued) this.reply(message);
@@ -171,7 +180,11 @@ export class ApproverService {
     if (entry === undefined) return;
     await closeWindow(entry.windowId);
     if (entry.kind === "sign") {
-      this.replyError(entry.requestId, "ERR_TIMEOUT", "Nobody decided before the challenge expired; run the request again (give more time with --timeout).");
+      this.replyError(
+        entry.requestId,
+        "ERR_TIMEOUT",
+        "Nobody decided before the challenge expired; run the request again (give more time with --timeout).",
+      );
       await this.history("expired", entry);
     } else {
       this.replyError(entry.requestId, "ERR_TIMEOUT", "The pairing request expired before anyone clicked Pair; run `hitl pair` again.");
@@ -220,8 +233,20 @@ export class ApproverService {
   async history(outcome: HistoryItem["outcome"], entry: PendingEntry): Promise<void> {
     const item: HistoryItem =
       entry.kind === "sign"
-        ? { at: Date.now(), outcome, summary: entry.challenge.action.summary, aud: entry.challenge.aud, tool: entry.challenge.requester.tool }
-        : { at: Date.now(), outcome, summary: `pairing as ${entry.request.subject}`, aud: entry.request.aud, tool: entry.request.requester.tool };
+        ? {
+            at: Date.now(),
+            outcome,
+            summary: entry.challenge.action.summary,
+            aud: entry.challenge.aud,
+            tool: entry.challenge.requester.tool,
+          }
+        : {
+            at: Date.now(),
+            outcome,
+            summary: `pairing as ${entry.request.subject}`,
+            aud: entry.request.aud,
+            tool: entry.request.requester.tool,
+          };
     await recordHistory(item);
   }
 }

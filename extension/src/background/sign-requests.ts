@@ -22,7 +22,11 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
   const waiting = store.byDigest("sign", digest);
   if (waiting !== undefined) {
     if (waiting.generation === store.generation) {
-      service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This challenge already waits for a decision in the browser; make a new challenge for a new request.");
+      service.replyError(
+        requestId,
+        "ERR_DUPLICATE_REQUEST",
+        "This challenge already waits for a decision in the browser; make a new challenge for a new request.",
+      );
       return;
     }
     store.rebind(waiting, requestId, store.generation);
@@ -50,11 +54,19 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
     return;
   }
   if (challenge.exp * 1000 <= Date.now()) {
-    service.replyError(requestId, "ERR_TIMEOUT", "The challenge had already expired when it reached the browser; check the system clock and run the request again.");
+    service.replyError(
+      requestId,
+      "ERR_TIMEOUT",
+      "The challenge had already expired when it reached the browser; check the system clock and run the request again.",
+    );
     return;
   }
   if (store.entries.size >= MAX_OPEN_WINDOWS) {
-    service.replyError(requestId, "ERR_TOO_MANY_PENDING", `The browser already shows ${store.entries.size} requests; decide those first, then retry.`);
+    service.replyError(
+      requestId,
+      "ERR_TOO_MANY_PENDING",
+      `The browser already shows ${store.entries.size} requests; decide those first, then retry.`,
+    );
     return;
   }
 
@@ -102,7 +114,11 @@ export async function finishSign(service: ApproverService, entry: SignEntry, dec
     const key = service.key;
     const identity = await readIdentity();
     if (key === undefined || identity === undefined) {
-      service.replyError(entry.requestId, "ERR_NO_KEY", "The signing key or pairing disappeared before the decision: run `hitl pair` again.");
+      service.replyError(
+        entry.requestId,
+        "ERR_NO_KEY",
+        "The signing key or pairing disappeared before the decision: run `hitl pair` again.",
+      );
       return;
     }
     let receipt: Awaited<ReturnType<typeof signDecision>>;
@@ -110,10 +126,19 @@ export async function finishSign(service: ApproverService, entry: SignEntry, dec
       receipt = await signDecision(key, entry.challenge, decision, identity.subject, now);
     } catch (error) {
       const name = error instanceof Error ? error.name : "error";
-      service.replyError(entry.requestId, "ERR_SIGNING_FAILED", `The browser could not sign (${name}); check that it supports Ed25519 and run \`hitl doctor\`.`);
+      service.replyError(
+        entry.requestId,
+        "ERR_SIGNING_FAILED",
+        `The browser could not sign (${name}); check that it supports Ed25519 and run \`hitl doctor\`.`,
+      );
       return;
     }
-    service.store.settled.set(entry.digest, { digest: entry.digest, exp: entry.challenge.exp, generation: service.store.generation, receipt });
+    service.store.settled.set(entry.digest, {
+      digest: entry.digest,
+      exp: entry.challenge.exp,
+      generation: service.store.generation,
+      receipt,
+    });
     service.reply({ type: "sign.result", requestId: entry.requestId, receipt });
     void service.store.save();
     await service.history(decision === "approve" ? "approved" : "denied", entry);

@@ -9,5 +9,8 @@ export async function ask<T>(message: UiRequest): Promise<UiResponse<T>> {
   } catch {
     // fall through
   }
-  return { ok: false, error: { code: "ERR_INTERNAL", message: "The extension's background did not answer; close this window and try again." } };
+  return {
+    ok: false,
+    error: { code: "ERR_INTERNAL", message: "The extension's background did not answer; close this window and try again." },
+  };
 }

@@ -13,7 +13,9 @@ export function visibleText(text: string, className: string): { node: HTMLElemen
       node.append(document.createTextNode(segment.text));
     } else {
       hidden++;
-      node.append(el("span", { className: "hidden-char", text: segment.label, attrs: { title: "invisible or direction-changing character" } }));
+      node.append(
+        el("span", { className: "hidden-char", text: segment.label, attrs: { title: "invisible or direction-changing character" } }),
+      );
     }
   }
   return { node, hidden };

@@ -1,0 +1,130 @@
+import { createHash, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
+import { HitlError, LocalKeyDirectory, verifyPairing, verifyReceipt } from "@hitl/verifier";
+import { type Challenge, canonicalBytes, encodeBase64url, type PairingRequest, signingInput } from "@hitl/verifier/protocol";
+import { describe, expect, test } from "vitest";
+import { type Signer, signDecision, signPairing } from "../src/background/signer.js";
+import { keyIdOf } from "../src/lib/digest.js";
+
+/*
+ * The extension signs with WebCrypto over bytes made only by the protocol module; the verifier
+ * checks with node:crypto. These tests run the extension's signer under Node's WebCrypto and
+ * hand its output to the real verifier.
+ */
+async function makeSigner(): Promise<Signer & { raw: Uint8Array }> {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  expect(pair.privateKey.extractable).toBe(false);
+  return { privateKey: pair.privateKey, kid: await keyIdOf(raw), publicKeyRaw: encodeBase64url(raw), raw };
+}
+
+const b64 = (bytes: Uint8Array) => encodeBase64url(bytes);
+const sha256 = (bytes: Uint8Array) => b64(createHash("sha256").update(bytes).digest());
+
+function challengeFor(summary: string, details?: Challenge["action"]["details"]): Challenge {
+  const now = Math.floor(Date.now() / 1000);
+  const action = details === undefined ? { summary } : { summary, details };
+  return {
+    v: 1,
+    id: randomUUID(),
+    nonce: b64(randomBytes(32)),
+    aud: "hitl-cli",
+    iat: now,
+    exp: now + 120,
+    action,
+    intent: sha256(canonicalBytes(action)),
+    requester: { tool: "unit-test", host: "localhost", pid: process.pid, cwd: "/tmp/ünïcødé" },
+  };
+}
+
+function nodeVerifies(raw: Uint8Array, message: Uint8Array, sig: string): boolean {
+  const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: b64(raw) }, format: "jwk" });
+  return verify(null, message, key, Buffer.from(sig, "base64url"));
+}
+
+describe("signDecision", () => {
+  test("kid is the RFC 7638 thumbprint node:crypto computes", async () => {
+    const signer = await makeSigner();
+    const jwk = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: signer.publicKeyRaw }, format: "jwk" }).export({ format: "jwk" });
+    expect(signer.kid).toBe(sha256(Buffer.from(`{"crv":"Ed25519","kty":"OKP","x":"${jwk.x}"}`)));
+  });
+
+  test.each([
+    ["ASCII", "delete /tmp/testfile", undefined],
+    ["emoji, RTL, combining, newlines", "Lösche 🗑️ «файл»\nמחק את הקובץ\ne\u0301 👨‍👩‍👧", { path: "/tmp/📁", note: "العربية\ttab" }],
+  ])("%s: node:crypto verifies the signature over the protocol's signing input", async (_name, summary, details) => {
+    const signer = await makeSigner();
+    const challenge = challengeFor(summary, details);
+    const receipt = await signDecision(signer, challenge, "approve", "zoë", Date.now());
+    expect(receipt.statement.challenge).toBe(sha256(canonicalBytes(challenge)));
+    expect(receipt.kid).toBe(signer.kid);
+    expect(nodeVerifies(signer.raw, signingInput("decision", receipt.statement), receipt.sig)).toBe(true);
+    // Same signature under another statement kind's prefix must not verify.
+    const asPairing = new Uint8Array([...Buffer.from("hitl/pairing/v1\u0000"), ...canonicalBytes(receipt.statement)]);
+    expect(nodeVerifies(signer.raw, asPairing, receipt.sig)).toBe(false);
+  });
+
+  test("the real verifier accepts the approve receipt and reports a signed deny as ERR_DENIED", async () => {
+    const signer = await makeSigner();
+    const keys = LocalKeyDirectory.fromPublicKey("alice", signer.raw);
+    const challenge = challengeFor("rm -rf ./build 🧹");
+    const approve = await signDecision(signer, challenge, "approve", "alice", Date.now());
+    const verified = await verifyReceipt(
+      JSON.parse(JSON.stringify(approve)),
+      { aud: "hitl-cli", challenge },
+      { keys, nonces: "offline-audit" },
+    );
+    expect(verified.approver.sub).toBe("alice");
+
+    const deny = await signDecision(signer, challenge, "deny", "alice", Date.now());
+    await expect(verifyReceipt(deny, { aud: "hitl-cli", challenge }, { keys, nonces: "offline-audit" })).rejects.toMatchObject({
+      code: "ERR_DENIED",
+    });
+  });
+
+  test("a receipt is bound to its own challenge: it does not verify for another", async () => {
+    const signer = await makeSigner();
+    const keys = LocalKeyDirectory.fromPublicKey("alice", signer.raw);
+    const shown = challengeFor("request A");
+    const other = challengeFor("request B");
+    const receipt = await signDecision(signer, shown, "approve", "alice", Date.now());
+    const swapped = { ...receipt, challenge: other };
+    const error = await verifyReceipt(swapped, { aud: "hitl-cli" }, { keys, nonces: "offline-audit" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HitlError);
+    expect(error).toMatchObject({ code: expect.stringMatching(/^ERR_(CHALLENGE_MISMATCH|BAD_SIGNATURE)$/) });
+  });
+
+  test("decidedAt is whole seconds", async () => {
+    const signer = await makeSigner();
+    const receipt = await signDecision(signer, challengeFor("x"), "deny", "alice", 1_800_000_123_999);
+    expect(receipt.statement.decidedAt).toBe(1_800_000_123);
+  });
+});
+
+describe("signPairing", () => {
+  test("proof of possession that the verifier accepts", async () => {
+    const signer = await makeSigner();
+    const now = Math.floor(Date.now() / 1000);
+    const request: PairingRequest = {
+      v: 1,
+      id: randomUUID(),
+      nonce: b64(randomBytes(32)),
+      code: "123-456",
+      subject: "zoë 🧑‍💻",
+      aud: "hitl-cli",
+      iat: now,
+      exp: now + 120,
+      requester: { tool: "hitl-cli", pid: process.pid },
+    };
+    const pairing = await signPairing(signer, request, Date.now());
+    expect(pairing.statement).toMatchObject({
+      v: 1,
+      request: sha256(canonicalBytes(request)),
+      sub: "zoë 🧑‍💻",
+      kid: signer.kid,
+      publicKey: signer.publicKeyRaw,
+    });
+    expect(nodeVerifies(signer.raw, signingInput("pairing", pairing.statement), pairing.sig)).toBe(true);
+    const record = await verifyPairing(pairing, request);
+    expect(record).toMatchObject({ sub: "zoë 🧑‍💻", kid: signer.kid, publicKey: signer.publicKeyRaw });
+  });
+});
