@@ -5,7 +5,6 @@ import { type BrowserContext, chromium, type Page, type Worker } from "playwrigh
 import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
 import { type CliRun, runHitl } from "./cli.js";
 import { freePort } from "./free-port.js";
-import { installHostManifest } from "./host-manifest.js";
 import { httpJson } from "./http.js";
 import { PageQueue, type WindowKind } from "./page-queue.js";
 import { ARTIFACTS_DIR, CHROMIUM, EXTENSION_DIR } from "./paths.js";
@@ -13,9 +12,10 @@ import { ARTIFACTS_DIR, CHROMIUM, EXTENSION_DIR } from "./paths.js";
 export const EXTENSION_ID = "gdikjmbmddjjemjnooacmbhlponkepgb";
 
 /**
- * One real Chromium with the built extension, a fresh profile, the real signing host started by
- * the browser over native messaging on a random port, and isolated config/state dirs. Everything
- * it starts is stopped by close(): the CLI children by pid, the browser, then the host by pid.
+ * One real Chromium with the built extension and a fresh profile; the real signing host,
+ * registered by `hitl setup` and started by the browser over native messaging, on a random port;
+ * isolated config/state dirs. close() stops everything it started: the CLI children by pid, the
+ * browser, then the host by pid.
  */
 export interface BrowserSession {
   readonly context: BrowserContext;
@@ -68,7 +68,7 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: configDir, HITL_STATE_DIR: stateDir };
   delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
-  if (installHost) installHostManifest(userDataDir, join(root, "bin"), EXTENSION_ID);
+  if (installHost) await installHostWithSetup(userDataDir, env);
 
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -154,6 +154,12 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   };
   if (options.waitForConnection ?? installHost) await waitForHealth((h) => h.extension.connected);
   return session;
+}
+
+/** `hitl setup --browser chromium --user-data-dir DIR`: the real installer writes launcher and manifest. */
+async function installHostWithSetup(userDataDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const result = await runHitl(["setup", "--browser", "chromium", "--user-data-dir", userDataDir, "--extension-id", EXTENSION_ID], env).done;
+  if (result.code !== 0) throw new Error(`hitl setup failed (${result.code}):\n${result.stdout}${result.stderr}`);
 }
 
 function killIfAlive(pid: number): void {

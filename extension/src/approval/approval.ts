@@ -80,6 +80,7 @@ function startCountdown(exp: number): void {
 }
 
 async function decide(requestId: string, decision: Decision, shownDigest: string): Promise<void> {
+  performance.mark("hitl:decided"); // for latency measurements (e2e/latency.mjs)
   approveButton.disabled = true;
   denyButton.disabled = true;
   showStatus(decision === "approve" ? "Signing approval…" : "Signing denial…");
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   const challenge = parseChallenge(answer.value.challenge);
   const shownDigest = await documentDigest(challenge);
   render(challenge, answer.value);
+  performance.mark("hitl:rendered");
   startCountdown(challenge.exp);
   approveButton.addEventListener("click", () => void decide(requestId, "approve", shownDigest));
   denyButton.addEventListener("click", () => void decide(requestId, "deny", shownDigest));
