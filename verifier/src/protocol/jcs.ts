@@ -35,6 +35,8 @@ function inCanonicalOrder(value: unknown): boolean {
     case "object": {
       if (value === null) return true;
       if (Array.isArray(value)) {
+        // JSON.stringify would call an array's own toJSON; the member-by-member path ignores it.
+        if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
         for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
         return true;
       }

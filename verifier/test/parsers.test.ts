@@ -1,0 +1,407 @@
+import { describe, expect, it } from "vitest";
+import { LIMITS } from "../src/protocol/constants.js";
+import { findDuplicateMemberName, parseStrictJson } from "../src/protocol/lib/strict-json.js";
+import {
+  parseChallenge,
+  parseDecisionStatement,
+  parseJsonValue,
+  parsePairingRequest,
+  parsePairingResponse,
+  parseReceipt,
+  parseReceiptJson,
+} from "../src/protocol/validate.js";
+import { makeChallenge, makePairingRequest, newApprover, signPairing, signReceipt, wire } from "./helpers/fixtures.js";
+
+const approver = newApprover("alice");
+const challenge = makeChallenge({}, 1_767_225_600);
+const receipt = wire(signReceipt(challenge, approver));
+
+/** A copy of `value` with the member at `path` replaced (or deleted with `undefined`). */
+function withMember<T>(value: T, path: (string | number)[], member: unknown): T {
+  const copy = wire(value) as Record<string | number, unknown>;
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (member === undefined) delete target[last];
+  else target[last] = member;
+  return copy as T;
+}
+
+function rejects(run: () => unknown, code: string, message: string | RegExp) {
+  expect(run).toThrow(
+    expect.objectContaining({ name: "HitlError", code, message: typeof message === "string" ? message : expect.stringMatching(message) }),
+  );
+}
+
+describe("parseReceipt: every field path", () => {
+  it("accepts a valid receipt and returns only known fields in canonical member order", () => {
+    const parsed = parseReceipt(receipt);
+    expect(parsed).toEqual(receipt);
+    expect(Object.keys(parsed)).toEqual(["challenge", "kid", "sig", "statement", "v"]);
+    expect(Object.keys(parsed.challenge)).toEqual(["action", "aud", "exp", "iat", "id", "intent", "nonce", "requester", "v"]);
+    expect(Object.keys(parsed.statement)).toEqual(["challenge", "decidedAt", "decision", "kid", "sub", "v"]);
+    expect(Object.keys(parsed.challenge.requester)).toEqual(["cwd", "host", "pid", "tool"]);
+  });
+
+  it.each<[string, (string | number)[], unknown, string, string | RegExp]>([
+    ["not an object", [], null, "ERR_MALFORMED", "receipt must be a JSON object."],
+    [
+      "an unknown top-level field",
+      ["extra"],
+      1,
+      "ERR_MALFORMED",
+      "receipt.extra is not a known field (unknown fields are rejected, not ignored).",
+    ],
+    ["a missing sig", ["sig"], undefined, "ERR_MALFORMED", "receipt.sig is missing."],
+    [
+      "version 2",
+      ["v"],
+      2,
+      "ERR_UNSUPPORTED_VERSION",
+      "receipt.v is 2; this implementation speaks version 1 only. Upgrade hitl on both sides.",
+    ],
+    [
+      "a string version",
+      ["v"],
+      "1",
+      "ERR_UNSUPPORTED_VERSION",
+      'receipt.v is "1"; this implementation speaks version 1 only. Upgrade hitl on both sides.',
+    ],
+    ["a challenge array", ["challenge"], [], "ERR_MALFORMED", "receipt.challenge must be a JSON object."],
+    ["a bad uuid", ["challenge", "id"], "not-a-uuid", "ERR_MALFORMED", "receipt.challenge.id must be a lowercase UUID v4."],
+    [
+      "an uppercase uuid",
+      ["challenge", "id"],
+      challenge.id.toUpperCase(),
+      "ERR_MALFORMED",
+      "receipt.challenge.id must be a lowercase UUID v4.",
+    ],
+    [
+      "a short nonce",
+      ["challenge", "nonce"],
+      "AAAA",
+      "ERR_INVALID_ENCODING",
+      "receipt.challenge.nonce must be 43 base64url characters (no padding), got 4.",
+    ],
+    ["a numeric nonce", ["challenge", "nonce"], 5, "ERR_MALFORMED", "receipt.challenge.nonce must be a base64url string."],
+    [
+      "a nonce with '+'",
+      ["challenge", "nonce"],
+      `+${challenge.nonce.slice(1)}`,
+      "ERR_INVALID_ENCODING",
+      /^receipt\.challenge\.nonce is not valid base64url: unexpected character at position 0/,
+    ],
+    ["an empty audience", ["challenge", "aud"], "", "ERR_MALFORMED", "receipt.challenge.aud must not be empty."],
+    [
+      "a newline in the audience",
+      ["challenge", "aud"],
+      "a\nb",
+      "ERR_MALFORMED",
+      "receipt.challenge.aud must not contain control or bidirectional-override characters.",
+    ],
+    [
+      "a bidi override in the audience",
+      ["challenge", "aud"],
+      "abc\u202edef",
+      "ERR_MALFORMED",
+      "receipt.challenge.aud must not contain control or bidirectional-override characters.",
+    ],
+    [
+      "a long audience",
+      ["challenge", "aud"],
+      "a".repeat(LIMITS.audienceBytes + 1),
+      "ERR_TOO_LARGE",
+      `receipt.challenge.aud is longer than ${LIMITS.audienceBytes} UTF-8 bytes; shorten it.`,
+    ],
+    [
+      "an audience long only in UTF-8",
+      ["challenge", "aud"],
+      "é".repeat(LIMITS.audienceBytes / 2 + 1),
+      "ERR_TOO_LARGE",
+      `receipt.challenge.aud is longer than ${LIMITS.audienceBytes} UTF-8 bytes; shorten it.`,
+    ],
+    ["a float iat", ["challenge", "iat"], 1.5, "ERR_MALFORMED", "receipt.challenge.iat must be an integer."],
+    ["a string iat", ["challenge", "iat"], "1767225600", "ERR_MALFORMED", "receipt.challenge.iat must be an integer."],
+    [
+      "an iat in milliseconds",
+      ["challenge", "iat"],
+      1_767_225_600_000,
+      "ERR_MALFORMED",
+      "receipt.challenge.iat must be between 1000000000 and 9999999999.",
+    ],
+    ["exp before iat", ["challenge", "exp"], challenge.iat, "ERR_MALFORMED", "receipt.challenge.exp must be later than iat."],
+    [
+      "a lifetime over an hour",
+      ["challenge", "exp"],
+      challenge.iat + 3601,
+      "ERR_MALFORMED",
+      "receipt.challenge.exp must be at most 3600 seconds after iat.",
+    ],
+    [
+      "an action without summary",
+      ["challenge", "action", "summary"],
+      undefined,
+      "ERR_MALFORMED",
+      "receipt.challenge.action.summary is missing.",
+    ],
+    [
+      "a blank summary",
+      ["challenge", "action", "summary"],
+      " \n\t ",
+      "ERR_MALFORMED",
+      "receipt.challenge.action.summary must say what will happen (it is blank).",
+    ],
+    [
+      "a NUL in the summary",
+      ["challenge", "action", "summary"],
+      "a\u0000b",
+      "ERR_MALFORMED",
+      "receipt.challenge.action.summary must not contain NUL characters.",
+    ],
+    [
+      "a lone surrogate in the summary",
+      ["challenge", "action", "summary"],
+      "a\ud800",
+      "ERR_INVALID_ENCODING",
+      "receipt.challenge.action.summary contains a lone UTF-16 surrogate; send valid Unicode.",
+    ],
+    [
+      "a long summary",
+      ["challenge", "action", "summary"],
+      "x".repeat(LIMITS.summaryBytes + 1),
+      "ERR_TOO_LARGE",
+      `receipt.challenge.action.summary is longer than ${LIMITS.summaryBytes} UTF-8 bytes; shorten it.`,
+    ],
+    [
+      "a NUL in details",
+      ["challenge", "action", "details"],
+      { a: "\u0000" },
+      "ERR_MALFORMED",
+      "receipt.challenge.action.details.a must not contain NUL characters.",
+    ],
+    [
+      "an unknown action field",
+      ["challenge", "action", "html"],
+      "<b>",
+      "ERR_MALFORMED",
+      "receipt.challenge.action.html is not a known field (unknown fields are rejected, not ignored).",
+    ],
+    [
+      "details over the size limit",
+      ["challenge", "action", "details"],
+      { a: "x".repeat(LIMITS.detailsBytes) },
+      "ERR_TOO_LARGE",
+      `receipt.challenge.action.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
+    ],
+    [
+      "a requester without tool",
+      ["challenge", "requester", "tool"],
+      undefined,
+      "ERR_MALFORMED",
+      "receipt.challenge.requester.tool is missing.",
+    ],
+    [
+      "a negative pid",
+      ["challenge", "requester", "pid"],
+      -1,
+      "ERR_MALFORMED",
+      "receipt.challenge.requester.pid must be between 0 and 2147483647.",
+    ],
+    [
+      "a tab in the host",
+      ["challenge", "requester", "host"],
+      "a\tb",
+      "ERR_MALFORMED",
+      "receipt.challenge.requester.host must not contain control or bidirectional-override characters.",
+    ],
+    [
+      "a short intent",
+      ["challenge", "intent"],
+      "abc",
+      "ERR_INVALID_ENCODING",
+      "receipt.challenge.intent must be 43 base64url characters (no padding), got 3.",
+    ],
+    ["decision 'yes'", ["statement", "decision"], "yes", "ERR_MALFORMED", 'receipt.statement.decision must be one of "approve", "deny".'],
+    [
+      "a statement version 0",
+      ["statement", "v"],
+      0,
+      "ERR_UNSUPPORTED_VERSION",
+      "receipt.statement.v is 0; this implementation speaks version 1 only. Upgrade hitl on both sides.",
+    ],
+    [
+      "a control character in sub",
+      ["statement", "sub"],
+      "al\u0007ice",
+      "ERR_MALFORMED",
+      "receipt.statement.sub must not contain control or bidirectional-override characters.",
+    ],
+    [
+      "a short statement.challenge",
+      ["statement", "challenge"],
+      "AA",
+      "ERR_INVALID_ENCODING",
+      "receipt.statement.challenge must be 43 base64url characters (no padding), got 2.",
+    ],
+    ["a float decidedAt", ["statement", "decidedAt"], 1.25, "ERR_MALFORMED", "receipt.statement.decidedAt must be an integer."],
+    [
+      "a padded signature",
+      ["sig"],
+      `${receipt.sig.slice(0, 84)}==`,
+      "ERR_INVALID_ENCODING",
+      /^receipt\.sig is not valid base64url: unexpected character at position 84/,
+    ],
+    [
+      "a short signature",
+      ["sig"],
+      receipt.sig.slice(0, 85),
+      "ERR_INVALID_ENCODING",
+      "receipt.sig must be 86 base64url characters (no padding), got 85.",
+    ],
+    [
+      "another kid",
+      ["kid"],
+      newApprover().kid,
+      "ERR_KEY_ID_MISMATCH",
+      "receipt.kid does not match receipt.statement.kid; the receipt was assembled wrongly or altered.",
+    ],
+  ])("refuses %s", (_name, path, member, code, message) => {
+    rejects(() => parseReceipt(path.length === 0 ? member : withMember(receipt, path, member)), code, message);
+  });
+
+  it("details nesting deeper than the limit is refused", () => {
+    let deep: unknown = "leaf";
+    for (let i = 0; i <= LIMITS.detailsDepth + 1; i++) deep = [deep];
+    rejects(() => parseChallenge(withMember(challenge, ["action", "details"], deep)), "ERR_MALFORMED", /nests deeper than 16 levels\.$/);
+  });
+
+  it("parseJsonValue refuses values JSON cannot carry", () => {
+    rejects(() => parseJsonValue(Number.NaN, "d"), "ERR_MALFORMED", "d must be a finite number.");
+    rejects(() => parseJsonValue(() => 1, "d"), "ERR_MALFORMED", "d is not a JSON value.");
+    rejects(() => parseJsonValue(new Date(0), "d"), "ERR_MALFORMED", "d is not a JSON value.");
+    rejects(() => parseJsonValue({ a: undefined }, "d"), "ERR_MALFORMED", "d.a has no JSON value.");
+    rejects(
+      () => parseJsonValue({ "\ud800": 1 }, "d"),
+      "ERR_INVALID_ENCODING",
+      "d key contains a lone UTF-16 surrogate; send valid Unicode.",
+    );
+  });
+
+  it("parseJsonValue keeps a __proto__ member as a member and sorts members", () => {
+    const parsed = parseJsonValue(JSON.parse('{"z":1,"__proto__":{"polluted":true}}'), "d") as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(["__proto__", "z"]);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("parseDecisionStatement is usable alone", () => {
+    expect(parseDecisionStatement(receipt.statement)).toEqual(receipt.statement);
+  });
+});
+
+describe("parseReceiptJson: the text", () => {
+  const text = JSON.stringify(receipt);
+
+  it("accepts the JSON text of a valid receipt", () => {
+    expect(parseReceiptJson(text)).toEqual(receipt);
+  });
+
+  it("refuses text over the size limit before parsing", () => {
+    rejects(
+      () => parseReceiptJson(" ".repeat(LIMITS.receiptBytes + 1)),
+      "ERR_TOO_LARGE",
+      `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`,
+    );
+    rejects(
+      () => parseReceiptJson("é".repeat(LIMITS.receiptBytes / 2 + 1)),
+      "ERR_TOO_LARGE",
+      `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`,
+    );
+  });
+
+  it("refuses text that is not JSON", () => {
+    rejects(() => parseReceiptJson(text.slice(1)), "ERR_MALFORMED", "The receipt is not valid JSON.");
+    rejects(() => parseReceiptJson(""), "ERR_MALFORMED", "The receipt is not valid JSON.");
+  });
+
+  it("refuses duplicate member names, even when spelled with escapes", () => {
+    rejects(
+      () => parseReceiptJson(text.replace('"v":1,', '"v":1,"v":1,')),
+      "ERR_MALFORMED",
+      'The receipt repeats the member name "v" in one object; duplicate names are ambiguous and refused.',
+    );
+    rejects(
+      () => parseReceiptJson(text.replace('"aud":', '"\\u0061ud":"x","aud":')),
+      "ERR_MALFORMED",
+      'The receipt repeats the member name "aud" in one object; duplicate names are ambiguous and refused.',
+    );
+  });
+});
+
+describe("findDuplicateMemberName", () => {
+  it.each([
+    ['{"a":1,"b":{"a":2}}', undefined],
+    ['{"a":1,"a":2}', "a"],
+    ['[{"a":1},{"a":1}]', undefined],
+    ['{"a":{"x":1,"y":[{"x":1,"x":2}]}}', "x"],
+    ['{"k":"\\"a\\":1","a":1}', undefined],
+    ['{"a\\\\":1,"a\\\\":2}', "a\\"],
+    ['{"a":"}","b":"{","a":0}', "a"],
+    ['{"\\ud83d\\ude00":1,"😀":2}', "😀"],
+    ['"just a string"', undefined],
+    ["[]", undefined],
+    ['{"a":[1,2,{"b":3}],"c":{}}', undefined],
+  ])("%s -> %s", (text, duplicate) => {
+    expect(findDuplicateMemberName(text)).toBe(duplicate);
+    if (duplicate === undefined) expect(parseStrictJson(text, "doc")).toEqual(JSON.parse(text));
+  });
+});
+
+describe("pairing documents", () => {
+  const request = makePairingRequest({}, 1_767_225_600);
+  const response = wire(signPairing(request, approver));
+
+  it("accept valid ones, members in canonical order", () => {
+    expect(parsePairingRequest(request)).toEqual(request);
+    expect(Object.keys(parsePairingRequest(request))).toEqual(["aud", "code", "exp", "iat", "id", "nonce", "requester", "subject", "v"]);
+    expect(parsePairingResponse(response)).toEqual(response);
+  });
+
+  it.each<[string, (string | number)[], unknown, string, string]>([
+    ["a code without dash", ["code"], "123456", "ERR_MALFORMED", 'pairingRequest.code must look like "123-456".'],
+    ["a numeric code", ["code"], 123456, "ERR_MALFORMED", 'pairingRequest.code must look like "123-456".'],
+    ["an empty subject", ["subject"], "", "ERR_MALFORMED", "pairingRequest.subject must not be empty."],
+    ["an expiry before issue", ["exp"], request.iat - 1, "ERR_MALFORMED", "pairingRequest.exp must be later than iat."],
+    [
+      "an unknown field",
+      ["key"],
+      "x",
+      "ERR_MALFORMED",
+      "pairingRequest.key is not a known field (unknown fields are rejected, not ignored).",
+    ],
+  ])("pairing request: refuses %s", (_name, path, member, code, message) => {
+    rejects(() => parsePairingRequest(withMember(request, path, member)), code, message);
+  });
+
+  it.each<[string, (string | number)[], unknown, string, string]>([
+    ["a missing statement", ["statement"], undefined, "ERR_MALFORMED", "pairing.statement is missing."],
+    [
+      "a short public key",
+      ["statement", "publicKey"],
+      "AAAA",
+      "ERR_INVALID_ENCODING",
+      "pairing.statement.publicKey must be 43 base64url characters (no padding), got 4.",
+    ],
+    ["a float pairedAt", ["statement", "pairedAt"], 2.5, "ERR_MALFORMED", "pairing.statement.pairedAt must be an integer."],
+    [
+      "version 3",
+      ["statement", "v"],
+      3,
+      "ERR_UNSUPPORTED_VERSION",
+      "pairing.statement.v is 3; this implementation speaks version 1 only. Upgrade hitl on both sides.",
+    ],
+    ["a short signature", ["sig"], "AAAA", "ERR_INVALID_ENCODING", "pairing.sig must be 86 base64url characters (no padding), got 4."],
+  ])("pairing response: refuses %s", (_name, path, member, code, message) => {
+    rejects(() => parsePairingResponse(withMember(response, path, member)), code, message);
+  });
+});
