@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** True when something on the port answers PING with +PONG. */
+/** True when a Redis on the port answers PING. */
 export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -38,16 +38,18 @@ export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
     socket.once("error", () => done(false));
     socket.on("data", (chunk) => {
       reply += chunk.toString("latin1");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      // A server started with --requirepass answers NOAUTH: it is up all the same.
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"));
     });
     socket.once("connect", () => socket.write("PING\r\n"));
   });
 }
 
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+/** `port`: restart on a known port (e.g. after stop()); otherwise a random free one. */
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
   // A port found free can be taken before redis binds it: retry with another one.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], {
       stdio: "ignore",
     });

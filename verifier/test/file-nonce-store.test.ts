@@ -1,0 +1,172 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
+import { FileNonceStore } from "../src/nonces/file-nonce-store.js";
+import { verifyReceipt } from "../src/verify-receipt.js";
+import { makeChallenge, newApprover, nowSeconds, signReceipt } from "./helpers/fixtures.js";
+import { tempDir } from "./helpers/temp-dir.js";
+
+const DIST_INDEX = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
+const nonce = () => randomBytes(32).toString("base64url");
+const REPLAYED = {
+  code: "ERR_REPLAYED",
+  message: "This approval was already used (its nonce is consumed). Request a new approval for every action.",
+};
+
+let dir: { path: string; remove(): Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(() => dir.remove());
+
+/** Consumes `n` in a separate Node process (the built library), as another `hitl` run would. */
+function consumeInChild(storeDir: string, n: string, expiresAt: number): Promise<{ code: number | null; stdout: string }> {
+  const script = `
+    const { FileNonceStore } = await import(${JSON.stringify(DIST_INDEX)});
+    const store = new FileNonceStore(process.argv[1]);
+    try { await store.consume(process.argv[2], Number(process.argv[3])); process.stdout.write("consumed"); }
+    catch (error) { process.stdout.write(error.code); process.exitCode = 1; }
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script, storeDir, n, String(expiresAt)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stdout }));
+  });
+}
+
+describe("FileNonceStore", () => {
+  it("consumes once; the second consume is ERR_REPLAYED", async () => {
+    const store = new FileNonceStore(join(dir.path, "nonces"));
+    const n = nonce();
+    await store.consume(n, nowSeconds() + 60);
+    await expect(store.consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+    await expect(new FileNonceStore(join(dir.path, "nonces")).consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+  });
+
+  it("rejects a nonce consumed by ANOTHER PROCESS", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const n = nonce();
+    await expect(consumeInChild(storeDir, n, nowSeconds() + 60)).resolves.toEqual({ code: 0, stdout: "consumed" });
+    await expect(new FileNonceStore(storeDir).consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+    // And the other way round.
+    const m = nonce();
+    await new FileNonceStore(storeDir).consume(m, nowSeconds() + 60);
+    await expect(consumeInChild(storeDir, m, nowSeconds() + 60)).resolves.toEqual({ code: 1, stdout: "ERR_REPLAYED" });
+  });
+
+  it("of several processes racing for one nonce, exactly one wins", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const n = nonce();
+    const results = await Promise.all(Array.from({ length: 6 }, () => consumeInChild(storeDir, n, nowSeconds() + 60)));
+    expect(results.filter((r) => r.stdout === "consumed")).toHaveLength(1);
+    expect(results.filter((r) => r.stdout === "ERR_REPLAYED")).toHaveLength(5);
+  });
+
+  it("within one process, concurrent consumes of the same nonce: exactly one wins", async () => {
+    const store = new FileNonceStore(join(dir.path, "nonces"));
+    const n = nonce();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.consume(n, nowSeconds() + 60)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("stores one 0600 file per nonce, named by its SHA-256, sharded, holding the keep-until time", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const n = nonce();
+    const exp = nowSeconds() + 60;
+    await new FileNonceStore(storeDir, { graceSeconds: 300 }).consume(n, exp);
+    const name = createHash("sha256").update(n).digest("hex");
+    const file = join(storeDir, name.slice(0, 2), name);
+    expect(readFileSync(file, "utf8")).toBe(`${exp + 300}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(storeDir, name.slice(0, 2))).mode & 0o777).toBe(0o700);
+  });
+
+  it("prunes only entries past their keep-until time and older than the longest challenge lifetime", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const now = nowSeconds();
+    const store = new FileNonceStore(storeDir, { graceSeconds: 10 });
+    const expired = nonce();
+    const oldButKept = nonce();
+    const crashed = nonce();
+    const fresh = nonce();
+    await store.consume(expired, now - 7200);
+    await store.consume(oldButKept, now + 600);
+    await store.consume(crashed, now + 600);
+    await store.consume(fresh, now - 7200);
+    const path = (n: string) => {
+      const name = createHash("sha256").update(n).digest("hex");
+      return join(storeDir, name.slice(0, 2), name);
+    };
+    const longAgo = now - 3600 - 10 - 60;
+    for (const n of [expired, oldButKept, crashed]) utimesSync(path(n), longAgo, longAgo);
+    writeFileSync(path(crashed), ""); // a crash between create and write leaves an empty file
+    utimesSync(path(crashed), longAgo, longAgo);
+    expect(await store.prune()).toBe(2); // expired + crashed; oldButKept still has time; fresh is too young to read
+    await expect(store.consume(oldButKept, now + 600)).rejects.toMatchObject(REPLAYED);
+    await expect(store.consume(fresh, now + 600)).rejects.toMatchObject(REPLAYED);
+    await expect(store.consume(expired, now + 600)).resolves.toBeUndefined();
+  });
+
+  it("sweeps in the background at most once per interval", async () => {
+    const storeDir = join(dir.path, "nonces");
+    let clock = Date.now();
+    const store = new FileNonceStore(storeDir, { clock: () => clock, pruneIntervalMs: 1000 });
+    const old = nonce();
+    await store.consume(old, nowSeconds() - 7200); // first consume: sweep runs (nothing old yet)
+    await store.close();
+    const name = createHash("sha256").update(old).digest("hex");
+    const longAgo = nowSeconds() - 3600 - 400;
+    utimesSync(join(storeDir, name.slice(0, 2), name), longAgo, longAgo);
+    await store.consume(nonce(), nowSeconds() + 60); // within the interval: no sweep
+    await store.close();
+    expect(readdirSync(join(storeDir, name.slice(0, 2)))).toContain(name);
+    clock += 1001;
+    await store.consume(nonce(), nowSeconds() + 60);
+    await store.close();
+    expect(readdirSync(join(storeDir, name.slice(0, 2)))).not.toContain(name);
+  });
+
+  it("fails closed with ERR_NONCE_STORE_UNAVAILABLE when it cannot write", async () => {
+    const blocker = join(dir.path, "file");
+    writeFileSync(blocker, "x");
+    await expect(new FileNonceStore(join(blocker, "nonces")).consume(nonce(), nowSeconds() + 60)).rejects.toMatchObject({
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+      message: expect.stringMatching(
+        /^The replay store .+\/file\/nonces cannot record the nonce \((ENOTDIR|EEXIST)\), so the approval is refused\. Check that directory's permissions and free space, or set HITL_STATE_DIR\.$/,
+      ),
+    });
+    expect(() => new FileNonceStore("")).toThrow(
+      expect.objectContaining({ code: "ERR_CONFIG", message: "FileNonceStore needs a directory (e.g. resolvePaths().nonceDir)." }),
+    );
+  });
+
+  it("recreates a shard directory removed while the store is open", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const store = new FileNonceStore(storeDir);
+    const a = nonce();
+    await store.consume(a, nowSeconds() + 60);
+    await dir.remove();
+    await expect(store.consume(nonce(), nowSeconds() + 60)).resolves.toBeUndefined();
+  });
+
+  it("verifyReceipt + FileNonceStore: a receipt verified in another process cannot be replayed here", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const alice = newApprover("alice");
+    const receipt = signReceipt(makeChallenge(), alice);
+    await expect(consumeInChild(storeDir, receipt.challenge.nonce, receipt.challenge.exp)).resolves.toMatchObject({ code: 0 });
+    const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
+    await expect(verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: new FileNonceStore(storeDir) })).rejects.toMatchObject(
+      REPLAYED,
+    );
+  });
+});

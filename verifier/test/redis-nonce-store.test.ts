@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
+import { FileNonceStore } from "../src/nonces/file-nonce-store.js";
+import { openNonceStore } from "../src/nonces/open-nonce-store.js";
+import { RedisNonceStore } from "../src/nonces/redis-nonce-store.js";
+import { verifyReceipt } from "../src/verify-receipt.js";
+import { makeChallenge, newApprover, nowSeconds, signReceipt, wire } from "./helpers/fixtures.js";
+import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+
+const nonce = () => randomBytes(32).toString("base64url");
+const REPLAYED = {
+  code: "ERR_REPLAYED",
+  message: "This approval was already used (its nonce is consumed). Request a new approval for every action.",
+};
+
+let redis: RedisServer;
+let inspect: Redis;
+const open: RedisNonceStore[] = [];
+
+async function connect(url = redis.url, options: Parameters<typeof RedisNonceStore.connect>[1] = {}): Promise<RedisNonceStore> {
+  const store = await RedisNonceStore.connect(url, options);
+  open.push(store);
+  return store;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  inspect = new Redis(redis.url, { lazyConnect: true });
+  await inspect.connect();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  inspect.disconnect();
+  await redis.stop();
+});
+
+describe("RedisNonceStore against a real redis-server", () => {
+  it("consumes a nonce once; the second consume is ERR_REPLAYED", async () => {
+    const store = await connect();
+    const n = nonce();
+    await store.consume(n, nowSeconds() + 60);
+    await expect(store.consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+  });
+
+  it("stores `<prefix><nonce>` = 1 with a TTL of (exp - now + skew), at least 1 s", async () => {
+    const store = await connect(redis.url, { prefix: "test:prefix:", skewSeconds: 30 });
+    const n = nonce();
+    await store.consume(n, nowSeconds() + 60);
+    expect(await inspect.get(`test:prefix:${n}`)).toBe("1");
+    const ttl = await inspect.pttl(`test:prefix:${n}`);
+    expect(ttl).toBeGreaterThan(85_000);
+    expect(ttl).toBeLessThanOrEqual(91_000);
+    const late = nonce();
+    await store.consume(late, nowSeconds() - 3600);
+    const lateTtl = await inspect.pttl(`test:prefix:${late}`);
+    expect(lateTtl).toBeGreaterThan(0);
+    expect(lateTtl).toBeLessThanOrEqual(1000);
+    expect(await inspect.exists(`hitl:nonce:${n}`)).toBe(0);
+  });
+
+  it("uses the default prefix hitl:nonce:, shared by every store on the same Redis", async () => {
+    const a = await connect();
+    const b = await connect();
+    const n = nonce();
+    await a.consume(n, nowSeconds() + 60);
+    expect(await inspect.get(`hitl:nonce:${n}`)).toBe("1");
+    await expect(b.consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+  });
+
+  it.each([1, 16])("with batchSize %i: 300 concurrent consumes, each nonce succeeds exactly once", async (batchSize) => {
+    const store = await connect(redis.url, { batchSize });
+    const nonces = Array.from({ length: 200 }, nonce);
+    const attempts = [...nonces, ...nonces.slice(0, 100)].sort(() => Math.random() - 0.5);
+    const results = await Promise.allSettled(attempts.map((n) => store.consume(n, nowSeconds() + 60)));
+    const ok = results.filter((r) => r.status === "fulfilled").length;
+    const replayed = results.filter((r) => r.status === "rejected" && (r.reason as { code?: string }).code === "ERR_REPLAYED").length;
+    expect({ ok, replayed }).toEqual({ ok: 200, replayed: 100 });
+    for (const n of nonces) expect(await inspect.get(`hitl:nonce:${n}`)).toBe("1");
+  });
+
+  it("refuses a bad prefix or batch size", async () => {
+    await expect(RedisNonceStore.connect(redis.url, { batchSize: 0 })).rejects.toMatchObject({
+      code: "ERR_CONFIG",
+      message: "The Redis nonce batch size must be an integer from 1 to 1000.",
+    });
+    await expect(RedisNonceStore.connect(redis.url, { prefix: "x".repeat(300) })).rejects.toMatchObject({
+      code: "ERR_CONFIG",
+      message: "The Redis nonce prefix must be a string of at most 256 characters.",
+    });
+  });
+});
+
+describe("fail closed", () => {
+  it("nobody listening: connect throws ERR_NONCE_STORE_UNAVAILABLE naming the URL and what to do", async () => {
+    const server = await startRedisServer();
+    const url = server.url;
+    await server.stop();
+    const started = Date.now();
+    await expect(RedisNonceStore.connect(url)).rejects.toMatchObject({
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+      message: expect.stringMatching(
+        new RegExp(
+          `^The replay store \\(Redis at ${url}\\) is unavailable \\(.*ECONNREFUSED.*\\), so the approval is refused\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
+        ),
+      ),
+    });
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it("a server that never answers: connect times out", async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      await expect(RedisNonceStore.connect(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 300 })).rejects.toMatchObject({
+        code: "ERR_NONCE_STORE_UNAVAILABLE",
+        message: expect.stringMatching(
+          /^The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) is unavailable \(.+\), so the approval is refused\./,
+        ),
+      });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("Redis stopped mid-test: consume is ERR_NONCE_STORE_UNAVAILABLE (password never shown); it recovers when Redis is back", async () => {
+    const server = await startRedisServer(["--requirepass", "s3cret-pw"]);
+    const url = `redis://:s3cret-pw@127.0.0.1:${server.port}/0`;
+    try {
+      const store = await connect(url);
+      await store.consume(nonce(), nowSeconds() + 60);
+      await server.stop();
+      const failure = await store.consume(nonce(), nowSeconds() + 60).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({
+        code: "ERR_NONCE_STORE_UNAVAILABLE",
+        message: expect.stringMatching(
+          new RegExp(
+            `^The replay store \\(Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0\\) is unavailable \\(.+\\), so the approval is refused\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
+          ),
+        ),
+      });
+      expect((failure as Error).message).not.toContain("s3cret-pw");
+
+      const restarted = await startRedisServer(["--requirepass", "s3cret-pw"], server.port);
+      try {
+        const n = nonce();
+        let recovered = false;
+        for (let i = 0; i < 60 && !recovered; i++) {
+          try {
+            await store.consume(n, nowSeconds() + 60);
+            recovered = true;
+          } catch (error) {
+            expect(error).toMatchObject({ code: "ERR_NONCE_STORE_UNAVAILABLE" });
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        expect(recovered).toBe(true);
+        await expect(store.consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a frozen Redis (SIGSTOP): consume times out and fails closed", async () => {
+    const server = await startRedisServer();
+    try {
+      const store = await connect(server.url, { commandTimeoutMs: 300 });
+      process.kill(server.pid, "SIGSTOP");
+      const started = Date.now();
+      try {
+        await expect(store.consume(nonce(), nowSeconds() + 60)).rejects.toMatchObject({
+          code: "ERR_NONCE_STORE_UNAVAILABLE",
+          message: expect.stringMatching(
+            /^The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) is unavailable \(Command timed out.*\), so the approval is refused\./,
+          ),
+        });
+        expect(Date.now() - started).toBeLessThan(2000);
+      } finally {
+        process.kill(server.pid, "SIGCONT");
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("verifyReceipt with Redis down is a deny with a clear code, and the receipt stays usable after", async () => {
+    const server = await startRedisServer();
+    const alice = newApprover("alice");
+    const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
+    try {
+      const store = await connect(server.url);
+      const receipt = signReceipt(makeChallenge(), alice);
+      await server.stop();
+      await expect(verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: store })).rejects.toMatchObject({
+        code: "ERR_NONCE_STORE_UNAVAILABLE",
+        message: expect.stringContaining("Start Redis or fix HITL_REDIS_URL"),
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("verifyReceipt with a RedisNonceStore", () => {
+  it("replay is ERR_REPLAYED; a forgery first does not burn the nonce", async () => {
+    const alice = newApprover("alice");
+    const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
+    const store = await connect();
+    const receipt = signReceipt(makeChallenge(), alice);
+    const forged = { ...wire(receipt), challenge: { ...receipt.challenge, action: { summary: "something else" } } };
+    await expect(verifyReceipt(forged, { aud: "hitl-cli" }, { keys, nonces: store })).rejects.toMatchObject({
+      code: "ERR_CHALLENGE_MISMATCH",
+    });
+    expect(await inspect.exists(`hitl:nonce:${receipt.challenge.nonce}`)).toBe(0);
+    await expect(verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: store, signatureCheck: "threadpool" })).resolves.toMatchObject(
+      {
+        nonceConsumed: true,
+      },
+    );
+    await expect(verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: store })).rejects.toMatchObject(REPLAYED);
+  });
+});
+
+describe("openNonceStore", () => {
+  it("Redis when a URL is given, the embedded file store otherwise, and never a silent fallback", async () => {
+    const viaRedis = await openNonceStore({ redisUrl: redis.url, dir: "/nonexistent" });
+    expect(viaRedis).toBeInstanceOf(RedisNonceStore);
+    await viaRedis.close();
+    expect(await openNonceStore({ dir: "/tmp/hitl-unused" })).toBeInstanceOf(FileNonceStore);
+    expect(await openNonceStore({ redisUrl: "", dir: "/tmp/hitl-unused" })).toBeInstanceOf(FileNonceStore);
+    const down = await startRedisServer();
+    await down.stop();
+    await expect(openNonceStore({ redisUrl: down.url, dir: "/tmp/hitl-unused" })).rejects.toMatchObject({
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+    });
+  });
+});
