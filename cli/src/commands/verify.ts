@@ -1,0 +1,218 @@
+import { open } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import {
+  type ApproverKey,
+  DEFAULT_AUDIENCE,
+  decodeBase64url,
+  HitlError,
+  type KeyDirectory,
+  LIMITS,
+  LocalKeyDirectory,
+  parseReceiptJson,
+  type Receipt,
+  resolvePaths,
+  verifyReceipt,
+} from "@hitl/verifier";
+import { wantsJson, withUsageErrors } from "../lib/args.js";
+import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
+
+const HELP = `Usage: hitl verify RECEIPT.json [options]
+
+Verify a hitl receipt offline: its shape and sizes, the approver's registered key, the Ed25519
+signature (RFC 8032 strict), that the signed decision is about exactly this challenge, that it
+is an approval, the audience and the time window.
+
+This is an audit tool: it does NOT consume the receipt's nonce, so it cannot tell whether the
+receipt was already used. Only the verifier that acted on the approval (hitl request, the SDK)
+enforces single use.
+
+Options:
+  --approvers FILE      approvers file holding the keys (default: ${resolvePaths().approversFile})
+  --public-key B64URL   verify with this raw Ed25519 public key (base64url, 32 bytes) instead,
+                        whatever approver name the receipt carries
+  --aud AUD             audience the receipt must be for (default "${DEFAULT_AUDIENCE}")
+  --intent DIGEST       also require this intent digest (base64url SHA-256 of the JCS intent)
+  --at TIME             check the time window at TIME: seconds since the epoch, or "now"
+                        (default: the decision time, i.e. "was it valid when it was given?")
+  --json                print {"valid", "decision"?, "code"?, "message"?, "approver"?} on stdout
+  -h, --help            show this help
+
+RECEIPT.json may be "-" for standard input. A receipt is at most ${LIMITS.receiptBytes} bytes.
+
+Exit codes: 0 a valid approval, 1 a validly signed denial, 3 anything else (altered, forged,
+unknown key, wrong audience, expired, unreadable, ...), with "hitl: ERR_CODE: reason" on stderr.
+`;
+
+export interface VerifyArgs {
+  help: boolean;
+  json: boolean;
+  file: string;
+  approvers?: string;
+  publicKey?: Uint8Array;
+  aud: string;
+  intent?: string;
+  /** Seconds since the epoch, "now", or undefined for the decision time. */
+  at?: number | "now";
+}
+
+export function parseVerifyArgs(argv: string[]): VerifyArgs {
+  const { values, positionals } = withUsageErrors("verify", () =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        approvers: { type: "string" },
+        "public-key": { type: "string" },
+        aud: { type: "string" },
+        intent: { type: "string" },
+        at: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }),
+  );
+  const json = values.json === true;
+  if (values.help === true) return { help: true, json, file: "", aud: DEFAULT_AUDIENCE };
+  const usage = (message: string): never => {
+    throw new HitlError("ERR_USAGE", `${message} Run 'hitl verify --help' for the options.`);
+  };
+  if (positionals.length !== 1) usage(`Give exactly one receipt file (or - for standard input), got ${positionals.length}.`);
+  if (values.approvers !== undefined && values["public-key"] !== undefined) usage("Use --approvers or --public-key, not both.");
+  if (values.approvers === "") usage("--approvers must name a file.");
+  if (values.aud === "") usage("--aud must not be empty.");
+  const args: VerifyArgs = { help: false, json, file: positionals[0]!, aud: values.aud ?? DEFAULT_AUDIENCE };
+  if (values.approvers !== undefined) args.approvers = values.approvers;
+  if (values["public-key"] !== undefined) args.publicKey = parsePublicKey(values["public-key"]);
+  if (values.intent !== undefined) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(values.intent)) usage("--intent must be a base64url SHA-256 digest (43 characters).");
+    args.intent = values.intent;
+  }
+  if (values.at !== undefined) {
+    if (values.at === "now") args.at = "now";
+    else if (/^[0-9]{1,11}$/.test(values.at)) args.at = Number(values.at);
+    else usage(`--at must be seconds since the epoch or "now", got ${JSON.stringify(values.at)}.`);
+  }
+  return args;
+}
+
+function parsePublicKey(text: string): Uint8Array {
+  const key = decodeBase64url(text, "--public-key");
+  if (key.length !== 32) {
+    throw new HitlError(
+      "ERR_USAGE",
+      `--public-key must be a raw 32-byte Ed25519 key in base64url (43 characters), got ${key.length} bytes.`,
+    );
+  }
+  return key;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
+  let receipt: Receipt | undefined;
+  let keys: KeyDirectory | undefined;
+  try {
+    const args = parseVerifyArgs(argv);
+    if (args.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    // Shape and size first, then the keys: the same order as the verifier itself.
+    receipt = parseReceiptJson(await readReceiptText(args.file));
+    keys =
+      args.publicKey !== undefined
+        ? LocalKeyDirectory.fromPublicKey(undefined, args.publicKey)
+        : await LocalKeyDirectory.open(args.approvers ?? resolvePaths().approversFile);
+    const atSeconds = args.at === "now" ? Date.now() / 1000 : (args.at ?? receipt.statement.decidedAt);
+    const verified = await verifyReceipt(
+      receipt,
+      { aud: args.aud, ...(args.intent !== undefined && { intent: args.intent }) },
+      {
+        keys,
+        nonces: "offline-audit",
+        clock: () => atSeconds * 1000,
+      },
+    );
+    report({ valid: true, decision: "approve", approver: verified.approver }, receipt, json);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof HitlError)) throw error;
+    if (error.code === "ERR_DENIED" && receipt !== undefined && keys !== undefined) {
+      // verifyReceipt raises ERR_DENIED only after the signature verified: a real, signed refusal.
+      const approver = await keys.lookup(receipt.statement.sub, receipt.kid);
+      report({ valid: false, decision: "deny", code: error.code, message: error.message, ...(approver && { approver }) }, receipt, json);
+      return 1;
+    }
+    report({ valid: false, code: error.code, message: error.message }, receipt, json);
+    return 3;
+  }
+}
+
+interface Verdict {
+  valid: boolean;
+  decision?: "approve" | "deny";
+  code?: string;
+  message?: string;
+  approver?: ApproverKey;
+}
+
+function report(verdict: Verdict, receipt: Receipt | undefined, json: boolean): void {
+  if (verdict.code !== undefined) printProblem(verdict.code, verdict.message ?? "");
+  if (json) {
+    printJson({ ...verdict, ...(verdict.approver && { approver: approverJson(verdict.approver) }) });
+    return;
+  }
+  if (verdict.valid && verdict.approver !== undefined && receipt !== undefined) {
+    const decidedAt = new Date(receipt.statement.decidedAt * 1000).toISOString();
+    process.stdout.write(
+      `VALID — approved by ${describeApprover(verdict.approver)} at ${decidedAt}\n` +
+        `Action: ${printable(receipt.challenge.action.summary)}\n` +
+        `Audience: ${receipt.challenge.aud} — nonce not consumed (offline audit)\n`,
+    );
+  }
+}
+
+/** The summary may hold any character but NUL: keep terminal control and bidi characters out. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, " ").trim();
+}
+
+/** Reads at most LIMITS.receiptBytes (+1 to detect more) from a file or stdin, as strict UTF-8. */
+async function readReceiptText(file: string): Promise<string> {
+  const limit = LIMITS.receiptBytes;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const take = (chunk: Buffer): boolean => {
+    chunks.push(chunk);
+    total += chunk.length;
+    return total <= limit;
+  };
+  if (file === "-") {
+    for await (const chunk of process.stdin) if (!take(chunk as Buffer)) break;
+  } else {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(file, "r");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new HitlError("ERR_USAGE", `Cannot read the receipt file ${file} (${code}). Check the path.`);
+    }
+    try {
+      for (;;) {
+        const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(16 * 1024) });
+        if (bytesRead === 0 || !take(buffer.subarray(0, bytesRead))) break;
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new HitlError("ERR_USAGE", `Cannot read the receipt file ${file} (${code}). Check the path.`);
+    } finally {
+      await handle.close();
+    }
+  }
+  if (total > limit) throw new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${limit} bytes; it cannot be a hitl receipt.`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HitlError("ERR_INVALID_ENCODING", "The receipt is not valid UTF-8; it was corrupted or is not a hitl receipt.");
+  }
+}
