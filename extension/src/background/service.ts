@@ -150,7 +150,7 @@ export class ApproverService {
       return;
     }
     entry.windowId = windowId;
-    await this.store.save();
+    void this.store.save(); // the window may ask for its request now; persisting can follow
   }
 
   /** Remove a request so that nobody else answers it; returns it to the one caller that may. */
