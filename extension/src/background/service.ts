@@ -119,6 +119,21 @@ export class ApproverService {
   }
 
   async #dispatch(message: Exclude<HostToExtension, { type: "host.hello" | "host.error" }>): Promise<void> {
+    try {
+      await this.#handle(message);
+    } catch (error) {
+      // Fail closed and fast: the requester hears about it now, not at expiry.
+      const reason = error instanceof Error ? error.name : "error";
+      const pending = this.store.byRequestId(message.requestId);
+      if (pending !== undefined) {
+        this.settle(pending.key);
+        await closeWindow(pending.windowId);
+      }
+      this.replyError(message.requestId, "ERR_INTERNAL", `The browser extension failed to handle the request (${reason}); reload the extension, then retry.`);
+    }
+  }
+
+  async #handle(message: Exclude<HostToExtension, { type: "host.hello" | "host.error" }>): Promise<void> {
     switch (message.type) {
       case "sign.request":
         return this.handlers.signRequest(this, message);
