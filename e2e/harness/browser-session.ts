@@ -44,6 +44,8 @@ export interface SessionOptions {
   installHost?: boolean;
   /** Wait until the extension is connected to the host (default: when the host is installed). */
   waitForConnection?: boolean;
+  /** Use this port instead of a free one (e.g. one the test holds, to see the host refuse it). */
+  port?: number;
 }
 
 const CHROMIUM_ARGS = [
@@ -65,7 +67,7 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   const configDir = join(root, "config");
   const stateDir = join(root, "state");
   for (const dir of [userDataDir, configDir, stateDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: configDir, HITL_STATE_DIR: stateDir };
   delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
   if (installHost) await installHostWithSetup(userDataDir, env);
