@@ -138,7 +138,7 @@ export async function run(argv: string[]): Promise<number> {
     // The browser takes its native host down with it; make sure, by pid.
     if (hostPid !== undefined) killIfAlive(hostPid);
     if (keep) say(`\nKept ${root} (profile, approvers file, signing-host.log, chromium.log).`);
-    else await rm(root, { recursive: true, force: true });
+    else await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
   const meaning = interrupt.signal.aborted
     ? "interrupted"

@@ -79,15 +79,27 @@ export function launchChromium(options: ChromiumLaunch): RunningChromium {
       throw new HitlError("ERR_INTERNAL", `Chromium did not open its DevTools port within ${timeoutMs} ms; see ${options.logFile}.`);
     },
     async stop() {
+      // The whole process group we created (browser, zygotes, renderers, GPU), not only the
+      // main pid: a straggler would keep writing into the profile we are about to delete.
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        signalGroup(pid, "SIGTERM");
+        const killer = setTimeout(() => signalGroup(pid, "SIGKILL"), 5000);
         await exited;
         clearTimeout(killer);
       }
+      signalGroup(pid, "SIGKILL");
       log.end();
     },
   };
+}
+
+/** Signal every process in the group led by `pid` (spawned detached); quiet once it is gone. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
 }
 
 export function delay(ms: number): Promise<void> {
