@@ -81,14 +81,15 @@ describe("pairing", () => {
     expect(details).toContain("alice");
     expect(details).toContain(String(run.pid));
     expect(details).toContain("a new key will be created");
+    const closed = page.waitForEvent("close");
     await clickButton(page, "Pair");
     const result = await run.done;
     expect(result.code).toBe(0);
+    await closed;
     const outcome = parseJsonOutcome(result);
     expect(outcome).toMatchObject({ decision: "paired", approver: { sub: "alice" } });
     const kid = outcome.approver?.kid as string;
     expect(kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(page.isClosed()).toBe(true);
 
     const file = JSON.parse(readFileSync(outcome.approversFile as string, "utf8"));
     expect(file).toMatchObject({ v: 1, approvers: [{ sub: "alice", kid }] });
