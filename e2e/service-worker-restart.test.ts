@@ -55,8 +55,9 @@ test("restart, click, re-send: the answer is the receipt signed in the window, f
   expect(page.isClosed()).toBe(false);
 
   // The click wakes the worker, which rebuilds the request from storage.session and signs it.
+  const closed = page.waitForEvent("close");
   await clickButton(page, "Approve");
-  await page.waitForEvent("close");
+  await closed;
   expect(workerStates.at(-1)).toBe("running");
   await session.waitForHealth((h) => h.extension.connected);
 
@@ -108,12 +109,13 @@ test("restart with an unanswered request: expiry still closes the window and not
   const challenge = createChallenge({ action: { summary: "expires across a restart" }, ttlSeconds: 5 });
   const first = postSign(challenge);
   const page = await session.nextWindow("approval");
+  const closed = page.waitForEvent("close", { timeout: 15_000 });
   await stopServiceWorker();
   expect((await first).status).toBe(503);
   // Reopening the popup wakes the worker; it re-arms the expiry from the stored challenge.
   const popup = await session.context.newPage();
   await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
-  await page.waitForEvent("close", { timeout: 10_000 });
+  await closed;
   await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 0);
   const again = await postSign(challenge);
   expect(again.status).toBeGreaterThanOrEqual(400);
