@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   "ERR_USAGE",
   "ERR_CONFIG",
   "ERR_INTERNAL",
+  "ERR_EXTENSION_DISCONNECTED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
