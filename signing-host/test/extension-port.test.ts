@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import type { HitlError, HostToExtension } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
 import { ExtensionPort } from "../src/native/extension-port.js";
-import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 
 function makePort(options: { handshakeTimeoutMs?: number; failSend?: boolean } = {}) {
   const sent: HostToExtension[] = [];
@@ -19,6 +19,8 @@ function makePort(options: { handshakeTimeoutMs?: number; failSend?: boolean } =
 }
 
 const HELLO = { hostVersion: "0.1.0", port: 7331, pid: 1 };
+const SIGN_DISCONNECTED =
+  "The browser side of the signing host went away while the approval request was pending (the extension's service worker stopped or the browser closed); nothing was signed here. The approval window stays open: hitl request re-sends the same challenge when the browser reconnects; other clients should re-send it too.";
 const approver = makeApprover();
 
 describe("ExtensionPort state machine", () => {
@@ -178,15 +180,29 @@ describe("ExtensionPort requests", () => {
     expect(sent.at(-1)?.type).toBe("request.withdraw");
   });
 
-  it("rejects every pending request when closed", async () => {
+  it("rejects every pending request with ERR_EXTENSION_DISCONNECTED when closed, worded per kind", async () => {
     const { port } = connected();
-    const pending = [port.sign(makeChallenge(), { timeoutMs: 5000 }), port.status({ timeoutMs: 5000 })];
+    const sign = port.sign(makeChallenge(), { timeoutMs: 5000 });
+    const pair = port.pair(makePairingRequest(), { timeoutMs: 5000 });
+    const status = port.status({ timeoutMs: 5000 });
+    expect(port.pendingCount).toBe(3);
     port.close();
-    for (const p of pending)
-      await expect(p).rejects.toMatchObject({
-        code: "ERR_EXTENSION_NOT_CONNECTED",
-        message: expect.stringContaining("nothing was signed"),
-      });
+    await expect(sign).rejects.toMatchObject({
+      code: "ERR_EXTENSION_DISCONNECTED",
+      message: SIGN_DISCONNECTED,
+    });
+    await expect(pair).rejects.toMatchObject({
+      code: "ERR_EXTENSION_DISCONNECTED",
+      message:
+        "The browser side of the signing host went away while the pairing request was pending (the extension's service worker stopped or the browser closed); nothing was paired. Run 'hitl pair' again once the browser is running with the hitl extension.",
+    });
+    await expect(status).rejects.toMatchObject({
+      code: "ERR_EXTENSION_DISCONNECTED",
+      message: "The browser side of the signing host went away while its status was being asked; it is not connected now.",
+    });
+    expect(port.pendingCount).toBe(0);
+    // A request arriving after the close was never delivered: that stays "not connected".
+    await expect(port.sign(makeChallenge(), { timeoutMs: 5000 })).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED" });
   });
 
   it("shares one status round trip between concurrent callers and keeps status.update", async () => {

@@ -235,7 +235,7 @@ describe("signing host process", () => {
     expect((await browser.exited()).code).toBe(1);
   });
 
-  it("exits 0 and frees the port when the browser closes stdin; pending requests get 503", async () => {
+  it("exits 0 and frees the port when the browser closes stdin; pending requests get 503 ERR_EXTENSION_DISCONNECTED", async () => {
     const browser = await connect();
     const pending = jsonPost(port, "/sign", { challenge: makeChallenge() });
     await browser.next("sign.request");
@@ -243,9 +243,10 @@ describe("signing host process", () => {
     const answer = await pending;
     expect(answer.status).toBe(503);
     expect(answer.json().error).toMatchObject({
-      code: "ERR_EXTENSION_NOT_CONNECTED",
-      message: expect.stringContaining("nothing was signed"),
+      code: "ERR_EXTENSION_DISCONNECTED",
+      message: expect.stringContaining("hitl request re-sends the same challenge when the browser reconnects"),
     });
+    expect(readLog()).toMatch(/extension\.port-closed .*pending=1/);
     expect(await browser.exited()).toEqual({ code: 0, signal: null });
     expect(browser.leftoverBytes).toBe(0);
     const rebound = createServer();

@@ -153,17 +153,24 @@ describe("POST /sign", () => {
     });
   });
 
-  it("answers 503 to pending requests when the browser closes the port", async () => {
+  it("answers 503 ERR_EXTENSION_DISCONNECTED to pending requests when the browser closes the port", async () => {
     host = await startInProcess();
     const pending = host.inject({ body: { challenge: makeChallenge() } });
     await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(signRequests(host)).toHaveLength(1);
     host.extension.close();
     const response = await pending;
     expect(response.statusCode).toBe(503);
-    expect(response.json().error).toMatchObject({
-      code: "ERR_EXTENSION_NOT_CONNECTED",
-      message: expect.stringContaining("nothing was signed"),
+    expect(response.json().error).toEqual({
+      code: "ERR_EXTENSION_DISCONNECTED",
+      message:
+        "The browser side of the signing host went away while the approval request was pending (the extension's service worker stopped or the browser closed); nothing was signed here. The approval window stays open: hitl request re-sends the same challenge when the browser reconnects; other clients should re-send it too.",
     });
+    // The slot is free again, and a request after the close was never delivered: "not connected".
+    expect(host.server.pendingCount).toBe(0);
+    const late = await host.inject({ body: { challenge: makeChallenge() } });
+    expect(late.statusCode).toBe(503);
+    expect(late.json().error).toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED" });
   });
 });
 
@@ -436,6 +443,18 @@ describe("GET /health", () => {
       extension: { connected: true, extensionVersion: "0.1.0", browser: "chromium", keyPresent: false, keyPolicy: "session", pending: 2 },
     });
     expect(host.sent.filter((m) => m.type === "status.request")).toHaveLength(1);
+  });
+
+  it("says not connected when the browser goes away while its status is asked", async () => {
+    host = await startInProcess();
+    const response = host.inject({ method: "GET", url: "/health" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(host.sent.filter((m) => m.type === "status.request")).toHaveLength(1);
+    host.extension.close();
+    expect((await response).json()).toEqual({
+      host: { version: "0.1.0", pid: process.pid, port: TEST_PORT },
+      extension: { connected: false },
+    });
   });
 
   it("answers 503 ERR_TIMEOUT when the extension is connected but silent", async () => {

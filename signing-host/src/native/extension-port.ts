@@ -186,20 +186,17 @@ export class ExtensionPort {
     return this.#statusInFlight;
   }
 
-  /** Ends the link: every pending request fails with ERR_EXTENSION_NOT_CONNECTED. Idempotent. */
+  /**
+   * Ends the link: every pending request fails with ERR_EXTENSION_DISCONNECTED (it was delivered,
+   * then the browser side went away), which tells a client it may re-send the same document to
+   * the host the browser starts next. Idempotent.
+   */
   close(reason?: HitlError): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     clearTimeout(this.#handshakeTimer);
-    this.#log.info("extension.port-closed", { code: reason?.code, reason: reason?.message });
-    for (const pending of [...this.#pending.values()]) {
-      pending.reject(
-        new HitlError(
-          "ERR_EXTENSION_NOT_CONNECTED",
-          "The browser closed its connection to the signing host before a decision; nothing was signed. Make sure the browser is running with the hitl extension, then retry.",
-        ),
-      );
-    }
+    this.#log.info("extension.port-closed", { code: reason?.code, reason: reason?.message, pending: this.#pending.size });
+    for (const pending of [...this.#pending.values()]) pending.reject(disconnected(pending.expects));
     this.#onClose?.(reason);
   }
 
@@ -298,6 +295,31 @@ export function notConnected(state: ExtensionPortState): HitlError {
       ? "The hitl extension has not finished connecting to the signing host; wait a moment and retry, or reload the extension."
       : "The hitl extension is not connected to the signing host; open the browser with the hitl extension enabled, then retry.",
   );
+}
+
+/**
+ * The browser side (the extension's service worker, or the browser) went away while a request
+ * was waiting. MV3 stops idle workers, which closes the native port and ends this host; the
+ * extension keeps the request and its window, and the next host it starts can take it again.
+ */
+function disconnected(expects: Expected): HitlError {
+  switch (expects) {
+    case "sign.result":
+      return new HitlError(
+        "ERR_EXTENSION_DISCONNECTED",
+        "The browser side of the signing host went away while the approval request was pending (the extension's service worker stopped or the browser closed); nothing was signed here. The approval window stays open: hitl request re-sends the same challenge when the browser reconnects; other clients should re-send it too.",
+      );
+    case "pair.result":
+      return new HitlError(
+        "ERR_EXTENSION_DISCONNECTED",
+        "The browser side of the signing host went away while the pairing request was pending (the extension's service worker stopped or the browser closed); nothing was paired. Run 'hitl pair' again once the browser is running with the hitl extension.",
+      );
+    case "status.result":
+      return new HitlError(
+        "ERR_EXTENSION_DISCONNECTED",
+        "The browser side of the signing host went away while its status was being asked; it is not connected now.",
+      );
+  }
 }
 
 function withdrawn(): HitlError {

@@ -17,7 +17,9 @@ export function registerHealthRoute(app: FastifyInstance, context: RouteContext)
       return { host, extension: { connected: true, extensionVersion: info.extensionVersion, browser: info.browser, ...info.status } };
     } catch (error) {
       // The browser went away while we asked: that is a state, not a failure.
-      if (error instanceof HitlError && error.code === "ERR_EXTENSION_NOT_CONNECTED") return { host, extension: { connected: false } };
+      if (error instanceof HitlError && (error.code === "ERR_EXTENSION_NOT_CONNECTED" || error.code === "ERR_EXTENSION_DISCONNECTED")) {
+        return { host, extension: { connected: false } };
+      }
       // 503, not 408: the client was not slow, the extension is unresponsive.
       if (error instanceof HitlError && error.code === "ERR_TIMEOUT") return sendError(reply, error, 503);
       throw error;
