@@ -29,9 +29,25 @@ describe("the waiting line", () => {
     );
   });
 
+  it("on a terminal: a new label (browser connection lost) is drawn at once, with the same seconds", async () => {
+    const { stream, written } = terminal(true);
+    const now = 1_000_000_000_000;
+    const countdown = startCountdown("Waiting for approval in your browser", 1_000_000_030, stream, () => now);
+    countdown.setLabel("Browser connection lost; waiting for it to come back");
+    countdown.stop();
+    countdown.setLabel("too late");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written()).toBe(
+      "\r\u001b[2KWaiting for approval in your browser… 30s" +
+        "\r\u001b[2KBrowser connection lost; waiting for it to come back… 30s" +
+        "\r\u001b[2K",
+    );
+  });
+
   it("anywhere else: writes nothing at all", async () => {
     const { stream, written } = terminal(false);
     const countdown = startCountdown("Waiting", Date.now() / 1000 + 60, stream);
+    countdown.setLabel("Browser connection lost");
     countdown.stop();
     await new Promise((resolve) => setImmediate(resolve));
     expect(written()).toBe("");

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
 import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
-import { startCountdown } from "../lib/countdown.js";
+import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
 import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
@@ -30,6 +30,10 @@ Exit codes:
 Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
 embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.
 `;
+
+const WAITING = "Waiting for approval in your browser";
+/** While the request is re-sent after the browser side went away (see askHost). */
+const LINK_LOST = "Browser connection lost; waiting for it to come back (a click in the approval window reconnects it)";
 
 export interface RequestArgs {
   help: boolean;
@@ -108,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (): void => withdraw.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  let countdown = { stop() {} };
+  let countdown: Countdown = { setLabel() {}, stop() {} };
   try {
     const outcome = await requestApproval({
       action: args.action,
@@ -117,8 +121,9 @@ export async function run(argv: string[]): Promise<number> {
       port: args.port,
       signal: withdraw.signal,
       onSent: (challenge) => {
-        countdown = startCountdown("Waiting for approval in your browser", challenge.exp);
+        countdown = startCountdown(WAITING, challenge.exp);
       },
+      onLinkChange: (state) => countdown.setLabel(state === "lost" ? LINK_LOST : WAITING),
     });
     countdown.stop();
     report(outcome, args.json);

@@ -3,6 +3,8 @@
  * a log file or a calling program gets no carriage returns. Cleared before anything else prints.
  */
 export interface Countdown {
+  /** Say something else before the seconds (e.g. the browser connection was lost); redraws now. */
+  setLabel(label: string): void;
   stop(): void;
 }
 
@@ -12,17 +14,23 @@ export function startCountdown(
   stream: NodeJS.WriteStream = process.stderr,
   clock: () => number = Date.now,
 ): Countdown {
-  if (!stream.isTTY) return { stop() {} };
+  if (!stream.isTTY) return { setLabel() {}, stop() {} };
+  let stopped = false;
+  let current = label;
   const draw = (): void => {
     const left = Math.max(0, Math.ceil(expiresAtSeconds - clock() / 1000));
     // Past expiry we still wait a moment for the host's own verdict; say so rather than "0s".
-    stream.write(`\r\u001b[2K${label}… ${left > 0 ? `${left}s` : "time is up, waiting for the signing host"}`);
+    stream.write(`\r\u001b[2K${current}… ${left > 0 ? `${left}s` : "time is up, waiting for the signing host"}`);
   };
   draw();
   const timer = setInterval(draw, 1000);
   timer.unref();
-  let stopped = false;
   return {
+    setLabel(next) {
+      if (stopped) return;
+      current = next;
+      draw();
+    },
     stop() {
       if (stopped) return;
       stopped = true;

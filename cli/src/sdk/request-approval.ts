@@ -39,6 +39,11 @@ export interface RequestApprovalOptions {
   nonces?: NonceStore;
   /** Called once the challenge is on its way (e.g. to start a countdown). */
   onSent?: (challenge: Challenge) => void;
+  /**
+   * The browser side went away after the challenge was delivered ("lost": hitl re-sends the
+   * same challenge until it expires), or a re-sent copy is held by a reconnected host ("restored").
+   */
+  onLinkChange?: (state: "lost" | "restored", challenge: Challenge) => void;
   /** Source of HITL_PORT, HITL_REDIS_URL, HITL_CONFIG_DIR, HITL_STATE_DIR. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Milliseconds since the epoch. Default Date.now. */
@@ -111,8 +116,12 @@ async function askAndVerify(
     what: "approval",
     maxResponseBytes: LIMITS.receiptBytes + 1024,
     clock,
+    // The extension finds a re-sent challenge again by its digest (open window or kept receipt),
+    // and the receipt is still checked against this very challenge below.
+    resend: true,
     ...(options.signal !== undefined && { signal: options.signal }),
     ...(options.onSent !== undefined && { onSent: () => options.onSent?.(challenge) }),
+    ...(options.onLinkChange !== undefined && { onLinkChange: (state) => options.onLinkChange?.(state, challenge) }),
   });
   if (!answer.ok) return { ...failureOf(answer.error, answer.local ? "local" : "peer"), challenge };
 

@@ -11,9 +11,12 @@ export interface PeerRequest {
   path: string;
   headers: IncomingMessage["headers"];
   body: unknown;
+  /** The body exactly as received, to compare re-sent requests byte for byte. */
+  raw: string;
 }
 
-export type PeerAnswer = { status: number; body: unknown } | "hang";
+/** "hang": never answer; "reset": drop the connection after the whole request was read. */
+export type PeerAnswer = { status: number; body: unknown } | "hang" | "reset";
 
 export interface PeerHost {
   port: number;
@@ -50,6 +53,7 @@ export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer
         path: req.url ?? "",
         headers: req.headers,
         body: text.length > 0 ? JSON.parse(text) : undefined,
+        raw: text,
       };
       requests.push(request);
       res.on("close", () => {
@@ -57,6 +61,10 @@ export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer
       });
       const decided = await answer(request);
       if (decided === "hang") return;
+      if (decided === "reset") {
+        req.socket.destroy();
+        return;
+      }
       if (!res.destroyed) reply(decided.status, decided.body);
     });
   });

@@ -1,5 +1,5 @@
 import { HitlError } from "@hitl/verifier";
-import { exchangeWithHost } from "./host-http.js";
+import { encodeJsonBody, exchangeWithHost, socketFailure } from "./host-http.js";
 
 export interface AskHostOptions {
   port: number;
@@ -13,6 +13,14 @@ export interface AskHostOptions {
   signal?: AbortSignal;
   clock: () => number;
   onSent?: () => void;
+  /**
+   * Re-send the same bytes when the browser side goes away after the request was delivered
+   * (see `reconnecting` below). Only for requests the extension recognises when they come back:
+   * an approval is found again by its challenge digest.
+   */
+  resend?: boolean;
+  /** "lost": the request was delivered and the browser side went away; "restored": a re-sent copy is held again. */
+  onLinkChange?: (state: "lost" | "restored") => void;
 }
 
 /** The host answered 200 with `body`, or the exchange failed and `local` says whether we ended it. */
@@ -20,15 +28,34 @@ export type HostAnswer = { ok: true; body: unknown } | { ok: false; error: HitlE
 
 /** How long past `exp` we wait for the host's own 408 before giving up on it. */
 const HOST_GRACE_MS = 5_000;
-
+/** Re-send backoff while reconnecting: 100 ms, doubling, at most 1 s. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 1_000;
 /**
+ * A host refuses a request it cannot relay at once (503 not connected, on loopback within a few
+ * ms); one that still holds a re-sent copy after this long has handed it to the extension.
+ */
+const HELD_AFTER_MS = 250;
+
+type Attempt = { ok: true; body: unknown } | { ok: false; error: HitlError; delivered: boolean; held: boolean };
+
+/*
  * Send a request that stays open until the human decides. Our deadline and the caller's abort
  * both abort one controller with a HitlError, so the reason tells us who ended the exchange:
  * only our own ending may become a withdrawal; whatever the host says is its word.
+ *
+ * Reconnecting: MV3 may stop the extension's service worker while the window is open; that
+ * closes the native port and ends the host process (503 ERR_EXTENSION_DISCONNECTED, or the
+ * connection drops after our request was written). The window stays, and the next click
+ * restarts the worker, which starts a new host. So a *delivered* request is re-sent, byte for
+ * byte, until the challenge expires; meanwhile "nothing listens" and "not connected yet" are
+ * expected. A first attempt that finds no host still fails at once.
  */
 export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
   const stop = new AbortController();
   const lifetime = `${options.what} request`;
+  const expiresAtMs = options.exp * 1000;
+  const link = new LinkState(options.onLinkChange);
   const timer = setTimeout(
     () =>
       stop.abort(
@@ -37,35 +64,133 @@ export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
           `No answer to the ${lifetime} before it expired, and the signing host did not say why; nothing was signed. Run the command again, or 'hitl doctor' if this repeats.`,
         ),
       ),
-    Math.max(0, options.exp * 1000 + HOST_GRACE_MS - options.clock()),
+    Math.max(0, expiresAtMs + HOST_GRACE_MS - options.clock()),
   );
   const onCallerAbort = (): void =>
     stop.abort(
-      new HitlError(
-        "ERR_WITHDRAWN",
-        `You withdrew the ${lifetime} before a decision; the browser window was closed and nothing was signed.`,
-      ),
+      link.lost
+        ? new HitlError(
+            "ERR_WITHDRAWN",
+            `You withdrew the ${lifetime} while the browser was disconnected; hitl will not use any answer to it. Its window may stay open until it expires, and whatever it signs is never used.`,
+          )
+        : new HitlError(
+            "ERR_WITHDRAWN",
+            `You withdrew the ${lifetime} before a decision; the browser window was closed and nothing was signed.`,
+          ),
     );
   if (options.signal?.aborted) onCallerAbort();
   options.signal?.addEventListener("abort", onCallerAbort, { once: true });
+  const body = encodeJsonBody(options.body);
+  let retryMs = FIRST_RETRY_MS;
+  try {
+    for (let first = true; ; first = false) {
+      const attempt = await attemptOnce(options, body, stop.signal, link, first);
+      if (attempt.ok) return attempt;
+      const { error } = attempt;
+      if (stop.signal.aborted && error === stop.signal.reason) return { ok: false, error, local: true };
+      if (options.resend !== true) return { ok: false, error, local: false };
+      const socket = socketFailure(error);
+      const lost = error.code === "ERR_EXTENSION_DISCONNECTED" || (attempt.delivered && socket !== undefined);
+      const notBackYet = socket !== undefined || error.code === "ERR_EXTENSION_NOT_CONNECTED";
+      if (!(lost || (link.reconnecting && notBackYet))) return { ok: false, error, local: false };
+      if (lost) {
+        // Lost again after a re-sent copy was held: the browser was back, so start the backoff over.
+        if (!link.reconnecting || attempt.held) retryMs = FIRST_RETRY_MS;
+        link.markLost();
+      }
+      const wait = Math.min(retryMs, expiresAtMs - options.clock());
+      if (wait <= 0 || !(await sleep(wait, stop.signal))) {
+        if (stop.signal.aborted) return { ok: false, error: stop.signal.reason as HitlError, local: true };
+        return {
+          ok: false,
+          error: new HitlError(
+            "ERR_TIMEOUT",
+            `The browser connection was lost while the ${lifetime} was pending and did not come back before it expired; no decision reached hitl and nothing is approved. Run the command again, and 'hitl doctor' if this repeats.`,
+          ),
+          local: true,
+        };
+      }
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    }
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onCallerAbort);
+  }
+}
+
+/** Whether we are re-sending, and whether the browser side is away right now (for the caller's display). */
+class LinkState {
+  /** Set once the first delivered copy was lost; from then on the request is re-sent. */
+  reconnecting = false;
+  lost = false;
+  readonly #notify: AskHostOptions["onLinkChange"];
+
+  constructor(notify: AskHostOptions["onLinkChange"]) {
+    this.#notify = notify;
+  }
+
+  markLost(): void {
+    this.reconnecting = true;
+    if (this.lost) return;
+    this.lost = true;
+    this.#notify?.("lost");
+  }
+
+  markHeld(): void {
+    if (!this.lost) return;
+    this.lost = false;
+    this.#notify?.("restored");
+  }
+}
+
+/**
+ * One POST of the (already encoded) body. Says whether it was fully written before it failed,
+ * and whether a host held it long enough to have relayed it (see HELD_AFTER_MS).
+ */
+async function attemptOnce(options: AskHostOptions, body: Buffer, signal: AbortSignal, link: LinkState, first: boolean): Promise<Attempt> {
+  let delivered = false;
+  let held = false;
+  let heldTimer: NodeJS.Timeout | undefined;
+  const onDelivered = (): void => {
+    delivered = true;
+    heldTimer = setTimeout(() => {
+      held = true;
+      link.markHeld();
+    }, HELD_AFTER_MS);
+  };
   try {
     const sent = exchangeWithHost({
       port: options.port,
       method: "POST",
       path: options.path,
-      body: options.body,
-      signal: stop.signal,
+      body,
+      signal,
       maxResponseBytes: options.maxResponseBytes,
+      onDelivered,
     });
-    options.onSent?.();
+    if (first) options.onSent?.();
     return { ok: true, body: await sent };
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
-    return { ok: false, error, local: stop.signal.aborted && error === stop.signal.reason };
+    return { ok: false, error, delivered, held };
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onCallerAbort);
+    clearTimeout(heldTimer);
   }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (slept: boolean): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      resolve(slept);
+    };
+    const onAbort = (): void => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** The one member of a 200 body (`receipt`, `pairing`); anything else is left for the parser to name. */

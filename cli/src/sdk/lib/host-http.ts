@@ -11,16 +11,34 @@ export interface HostExchange {
   port: number;
   method: "GET" | "POST";
   path: "/sign" | "/pair" | "/health";
-  body?: unknown;
+  /** The JSON body, already encoded (see encodeJsonBody), so a re-sent request is byte-identical. */
+  body?: Buffer;
   /** Aborting destroys the socket: the host sees the disconnect and withdraws the window. */
   signal?: AbortSignal;
   maxResponseBytes: number;
+  /** Called once the whole request (headers and body) was written to the connection. */
+  onDelivered?: () => void;
+}
+
+export function encodeJsonBody(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), "utf8");
+}
+
+/**
+ * The socket-level failure (ECONNREFUSED, ECONNRESET, ...) behind an error from exchangeWithHost,
+ * or undefined when the error is the host's own answer or ours. A host's error body is rebuilt
+ * by errorFromWire, which never carries a cause, so a host cannot pass for a broken connection.
+ */
+export function socketFailure(error: HitlError): string | undefined {
+  if (error.code !== "ERR_HOST_UNREACHABLE" || !(error.cause instanceof Error)) return undefined;
+  const { code } = error.cause as NodeJS.ErrnoException;
+  return typeof code === "string" ? code : "ESOCKET";
 }
 
 /** The 200 body, parsed. Any other status becomes the HitlError the host sent. */
 export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
   const { port, method, path, signal, maxResponseBytes } = exchange;
-  const payload = exchange.body === undefined ? undefined : Buffer.from(JSON.stringify(exchange.body), "utf8");
+  const payload = exchange.body;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
@@ -46,6 +64,8 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
 
+    // 'finish': everything was handed to the connection, so the host may be holding the request.
+    if (exchange.onDelivered !== undefined) req.once("finish", exchange.onDelivered);
     req.on("error", (error: NodeJS.ErrnoException) => finish(transportError(error, port)));
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
