@@ -1,0 +1,19 @@
+export { BidiConnection, BidiError } from "./bidi.js";
+export {
+  callInWindow,
+  clickInWindow,
+  type ExtensionWindow,
+  screenshotWindow,
+  textOf,
+  waitForWindowClosed,
+  waitInWindow,
+} from "./extension-window.js";
+export {
+  FIREFOX,
+  FIREFOX_EXTENSION_DIR,
+  FIREFOX_EXTENSION_ID,
+  type FirefoxSession,
+  type FirefoxSessionOptions,
+  type FirefoxWindowKind,
+  launchFirefoxSession,
+} from "./firefox-session.js";
