@@ -129,7 +129,11 @@ export class ApproverService {
         this.settle(pending.key);
         await closeWindow(pending.windowId);
       }
-      this.replyError(message.requestId, "ERR_INTERNAL", `The browser extension failed to handle the request (${reason}); reload the extension, then retry.`);
+      this.replyError(
+        message.requestId,
+        "ERR_INTERNAL",
+        `The browser extension failed to handle the request (${reason}); reload the extension, then retry.`,
+      );
     }
   }
 

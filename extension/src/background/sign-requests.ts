@@ -133,10 +133,13 @@ export async function finishSign(service: ApproverService, entry: SignEntry, dec
       );
       return;
     }
+    // The connection the answer is addressed to (entry.requestId belongs to it), not the current
+    // one: if the host restarted before the click, the answer reaches no one waiting for it, and
+    // the re-sent challenge on the new connection must get this receipt, not a "duplicate".
     service.store.settled.set(entry.digest, {
       digest: entry.digest,
       exp: entry.challenge.exp,
-      generation: service.store.generation,
+      generation: entry.generation,
       receipt,
     });
     service.reply({ type: "sign.result", requestId: entry.requestId, receipt });
