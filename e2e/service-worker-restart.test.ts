@@ -2,14 +2,25 @@ import type { CDPSession } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { createChallenge } from "../cli/dist/index.js";
 import type { Receipt } from "../verifier/dist/protocol/index.js";
-import { type BrowserSession, challengeDigest, clickButton, EXTENSION_ID, httpJson, launchSession, pairBrowser } from "./harness/index.js";
+import {
+  type BrowserSession,
+  challengeDigest,
+  clickButton,
+  EXTENSION_ID,
+  httpJson,
+  launchSession,
+  pairBrowser,
+  parseJsonOutcome,
+} from "./harness/index.js";
 
 /*
  * MV3 may stop the extension's service worker at any time. A request shown before the stop must
  * still be decided correctly after it: the pending challenge is persisted, the worker rebuilds its
  * state when the click wakes it, and the native port reconnects. Stopping the worker closes its
- * native port, so the browser's host process ends and a new one starts with the worker; the
- * requester re-sends the same challenge to it, and the extension recognises it by its digest.
+ * native port, so the browser's host process ends (answering 503 ERR_EXTENSION_DISCONNECTED) and
+ * a new one starts with the worker; the requester re-sends the same challenge to it, and the
+ * extension recognises it by its digest. The first tests play the requester with raw HTTP, to
+ * pin each order of events; the last ones run the real `hitl request`, which re-sends by itself.
  */
 let session: BrowserSession;
 let cdp: CDPSession;
@@ -51,7 +62,10 @@ test("restart, click, re-send: the answer is the receipt signed in the window, f
   await stopServiceWorker();
 
   // The worker took the native port down with it: the host that held the request is gone.
-  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_NOT_CONNECTED" } } });
+  expect(await first).toMatchObject({
+    status: 503,
+    body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: expect.stringContaining("re-sends the same challenge") } },
+  });
   expect(page.isClosed()).toBe(false);
 
   // The click wakes the worker, which rebuilds the request from storage.session and signs it.
@@ -74,7 +88,7 @@ test("restart, re-send before the click: the same window stays and decides the r
   const first = postSign(challenge);
   const page = await session.nextWindow("approval");
   await stopServiceWorker();
-  expect((await first).status).toBe(503);
+  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
 
   // Something else wakes the worker first (here: the toolbar popup); the port reconnects.
   const popup = await session.context.newPage();
@@ -97,7 +111,7 @@ test("restart, then the window is closed: the close still signs a deny", async (
   const first = postSign(challenge);
   const page = await session.nextWindow("approval");
   await stopServiceWorker();
-  expect((await first).status).toBe(503);
+  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
   await page.close(); // windows.onRemoved wakes the worker
   await session.waitForHealth((h) => h.extension.connected);
   const again = await postSign(challenge);
@@ -111,7 +125,7 @@ test("restart with an unanswered request: expiry still closes the window and not
   const page = await session.nextWindow("approval");
   const closed = page.waitForEvent("close", { timeout: 15_000 });
   await stopServiceWorker();
-  expect((await first).status).toBe(503);
+  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
   // Reopening the popup wakes the worker; it re-arms the expiry from the stored challenge.
   const popup = await session.context.newPage();
   await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
@@ -121,4 +135,67 @@ test("restart with an unanswered request: expiry still closes the window and not
   expect(again.status).toBeGreaterThanOrEqual(400);
   expect(again.body).toMatchObject({ error: { code: expect.stringMatching(/^ERR_(TIMEOUT|EXPIRED|MALFORMED)$/) } });
   await popup.close();
+});
+
+test("restart, woken by something else, click before the re-send: the re-send still gets the signed receipt", async () => {
+  const challenge = createChallenge({ action: { summary: "decided before the re-send" }, ttlSeconds: 120 });
+  const first = postSign(challenge);
+  const page = await session.nextWindow("approval");
+  await stopServiceWorker();
+  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
+
+  // The popup wakes the worker and a new host connects before anyone re-sends the challenge.
+  const popup = await session.context.newPage();
+  await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
+  await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 1);
+  // The click's answer is addressed to the old host's request: nobody waits for it any more.
+  const closed = page.waitForEvent("close");
+  await clickButton(page, "Approve");
+  await closed;
+  await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 0);
+
+  const again = await postSign(challenge);
+  expect(again.status).toBe(200);
+  const receipt = (again.body as { receipt: Receipt }).receipt;
+  expect(receipt.challenge).toEqual(challenge);
+  expect(receipt.statement).toMatchObject({ decision: "approve", sub: "alice", challenge: challengeDigest(challenge) });
+  await popup.close();
+});
+
+test("hitl request: service-worker restart between request and click, then Approve -> exit 0", async () => {
+  const run = session.hitl(["request", "--action", "survive a worker restart", "--json", "--timeout", "120"]);
+  const page = await session.nextWindow("approval", { run });
+  const shown = await page.locator("#summary").textContent();
+  await stopServiceWorker();
+  // The CLI is re-sending to a port where nothing listens now; it must not give up.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(run.output()).toBe("");
+  expect(page.isClosed()).toBe(false);
+
+  // Only the click wakes the worker; it reconnects, the browser starts a new host, the CLI's
+  // re-sent challenge gets the receipt signed in this window.
+  await clickButton(page, "Approve");
+  const result = await run.done;
+  expect(result.code).toBe(0);
+  const outcome = parseJsonOutcome(result);
+  expect(outcome).toMatchObject({ decision: "approve", approver: { sub: "alice" } });
+  const receipt = outcome.receipt!;
+  expect(receipt.challenge.action.summary).toBe("survive a worker restart");
+  expect(shown).toContain("survive a worker restart");
+  expect(receipt.statement).toMatchObject({ decision: "approve", sub: "alice", challenge: challengeDigest(receipt.challenge) });
+  expect(workerStates.at(-1)).toBe("running");
+  expect(session.windows.pendingCount("approval")).toBe(0);
+});
+
+test("hitl request: service-worker restart, then the window is closed -> signed deny, exit 1", async () => {
+  const run = session.hitl(["request", "--action", "closed after a restart, via the CLI", "--json", "--timeout", "120"]);
+  const page = await session.nextWindow("approval", { run });
+  await stopServiceWorker();
+  await page.close(); // windows.onRemoved wakes the worker: a signed deny for exactly this challenge
+  const result = await run.done;
+  expect(result.code).toBe(1);
+  const outcome = parseJsonOutcome(result);
+  expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice" } });
+  expect(outcome.receipt!.challenge.action.summary).toBe("closed after a restart, via the CLI");
+  expect(outcome.receipt!.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
 });
