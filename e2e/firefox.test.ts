@@ -125,8 +125,20 @@ describe("Firefox: hitl request", () => {
   });
 });
 
-describe("Firefox: a temporary add-on", () => {
-  test("removing it (as Firefox does at exit) deletes its key: requests fail closed with ERR_NO_KEY until paired again", async () => {
+describe("Firefox: key lifetime of the add-on", () => {
+  test("Firefox restarted on the same profile, add-on loaded again: the persistent key is kept, no re-pairing", async () => {
+    const before = await session.health();
+    await session.restart();
+    const after = await session.waitForHealth((h) => h.extension.connected && h.host.pid !== before.host.pid);
+    expect(after.extension).toMatchObject({ browser: "firefox", keyPresent: true, kid: before.extension.kid, subject: "firefox-user" });
+    const run = session.hitl(["request", "--action", "after a browser restart"]);
+    await clickInWindow(session.bidi, await session.nextWindow("approval", { run }), "Approve");
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("APPROVED — signature verified");
+  });
+
+  test("uninstalling the add-on deletes its key with its IndexedDB: requests fail closed with ERR_NO_KEY until paired again", async () => {
     const before = await session.health();
     await session.bidi.command("webExtension.uninstall", { extension: FIREFOX_EXTENSION_ID });
     await session.bidi.command("webExtension.install", { extensionData: { type: "path", path: FIREFOX_EXTENSION_DIR } });

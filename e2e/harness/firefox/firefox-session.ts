@@ -1,17 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HealthResponseBody } from "../../../verifier/dist/protocol/index.js";
 import { type CliRun, runHitl } from "../cli.js";
 import { freePort } from "../free-port.js";
 import { httpJson } from "../http.js";
-import { REPO_ROOT } from "../paths.js";
-import { BidiConnection } from "./bidi.js";
+import type { BidiConnection } from "./bidi.js";
 import { type ExtensionWindow, topLevelContexts, waitInWindow } from "./extension-window.js";
+import { type RunningFirefox, startFirefox } from "./firefox-process.js";
 
-export const FIREFOX = process.env.HITL_E2E_FIREFOX ?? "/usr/bin/firefox-esr";
-export const FIREFOX_EXTENSION_DIR = `${REPO_ROOT}extension/dist/firefox`;
 export const FIREFOX_EXTENSION_ID = "approver@hitl.dev";
 
 export type FirefoxWindowKind = "approval" | "pairing";
@@ -20,12 +17,11 @@ export type FirefoxWindowKind = "approval" | "pairing";
  * Real headless Firefox with a fresh profile, driven over WebDriver BiDi (no Playwright: its
  * Firefox needs a patched build). HOME is a temp dir for Firefox and for `hitl setup`, so the
  * host manifest lands in <temp>/.mozilla/native-messaging-hosts/, never in the real home.
- * The built extension is installed as a temporary add-on (`webExtension.install`, like
- * about:debugging), Firefox starts the real signing host, which inherits HITL_*.
+ * Firefox starts the real signing host, which inherits HITL_*.
  */
 export interface FirefoxSession {
+  /** The BiDi connection of the current Firefox run (a new one after restart()). */
   readonly bidi: BidiConnection;
-  readonly firefoxPid: number;
   readonly port: number;
   readonly env: NodeJS.ProcessEnv;
   readonly home: string;
@@ -36,7 +32,9 @@ export interface FirefoxSession {
   waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /** The next approval/pairing window once rendered; fails at once if `run` exits first. */
   nextWindow(kind: FirefoxWindowKind, options?: { run?: CliRun; timeoutMs?: number }): Promise<ExtensionWindow>;
-  /** Firefox's output so far (the extension's console included): for failure messages. */
+  /** Quit Firefox and start it again on the same profile, loading the add-on again (as a developer would). */
+  restart(): Promise<void>;
+  /** Firefox's output so far (the extension's console included), all runs: for failure messages and checks. */
   browserLog(): string;
   close(): Promise<void>;
 }
@@ -73,49 +71,21 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
   delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
 
   const setup = await runHitl(["setup", "--browser", "firefox"], env).done;
-  if (setup.code !== 0) throw new Error(`hitl setup --browser firefox failed (${setup.code}):\n${setup.stdout}${setup.stderr}`);
-  writeFileSync(join(profile, "user.js"), userPrefs(options));
-
-  const firefox = spawn(FIREFOX, ["--headless", "--no-remote", "--profile", profile, "--remote-debugging-port=0", "about:blank"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: content processes go down with it in close()
-  });
-  if (firefox.pid === undefined) throw new Error(`Could not start ${FIREFOX}.`);
-  const firefoxPid = firefox.pid;
-  let log = "";
-  // stderr has the BiDi address; stdout the extension's console (devtools.console.stdout.*).
-  for (const stream of [firefox.stdout, firefox.stderr]) {
-    stream?.setEncoding("utf8").on("data", (chunk: string) => {
-      log = (log + chunk).slice(-64 * 1024);
-    });
+  if (setup.code !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`hitl setup --browser firefox failed (${setup.code}):\n${setup.stdout}${setup.stderr}`);
   }
+  let firefox: RunningFirefox;
+  try {
+    firefox = await startFirefox(profile, env, options.backgroundIdleMs);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  let earlierLogs = "";
   const children = new Set<CliRun>();
   const handedOut = new Set<string>();
   let hostPid: number | undefined;
-  let bidi: BidiConnection | undefined;
-
-  const stop = async () => {
-    for (const run of children) run.signal("SIGKILL");
-    if (bidi !== undefined) {
-      await bidi.command("browser.close", {}, 5_000).catch(() => {});
-      bidi.close();
-    }
-    await exited(firefox, 10_000);
-    killGroup(firefoxPid);
-    // Firefox normally takes its host down with it; make sure, by pid.
-    if (hostPid !== undefined) killIfAlive(hostPid);
-    rmSync(root, { recursive: true, force: true });
-  };
-
-  try {
-    bidi = await BidiConnection.connect(await bidiUrl(firefox, () => log));
-    await bidi.command("webExtension.install", { extensionData: { type: "path", path: FIREFOX_EXTENSION_DIR } });
-  } catch (error) {
-    await stop();
-    throw new Error(`Firefox did not start with the extension: ${error instanceof Error ? error.message : error}\n${log}`);
-  }
-  const connection = bidi;
 
   const health = async (): Promise<HealthResponseBody> => {
     const answer = await httpJson(port, "GET", "/health");
@@ -124,10 +94,12 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     hostPid = body.host.pid;
     return body;
   };
+  const browserLog = () => earlierLogs + firefox.log();
 
-  const session: FirefoxSession = {
-    bidi: connection,
-    firefoxPid,
+  return {
+    get bidi() {
+      return firefox.bidi;
+    },
     port,
     env,
     home,
@@ -153,7 +125,9 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`The signing host did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${log}`);
+      throw new Error(
+        `The signing host did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${browserLog()}`,
+      );
     },
     async nextWindow(kind, { run, timeoutMs = 15_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
@@ -163,11 +137,11 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
         runEnded = true;
       });
       while (Date.now() < deadline) {
-        const found = (await topLevelContexts(connection)).find((c) => c.url.includes(path) && !handedOut.has(c.context));
+        const found = (await topLevelContexts(firefox.bidi)).find((c) => c.url.includes(path) && !handedOut.has(c.context));
         if (found !== undefined) {
           handedOut.add(found.context);
           const window = { context: found.context, url: found.url };
-          await waitInWindow(connection, window, RENDERED[kind], `Rendering the ${kind} window`, Math.max(1_000, deadline - Date.now()));
+          await waitInWindow(firefox.bidi, window, RENDERED[kind], `Rendering the ${kind} window`, Math.max(1_000, deadline - Date.now()));
           return window;
         }
         if (runEnded && run !== undefined) {
@@ -176,76 +150,22 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`No ${kind} window appeared within ${timeoutMs} ms.\n${log}`);
+      throw new Error(`No ${kind} window appeared within ${timeoutMs} ms.\n${browserLog()}`);
     },
-    browserLog: () => log,
-    close: stop,
+    async restart() {
+      await firefox.stop();
+      earlierLogs += firefox.log();
+      firefox = await startFirefox(profile, env, options.backgroundIdleMs);
+    },
+    browserLog,
+    async close() {
+      for (const run of children) run.signal("SIGKILL");
+      await firefox.stop();
+      // Firefox normally takes its host down with it; make sure, by pid.
+      if (hostPid !== undefined) killIfAlive(hostPid);
+      rmSync(root, { recursive: true, force: true });
+    },
   };
-  return session;
-}
-
-function userPrefs(options: FirefoxSessionOptions): string {
-  const prefs: Record<string, string | number | boolean> = {
-    // The extension's console.* (background included) goes to stdout: failures explain themselves.
-    "devtools.console.stdout.chrome": true,
-    "devtools.console.stdout.content": true,
-    "browser.shell.checkDefaultBrowser": false,
-    "browser.aboutwelcome.enabled": false,
-    "datareporting.policy.dataSubmissionEnabled": false,
-    "toolkit.telemetry.reportingpolicy.firstRun": false,
-    ...(options.backgroundIdleMs !== undefined && { "extensions.background.idle.timeout": options.backgroundIdleMs }),
-  };
-  return Object.entries(prefs)
-    .map(([name, value]) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});\n`)
-    .join("");
-}
-
-/** Firefox prints the BiDi address it bound (port 0 = any free one) on stderr. */
-function bidiUrl(firefox: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = /WebDriver BiDi listening on (ws:\/\/[^\s]+)/.exec(log());
-      if (match?.[1] === undefined) return;
-      finish();
-      resolve(match[1]);
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`Firefox printed no BiDi address within ${timeoutMs} ms.`));
-    }, timeoutMs);
-    const onExit = (code: number | null) => {
-      finish();
-      reject(new Error(`Firefox exited (${code}) before listening for BiDi.`));
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      firefox.stderr?.off("data", check);
-      firefox.off("exit", onExit);
-    };
-    firefox.stderr?.on("data", check);
-    firefox.once("exit", onExit);
-    check();
-  });
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** The group Firefox leads (pgid = its pid): stragglers such as content processes. */
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }
 
 function killIfAlive(pid: number): void {

@@ -8,9 +8,8 @@ export {
   waitForWindowClosed,
   waitInWindow,
 } from "./extension-window.js";
+export { FIREFOX, FIREFOX_EXTENSION_DIR, type RunningFirefox, startFirefox } from "./firefox-process.js";
 export {
-  FIREFOX,
-  FIREFOX_EXTENSION_DIR,
   FIREFOX_EXTENSION_ID,
   type FirefoxSession,
   type FirefoxSessionOptions,
