@@ -128,9 +128,11 @@ describe("Firefox: hitl request", () => {
 describe("Firefox: key lifetime of the add-on", () => {
   test("Firefox restarted on the same profile, add-on loaded again: the persistent key is kept, no re-pairing", async () => {
     const before = await session.health();
+    const kid = before.extension.connected ? before.extension.kid : undefined;
+    expect(kid).toEqual(expect.any(String));
     await session.restart();
     const after = await session.waitForHealth((h) => h.extension.connected && h.host.pid !== before.host.pid);
-    expect(after.extension).toMatchObject({ browser: "firefox", keyPresent: true, kid: before.extension.kid, subject: "firefox-user" });
+    expect(after.extension).toMatchObject({ browser: "firefox", keyPresent: true, kid, subject: "firefox-user" });
     const run = session.hitl(["request", "--action", "after a browser restart"]);
     await clickInWindow(session.bidi, await session.nextWindow("approval", { run }), "Approve");
     const result = await run.done;
