@@ -1,4 +1,4 @@
-import type { KeyDirectory, NonceStore, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
+import type { KeyDirectory, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
 import { challengeDigest } from "./digests.js";
 import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync } from "./lib/ed25519-strict.js";
 import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
@@ -22,7 +22,13 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
   const receipt = typeof input === "string" ? parseReceiptJson(input) : parseReceipt(input);
   const { challenge, statement } = receipt;
 
-  const approver = await lookupApprover(opts.keys, statement.sub, receipt.kid);
+  let approver: ApproverKey | undefined;
+  try {
+    approver = await opts.keys.lookup(statement.sub, receipt.kid);
+  } catch (error) {
+    throw asUnavailable(error, "ERR_KEY_DIRECTORY_UNAVAILABLE", "The key directory could not be read");
+  }
+  if (approver === undefined) throw await missingKey(opts.keys, statement.sub, receipt.kid);
   const key = checkedKey(approver, receipt.kid);
 
   const signature = decodeBase64url(receipt.sig, "receipt.sig");
@@ -70,20 +76,17 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
   }
 
   if (opts.nonces === "offline-audit") return { receipt, approver, nonceConsumed: false };
-  await consumeNonce(opts.nonces, challenge.nonce, challenge.exp);
+  try {
+    await opts.nonces.consume(challenge.nonce, challenge.exp);
+  } catch (error) {
+    throw asUnavailable(error, "ERR_NONCE_STORE_UNAVAILABLE", "The nonce store failed");
+  }
   return { receipt, approver, nonceConsumed: true };
 }
 
-async function lookupApprover(keys: KeyDirectory, sub: string, kid: string): Promise<ApproverKey> {
-  let approver: ApproverKey | undefined;
-  try {
-    approver = await keys.lookup(sub, kid);
-  } catch (error) {
-    throw asUnavailable(error, "ERR_KEY_DIRECTORY_UNAVAILABLE", "The key directory could not be read");
-  }
-  if (approver !== undefined) return approver;
-  if (keys.explainMissing !== undefined) throw await keys.explainMissing(sub, kid);
-  throw new HitlError(
+async function missingKey(keys: KeyDirectory, sub: string, kid: string): Promise<HitlError> {
+  if (keys.explainMissing !== undefined) return keys.explainMissing(sub, kid);
+  return new HitlError(
     "ERR_UNKNOWN_KEY",
     `No key ${kid} is registered for approver "${sub}". Pair this approver's browser with \`hitl pair\`.`,
   );
@@ -118,14 +121,6 @@ function checkTimeWindow(receipt: Receipt, nowMs: number, skew: number): void {
       "ERR_DECIDED_OUTSIDE_WINDOW",
       `The decision is dated ${iso(decidedAt)}, outside the challenge's window ${iso(iat)} .. ${iso(exp)}. Check the approver's clock and request a new approval.`,
     );
-  }
-}
-
-async function consumeNonce(store: NonceStore, nonce: string, exp: number): Promise<void> {
-  try {
-    await store.consume(nonce, exp);
-  } catch (error) {
-    throw asUnavailable(error, "ERR_NONCE_STORE_UNAVAILABLE", "The nonce store failed");
   }
 }
 

@@ -18,7 +18,7 @@ export interface RedisNonceStoreOptions {
   /**
    * Consumes issued together are sent as one script call of at most this many SETs (one round
    * trip, one reply); 1 sends plain SET commands only (for a Redis where scripting is disabled).
-   * Default 16: small batches keep several round trips in flight while the CPU verifies.
+   * Default 64.
    */
   batchSize?: number;
 }
@@ -68,7 +68,7 @@ export class RedisNonceStore implements NonceStore {
   private constructor(redis: Redis, where: string, options: RedisNonceStoreOptions) {
     redis.defineCommand("hitlConsumeNonces", { lua: CONSUME_SCRIPT });
     this.#redis = redis as ScriptedRedis;
-    this.#batchSize = options.batchSize ?? 16;
+    this.#batchSize = options.batchSize ?? 64;
     this.#where = where;
     this.#prefix = options.prefix ?? "hitl:nonce:";
     this.#skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
@@ -84,7 +84,7 @@ export class RedisNonceStore implements NonceStore {
     if (options.prefix !== undefined && (typeof options.prefix !== "string" || options.prefix.length > 256)) {
       throw new HitlError("ERR_CONFIG", "The Redis nonce prefix must be a string of at most 256 characters.");
     }
-    const batchSize = options.batchSize ?? 16;
+    const batchSize = options.batchSize ?? 64;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
       throw new HitlError("ERR_CONFIG", "The Redis nonce batch size must be an integer from 1 to 1000.");
     }

@@ -31,23 +31,18 @@ export function assertBase64url(text: string, field = "value"): void {
   if (text.length % 4 === 1) {
     throw new HitlError("ERR_INVALID_ENCODING", `${field} is not valid base64url: impossible length ${text.length}.`);
   }
-  let last = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    last = c < 128 ? LOOKUP[c]! : -1;
-    if (last < 0) {
-      throw new HitlError(
-        "ERR_INVALID_ENCODING",
-        `${field} is not valid base64url: unexpected character at position ${i} (use A-Z a-z 0-9 - _ and no padding).`,
-      );
-    }
+  if (!BASE64URL_CHARS.test(text)) {
+    decodeBase64url(text, field); // throws the precise error (position of the bad character)
   }
   // The last character of a 2- or 3-character group carries 4 or 2 unused bits: they must be 0.
   const unusedBits = ((text.length % 4) * 6) % 8;
+  const last = text.length === 0 ? 0 : LOOKUP[text.charCodeAt(text.length - 1)]!;
   if ((last & ((1 << unusedBits) - 1)) !== 0) {
     throw new HitlError("ERR_INVALID_ENCODING", `${field} is not canonical base64url: trailing bits are not zero.`);
   }
 }
+
+const BASE64URL_CHARS = /^[A-Za-z0-9_-]*$/;
 
 /**
  * Strict decoder: rejects padding, whitespace, the standard-base64 characters `+` and `/`,

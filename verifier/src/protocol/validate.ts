@@ -1,6 +1,6 @@
 import { ENCODED_LENGTHS, LIMITS, PAIRING_CODE_PATTERN } from "./constants.js";
 import { HitlError } from "./errors.js";
-import { canonicalize, utf8Length } from "./jcs.js";
+import { utf8Length } from "./jcs.js";
 import {
   malformed,
   readBase64url,
@@ -43,17 +43,21 @@ export function parseJsonValue(value: unknown, path: string, depth = 0): JsonVal
   if (Array.isArray(value)) return value.map((item, i) => parseJsonValue(item, `${path}[${i}]`, depth + 1));
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const record = value as Record<string, unknown>;
-    const parsed = new Map<string, JsonValue>();
-    for (const key of Object.keys(record)) {
+    const keys = Object.keys(record);
+    const parsed: JsonValue[] = [];
+    for (const key of keys) {
       readString(key, `${path} key`, LIMITS.detailsBytes, "text");
       const member = record[key];
       if (member === undefined) malformed(`${path}.${key}`, "has no JSON value");
-      parsed.set(key, parseJsonValue(member, `${path}.${key}`, depth + 1));
+      parsed.push(parseJsonValue(member, `${path}.${key}`, depth + 1));
     }
-    // defineProperty: a member named "__proto__" stays a member, as JSON.parse made it.
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
     const out: { [key: string]: JsonValue } = {};
-    for (const key of [...parsed.keys()].sort()) {
-      Object.defineProperty(out, key, { value: parsed.get(key), enumerable: true, writable: true, configurable: true });
+    for (const i of order) {
+      const key = keys[i]!;
+      // A member named "__proto__" stays a member, as JSON.parse made it (plain assignment would set the prototype).
+      if (key === "__proto__") Object.defineProperty(out, key, { value: parsed[i], enumerable: true, writable: true, configurable: true });
+      else out[key] = parsed[i]!;
     }
     return out;
   }
@@ -66,7 +70,9 @@ function parseAction(value: unknown, path: string): Action {
   if (summary.trim().length === 0) malformed(`${path}.summary`, "must say what will happen (it is blank)");
   if (record.details === undefined) return { summary };
   const details = parseJsonValue(record.details, `${path}.details`);
-  if (utf8Length(canonicalize(details)) > LIMITS.detailsBytes) {
+  // JSON.stringify has exactly the length of the canonical form (same members, escapes and
+  // numbers; only the order differs), without a second walk for the order.
+  if (utf8Length(JSON.stringify(details)) > LIMITS.detailsBytes) {
     throw new HitlError(
       "ERR_TOO_LARGE",
       `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
