@@ -140,5 +140,6 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\
 
 function shortSummary(receipt: Receipt): string {
   const summary = receipt.challenge.action.summary.replace(UNPRINTABLE, " ").replace(/\s+/g, " ").trim();
-  return summary.length > 80 ? `${summary.slice(0, 79)}…` : summary;
+  const characters = Array.from(summary); // by code point: never cut a surrogate pair in two
+  return characters.length > 80 ? `${characters.slice(0, 79).join("")}…` : summary;
 }

@@ -162,6 +162,15 @@ describe("verifyStrict / verifyStrictAsync over node:crypto", () => {
     expect(first.keyObject.asymmetricKeyType).toBe("ed25519");
   });
 
+  it("never serves a stale key when a caller reuses one array for another key", () => {
+    const other = newApprover();
+    const reused = Uint8Array.from(approver.publicKey);
+    expect(importPublicKey(reused).kid).toBe(approver.kid);
+    reused.set(other.publicKey);
+    expect(importPublicKey(reused).kid).toBe(other.kid);
+    expect(verifyStrict(reused, message, signature)).toBe(false);
+  });
+
   it("agrees with a key imported the usual way", () => {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");
     const raw = new Uint8Array(publicKey.export({ format: "der", type: "spki" }).subarray(12));

@@ -83,10 +83,35 @@ describe("RedisNonceStore against a real redis-server", () => {
     for (const n of nonces) expect(await inspect.get(`hitl:nonce:${n}`)).toBe("1");
   });
 
+  it("batchWindowMs 0 and 20: consumes issued together share a round trip, a lone one still gets its answer", async () => {
+    for (const batchWindowMs of [0, 20]) {
+      const store = await connect(redis.url, { batchWindowMs });
+      const started = Date.now();
+      await store.consume(nonce(), nowSeconds() + 60);
+      expect(Date.now() - started).toBeLessThan(1000);
+      const together = Array.from({ length: 10 }, nonce);
+      await Promise.all(together.map((n) => store.consume(n, nowSeconds() + 60)));
+      for (const n of together) await expect(store.consume(n, nowSeconds() + 60)).rejects.toMatchObject(REPLAYED);
+    }
+  });
+
+  it("close() sends the consumes still waiting for their batch", async () => {
+    const store = await RedisNonceStore.connect(redis.url, { batchWindowMs: 50 });
+    const n = nonce();
+    const pending = store.consume(n, nowSeconds() + 60);
+    await store.close();
+    await expect(pending).resolves.toBeUndefined();
+    expect(await inspect.get(`hitl:nonce:${n}`)).toBe("1");
+  });
+
   it("refuses a bad prefix or batch size", async () => {
     await expect(RedisNonceStore.connect(redis.url, { batchSize: 0 })).rejects.toMatchObject({
       code: "ERR_CONFIG",
       message: "The Redis nonce batch size must be an integer from 1 to 1000.",
+    });
+    await expect(RedisNonceStore.connect(redis.url, { batchWindowMs: -1 })).rejects.toMatchObject({
+      code: "ERR_CONFIG",
+      message: "The Redis nonce batch window must be from 0 to 100 ms.",
     });
     await expect(RedisNonceStore.connect(redis.url, { prefix: "x".repeat(300) })).rejects.toMatchObject({
       code: "ERR_CONFIG",

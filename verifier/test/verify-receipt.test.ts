@@ -235,6 +235,16 @@ describe("every rejection has a stable code and a message that says what to do",
     );
   });
 
+  it("ERR_DENIED: a long summary is cut at 80 characters, never inside an emoji", async () => {
+    const summary = `${"a".repeat(78)}😀😀 and more`;
+    const challenge = makeChallenge({ action: { summary } });
+    await fails(
+      signReceipt(challenge, alice, { decision: "deny" }),
+      "ERR_DENIED",
+      `alice denied this action ("${"a".repeat(78)}😀…"). Do not proceed.`,
+    );
+  });
+
   it("ERR_AUDIENCE_MISMATCH", async () => {
     await fails(
       signReceipt(makeChallenge({ aud: "billing" }), alice),

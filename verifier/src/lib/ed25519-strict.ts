@@ -107,7 +107,8 @@ const CACHE_LIMIT = 10_000;
 /** Checks (weak key) and imports a raw Ed25519 public key, cached. Throws ERR_WEAK_PUBLIC_KEY. */
 export function importPublicKey(publicKey: Uint8Array): StrictPublicKey {
   const known = BY_IDENTITY.get(publicKey);
-  if (known !== undefined) return known;
+  // The bytes are compared too: a caller may reuse one array for another key.
+  if (known !== undefined && sameBytes(known.raw, publicKey)) return known;
   const bytesKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("latin1");
   let entry = BY_BYTES.get(bytesKey);
   if (entry === undefined) {
@@ -120,6 +121,12 @@ export function importPublicKey(publicKey: Uint8Array): StrictPublicKey {
   }
   BY_IDENTITY.set(publicKey, entry);
   return entry;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
