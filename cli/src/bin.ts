@@ -38,11 +38,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
     return 3;
   }
-  const { reportAndExitCode } = await import("./lib/report.js");
+  // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
+  const { loadCommand } = await import("./lib/load-command.js");
+  const loaded = await loadCommand(name, command.load);
   try {
-    return await (await command.load()).run(rest);
+    return await loaded.run(rest);
   } catch (error) {
-    return reportAndExitCode(error);
+    return loaded.reportAndExitCode(error);
   }
 }
 

@@ -1,0 +1,92 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isBundleFresh, loadCommand } from "../src/lib/load-command.js";
+
+/*
+ * bin.ts runs a command from dist/bundle/ only while no tsc build is newer than the bundle, so
+ * `pnpm exec tsc -b` alone can never leave `hitl` running stale code. Real files, real mtimes.
+ */
+
+let root: string;
+let dist: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "hitl-load-command-"));
+  dist = join(root, "cli", "dist");
+  mkdirSync(join(dist, "bundle"), { recursive: true });
+  mkdirSync(join(root, "verifier", "dist"), { recursive: true });
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A file with its modification time set to `seconds` since the epoch. */
+function file(path: string, seconds: number, text = ""): URL {
+  writeFileSync(path, text);
+  utimesSync(path, seconds, seconds);
+  return pathToFileURL(path);
+}
+
+const BUNDLED = "export async function run() { return 42; }\nexport function reportAndExitCode() { return 43; }\n";
+
+describe("isBundleFresh", () => {
+  it("is fresh when the bundle is at least as new as every build-info file that exists", () => {
+    const bundle = file(join(dist, "bundle", "request.js"), 2_000);
+    const cliInfo = file(join(dist, ".tsbuildinfo"), 1_000);
+    const verifierInfo = file(join(root, "verifier", "dist", ".tsbuildinfo"), 2_000);
+    const missing = pathToFileURL(join(root, "nowhere", ".tsbuildinfo"));
+    expect(isBundleFresh(bundle, [cliInfo, verifierInfo, missing])).toBe(true);
+  });
+
+  it("is stale once any tsc build ran after it, and absent when there is no bundle", () => {
+    const bundle = file(join(dist, "bundle", "request.js"), 2_000);
+    const cliInfo = file(join(dist, ".tsbuildinfo"), 1_000);
+    const verifierInfo = file(join(root, "verifier", "dist", ".tsbuildinfo"), 2_001);
+    expect(isBundleFresh(bundle, [cliInfo, verifierInfo])).toBe(false);
+    expect(isBundleFresh(pathToFileURL(join(dist, "bundle", "pair.js")), [cliInfo])).toBe(false);
+  });
+});
+
+describe("loadCommand", () => {
+  const unbundled = async () => ({ run: async () => 7 });
+
+  it("runs the bundle while it is current, with the bundle's own reporter", async () => {
+    file(join(dist, "bundle", "request.js"), 2_000, BUNDLED);
+    file(join(dist, ".tsbuildinfo"), 1_000);
+    file(join(root, "verifier", "dist", ".tsbuildinfo"), 1_500);
+    const loaded = await loadCommand("request", unbundled, pathToFileURL(`${dist}/`));
+    expect(await loaded.run([])).toBe(42);
+    expect(loaded.reportAndExitCode(new Error("x"))).toBe(43);
+  });
+
+  it("falls back to tsc's modules when the verifier was rebuilt after the bundle", async () => {
+    file(join(dist, "bundle", "request.js"), 2_000, BUNDLED);
+    file(join(dist, ".tsbuildinfo"), 1_000);
+    file(join(root, "verifier", "dist", ".tsbuildinfo"), 3_000);
+    const loaded = await loadCommand("request", unbundled, pathToFileURL(`${dist}/`));
+    expect(await loaded.run([])).toBe(7);
+    // The reporter of tsc's own graph: one line on stderr, exit 3 for an unexpected error.
+    const write = process.stderr.write;
+    let written = "";
+    process.stderr.write = ((chunk: string) => {
+      written += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(loaded.reportAndExitCode(new Error("boom"))).toBe(3);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written).toMatch(/^hitl: ERR_INTERNAL: boom\n/);
+  });
+
+  it("falls back to tsc's modules when the command has no bundle", async () => {
+    file(join(dist, ".tsbuildinfo"), 1_000);
+    const loaded = await loadCommand("doctor", unbundled, pathToFileURL(`${dist}/`));
+    expect(await loaded.run([])).toBe(7);
+  });
+});
