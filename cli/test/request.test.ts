@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { chmodSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -248,6 +249,29 @@ describe("hitl request against a peer speaking the host API", () => {
       "hitl: ERR_WITHDRAWN: You withdrew the approval request before a decision; the browser window was closed and nothing was signed.\n",
     );
     await peer!.disconnected;
+  });
+
+  it("an approvers file only the full check refuses: the challenge goes out, is withdrawn at once, exit 3", async () => {
+    // Looks usable at a glance (a private file listing someone), but the key id is not the key's.
+    const record = { ...alice.record, kid: makeApprover("bob").kid };
+    writeFileSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, JSON.stringify({ v: 1, approvers: [record] }), { mode: 0o600 });
+    const env = await withPeer(() => "hang");
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INVALID: The approvers file .* is invalid: .*kid is not the thumbprint/);
+    expect(run.ms).toBeLessThan(5_000);
+    // It was asked (the check runs while the window opens) and withdrawn as soon as it failed.
+    expect(peer!.requests.map((r) => r.path)).toEqual(["/sign"]);
+    await peer!.disconnected;
+  });
+
+  it("an insecure approvers file is refused before asking: nothing is sent", async () => {
+    chmodSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await runCli(ACTION, env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: The approvers file .* is world-writable/);
+    expect(peer!.requests).toEqual([]);
   });
 
   it("nothing is sent when no approver is paired", async () => {

@@ -1,24 +1,22 @@
 import {
   type Action,
-  type ApproverKey,
   type Challenge,
-  challengeDigest,
   HitlError,
   type JsonValue,
   type KeyDirectory,
   LIMITS,
   type NonceStore,
-  parseReceipt,
   type RequesterContext,
   resolvePaths,
-  verifyReceipt,
 } from "@hitl/verifier";
 import { createChallenge } from "./create-challenge.js";
 import { getHostHealth } from "./get-host-health.js";
+import { precheckApprovers } from "./lib/approvers-precheck.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
-import { openDefaultNonceStore, openLocalKeys } from "./lib/open-stores.js";
+import { notPaired } from "./lib/not-paired.js";
 import { type ApprovalOutcome, failureOf } from "./lib/outcome.js";
 import { resolvePort } from "./lib/resolve-port.js";
+import type { VerificationStores } from "./lib/verify-answer.js";
 
 export interface RequestApprovalOptions {
   action: Action;
@@ -55,14 +53,19 @@ export interface RequestApprovalOptions {
  * ending (approve, signed deny, timeout, error); only a bug in hitl rejects. An approval is
  * returned only after the signature, the challenge, audience, time window, intent and the
  * single use of the nonce were all checked.
+ *
+ * Fail before asking, cheaply: a challenge goes out only if this machine can verify the answer.
+ * When the approvers file plainly lists someone and the replay store needs no connection (the
+ * embedded one), the verifier is loaded and the file checked in full while the human reads the
+ * window (a failure then withdraws the request); otherwise all of that happens first.
  */
 export async function requestApproval(options: RequestApprovalOptions): Promise<ApprovalOutcome> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? Date.now;
   let challenge: Challenge;
-  let keys: KeyDirectory;
-  let nonces: NonceStore;
   let port: number;
+  let approversFile: string;
+  let early: VerificationStores | undefined;
   try {
     port = options.port ?? resolvePort(undefined, env);
     challenge = createChallenge({
@@ -73,27 +76,49 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
       ...(options.intent !== undefined && { intent: options.intent }),
       ...(options.requester !== undefined && { requester: options.requester }),
     });
-    keys = options.keys ?? (await openKeysOrExplain(resolvePaths(env).approversFile, port));
-    nonces = options.nonces ?? (await openDefaultNonceStore(env));
+    approversFile = resolvePaths(env).approversFile;
+    const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port)) === "usable";
+    const storeNeedsConnection = options.nonces === undefined && (env.HITL_REDIS_URL ?? "").length > 0;
+    if (!keysLookUsable || storeNeedsConnection) early = await openStoresOrExplain(approversFile, env, options, port);
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
     return failureOf(error, "local");
   }
 
+  let stores: Promise<VerificationStores> | undefined = early === undefined ? undefined : Promise.resolve(early);
   try {
-    return await askAndVerify(challenge, port, keys, nonces, options, clock);
+    return await askAndVerify(challenge, port, options, clock, () => {
+      stores ??= openStores(approversFile, env, options);
+      return stores;
+    });
   } finally {
-    if (options.nonces === undefined) await nonces.close().catch(() => undefined);
+    const opened = await stores?.catch(() => undefined);
+    if (opened?.ownNonces === true) await opened.nonces.close().catch(() => undefined);
   }
 }
 
-/**
- * Nobody paired yet is also what a first run looks like before the browser is set up; pairing
- * needs the host too, so when the host is not reachable either, say that first.
- */
-async function openKeysOrExplain(approversFile: string, port: number): Promise<KeyDirectory> {
+/** "none" is reported at once, but a missing host first: pairing needs the host too. */
+async function lookAtApprovers(approversFile: string, port: number): Promise<"usable" | "unclear"> {
+  const look = precheckApprovers(approversFile);
+  if (look !== "none") return look;
+  await getHostHealth({ port, timeoutMs: 1000 });
+  throw notPaired(approversFile);
+}
+
+async function openStores(approversFile: string, env: NodeJS.ProcessEnv, options: RequestApprovalOptions): Promise<VerificationStores> {
+  const verification = await import("./lib/verify-answer.js");
+  return verification.openStores(approversFile, env, options);
+}
+
+/** Before asking: the same rule for an approvers file that lists nobody, host problems first. */
+async function openStoresOrExplain(
+  approversFile: string,
+  env: NodeJS.ProcessEnv,
+  options: RequestApprovalOptions,
+  port: number,
+): Promise<VerificationStores> {
   try {
-    return await openLocalKeys(approversFile);
+    return await openStores(approversFile, env, options);
   } catch (error) {
     if (error instanceof HitlError && error.code === "ERR_NOT_PAIRED") await getHostHealth({ port, timeoutMs: 1000 });
     throw error;
@@ -103,59 +128,52 @@ async function openKeysOrExplain(approversFile: string, port: number): Promise<K
 async function askAndVerify(
   challenge: Challenge,
   port: number,
-  keys: KeyDirectory,
-  nonces: NonceStore,
   options: RequestApprovalOptions,
   clock: () => number,
+  prepare: () => Promise<VerificationStores>,
 ): Promise<ApprovalOutcome> {
-  const answer = await askHost({
-    port,
-    path: "/sign",
-    body: { challenge },
-    exp: challenge.exp,
-    what: "approval",
-    maxResponseBytes: LIMITS.receiptBytes + 1024,
-    clock,
-    // The extension finds a re-sent challenge again by its digest (open window or kept receipt),
-    // and the receipt is still checked against this very challenge below.
-    resend: true,
-    ...(options.signal !== undefined && { signal: options.signal }),
-    ...(options.onSent !== undefined && { onSent: () => options.onSent?.(challenge) }),
-    ...(options.onLinkChange !== undefined && { onLinkChange: (state) => options.onLinkChange?.(state, challenge) }),
-  });
-  if (!answer.ok) return { ...failureOf(answer.error, answer.local ? "local" : "peer"), challenge };
-
-  const receipt = soleMember(answer.body, "receipt");
+  // Our own abort, besides the caller's: a verifier that cannot be prepared withdraws the request.
+  const stop = new AbortController();
+  const forwardAbort = (): void => stop.abort();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener("abort", forwardAbort, { once: true });
+  let unprepared: HitlError | undefined;
   try {
-    const verified = await verifyReceipt(receipt, { aud: challenge.aud, challenge, intent: challenge.intent }, { keys, nonces, clock });
-    return { decision: "approve", challenge, approver: verified.approver, receipt: verified.receipt };
-  } catch (error) {
-    if (!(error instanceof HitlError)) throw error;
-    if (error.code === "ERR_DENIED") return signedDenial(receipt, challenge, keys, error);
-    return { ...failureOf(error, "local"), challenge };
+    const answer = await askHost({
+      port,
+      path: "/sign",
+      body: { challenge },
+      exp: challenge.exp,
+      what: "approval",
+      maxResponseBytes: LIMITS.receiptBytes + 1024,
+      clock,
+      signal: stop.signal,
+      // The extension finds a re-sent challenge again by its digest (open window or kept receipt),
+      // and the receipt is still checked against this very challenge below.
+      resend: true,
+      // Load and open the verifier once the challenge is out, while the human reads the window.
+      onDelivered: () => {
+        prepare().catch((error: unknown) => {
+          unprepared =
+            error instanceof HitlError ? error : new HitlError("ERR_INTERNAL", `Preparing the verifier failed: ${String(error)}`);
+          stop.abort();
+        });
+      },
+      ...(options.onSent !== undefined && { onSent: () => options.onSent?.(challenge) }),
+      ...(options.onLinkChange !== undefined && { onLinkChange: (state) => options.onLinkChange?.(state, challenge) }),
+    });
+    if (unprepared !== undefined) return { ...failureOf(unprepared, "local"), challenge };
+    if (!answer.ok) return { ...failureOf(answer.error, answer.local ? "local" : "peer"), challenge };
+    let stores: VerificationStores;
+    try {
+      stores = await prepare();
+    } catch (error) {
+      if (!(error instanceof HitlError)) throw error;
+      return { ...failureOf(error, "local"), challenge };
+    }
+    const { verifyAnswer } = await import("./lib/verify-answer.js");
+    return await verifyAnswer(soleMember(answer.body, "receipt"), challenge, stores, clock);
+  } finally {
+    options.signal?.removeEventListener("abort", forwardAbort);
   }
-}
-
-/**
- * The verifier reports a valid denial before it compares the receipt with the challenge we
- * made (a denial needs no audience or nonce check), so make sure it denies *this* request.
- */
-async function signedDenial(receiptValue: unknown, challenge: Challenge, keys: KeyDirectory, denial: HitlError): Promise<ApprovalOutcome> {
-  const receipt = parseReceipt(receiptValue);
-  const expected = challengeDigest(challenge);
-  if (
-    receipt.statement.decision !== "deny" ||
-    challengeDigest(receipt.challenge) !== expected ||
-    receipt.statement.challenge !== expected
-  ) {
-    return {
-      decision: "error",
-      code: "ERR_CHALLENGE_MISMATCH",
-      message: "The signing host returned a denial for a different request than the one sent; treating it as an error. Run 'hitl doctor'.",
-      challenge,
-    };
-  }
-  const approver: ApproverKey | undefined = await keys.lookup(receipt.statement.sub, receipt.kid);
-  if (approver === undefined) throw new HitlError("ERR_INTERNAL", "The key that signed a verified denial vanished from the key directory.");
-  return { decision: "deny", code: "ERR_DENIED", message: denial.message, challenge, approver, receipt };
 }

@@ -13,6 +13,8 @@ export interface AskHostOptions {
   signal?: AbortSignal;
   clock: () => number;
   onSent?: () => void;
+  /** Called once, when a copy of the request was first written whole to a host. */
+  onDelivered?: () => void;
   /**
    * Re-send the same bytes when the browser side goes away after the request was delivered
    * (see `reconnecting` below). Only for requests the extension recognises when they come back:
@@ -82,9 +84,15 @@ export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
   options.signal?.addEventListener("abort", onCallerAbort, { once: true });
   const body = encodeJsonBody(options.body);
   let retryMs = FIRST_RETRY_MS;
+  let delivered = false;
+  const onFirstDelivery = (): void => {
+    if (delivered) return;
+    delivered = true;
+    options.onDelivered?.();
+  };
   try {
     for (let first = true; ; first = false) {
-      const attempt = await attemptOnce(options, body, stop.signal, link, first);
+      const attempt = await attemptOnce(options, body, stop.signal, link, first, onFirstDelivery);
       if (attempt.ok) return attempt;
       const { error } = attempt;
       if (stop.signal.aborted && error === stop.signal.reason) return { ok: false, error, local: true };
@@ -147,12 +155,20 @@ class LinkState {
  * One POST of the (already encoded) body. Says whether it was fully written before it failed,
  * and whether a host held it long enough to have relayed it (see HELD_AFTER_MS).
  */
-async function attemptOnce(options: AskHostOptions, body: Buffer, signal: AbortSignal, link: LinkState, first: boolean): Promise<Attempt> {
+async function attemptOnce(
+  options: AskHostOptions,
+  body: Buffer,
+  signal: AbortSignal,
+  link: LinkState,
+  first: boolean,
+  onFirstDelivery: () => void,
+): Promise<Attempt> {
   let delivered = false;
   let held = false;
   let heldTimer: NodeJS.Timeout | undefined;
   const onDelivered = (): void => {
     delivered = true;
+    onFirstDelivery();
     heldTimer = setTimeout(() => {
       held = true;
       link.markHeld();

@@ -1,17 +1,14 @@
-import { HitlError, type KeyDirectory, LocalKeyDirectory, type NonceStore, openNonceStore, resolvePaths } from "@hitl/verifier";
+import { type KeyDirectory, LocalKeyDirectory, type NonceStore, openNonceStore, resolvePaths } from "@hitl/verifier";
+import { notPaired } from "./not-paired.js";
 
 /**
- * The approvers file as a key directory. Opened before anything is sent, so the human is never
- * asked to approve something this machine could not verify.
+ * The approvers file as a key directory, with every record checked; ERR_NOT_PAIRED when it lists
+ * nobody. requestApproval opens it before asking, or while asking when a quick look at the file
+ * found it usable (see approvers-precheck.ts).
  */
 export async function openLocalKeys(approversFile: string): Promise<KeyDirectory> {
   const directory = await LocalKeyDirectory.open(approversFile);
-  if (directory.approvers.length === 0) {
-    throw new HitlError(
-      "ERR_NOT_PAIRED",
-      `No approver is paired on this machine (${approversFile} lists none). Run 'hitl pair' with your browser open, then try again.`,
-    );
-  }
+  if (directory.approvers.length === 0) throw notPaired(approversFile);
   return directory;
 }
 
