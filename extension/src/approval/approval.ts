@@ -10,6 +10,7 @@ import { visibleText } from "../lib/visible-node.js";
  * One approval window = one request. It renders the challenge the service worker holds for this
  * window, as plain text, and sends back the decision together with the digest of what it showed.
  */
+performance.mark("hitl:script"); // read by e2e/latency.mjs: the page's modules are loaded
 const ARM_DELAY_MS = 350; // a key press aimed at another window must not land on Approve
 const approveButton = byId<HTMLButtonElement>("approve");
 const denyButton = byId<HTMLButtonElement>("deny");
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     return;
   }
   const answer = await ask<ApprovalView>({ type: "approval.get", requestId });
+  performance.mark("hitl:view"); // read by e2e/latency.mjs: the worker's answer arrived
   if (!answer.ok) {
     showStatus(answer.error.message, true);
     denyButton.disabled = true;

@@ -1,10 +1,10 @@
-import browser from "./browser.js";
+import { pageRuntime } from "./page-runtime.js";
 import type { UiRequest, UiResponse } from "./ui-messages.js";
 
 /** Ask the service worker; a missing or malformed answer becomes an error the page can show. */
 export async function ask<T>(message: UiRequest): Promise<UiResponse<T>> {
   try {
-    const response = (await browser.runtime.sendMessage(message)) as UiResponse<T> | undefined;
+    const response = (await pageRuntime().sendMessage(message)) as UiResponse<T> | undefined;
     if (response !== undefined && typeof response === "object" && "ok" in response) return response;
   } catch {
     // fall through
