@@ -11,9 +11,15 @@
  * Both intervals are measured on the one system clock (Date.now in Node, timeOrigin + mark in
  * the page), so no harness polling is inside them. Prints every run, then p50/p90 and a
  * final `LATENCY {json}` line. Targets: request -> window <= 150 ms, click -> exit <= 100 ms.
+ *
+ * The breakdown of request -> window: CLI spawned -> host logged the request, -> window
+ * navigation started, -> the page's script runs ("hitl:script"), -> the worker's answer with the
+ * challenge arrived ("hitl:view"), -> rendered. For scale it also measures Node's own start-up
+ * here (spawn -> exit of an empty script, same environment): every `hitl` run pays that before
+ * its first line. NODE_EXTRA_CA_CERTS, if set, makes Node 20 parse that bundle at every start.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,6 +77,20 @@ const markEpoch = (page, name) =>
     const mark = performance.getEntriesByName(n)[0];
     return mark === undefined ? undefined : performance.timeOrigin + mark.startTime;
   }, name);
+
+/** p50 of spawn -> exit of an empty ES module: Node's own start-up in this environment. */
+async function nodeStartupMs(env, runs = 15) {
+  const empty = join(root, "empty.mjs");
+  writeFileSync(empty, "");
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const child = spawn(process.execPath, [empty], { env, stdio: "ignore" });
+    await new Promise((resolve) => child.on("exit", resolve));
+    times.push(performance.now() - started);
+  }
+  return percentile(times, 50);
+}
 
 function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -134,6 +154,8 @@ try {
   const toExit = [];
   const toOpen = [];
   const toHost = [];
+  const toScript = [];
+  const toView = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const spawnedAt = Date.now();
     const run = hitl(["request", "--action", `latency run ${i}`], env);
@@ -141,6 +163,8 @@ try {
     const renderedAt = await waitFor(() => markEpoch(page, "hitl:rendered"), "the rendered window");
     const openedAt = await page.evaluate(() => performance.timeOrigin); // navigation start of the window
     const hostReceivedAt = lastHostEvent("sign.requested"); // runs are sequential: this run's request
+    const scriptAt = await markEpoch(page, "hitl:script");
+    const viewAt = await markEpoch(page, "hitl:view");
     const approve = page.getByRole("button", { name: "Approve", exact: true });
     await waitFor(() => approve.isEnabled(), "Approve to be armed");
     const box = await approve.boundingBox();
@@ -155,6 +179,8 @@ try {
     toWindow.push(renderedAt - spawnedAt);
     toOpen.push(openedAt - spawnedAt);
     toHost.push(hostReceivedAt - spawnedAt);
+    toScript.push(scriptAt - spawnedAt);
+    toView.push(viewAt - spawnedAt);
     toExit.push(result.exitedAt - decidedAt);
     console.log(
       `run ${String(i - WARMUP + 1).padStart(2)}: request -> window ${(renderedAt - spawnedAt).toFixed(1)} ms (host got it at ${(hostReceivedAt - spawnedAt).toFixed(0)} ms, window opened at ${(openedAt - spawnedAt).toFixed(0)} ms), click -> exit ${(result.exitedAt - decidedAt).toFixed(1)} ms`,
@@ -178,7 +204,21 @@ try {
           50,
         ).toFixed(1),
       ),
+      window_opened_to_script_running: Number(
+        percentile(
+          toScript.map((v, k) => v - toOpen[k]),
+          50,
+        ).toFixed(1),
+      ),
+      script_to_view_from_worker: Number(
+        percentile(
+          toView.map((v, k) => v - toScript[k]),
+          50,
+        ).toFixed(1),
+      ),
     },
+    node_startup_p50_ms: Number((await nodeStartupMs(env)).toFixed(1)),
+    node_extra_ca_certs: env.NODE_EXTRA_CA_CERTS !== undefined,
     click_to_exit_p50_ms: Number(percentile(toExit, 50).toFixed(1)),
     click_to_exit_p90_ms: Number(percentile(toExit, 90).toFixed(1)),
     targets_ms: { request_to_window: 150, click_to_exit: 100 },
@@ -191,6 +231,12 @@ try {
   );
   console.log(
     `  breakdown (p50): hitl spawn -> host received ${summary.breakdown_p50_ms.cli_spawn_to_host_received} ms, -> window opened +${summary.breakdown_p50_ms.host_received_to_window_opened} ms, -> rendered +${summary.breakdown_p50_ms.window_opened_to_rendered} ms`,
+  );
+  console.log(
+    `  window (p50): opened -> script running +${summary.breakdown_p50_ms.window_opened_to_script_running} ms, -> challenge from the worker +${summary.breakdown_p50_ms.script_to_view_from_worker} ms`,
+  );
+  console.log(
+    `  Node start-up alone here (empty script, spawn -> exit): p50 ${summary.node_startup_p50_ms} ms${summary.node_extra_ca_certs ? " (NODE_EXTRA_CA_CERTS is set: Node parses that CA bundle at every start)" : ""}`,
   );
   console.log(`LATENCY ${JSON.stringify(summary)}`);
 } finally {
