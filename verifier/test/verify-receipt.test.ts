@@ -327,8 +327,10 @@ describe("every rejection has a stable code and a message that says what to do",
   it("ERR_USAGE: a misconfigured verifier throws instead of verifying less", async () => {
     const receipt = signReceipt(makeChallenge(), alice);
     await fails(receipt, "ERR_USAGE", /^verifyReceipt: expectations.aud must be your own audience/, options(), { aud: "" });
-    await fails(receipt, "ERR_USAGE", /^verifyReceipt: options.nonces must be a NonceStore/, { keys } as VerifyOptions);
-    await fails(receipt, "ERR_USAGE", /^verifyReceipt: options.keys must be a KeyDirectory/, { nonces: "offline-audit" } as VerifyOptions);
+    await fails(receipt, "ERR_USAGE", /^verifyReceipt: options.nonces must be a NonceStore/, { keys } as unknown as VerifyOptions);
+    await fails(receipt, "ERR_USAGE", /^verifyReceipt: options.keys must be a KeyDirectory/, {
+      nonces: "offline-audit",
+    } as unknown as VerifyOptions);
     await fails(receipt, "ERR_USAGE", "verifyReceipt: options.skewSeconds must be between 0 and 300.", options({ skewSeconds: 3600 }));
     await fails(
       receipt,

@@ -7,6 +7,7 @@ import type {
   ApproverKey,
   Challenge,
   DecisionStatement,
+  JsonValue,
   PairingRequest,
   PairingResponse,
   PairingStatement,
@@ -41,7 +42,7 @@ export function makeChallenge(overrides: Partial<Challenge> = {}, now = nowSecon
     iat: now - 5,
     exp: now + 120,
     action,
-    intent: intentDigest(action),
+    intent: intentDigest(action as unknown as JsonValue),
     requester: { tool: "hitl-cli", host: "test-host", pid: process.pid, cwd: "/tmp" },
     ...overrides,
   };

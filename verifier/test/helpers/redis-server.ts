@@ -56,7 +56,7 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
     const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && child.exitCode === null) {
-      const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 25))]);
+      const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 25))]);
       if (failed instanceof Error)
         throw new Error(`cannot start redis-server (${failed.message}); install it: apt-get install redis-server`);
       if (await pingRedis(port)) return handle(child, port);
