@@ -130,7 +130,9 @@ async function makeReceipts(count, privateKey, sub, kid) {
       const statement = { v: 1, decision: "approve", challenge: challengeDigest(challenge), sub, kid, decidedAt: now };
       const data = signingInput("decision", statement);
       const sig = await new Promise((resolve, reject) => cryptoSign(null, data, privateKey, (e, s) => (e ? reject(e) : resolve(s))));
-      receipts[i] = { receipt: { v: 1, challenge, statement, sig: encodeBase64url(sig), kid }, data, sig };
+      // As it arrives over HTTP: parsed from JSON text (flat strings, fresh objects).
+      const receipt = JSON.parse(JSON.stringify({ v: 1, challenge, statement, sig: encodeBase64url(sig), kid }));
+      receipts[i] = { receipt, data, sig };
     }
   }
   await Promise.all(Array.from({ length: 16 }, worker));
