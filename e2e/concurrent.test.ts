@@ -56,7 +56,9 @@ test("Approve in one window never signs another window's challenge", async () =>
 
   // Window A forges a decision for B's request, with B's own digest: refused, nothing signed.
   const digestB = await pageB.evaluate(async (id) => {
-    const answer = await chrome.runtime.sendMessage({ type: "approval.get", requestId: id });
+    const answer = (await chrome.runtime.sendMessage({ type: "approval.get", requestId: id })) as
+      | { ok: true; value: { digest: string } }
+      | { ok: false; error: { code: string } };
     return answer.ok ? answer.value.digest : answer.error.code;
   }, idOf(pageB));
   expect(digestB).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -5,13 +5,14 @@
  */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** What the human reads in the approval window, exactly as signed. */
-export interface Action {
+/** What the human reads in the approval window, exactly as signed. (A type alias, not an
+ * interface, so that an Action is also a JsonValue and can be hashed as the default intent.) */
+export type Action = {
   /** One-line (or a few lines) description: "delete /tmp/testfile". */
   summary: string;
   /** Optional structured details, shown as formatted JSON. */
   details?: JsonValue;
-}
+};
 
 /** Who asks. Informational for the human, but signed over like everything else. */
 export interface RequesterContext {
