@@ -62,7 +62,9 @@ describe("through the real signing host", () => {
   it("no decision before expiry -> 2 (the host answers 408)", async () => {
     await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     const env = await hostAnswering(() => {});
-    const run = await runCli(["request", "--action", "delete /tmp/testfile", "--timeout", "1", "--json"], env);
+    // --timeout 2: times are whole seconds (iat = floor(now)), so a 1 s challenge may already be
+    // expired when it reaches the host, which then refuses it (400 ERR_EXPIRED) without showing it.
+    const run = await runCli(["request", "--action", "delete /tmp/testfile", "--timeout", "2", "--json"], env);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "timeout", code: "ERR_TIMEOUT" });
     // The window was shown for the challenge the CLI made.
