@@ -1,5 +1,5 @@
 import { type Challenge, type Decision, parseChallenge } from "@hitl/verifier/protocol";
-import { formatRemaining, secondsLeft } from "../lib/countdown.js";
+import { startCountdown } from "../lib/countdown.js";
 import { documentDigest } from "../lib/digest.js";
 import { byId, row } from "../lib/dom.js";
 import { ask } from "../lib/send.js";
@@ -64,21 +64,6 @@ function render(challenge: Challenge, view: ApprovalView): void {
   document.title = `hitl — approve? ${Array.from(challenge.action.summary).slice(0, 60).join("")}`;
 }
 
-function startCountdown(exp: number): void {
-  const countdown = byId("countdown");
-  const tick = () => {
-    const left = secondsLeft(exp, Date.now());
-    countdown.textContent = left > 0 ? `Expires in ${formatRemaining(exp, Date.now())}` : "Expired";
-    countdown.classList.toggle("urgent", left <= 10);
-    if (left === 0) {
-      approveButton.disabled = true;
-      denyButton.disabled = true;
-      clearInterval(timer);
-    }
-  };
-  const timer = setInterval(tick, 250);
-  tick();
-}
 
 async function decide(requestId: string, decision: Decision, shownDigest: string): Promise<void> {
   approveButton.disabled = true;
@@ -110,7 +95,7 @@ async function main(): Promise<void> {
   const challenge = parseChallenge(answer.value.challenge);
   render(challenge, answer.value);
   performance.mark("hitl:rendered"); // read by e2e/latency.mjs
-  startCountdown(challenge.exp);
+  startCountdown(byId("countdown"), challenge.exp, [approveButton, denyButton]);
   const shownDigest = documentDigest(challenge);
   const decideWith = (decision: Decision) => void shownDigest.then((digest) => decide(requestId, decision, digest));
   approveButton.addEventListener("click", () => decideWith("approve"));

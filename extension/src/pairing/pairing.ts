@@ -1,5 +1,5 @@
 import { type PairingRequest, parsePairingRequest } from "@hitl/verifier/protocol";
-import { formatRemaining, secondsLeft } from "../lib/countdown.js";
+import { startCountdown } from "../lib/countdown.js";
 import { byId, row } from "../lib/dom.js";
 import { ask } from "../lib/send.js";
 import { type PairingView, requestIdFromLocation } from "../lib/ui-messages.js";
@@ -28,21 +28,6 @@ function render(request: PairingRequest, view: PairingView): void {
   row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
 }
 
-function startCountdown(exp: number): void {
-  const countdown = byId("countdown");
-  const tick = () => {
-    const left = secondsLeft(exp, Date.now());
-    countdown.textContent = left > 0 ? `Expires in ${formatRemaining(exp, Date.now())}` : "Expired";
-    countdown.classList.toggle("urgent", left <= 10);
-    if (left === 0) {
-      pairButton.disabled = true;
-      cancelButton.disabled = true;
-      clearInterval(timer);
-    }
-  };
-  const timer = setInterval(tick, 250);
-  tick();
-}
 
 async function answer(requestId: string, accept: boolean): Promise<void> {
   pairButton.disabled = true;
@@ -67,7 +52,7 @@ async function main(): Promise<void> {
   }
   const request = parsePairingRequest(reply.value.request);
   render(request, reply.value);
-  startCountdown(request.exp);
+  startCountdown(byId("countdown"), request.exp, [pairButton, cancelButton]);
   pairButton.addEventListener("click", () => void answer(requestId, true));
   cancelButton.addEventListener("click", () => void answer(requestId, false));
   cancelButton.focus();
