@@ -64,7 +64,6 @@ function render(challenge: Challenge, view: ApprovalView): void {
   document.title = `hitl — approve? ${Array.from(challenge.action.summary).slice(0, 60).join("")}`;
 }
 
-
 async function decide(requestId: string, decision: Decision, shownDigest: string): Promise<void> {
   approveButton.disabled = true;
   denyButton.disabled = true;

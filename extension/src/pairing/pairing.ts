@@ -28,7 +28,6 @@ function render(request: PairingRequest, view: PairingView): void {
   row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
 }
 
-
 async function answer(requestId: string, accept: boolean): Promise<void> {
   pairButton.disabled = true;
   cancelButton.disabled = true;
