@@ -16,7 +16,8 @@
  * navigation started, -> the page's script runs ("hitl:script"), -> the worker's answer with the
  * challenge arrived ("hitl:view"), -> rendered. For scale it also measures Node's own start-up
  * here (spawn -> exit of an empty script, same environment): every `hitl` run pays that before
- * its first line. NODE_EXTRA_CA_CERTS, if set, makes Node 20 parse that bundle at every start.
+ * its first line. NODE_EXTRA_CA_CERTS, if set, makes Node 20 build its whole CA store at every
+ * start; cli/bin/hitl sets it aside for hitl itself (see there), the empty script pays it.
  *
  * The harness: Chromium (/usr/bin/chromium, or HITL_E2E_CHROMIUM) is started here, headless, with
  * the built extension and a fresh profile, and driven over raw CDP (`ws`: Node 20 has no
@@ -44,7 +45,8 @@ import WebSocket from "ws";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXTENSION_DIR = `${ROOT}extension/dist/chromium`;
-const CLI = `${ROOT}cli/dist/bin.js`;
+/** The `hitl` command as users run it: pnpm's shim -> cli/bin/hitl -> node cli/dist/bin.js. */
+const CLI = `${ROOT}node_modules/.bin/hitl`;
 const CHROMIUM = process.env.HITL_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const RUNS = Math.max(20, Number(process.argv[2] ?? 25));
 const WARMUP = 3;
@@ -66,7 +68,7 @@ const children = new Set();
 
 /** Spawn the CLI; resolves with its exit code, output and the Date.now() of its exit. */
 function hitl(args, env) {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(CLI, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let out = "";
   child.stdout.on("data", (d) => (out += d));

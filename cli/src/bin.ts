@@ -5,6 +5,13 @@
  */
 const VERSION = "0.1.0";
 
+// bin/hitl set NODE_EXTRA_CA_CERTS aside so this process starts without building the CA store;
+// the processes hitl starts (browsers, hosts, tools) get it back unchanged.
+if (process.env.HITL_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS ??= process.env.HITL_EXTRA_CA_CERTS;
+  delete process.env.HITL_EXTRA_CA_CERTS;
+}
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   request: {
     summary: "ask the human to approve an action; exit 0 only if approved and verified",

@@ -155,10 +155,12 @@ export class ApproverService {
   async track(entry: PendingEntry, page: WindowPage): Promise<void> {
     this.store.add(entry);
     this.arm(entry);
-    void this.store.save();
-    void this.refreshBadge();
+    // The window first: the browser handles extension calls in order, and the human waits for
+    // this one; persisting and the badge follow in the same turn.
     const ready = this.#openWindow(entry, page);
     this.windowReady.set(entry.key, ready);
+    void this.store.save();
+    void this.refreshBadge();
     await ready;
   }
 
