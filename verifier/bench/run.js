@@ -40,6 +40,8 @@ const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 300);
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 21);
 /** At most this many consumes per Redis round trip (RedisNonceStore batchSize). */
 const BATCH = Number(process.env.BENCH_REDIS_BATCH ?? 64);
+/** How long the first consume of a batch waits for others (RedisNonceStore batchWindowMs). */
+const WINDOW_MS = Number(process.env.BENCH_REDIS_WINDOW_MS ?? 1);
 
 function log(line) {
   process.stderr.write(`${line}\n`);
@@ -96,7 +98,7 @@ async function stopRedis({ child }) {
   await exited;
 }
 
-/** CPU milliseconds used so far by a process (Linux /proc; USER_HZ = 100). */
+/** CPU milliseconds used so far by a process or thread (Linux /proc; USER_HZ = 100). */
 function cpuMsOf(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -104,6 +106,49 @@ function cpuMsOf(pid) {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Idle and total CPU milliseconds of the whole machine so far (/proc/stat; idle + iowait). */
+function machineMs() {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (fields[3] + fields[4]) * 10, total: fields.reduce((x, y) => x + y, 0) * 10 };
+}
+
+/*
+ * Where the CPU goes, per verified item: this process's main thread, its other threads (the
+ * libuv pool that runs async verifies, V8's GC helpers), redis-server, and the share of the
+ * machine left idle. Tick-granular (10 ms), so only summed over many slices.
+ */
+function cpuSnapshot() {
+  const usage = process.cpuUsage();
+  return {
+    main: cpuMsOf(`${process.pid}/task/${process.pid}`),
+    process: (usage.user + usage.system) / 1000,
+    redis: redisChild === undefined ? 0 : cpuMsOf(redisChild.pid),
+    machine: machineMs(),
+  };
+}
+
+function emptyCpu() {
+  return { main: 0, process: 0, redis: 0, idle: 0, total: 0 };
+}
+
+function addCpu(sum, before, after) {
+  sum.main += after.main - before.main;
+  sum.process += after.process - before.process;
+  sum.redis += after.redis - before.redis;
+  sum.idle += after.machine.idle - before.machine.idle;
+  sum.total += after.machine.total - before.machine.total;
+}
+
+function cpuPerOp({ n, cpu }) {
+  const us = (ms) => Number(((ms * 1000) / n).toFixed(1));
+  return {
+    main_us: us(cpu.main),
+    other_threads_us: us(Math.max(0, cpu.process - cpu.main)),
+    redis_us: us(cpu.redis),
+    machine_idle_pct: Number(((100 * cpu.idle) / cpu.total).toFixed(1)),
+  };
 }
 
 /* ---------- workload ---------- */
@@ -182,8 +227,17 @@ class ReceiptSupply {
     this.kid = kid;
     this.receipts = [];
     this.next = 0;
+    this.dropped = 0;
+  }
+  get consumed() {
+    return this.dropped + this.next;
   }
   async ensure(count) {
+    // Consumed receipts are dropped: a heap that only grows would make every garbage collection
+    // of the pipeline (which allocates; the raw loop hardly does) slower as the run goes on.
+    this.receipts = this.receipts.slice(this.next);
+    this.dropped += this.next;
+    this.next = 0;
     const missing = count - (this.receipts.length - this.next);
     if (missing > 0) this.receipts.push(...(await makeReceipts(missing, this.privateKey, "bench", this.kid)));
   }
@@ -207,17 +261,27 @@ async function pipeline(supply, options, inFlight, ms) {
   return { n, ms: performance.now() - start };
 }
 
-/** Runs two measurements in alternating slices (ABBA...) and returns both as rates per second. */
-async function interleaved(a, b) {
-  const total = { a: { n: 0, ms: 0 }, b: { n: 0, ms: 0 } };
+/**
+ * Runs two measurements in alternating slices (ABBA...) and returns both as rates per second,
+ * with where each side's CPU went (`prepare`, e.g. signing more receipts, runs outside both).
+ */
+async function interleaved(a, b, prepare = async () => {}) {
+  const total = { a: { n: 0, ms: 0, cpu: emptyCpu() }, b: { n: 0, ms: 0, cpu: emptyCpu() } };
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 === 0 ? ["a", "b"] : ["b", "a"]) {
+      await prepare();
+      const before = cpuSnapshot();
       const { n, ms } = await (side === "a" ? a() : b());
+      addCpu(total[side].cpu, before, cpuSnapshot());
       total[side].n += n;
       total[side].ms += ms;
     }
   }
-  return { a: (total.a.n / total.a.ms) * 1000, b: (total.b.n / total.b.ms) * 1000 };
+  return {
+    a: (total.a.n / total.a.ms) * 1000,
+    b: (total.b.n / total.b.ms) * 1000,
+    cpu: { raw: cpuPerOp(total.a), pipeline: cpuPerOp(total.b) },
+  };
 }
 
 function median(values) {
@@ -277,7 +341,7 @@ async function main() {
     fastest = (probe.n / probe.ms) * 1000 * 2; // about the two-core rate, before anything is measured
     log(`signed ${supply.receipts.length} receipts (distinct nonces) in ${Math.round(performance.now() - t)} ms`);
 
-    const nonces = await RedisNonceStore.connect(`redis://127.0.0.1:${redis.port}`, { batchSize: BATCH });
+    const nonces = await RedisNonceStore.connect(`redis://127.0.0.1:${redis.port}`, { batchSize: BATCH, batchWindowMs: WINDOW_MS });
     let one;
     let two;
     let redisCpuMs;
@@ -297,27 +361,31 @@ async function main() {
       t = performance.now();
       one = await interleaved(
         async () => rawSync(supply.receipts, keyObject, SLICE_MS),
-        async () => {
-          await refill();
-          return timed(() => pipeline(supply, sync, IN_FLIGHT_1CORE, SLICE_MS));
-        },
+        () => timed(() => pipeline(supply, sync, IN_FLIGHT_1CORE, SLICE_MS)),
+        refill,
       );
       log(`1 core:  raw ${Math.round(one.a)} verify/s, pipeline ${Math.round(one.b)} receipts/s -> ${(one.b / one.a).toFixed(3)}`);
       two = await interleaved(
         () => rawAsync(supply.receipts, keyObject, SLICE_MS),
-        async () => {
-          await refill();
-          return timed(() => pipeline(supply, pooled, IN_FLIGHT, SLICE_MS));
-        },
+        () => timed(() => pipeline(supply, pooled, IN_FLIGHT, SLICE_MS)),
+        refill,
       );
       log(`2 cores: raw ${Math.round(two.a)} verify/s, pipeline ${Math.round(two.b)} receipts/s -> ${(two.b / two.a).toFixed(3)}`);
+      for (const [name, run] of [["1 core ", one], ["2 cores", two]]) {
+        for (const side of ["raw", "pipeline"]) {
+          const c = run.cpu[side];
+          log(
+            `  ${name} ${side.padEnd(8)} CPU per item: main thread ${c.main_us} us, other threads ${c.other_threads_us} us, redis-server ${c.redis_us} us; machine idle ${c.machine_idle_pct}%`,
+          );
+        }
+      }
       redisCpuMs = cpuMsOf(redis.child.pid) - redisCpu0;
       measuredMs = performance.now() - t;
     } finally {
       await nonces.close();
     }
     log(
-      `receipts consumed: ${supply.next}; redis-server used ${redisCpuMs} ms CPU in ${Math.round(measuredMs)} ms (incl. signing between slices)`,
+      `receipts consumed: ${supply.consumed}; redis-server used ${redisCpuMs} ms CPU in ${Math.round(measuredMs)} ms (incl. signing between slices)`,
     );
 
     const start = startupMedians(SPAWNS);
@@ -333,11 +401,14 @@ async function main() {
       node_start_ms: Number(start.node.toFixed(1)),
       cli_start_ms: Number(start.cli.toFixed(1)),
       cli_start_vs_node: Number((start.cli / start.node).toFixed(3)),
-      receipts_consumed: supply.next,
+      receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       in_flight_1core: IN_FLIGHT_1CORE,
       in_flight_2core: IN_FLIGHT,
       redis_batch: BATCH,
+      redis_window_ms: WINDOW_MS,
+      cpu_per_item_1core: one.cpu,
+      cpu_per_item_2core: two.cpu,
       total_s: Number(((performance.now() - began) / 1000).toFixed(1)),
     };
     console.log(`BENCH ${JSON.stringify(result)}`);
