@@ -371,7 +371,10 @@ async function main() {
         refill,
       );
       log(`2 cores: raw ${Math.round(two.a)} verify/s, pipeline ${Math.round(two.b)} receipts/s -> ${(two.b / two.a).toFixed(3)}`);
-      for (const [name, run] of [["1 core ", one], ["2 cores", two]]) {
+      for (const [name, run] of [
+        ["1 core ", one],
+        ["2 cores", two],
+      ]) {
         for (const side of ["raw", "pipeline"]) {
           const c = run.cpu[side];
           log(
