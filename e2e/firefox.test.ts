@@ -123,6 +123,63 @@ describe("Firefox: hitl request", () => {
     expect(outcome.receipt?.challenge.action.summary).toBe(action);
     expect(outcome.receipt?.statement).toMatchObject({ decision: "approve", challenge: challengeDigest(outcome.receipt!.challenge) });
   });
+
+  test("closing the window is a signed deny -> exit 1", async () => {
+    const run = session.hitl(["request", "--action", "close me", "--json"]);
+    const window = await session.nextWindow("approval", { run });
+    // As a human closing the popup: Firefox removes its only tab and the window with it, and the
+    // background hears windows.onRemoved.
+    await session.bidi.command("browsingContext.close", { context: window.context });
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    const outcome = parseJsonOutcome(result);
+    expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "firefox-user" } });
+    expect(outcome.receipt?.challenge.action.summary).toBe("close me");
+    expect(outcome.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
+  });
+
+  test("no decision before expiry -> exit 2 (ERR_TIMEOUT), the window closes itself", async () => {
+    const run = session.hitl(["request", "--action", "wait for nobody", "--timeout", "4", "--json"]);
+    const window = await session.nextWindow("approval", { run });
+    const result = await run.done;
+    expect(result.code).toBe(2);
+    const outcome = parseJsonOutcome(result);
+    expect(outcome).toMatchObject({ decision: "timeout", code: "ERR_TIMEOUT", message: expect.stringContaining("again") });
+    expect(outcome.receipt).toBeUndefined();
+    await waitForWindowClosed(session.bidi, window);
+  });
+
+  test("two concurrent requests decided differently get the right answers", async () => {
+    const a = session.hitl(["request", "--action", "request A: deploy to staging", "--json"]);
+    const b = session.hitl(["request", "--action", "request B: deploy to production", "--json"]);
+    // Told apart by what they show, not by the order they opened in.
+    const windows = new Map<string, ExtensionWindow>();
+    for (let i = 0; i < 2; i++) {
+      const window = await session.nextWindow("approval");
+      windows.set(await textOf(session.bidi, window, "#summary"), window);
+    }
+    expect([...windows.keys()].sort()).toEqual(["request A: deploy to staging", "request B: deploy to production"]);
+    await expect.poll(async () => (await session.health()).extension).toMatchObject({ pending: 2 });
+
+    // Decide B first, then A: order must not matter.
+    await clickInWindow(session.bidi, windows.get("request B: deploy to production")!, "Deny");
+    await clickInWindow(session.bidi, windows.get("request A: deploy to staging")!, "Approve");
+    const [resultA, resultB] = await Promise.all([a.done, b.done]);
+
+    expect(resultA.code).toBe(0);
+    const outcomeA = parseJsonOutcome(resultA);
+    expect(outcomeA).toMatchObject({ decision: "approve", approver: { sub: "firefox-user" } });
+    expect(outcomeA.receipt?.challenge.action.summary).toBe("request A: deploy to staging");
+    expect(outcomeA.receipt?.statement).toMatchObject({ decision: "approve", challenge: challengeDigest(outcomeA.receipt!.challenge) });
+
+    expect(resultB.code).toBe(1);
+    const outcomeB = parseJsonOutcome(resultB);
+    expect(outcomeB).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "firefox-user" } });
+    expect(outcomeB.receipt?.challenge.action.summary).toBe("request B: deploy to production");
+    expect(outcomeB.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcomeB.receipt!.challenge) });
+
+    for (const window of windows.values()) await waitForWindowClosed(session.bidi, window);
+  });
 });
 
 describe("Firefox: key lifetime of the add-on", () => {
