@@ -29,8 +29,15 @@ export function buildManifest(target: Target) {
       ...common,
       background: { scripts: ["src/background/index.ts"], type: "module" as const },
       browser_specific_settings: {
-        // Ed25519 in WebCrypto arrived in Firefox 129.
-        gecko: { id: extensionId.firefoxId, strict_min_version: "129.0" },
+        gecko: {
+          id: extensionId.firefoxId,
+          // Ed25519 in WebCrypto arrived in Firefox 129.
+          strict_min_version: "129.0",
+          // Firefox's built-in data consent (required by addons.mozilla.org for new add-ons): the
+          // extension sends nothing anywhere but to the local signing host. Firefox before 139
+          // ignores the key with a warning.
+          data_collection_permissions: { required: ["none" as const] },
+        },
       },
     };
   }
