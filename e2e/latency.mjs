@@ -3,8 +3,11 @@
  * Latency of the approval path, end to end, with real parts: `node e2e/latency.mjs [runs]`
  * (after `pnpm build`). Plain ESM so it runs on Node 20 without a TypeScript loader.
  *
- *   request -> window visible : `hitl request` spawned  ->  the approval window has rendered the
- *                               challenge (performance mark "hitl:rendered" in the window)
+ *   request -> window visible : `hitl request` spawned  ->  the approval window has PAINTED the
+ *                               challenge: the Element Timing renderTime of its action text
+ *                               (#summary, elementtiming="hitl-summary"), i.e. the frame that put
+ *                               it on screen. Also reported: -> the challenge is in the window's
+ *                               DOM (performance mark "hitl:rendered"), about one frame earlier.
  *   click   -> CLI exit       : a real mouse click on Approve is dispatched  ->  the CLI process
  *                               exited 0 after verifying the receipt
  *
@@ -14,7 +17,7 @@
  *
  * The breakdown of request -> window: CLI spawned -> host logged the request, -> window
  * navigation started, -> the page's script runs ("hitl:script"), -> the worker's answer with the
- * challenge arrived ("hitl:view"), -> rendered. For scale it also measures Node's own start-up
+ * challenge arrived ("hitl:view"), -> in the DOM ("hitl:rendered"), -> painted. For scale it also measures Node's own start-up
  * here (spawn -> exit of an empty script, same environment): every `hitl` run pays that before
  * its first line. NODE_EXTRA_CA_CERTS, if set, makes Node 20 build its whole CA store at every
  * start; cli/bin/hitl sets it aside for hitl itself (see there), the empty script pays it.
@@ -45,8 +48,12 @@ import WebSocket from "ws";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXTENSION_DIR = `${ROOT}extension/dist/chromium`;
-/** The `hitl` command as users run it: pnpm's shim -> cli/bin/hitl -> node cli/dist/bin.js. */
-const CLI = `${ROOT}node_modules/.bin/hitl`;
+/**
+ * The `hitl` command as installed: cli/bin/hitl (what a global install or `npm link` puts on
+ * PATH, through a symlink) -> node cli/dist/bin.js. pnpm's shim in node_modules/.bin, used by
+ * `pnpm exec hitl` in a checkout, adds ~4-5 ms of shell before it (and pnpm itself far more).
+ */
+const CLI = `${ROOT}cli/bin/hitl`;
 const CHROMIUM = process.env.HITL_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const RUNS = Math.max(20, Number(process.argv[2] ?? 25));
 const WARMUP = 3;
@@ -365,7 +372,7 @@ class Targets {
 async function attachPage(cdp, targetInfo) {
   const { sessionId } = await cdp.send("Target.attachToTarget", { targetId: targetInfo.targetId, flatten: true });
   const evaluate = async (expression) => {
-    const answer = await cdp.send("Runtime.evaluate", { expression, returnByValue: true }, sessionId);
+    const answer = await cdp.send("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true }, sessionId);
     if (answer.exceptionDetails !== undefined)
       throw new Error(`page exception: ${answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text}`);
     return answer.result.value;
@@ -391,12 +398,26 @@ async function attachPage(cdp, targetInfo) {
   };
 }
 
-/** timeOrigin and the hitl:* marks of the page (epoch ms), or null while "hitl:rendered" is not set. */
-const MARKS = `(() => {
+/**
+ * timeOrigin, the hitl:* marks and the paint of the challenge (epoch ms), or null until the
+ * challenge has been painted. "Painted" is the Element Timing renderTime of #summary (the
+ * page marks it `elementtiming="hitl-summary"`): the frame in which the action text first
+ * reached the screen, which is when the window is visible with its content. "hitl:rendered" is
+ * earlier: the challenge is in the DOM, the browser has not drawn it yet.
+ */
+const MARKS = `new Promise((resolve) => {
   const at = (n) => { const m = performance.getEntriesByName(n)[0]; return m === undefined ? null : performance.timeOrigin + m.startTime; };
   const rendered = at("hitl:rendered");
-  return rendered === null ? null : { origin: performance.timeOrigin, script: at("hitl:script"), view: at("hitl:view"), rendered };
-})()`;
+  if (rendered === null) return resolve(null);
+  const observer = new PerformanceObserver((list) => {
+    const entry = list.getEntries().find((e) => e.identifier === "hitl-summary" && e.renderTime > 0);
+    if (entry === undefined) return;
+    observer.disconnect();
+    resolve({ origin: performance.timeOrigin, script: at("hitl:script"), view: at("hitl:view"), rendered, painted: performance.timeOrigin + entry.renderTime });
+  });
+  observer.observe({ type: "element", buffered: true });
+  setTimeout(() => { observer.disconnect(); resolve(null); }, 50);
+})`;
 
 /** Rejects with the run's output once the CLI exits: raced against what should happen before that. */
 const exitsFirst = (run, what) =>
@@ -501,6 +522,7 @@ try {
   signingHostPid = await hostPid(Number(env.HITL_PORT));
 
   const toWindow = [];
+  const toRendered = [];
   const toExit = [];
   const toOpen = [];
   const toHost = [];
@@ -516,10 +538,10 @@ try {
     }
     const page = await attachPage(cdp, target);
     const marks = await Promise.race([
-      waitFor(() => page.evaluate(MARKS), 'the "hitl:rendered" mark in the approval window'),
-      exitsFirst(run, "the approval window rendered"),
+      waitFor(() => page.evaluate(MARKS), "the challenge painted in the approval window (Element Timing of #summary)"),
+      exitsFirst(run, "the approval window painted its challenge"),
     ]);
-    const { origin: openedAt, script: scriptAt, view: viewAt, rendered: renderedAt } = marks; // origin: navigation start
+    const { origin: openedAt, script: scriptAt, view: viewAt, rendered: renderedAt, painted: paintedAt } = marks; // origin: navigation start
     const hostReceivedAt = lastHostEvent("sign.requested"); // runs are sequential: this run's request
     const centre = await Promise.race([
       waitFor(() => page.enabledButtonCentre("approve"), "Approve to be armed (enabled)"),
@@ -533,14 +555,15 @@ try {
       throw new Error(`run ${i} failed (exit ${result.code}): ${result.output()}`);
     await page.detach();
     if (i < WARMUP) continue;
-    toWindow.push(renderedAt - spawnedAt);
+    toWindow.push(paintedAt - spawnedAt);
+    toRendered.push(renderedAt - spawnedAt);
     toOpen.push(openedAt - spawnedAt);
     toHost.push(hostReceivedAt - spawnedAt);
     toScript.push(scriptAt - spawnedAt);
     toView.push(viewAt - spawnedAt);
     toExit.push(result.exitedAt - decidedAt);
     console.log(
-      `run ${String(i - WARMUP + 1).padStart(2)}: request -> window ${(renderedAt - spawnedAt).toFixed(1)} ms (host got it at ${(hostReceivedAt - spawnedAt).toFixed(0)} ms, window opened at ${(openedAt - spawnedAt).toFixed(0)} ms), click -> exit ${(result.exitedAt - decidedAt).toFixed(1)} ms`,
+      `run ${String(i - WARMUP + 1).padStart(2)}: request -> window visible ${(paintedAt - spawnedAt).toFixed(1)} ms (challenge in the DOM at ${(renderedAt - spawnedAt).toFixed(0)} ms, host got it at ${(hostReceivedAt - spawnedAt).toFixed(0)} ms, window opened at ${(openedAt - spawnedAt).toFixed(0)} ms), click -> exit ${(result.exitedAt - decidedAt).toFixed(1)} ms`,
     );
   }
   const summary = {
@@ -548,6 +571,7 @@ try {
     harness: "cdp, windows not paused",
     request_to_window_p50_ms: Number(percentile(toWindow, 50).toFixed(1)),
     request_to_window_p90_ms: Number(percentile(toWindow, 90).toFixed(1)),
+    request_to_challenge_in_dom_p50_ms: Number(percentile(toRendered, 50).toFixed(1)),
     breakdown_p50_ms: {
       cli_spawn_to_host_received: Number(percentile(toHost, 50).toFixed(1)),
       host_received_to_window_opened: Number(
@@ -558,7 +582,13 @@ try {
       ),
       window_opened_to_rendered: Number(
         percentile(
-          toWindow.map((v, k) => v - toOpen[k]),
+          toRendered.map((v, k) => v - toOpen[k]),
+          50,
+        ).toFixed(1),
+      ),
+      rendered_to_painted: Number(
+        percentile(
+          toWindow.map((v, k) => v - toRendered[k]),
           50,
         ).toFixed(1),
       ),
@@ -580,15 +610,16 @@ try {
     click_to_exit_p50_ms: Number(percentile(toExit, 50).toFixed(1)),
     click_to_exit_p90_ms: Number(percentile(toExit, 90).toFixed(1)),
     targets_ms: { request_to_window: 150, click_to_exit: 100 },
+    window_visible_means: "the challenge text painted (Element Timing renderTime of #summary)",
   };
   console.log(
-    `request -> window visible: p50 ${summary.request_to_window_p50_ms} ms (p90 ${summary.request_to_window_p90_ms} ms), target <= 150 ms`,
+    `request -> window visible: p50 ${summary.request_to_window_p50_ms} ms (p90 ${summary.request_to_window_p90_ms} ms), target <= 150 ms (challenge painted; in the DOM at p50 ${summary.request_to_challenge_in_dom_p50_ms} ms)`,
   );
   console.log(
     `click -> CLI exit:         p50 ${summary.click_to_exit_p50_ms} ms (p90 ${summary.click_to_exit_p90_ms} ms), target <= 100 ms`,
   );
   console.log(
-    `  breakdown (p50): hitl spawn -> host received ${summary.breakdown_p50_ms.cli_spawn_to_host_received} ms, -> window opened +${summary.breakdown_p50_ms.host_received_to_window_opened} ms, -> rendered +${summary.breakdown_p50_ms.window_opened_to_rendered} ms`,
+    `  breakdown (p50): hitl spawn -> host received ${summary.breakdown_p50_ms.cli_spawn_to_host_received} ms, -> window opened +${summary.breakdown_p50_ms.host_received_to_window_opened} ms, -> in the DOM +${summary.breakdown_p50_ms.window_opened_to_rendered} ms, -> painted +${summary.breakdown_p50_ms.rendered_to_painted} ms`,
   );
   console.log(
     `  window (p50): opened -> script running +${summary.breakdown_p50_ms.window_opened_to_script_running} ms, -> challenge from the worker +${summary.breakdown_p50_ms.script_to_view_from_worker} ms`,
