@@ -63,9 +63,10 @@ describe("bin/hitl", () => {
     expect(result.stdout).toBe("0.1.0\n");
   });
 
-  it("passes arguments through untouched and keeps hitl's exit code", () => {
-    const result = run(SHIM, ["no-such-command", "a b"], {});
+  it("passes arguments through untouched (spaces, quotes, $) and keeps hitl's exit code", () => {
+    const path = join(scratch, `no such dir`, `r 'q' "d" ;$(x).json`);
+    const result = run(SHIM, ["verify", path], {});
     expect(result.status).toBe(3);
-    expect(result.stderr).toContain("hitl: ERR_USAGE: unknown command 'no-such-command'");
+    expect(result.stderr).toContain(`hitl: ERR_USAGE: Cannot read the receipt file ${path} (ENOENT). Check the path.`);
   });
 });
