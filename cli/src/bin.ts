@@ -45,6 +45,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
     return 3;
   }
+  // `hitl request` opens its POST /sign now, so the browser builds the window while the command
+  // loads (lib/early-sign.ts); an exchange the command did not use is dropped at the end.
+  let dropEarlySign: (() => void) | undefined;
+  if (name === "request") {
+    const early = await import("./lib/early-sign.js");
+    const port = early.earlySignPort(rest, process.env);
+    if (port !== undefined) early.openEarlySign(port);
+    dropEarlySign = early.dropEarlySign;
+  }
   // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
   const { loadCommand } = await import("./lib/load-command.js");
   const loaded = await loadCommand(name, command.load);
@@ -52,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
     return await loaded.run(rest);
   } catch (error) {
     return loaded.reportAndExitCode(error);
+  } finally {
+    dropEarlySign?.();
   }
 }
 

@@ -1,7 +1,7 @@
 import { getEventListeners } from "node:events";
 import type { HitlError, HostToExtension } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
-import { ExtensionPort } from "../src/native/extension-port.js";
+import { ExtensionPort, MAX_PREPARED } from "../src/native/extension-port.js";
 import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 
 function makePort(options: { handshakeTimeoutMs?: number; failSend?: boolean } = {}) {
@@ -230,5 +230,79 @@ describe("ExtensionPort requests", () => {
       code: "ERR_EXTENSION_NOT_CONNECTED",
       message: "Writing to the browser failed; the native-messaging connection is gone.",
     });
+  });
+});
+
+describe("ExtensionPort sign.prepare (a window opened while the body is on its way)", () => {
+  it("announces an id, and the sign.request that follows uses it", async () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    port.receive(EXTENSION_HELLO);
+    const id = port.prepareSign();
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(sent.at(-1)).toEqual({ type: "sign.prepare", requestId: id });
+    const challenge = makeChallenge();
+    const signing = port.sign(challenge, { timeoutMs: 5_000, preparedId: id });
+    expect(sent.at(-1)).toEqual({ type: "sign.request", requestId: id, challenge });
+    port.receive({ type: "sign.result", requestId: id, receipt: approver.decide(challenge, "approve") });
+    expect((await signing).statement.decision).toBe("approve");
+    // Used once: releasing it afterwards withdraws nothing.
+    port.releasePrepared(id!);
+    expect(sent.filter((m) => m.type === "request.withdraw")).toEqual([]);
+  });
+
+  it("withdraws a prepared id whose request never came, once", () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    port.receive(EXTENSION_HELLO);
+    const id = port.prepareSign()!;
+    port.releasePrepared(id);
+    port.releasePrepared(id);
+    expect(sent.filter((m) => m.type === "request.withdraw")).toEqual([{ type: "request.withdraw", requestId: id }]);
+  });
+
+  it("never lends an id twice or one it did not announce: such a sign.request gets a fresh id", async () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    port.receive(EXTENSION_HELLO);
+    const id = port.prepareSign()!;
+    const first = port.sign(makeChallenge(), { timeoutMs: 5_000, preparedId: id });
+    const second = port.sign(makeChallenge(), { timeoutMs: 5_000, preparedId: id });
+    const third = port.sign(makeChallenge(), { timeoutMs: 5_000, preparedId: "5b2a3c4d-1e2f-4a5b-8c6d-7e8f9a0b1c2d" });
+    const ids = sent.filter((m) => m.type === "sign.request").map((m) => m.requestId);
+    expect(ids[0]).toBe(id);
+    expect(ids[1]).not.toBe(id);
+    expect(ids[2]).not.toBe("5b2a3c4d-1e2f-4a5b-8c6d-7e8f9a0b1c2d");
+    expect(new Set(ids).size).toBe(3);
+    port.close();
+    await Promise.allSettled([first, second, third]);
+  });
+
+  it(`prepares at most ${MAX_PREPARED} windows at once, and none before the hello or after close`, () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    expect(port.prepareSign()).toBeUndefined();
+    port.receive(EXTENSION_HELLO);
+    const ids = Array.from({ length: MAX_PREPARED + 1 }, () => port.prepareSign());
+    expect(ids.slice(0, MAX_PREPARED).every((id) => id !== undefined)).toBe(true);
+    expect(ids[MAX_PREPARED]).toBeUndefined();
+    expect(sent.filter((m) => m.type === "sign.prepare")).toHaveLength(MAX_PREPARED);
+    port.releasePrepared(ids[0]!);
+    expect(port.prepareSign()).toBeDefined();
+    port.close();
+    expect(port.prepareSign()).toBeUndefined();
+  });
+
+  it("tells the extension to withdraw a prepared request whose client is already gone", async () => {
+    const { port, sent } = makePort();
+    port.open(HELLO);
+    port.receive(EXTENSION_HELLO);
+    const id = port.prepareSign()!;
+    const controller = new AbortController();
+    controller.abort();
+    await expect(port.sign(makeChallenge(), { timeoutMs: 5_000, preparedId: id, signal: controller.signal })).rejects.toMatchObject({
+      code: "ERR_WITHDRAWN",
+    });
+    expect(sent.at(-1)).toEqual({ type: "request.withdraw", requestId: id });
   });
 });

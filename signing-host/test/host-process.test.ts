@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { connect as connectTcp, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LIMITS } from "@hitl/verifier/protocol";
@@ -151,6 +151,21 @@ describe("signing host process", () => {
     expect(again.requestId).not.toBe(request.requestId);
     browser.send({ type: "sign.result", requestId: again.requestId, receipt: approver.decide(challenge, "approve") });
     expect((await retry).status).toBe(200);
+  });
+
+  it("announces a POST /sign with x-hitl-prepare from its headers, and withdraws it when the client leaves before the body", async () => {
+    const browser = await connect();
+    const socket = connectTcp(port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write(
+      `POST /sign HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nx-hitl-prepare: 1\r\n\r\n`,
+    );
+    const prepare = await browser.next("sign.prepare");
+    expect(prepare).toEqual({ type: "sign.prepare", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    socket.destroy();
+    expect(await browser.next("request.withdraw")).toEqual({ type: "request.withdraw", requestId: prepare.requestId });
+    expect(readLog()).toContain(`sign.prepared requestId="${prepare.requestId as string}"`);
+    expect(readLog()).toContain(`request.withdrawn requestId="${prepare.requestId as string}" reason="prepared-request-not-sent"`);
   });
 
   it("answers 408 ERR_TIMEOUT when the challenge expires without a decision", async () => {

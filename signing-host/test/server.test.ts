@@ -174,6 +174,58 @@ describe("POST /sign", () => {
   });
 });
 
+describe("POST /sign with x-hitl-prepare: 1 (the window opens while the body travels)", () => {
+  const PREPARE = { "x-hitl-prepare": "1" };
+  const prepares = (h: InProcessHost) => h.sent.filter((m) => m.type === "sign.prepare");
+  const withdrawals = (h: InProcessHost) => h.sent.filter((m) => m.type === "request.withdraw");
+
+  it("announces the request before the body is read, and the sign.request uses the same id", async () => {
+    host = await startInProcess();
+    decideAll(host);
+    const challenge = makeChallenge();
+    const response = await host.inject({ headers: PREPARE, body: { challenge } });
+    expect(response.statusCode).toBe(200);
+    expect(approver.verifyReceipt(response.json().receipt)).toBe(true);
+    expect(host.sent.map((m) => m.type)).toEqual(["sign.prepare", "sign.request"]);
+    expect(signRequests(host)[0]!.requestId).toBe(prepares(host)[0]!.requestId);
+    expect(withdrawals(host)).toEqual([]);
+  });
+
+  it("without the header, nothing reaches the browser before the body is valid", async () => {
+    host = await startInProcess();
+    const response = await host.inject({ payload: '{"challenge": 1}' });
+    expect(response.statusCode).toBe(400);
+    expect(host.sent).toEqual([]);
+  });
+
+  it("withdraws the prepared window when the body is refused (400 ERR_MALFORMED), and relays nothing", async () => {
+    host = await startInProcess();
+    const response = await host.inject({ headers: PREPARE, body: { challenge: makeChallenge(), extra: true } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe("ERR_MALFORMED");
+    expect(signRequests(host)).toEqual([]);
+    expect(withdrawals(host)).toEqual([{ type: "request.withdraw", requestId: prepares(host)[0]!.requestId }]);
+  });
+
+  it("withdraws the prepared window for an expired challenge (400 ERR_EXPIRED)", async () => {
+    const challenge = makeChallenge();
+    host = await startInProcess({ server: { clock: () => challenge.exp * 1000 } });
+    const response = await host.inject({ headers: PREPARE, body: { challenge } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe("ERR_EXPIRED");
+    expect(signRequests(host)).toEqual([]);
+    expect(withdrawals(host)).toEqual([{ type: "request.withdraw", requestId: prepares(host)[0]!.requestId }]);
+  });
+
+  it("prepares nothing while the extension is not connected (503 ERR_EXTENSION_NOT_CONNECTED)", async () => {
+    host = await startInProcess({ connected: false });
+    const response = await host.inject({ headers: PREPARE, body: { challenge: makeChallenge() } });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.code).toBe("ERR_EXTENSION_NOT_CONNECTED");
+    expect(host.sent).toEqual([]);
+  });
+});
+
 describe("hardening", () => {
   it.each(["https://evil.example", "null", "chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb", "http://127.0.0.1:7331"])(
     "refuses any Origin header (%s) with 403 ERR_ORIGIN_FORBIDDEN before reading the body",

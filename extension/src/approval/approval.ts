@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     denyButton.disabled = true;
     return;
   }
+  // A window opened ahead of its challenge (prepared-windows.ts) waits here for it.
+  showStatus("Receiving the request…");
   const answer = await ask<ApprovalView>({ type: "approval.get", requestId });
   performance.mark("hitl:view"); // read by e2e/latency.mjs: the worker's answer arrived
   if (!answer.ok) {
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
   // Re-validate and render exactly the known fields; the digest of this object is what we approve.
   const challenge = parseChallenge(answer.value.challenge);
   render(challenge, answer.value);
+  showStatus("");
   performance.mark("hitl:rendered"); // read by e2e/latency.mjs
   startCountdown(byId("countdown"), challenge.exp, [approveButton, denyButton]);
   const shownDigest = documentDigest(challenge);

@@ -2,7 +2,7 @@ import type { Runtime } from "webextension-polyfill";
 import browser from "../lib/browser.js";
 import { onPairRequest, onPairWindowClosed } from "./pair-requests.js";
 import { ApproverService } from "./service.js";
-import { onSignRequest, onSignWindowClosed } from "./sign-requests.js";
+import { onSignPrepare, onSignRequest, onSignWindowClosed } from "./sign-requests.js";
 import { handleUiMessage } from "./ui-router.js";
 
 /*
@@ -11,6 +11,7 @@ import { handleUiMessage } from "./ui-router.js";
  * each handler waits until the persisted state is loaded before acting.
  */
 const service = new ApproverService({
+  signPrepare: onSignPrepare,
   signRequest: onSignRequest,
   pairRequest: onPairRequest,
   closed: (svc, entry) => (entry.kind === "sign" ? onSignWindowClosed(svc, entry) : onPairWindowClosed(svc, entry)),

@@ -15,12 +15,14 @@ import { keyActionAtStart } from "./key-lifetime.js";
 import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
 import { NativeHostConnection } from "./native-port.js";
 import { type PendingEntry, PendingStore } from "./pending.js";
+import { type PreparedWindow, PreparedWindows } from "./prepared-windows.js";
 import { closeWindow, openRequestWindow, type WindowPage, windowExists } from "./windows.js";
 
 const SESSION_MARKER = "hitl.browserSession";
 
 /** Handlers for the request kinds, registered by index.ts (keeps this file free of import cycles). */
 export interface RequestHandlers {
+  signPrepare(service: ApproverService, message: Extract<HostToExtension, { type: "sign.prepare" }>): Promise<void>;
   signRequest(service: ApproverService, message: Extract<HostToExtension, { type: "sign.request" }>): Promise<void>;
   pairRequest(service: ApproverService, message: Extract<HostToExtension, { type: "pair.request" }>): Promise<void>;
   /** The human closed the window: a signed deny (sign) or a refusal (pair). */
@@ -38,6 +40,14 @@ export class ApproverService {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Resolves once the request's window exists and its id is recorded. */
   readonly windowReady = new Map<string, Promise<void>>();
+  /** Windows opened on sign.prepare, waiting for their sign.request. */
+  readonly prepared = new PreparedWindows({
+    open: (requestId) => openRequestWindow("approval", requestId),
+    close: closeWindow,
+    onDiscard: (prepared) => {
+      if (this.windowReady.get(prepared.requestId) === prepared.settled) this.windowReady.delete(prepared.requestId);
+    },
+  });
 
   constructor(readonly handlers: RequestHandlers) {
     this.port = new NativeHostConnection({
@@ -139,6 +149,8 @@ export class ApproverService {
 
   async #handle(message: Exclude<HostToExtension, { type: "host.hello" | "host.error" }>): Promise<void> {
     switch (message.type) {
+      case "sign.prepare":
+        return this.handlers.signPrepare(this, message);
       case "sign.request":
         return this.handlers.signRequest(this, message);
       case "pair.request":
@@ -151,13 +163,13 @@ export class ApproverService {
     }
   }
 
-  /** Track a new request: persist it, arm its expiry, open its window. */
-  async track(entry: PendingEntry, page: WindowPage): Promise<void> {
+  /** Track a new request: persist it, arm its expiry, open its window (or adopt the prepared one). */
+  async track(entry: PendingEntry, page: WindowPage, prepared?: PreparedWindow): Promise<void> {
     this.store.add(entry);
     this.arm(entry);
     // The window first: the browser handles extension calls in order, and the human waits for
     // this one; persisting and the badge follow in the same turn.
-    const ready = this.#openWindow(entry, page);
+    const ready = prepared === undefined ? this.#openWindow(entry, page) : this.#adoptWindow(entry, page, prepared);
     this.windowReady.set(entry.key, ready);
     void this.store.save();
     void this.refreshBadge();
@@ -172,6 +184,23 @@ export class ApproverService {
     }
     entry.windowId = windowId;
     void this.store.save(); // the window may ask for its request now; persisting can follow
+  }
+
+  /** The window opened on sign.prepare shows this request; if the human closed it meanwhile, a new one does. */
+  async #adoptWindow(entry: PendingEntry, page: WindowPage, prepared: PreparedWindow): Promise<void> {
+    try {
+      const windowId = await prepared.window;
+      if (windowId === undefined || !(await windowExists(windowId))) {
+        await this.#openWindow(entry, page);
+      } else if (this.store.entries.get(entry.key) !== entry) {
+        await closeWindow(windowId); // withdrawn or expired meanwhile
+      } else {
+        entry.windowId = windowId;
+        void this.store.save();
+      }
+    } finally {
+      prepared.settle(); // the page's approval.get, waiting since the window opened, reads it now
+    }
   }
 
   /** Remove a request so that nobody else answers it; returns it to the one caller that may. */
@@ -215,6 +244,8 @@ export class ApproverService {
 
   /** The host's client went away: close the window, sign nothing. */
   async withdraw(requestId: string): Promise<void> {
+    const prepared = this.prepared.take(requestId);
+    if (prepared !== undefined) return this.prepared.discard(prepared);
     const pending = this.store.byRequestId(requestId);
     const entry = pending === undefined ? undefined : this.settle(pending.key);
     if (entry === undefined) return;
@@ -223,6 +254,10 @@ export class ApproverService {
   }
 
   async windowClosed(windowId: number): Promise<void> {
+    // Closed before its challenge came: nothing was shown, so nothing is decided; the request,
+    // if it still comes, opens a window of its own.
+    const prepared = this.prepared.byWindow(windowId);
+    if (prepared !== undefined) return this.prepared.discard(prepared, { close: false });
     const entry = this.store.byWindow(windowId);
     if (entry !== undefined) await this.handlers.closed(this, entry);
   }

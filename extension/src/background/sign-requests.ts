@@ -2,6 +2,7 @@ import type { Decision, HostToExtension, WireError } from "@hitl/verifier/protoc
 import { documentDigest } from "../lib/digest.js";
 import { readIdentity } from "./identity.js";
 import type { PendingEntry } from "./pending.js";
+import type { PreparedWindow } from "./prepared-windows.js";
 import type { ApproverService } from "./service.js";
 import { signDecision } from "./signer.js";
 import { closeWindow, focusWindow } from "./windows.js";
@@ -9,11 +10,41 @@ import { closeWindow, focusWindow } from "./windows.js";
 /** More open approval windows than a human can sensibly read is an attack or a bug. */
 export const MAX_OPEN_WINDOWS = 16;
 
+type SignPrepare = Extract<HostToExtension, { type: "sign.prepare" }>;
 type SignRequest = Extract<HostToExtension, { type: "sign.request" }>;
 type SignEntry = Extract<PendingEntry, { kind: "sign" }>;
 
+/**
+ * A POST /sign is on its way (prepared-windows.ts): open its window now, empty, unless the
+ * request could not be shown anyway. Those cases are left to the sign.request, which answers
+ * them with the right error.
+ */
+export async function onSignPrepare(service: ApproverService, { requestId }: SignPrepare): Promise<void> {
+  if (service.key === undefined || (await readIdentity()) === undefined) return;
+  if (service.prepared.has(requestId) || service.store.byRequestId(requestId) !== undefined) return;
+  if (service.store.entries.size + service.prepared.size >= MAX_OPEN_WINDOWS) return;
+  const prepared = service.prepared.open(requestId);
+  service.windowReady.set(requestId, prepared.settled);
+}
+
 /** A challenge arrived from the host: check we can sign at all, then show it in its own window. */
-export async function onSignRequest(service: ApproverService, { requestId, challenge }: SignRequest): Promise<void> {
+export async function onSignRequest(service: ApproverService, message: SignRequest): Promise<void> {
+  // A window opened for this request on sign.prepare is adopted, or closed if the request is refused.
+  const prepared = service.prepared.take(message.requestId);
+  let adopted = false;
+  try {
+    adopted = await showSignRequest(service, message, prepared);
+  } finally {
+    if (prepared !== undefined && !adopted) await service.prepared.discard(prepared);
+  }
+}
+
+/** True when the request got a window of its own (and adopted `prepared`, if there was one). */
+async function showSignRequest(
+  service: ApproverService,
+  { requestId, challenge }: SignRequest,
+  prepared: PreparedWindow | undefined,
+): Promise<boolean> {
   const { store } = service;
   const digest = await documentDigest(challenge);
 
@@ -27,31 +58,31 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
         "ERR_DUPLICATE_REQUEST",
         "This challenge already waits for a decision in the browser; make a new challenge for a new request.",
       );
-      return;
+      return false;
     }
     store.rebind(waiting, requestId, store.generation);
     void store.save();
     await focusWindow(waiting.windowId);
-    return;
+    return false;
   }
   const decided = store.settled.get(digest);
   if (decided !== undefined && decided.generation !== store.generation) {
     service.reply({ type: "sign.result", requestId, receipt: decided.receipt });
-    return;
+    return false;
   }
   if (store.byRequestId(requestId) !== undefined || decided !== undefined) {
     service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This request was already answered; make a new challenge for a new request.");
-    return;
+    return false;
   }
 
   // Fail closed before showing anything the human could not validly sign.
   if (service.key === undefined) {
     service.replyError(requestId, "ERR_NO_KEY", "The browser extension has no signing key yet: pair first: run `hitl pair`.");
-    return;
+    return false;
   }
   if ((await readIdentity()) === undefined) {
     service.replyError(requestId, "ERR_NOT_PAIRED", "The browser extension is not paired with an approver: run `hitl pair` first.");
-    return;
+    return false;
   }
   if (challenge.exp * 1000 <= Date.now()) {
     service.replyError(
@@ -59,7 +90,7 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
       "ERR_TIMEOUT",
       "The challenge had already expired when it reached the browser; check the system clock and run the request again.",
     );
-    return;
+    return false;
   }
   if (store.entries.size >= MAX_OPEN_WINDOWS) {
     service.replyError(
@@ -67,10 +98,11 @@ export async function onSignRequest(service: ApproverService, { requestId, chall
       "ERR_TOO_MANY_PENDING",
       `The browser already shows ${store.entries.size} requests; decide those first, then retry.`,
     );
-    return;
+    return false;
   }
 
-  await service.track({ kind: "sign", key: requestId, requestId, generation: store.generation, challenge, digest }, "approval");
+  await service.track({ kind: "sign", key: requestId, requestId, generation: store.generation, challenge, digest }, "approval", prepared);
+  return true;
 }
 
 /**

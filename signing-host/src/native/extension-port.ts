@@ -50,6 +50,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface SignOptions extends CallOptions {
+  /** The id prepareSign() announced for this request: its window is already open. */
+  preparedId?: string | undefined;
+}
+
+/** Windows opened ahead of their challenge at once; beyond this, requests just skip the head start. */
+export const MAX_PREPARED = 4;
+
 type Expected = "sign.result" | "pair.result" | "status.result";
 
 interface Pending {
@@ -69,6 +77,8 @@ export class ExtensionPort {
   readonly #log: HostLogger;
   readonly #onClose: ((reason: HitlError | undefined) => void) | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
+  /** Ids announced with sign.prepare and not yet used by a sign.request. */
+  readonly #prepared = new Set<string>();
   #statusInFlight: Promise<ExtensionInfo> | undefined;
 
   constructor(options: ExtensionPortOptions) {
@@ -161,8 +171,29 @@ export class ExtensionPort {
     }
   }
 
-  async sign(challenge: Challenge, options: CallOptions): Promise<Receipt> {
-    const answer = await this.#call((requestId) => ({ type: "sign.request", requestId, challenge }), "sign.result", options);
+  /**
+   * A POST /sign arrived and its body is on the way: sign.prepare lets the extension open the
+   * (empty) window now. Returns the id the sign.request must then use, or undefined (not
+   * connected, or MAX_PREPARED windows are already waiting for their challenge).
+   */
+  prepareSign(): string | undefined {
+    if (this.#state !== "connected" || this.#prepared.size >= MAX_PREPARED) return undefined;
+    const requestId = randomUUID();
+    if (!this.#trySend({ type: "sign.prepare", requestId })) return undefined;
+    this.#prepared.add(requestId);
+    return requestId;
+  }
+
+  /** The prepared request will not follow (bad body, client gone): the extension closes the window. */
+  releasePrepared(requestId: string): void {
+    if (!this.#prepared.delete(requestId)) return; // used by its sign.request, or already released
+    this.#log.info("request.withdrawn", { requestId, reason: "prepared-request-not-sent" });
+    this.#trySend({ type: "request.withdraw", requestId });
+  }
+
+  async sign(challenge: Challenge, options: SignOptions): Promise<Receipt> {
+    const prepared = options.preparedId !== undefined && this.#prepared.delete(options.preparedId) ? options.preparedId : undefined;
+    const answer = await this.#call((requestId) => ({ type: "sign.request", requestId, challenge }), "sign.result", options, prepared);
     if (answer.type !== "sign.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
     return answer.receipt;
   }
@@ -196,14 +227,18 @@ export class ExtensionPort {
     this.#state = "closed";
     clearTimeout(this.#handshakeTimer);
     this.#log.info("extension.port-closed", { code: reason?.code, reason: reason?.message, pending: this.#pending.size });
+    this.#prepared.clear();
     for (const pending of [...this.#pending.values()]) pending.reject(disconnected(pending.expects));
     this.#onClose?.(reason);
   }
 
-  #call(build: (requestId: string) => HostToExtension, expects: Expected, options: CallOptions): Promise<ExtensionToHost> {
+  #call(build: (requestId: string) => HostToExtension, expects: Expected, options: CallOptions, id?: string): Promise<ExtensionToHost> {
     if (this.#state !== "connected") return Promise.reject(notConnected(this.#state));
-    if (options.signal?.aborted) return Promise.reject(withdrawn());
-    const requestId = randomUUID();
+    if (options.signal?.aborted) {
+      if (id !== undefined) this.#trySend({ type: "request.withdraw", requestId: id });
+      return Promise.reject(withdrawn());
+    }
+    const requestId = id ?? randomUUID();
     const withdrawable = expects !== "status.result";
     return new Promise<ExtensionToHost>((resolve, reject) => {
       const settle = () => {
@@ -213,15 +248,16 @@ export class ExtensionPort {
       };
       const onAbort = () => {
         settle();
-        this.#trySend({ type: "request.withdraw", requestId });
+        // Logged first: the frame may be read by the browser before the next line runs.
         this.#log.info("request.withdrawn", { requestId, reason: "client-disconnected" });
+        this.#trySend({ type: "request.withdraw", requestId });
         reject(withdrawn());
       };
       const timer = setTimeout(() => {
         settle();
+        this.#log.info("request.timeout", { requestId, expects });
         // The extension closes the window at expiry itself; this is the backstop.
         if (withdrawable) this.#trySend({ type: "request.withdraw", requestId });
-        this.#log.info("request.timeout", { requestId, expects });
         reject(
           withdrawable
             ? new HitlError(

@@ -27,6 +27,13 @@ export type HostToExtension =
   | { type: "host.hello"; hostVersion: string; port: number; pid: number }
   /** The host cannot serve (e.g. port taken) and is about to exit. */
   | { type: "host.error"; error: WireError }
+  /**
+   * A POST /sign has arrived and its body is still on the way: the extension may open the
+   * approval window now, empty and with nothing to decide, so the browser builds the window while
+   * the challenge travels. The sign.request that follows carries the same requestId; if none
+   * follows, request.withdraw does.
+   */
+  | { type: "sign.prepare"; requestId: string }
   | { type: "sign.request"; requestId: string; challenge: Challenge }
   | { type: "pair.request"; requestId: string; request: PairingRequest }
   /** The HTTP client went away or gave up: close the window, sign nothing. */
@@ -88,6 +95,7 @@ export function parseHostToExtension(value: unknown): HostToExtension {
       const r = readObject(value, p, ["type", "requestId", "request"]);
       return { type, requestId: readUuid(r.requestId, `${p}.requestId`), request: parsePairingRequest(r.request, `${p}.request`) };
     }
+    case "sign.prepare":
     case "request.withdraw":
     case "status.request": {
       const r = readObject(value, p, ["type", "requestId"]);

@@ -1,5 +1,6 @@
-import { request as httpRequest } from "node:http";
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { errorFromWire, HitlError } from "@hitl/verifier";
+import { takeEarlySign } from "../../lib/early-sign.js";
 
 /**
  * One HTTP exchange with the local signing host on 127.0.0.1. node:http without keep-alive
@@ -44,12 +45,19 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
       reject(abortReason(signal));
       return;
     }
-    const headers: Record<string, string> = { host: `127.0.0.1:${port}`, accept: "application/json", connection: "close" };
-    if (payload !== undefined) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = String(payload.length);
+    // `hitl request` may have opened this exchange already (headers sent, see lib/early-sign.ts).
+    const early = method === "POST" && path === "/sign" ? takeEarlySign(port) : undefined;
+    let req: ClientRequest;
+    if (early !== undefined) {
+      req = early.request;
+    } else {
+      const headers: Record<string, string> = { host: `127.0.0.1:${port}`, accept: "application/json", connection: "close" };
+      if (payload !== undefined) {
+        headers["content-type"] = "application/json";
+        headers["content-length"] = String(payload.length);
+      }
+      req = httpRequest({ host: "127.0.0.1", port, method, path, headers, agent: false });
     }
-    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers, agent: false });
     let settled = false;
     const finish = (error: HitlError | undefined, value?: unknown): void => {
       if (settled) return;
@@ -66,8 +74,8 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
 
     // 'finish': everything was handed to the connection, so the host may be holding the request.
     if (exchange.onDelivered !== undefined) req.once("finish", exchange.onDelivered);
-    req.on("error", (error: NodeJS.ErrnoException) => finish(transportError(error, port)));
-    req.on("response", (res) => {
+    const onError = (error: NodeJS.ErrnoException): void => finish(transportError(error, port));
+    const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
@@ -101,7 +109,15 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
         const wire = (parsed as { error?: unknown } | null)?.error;
         finish(wire === undefined ? notAHost(port, status) : errorFromWire(wire));
       });
-    });
+    };
+    if (early === undefined) {
+      req.on("error", onError);
+      req.on("response", onResponse);
+    } else {
+      early.deliver = { response: onResponse, error: onError };
+      if (early.error !== undefined) onError(early.error);
+      else if (early.response !== undefined) onResponse(early.response);
+    }
     req.end(payload);
   });
 }

@@ -1,0 +1,84 @@
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+
+/*
+ * `hitl request` opens its POST /sign as soon as Node has started, before the command's code is
+ * loaded: the headers only, with `x-hitl-prepare: 1`, so the signing host has the extension open
+ * the approval window (still empty) while the CLI builds the challenge. Building a window costs
+ * the browser tens of milliseconds (a new renderer process); this way it overlaps with the CLI's
+ * own start instead of following it.
+ *
+ * bin.ts opens the exchange (openEarlySign); host-http.ts takes it for the first POST /sign to
+ * the same port (takeEarlySign) and sends the body on it; if the command ends without sending
+ * it (a usage error, not paired), bin.ts drops it (dropEarlySign) and the host closes the
+ * window. The hand-off goes through a global symbol: bin.js and a command's bundle are separate
+ * module graphs, each with its own copy of this module.
+ */
+
+export interface EarlySign {
+  readonly port: number;
+  readonly request: ClientRequest;
+  /** What arrived before the exchange was taken; events after that go to `deliver`. */
+  response?: IncomingMessage;
+  error?: Error;
+  deliver?: { response(response: IncomingMessage): void; error(error: Error): void };
+}
+
+const SLOT = Symbol.for("hitl.earlySign");
+type Slot = { [SLOT]?: EarlySign | undefined };
+
+/** The port `hitl request <argv>` will use, or undefined when it is not plain (the command reports it). */
+export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): number | undefined {
+  if (!argv.includes("--action") || argv.includes("--help") || argv.includes("-h")) return undefined;
+  let text = env.HITL_PORT !== undefined && env.HITL_PORT.length > 0 ? env.HITL_PORT : "7331";
+  const at = argv.indexOf("--port");
+  if (at >= 0) text = argv[at + 1] ?? "";
+  const inline = argv.find((arg) => arg.startsWith("--port="));
+  if (inline !== undefined) text = inline.slice("--port=".length);
+  if (!/^[0-9]{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+export function openEarlySign(port: number): void {
+  const request = httpRequest({
+    host: "127.0.0.1",
+    port,
+    method: "POST",
+    path: "/sign",
+    agent: false,
+    headers: {
+      host: `127.0.0.1:${port}`,
+      accept: "application/json",
+      "content-type": "application/json",
+      connection: "close",
+      "x-hitl-prepare": "1",
+    },
+  });
+  const early: EarlySign = { port, request };
+  request.on("response", (response) => {
+    if (early.deliver !== undefined) early.deliver.response(response);
+    else early.response = response;
+  });
+  request.on("error", (error) => {
+    if (early.deliver !== undefined) early.deliver.error(error);
+    else early.error ??= error;
+  });
+  request.flushHeaders();
+  (globalThis as Slot)[SLOT] = early;
+}
+
+/** The open exchange, once, if it was opened for this port. */
+export function takeEarlySign(port: number): EarlySign | undefined {
+  const slot = globalThis as Slot;
+  const early = slot[SLOT];
+  if (early === undefined) return undefined;
+  slot[SLOT] = undefined;
+  if (early.port === port) return early;
+  early.request.destroy();
+  return undefined;
+}
+
+/** Ends an exchange nobody took: the host withdraws the window it opened for it. */
+export function dropEarlySign(): void {
+  takeEarlySign(Number.NaN);
+}

@@ -1,0 +1,144 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { dropEarlySign, earlySignPort, openEarlySign, takeEarlySign } from "../src/lib/early-sign.js";
+import { encodeJsonBody, exchangeWithHost } from "../src/sdk/lib/host-http.js";
+
+/*
+ * `hitl request` opens its POST /sign (headers only, x-hitl-prepare: 1) before its code loads;
+ * the first exchange with the host sends the body on it. Real HTTP on a random port.
+ */
+
+let server: Server | undefined;
+afterEach(async () => {
+  dropEarlySign();
+  if (server !== undefined) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  }
+});
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
+  server = createServer(handler);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return (server.address() as AddressInfo).port;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    req.on("end", () => resolve(text));
+    req.on("error", reject);
+  });
+}
+
+const body = encodeJsonBody({ challenge: { hello: "wörld" } });
+const exchange = (port: number) => exchangeWithHost({ port, method: "POST", path: "/sign", body, maxResponseBytes: 10_000 });
+
+describe("earlySignPort", () => {
+  it("is the port `hitl request` will use: --port, --port=, then HITL_PORT, then 7331", () => {
+    expect(earlySignPort(["--action", "x"], {})).toBe(7331);
+    expect(earlySignPort(["--action", "x"], { HITL_PORT: "4000" })).toBe(4000);
+    expect(earlySignPort(["--action", "x", "--port", "5000"], { HITL_PORT: "4000" })).toBe(5000);
+    expect(earlySignPort(["--port=6000", "--action", "x"], {})).toBe(6000);
+  });
+
+  it("is undefined when the command will not send a request (no --action, --help) or the port is not plain", () => {
+    expect(earlySignPort([], {})).toBeUndefined();
+    expect(earlySignPort(["--action", "x", "--help"], {})).toBeUndefined();
+    expect(earlySignPort(["-h", "--action", "x"], {})).toBeUndefined();
+    expect(earlySignPort(["--action", "x", "--port", "70000"], {})).toBeUndefined();
+    expect(earlySignPort(["--action", "x", "--port"], {})).toBeUndefined();
+    expect(earlySignPort(["--action", "x"], { HITL_PORT: "0x10" })).toBeUndefined();
+  });
+});
+
+describe("openEarlySign / takeEarlySign", () => {
+  it("sends the headers at once (x-hitl-prepare: 1, chunked), and the exchange sends the body on the same request", async () => {
+    const seen: Array<{ headers: IncomingMessage["headers"]; body: Promise<string> }> = [];
+    const port = await listen((req, res) => {
+      const read = readBody(req);
+      seen.push({ headers: req.headers, body: read });
+      void read.then(() => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"receipt":"ok"}');
+      });
+    });
+    openEarlySign(port);
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen[0]!.headers).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      "content-type": "application/json",
+      "x-hitl-prepare": "1",
+      "transfer-encoding": "chunked",
+    });
+    await expect(exchange(port)).resolves.toEqual({ receipt: "ok" });
+    expect(await seen[0]!.body).toBe(body.toString("utf8"));
+    expect(seen).toHaveLength(1);
+  });
+
+  it("keeps an answer that came before the exchange took the request (the host refused the headers)", async () => {
+    const port = await listen((_req, res) => {
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end('{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}');
+    });
+    openEarlySign(port);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(exchange(port)).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "not connected" });
+  });
+
+  it("keeps a connection error that came before the exchange: ERR_HOST_UNREACHABLE", async () => {
+    const port = await listen(() => {});
+    server?.close();
+    server = undefined;
+    openEarlySign(port);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(exchange(port)).rejects.toMatchObject({
+      code: "ERR_HOST_UNREACHABLE",
+      message: expect.stringContaining(`No hitl signing host is listening on 127.0.0.1:${port}.`),
+    });
+  });
+
+  it("is taken once, and only for its own port: another port gets a fresh request and the early one is closed", async () => {
+    const closed: string[] = [];
+    let arrived = 0;
+    const port = await listen((req, res) => {
+      arrived++;
+      req.on("close", () => closed.push(req.headers["x-hitl-prepare"] === "1" ? "early" : "fresh"));
+      readBody(req).then(
+        () => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end("{}");
+        },
+        () => {}, // the early request is closed before its body
+      );
+    });
+    openEarlySign(port);
+    while (arrived === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(takeEarlySign(port + 1)).toBeUndefined();
+    expect(takeEarlySign(port)).toBeUndefined();
+    await expect(exchange(port)).resolves.toEqual({});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed.sort()).toEqual(["early", "fresh"]);
+  });
+
+  it("dropEarlySign ends a request nobody sent: the host sees the client leave", async () => {
+    let aborted: Promise<unknown> | undefined;
+    const port = await listen((req) => {
+      req.on("error", () => {}); // "aborted": the client left
+      aborted = new Promise((resolve) => req.on("close", resolve));
+    });
+    openEarlySign(port);
+    while (aborted === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    dropEarlySign();
+    await aborted;
+    expect(takeEarlySign(port)).toBeUndefined();
+  });
+});
