@@ -12,17 +12,17 @@ import { signalOnClientGone } from "../lib/client-gone.js";
 import { msUntilExpiry, type RouteContext } from "../lib/route-context.js";
 
 /**
- * POST /sign {challenge} -> 200 {receipt}: an approval or a signed denial. The request stays open
- * until the human decides or the challenge expires; if the client goes away first, the
- * extension is told to withdraw the window and nothing is signed.
- */
-/**
  * A client that sends this header (`hitl request` does, right after Node starts) asks for the
  * window to be opened while its body is still on the way (sign.prepare). Other clients keep the
  * old order: nothing reaches the browser before the body is valid.
  */
 export const PREPARE_HEADER = "x-hitl-prepare";
 
+/**
+ * POST /sign {challenge} -> 200 {receipt}: an approval or a signed denial. The request stays open
+ * until the human decides or the challenge expires; if the client goes away first, the
+ * extension is told to withdraw the window and nothing is signed.
+ */
 export function registerSignRoute(app: FastifyInstance, context: RouteContext): void {
   const preparedIds = new WeakMap<FastifyRequest, string>();
   const release = async (request: FastifyRequest): Promise<void> => {
