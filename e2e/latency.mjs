@@ -45,6 +45,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { chromiumArgs } from "./harness/chromium-args.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXTENSION_DIR = `${ROOT}extension/dist/chromium`;
@@ -223,21 +224,7 @@ class Cdp {
 async function launchChromium(userDataDir, env, timeoutMs = 20_000) {
   const browser = spawn(
     CHROMIUM,
-    [
-      "--headless=new",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
-      `--user-data-dir=${userDataDir}`,
-      "--remote-debugging-port=0",
-      "about:blank",
-    ],
+    ["--headless=new", ...chromiumArgs(EXTENSION_DIR), `--user-data-dir=${userDataDir}`, "--remote-debugging-port=0", "about:blank"],
     { env, detached: true, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { dropEarlySign, earlySignPort, openEarlySign, takeEarlySign } from "../src/lib/early-sign.js";
 import { encodeJsonBody, exchangeWithHost } from "../src/sdk/lib/host-http.js";
+import { resolvePort } from "../src/sdk/lib/resolve-port.js";
 
 /*
  * `hitl request` opens its POST /sign (headers only, x-hitl-prepare: 1) before its code loads;
@@ -48,6 +49,24 @@ describe("earlySignPort", () => {
     expect(earlySignPort(["--action", "x"], { HITL_PORT: "4000" })).toBe(4000);
     expect(earlySignPort(["--action", "x", "--port", "5000"], { HITL_PORT: "4000" })).toBe(5000);
     expect(earlySignPort(["--port=6000", "--action", "x"], {})).toBe(6000);
+  });
+
+  it("agrees with resolvePort, the command's own rule, whenever it names a port", () => {
+    const values = ["1", "80", "7331", "65535", "0", "65536", "070", "99999", "12a", "", "-1", "1e3", " 80"];
+    for (const flag of [...values, undefined]) {
+      for (const envPort of [...values, undefined]) {
+        const argv = flag === undefined ? ["--action", "x"] : ["--action", "x", "--port", flag];
+        const env = envPort === undefined ? {} : { HITL_PORT: envPort };
+        const early = earlySignPort(argv, env);
+        let own: number | undefined;
+        try {
+          own = resolvePort(flag, env);
+        } catch {
+          own = undefined;
+        }
+        if (early !== undefined) expect(early, `--port ${flag} HITL_PORT ${envPort}`).toBe(own);
+      }
+    }
   });
 
   it("is undefined when the command will not send a request (no --action, --help) or the port is not plain", () => {

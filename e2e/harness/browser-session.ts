@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
 import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
+import { chromiumArgs } from "./chromium-args.mjs";
 import { type CliRun, runHitl } from "./cli.js";
 import { freePort } from "./free-port.js";
 import { httpJson } from "./http.js";
@@ -48,17 +49,7 @@ export interface SessionOptions {
   port?: number;
 }
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  `--disable-extensions-except=${EXTENSION_DIR}`,
-  `--load-extension=${EXTENSION_DIR}`,
-];
+const CHROMIUM_ARGS = chromiumArgs(EXTENSION_DIR);
 
 export async function launchSession(options: SessionOptions = {}): Promise<BrowserSession> {
   const installHost = options.installHost ?? true;

@@ -26,7 +26,12 @@ export interface EarlySign {
 const SLOT = Symbol.for("hitl.earlySign");
 type Slot = { [SLOT]?: EarlySign | undefined };
 
-/** The port `hitl request <argv>` will use, or undefined when it is not plain (the command reports it). */
+/**
+ * The port `hitl request <argv>` will use, or undefined when it is not plain (the command then
+ * reports it). The same rule as sdk/lib/resolve-port.ts, which cannot be loaded here: it pulls in
+ * the verifier, the start-up this module exists to overtake (test/early-sign.test.ts checks that
+ * both agree). A port that still differs is caught by takeEarlySign.
+ */
 export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): number | undefined {
   if (!argv.includes("--action") || argv.includes("--help") || argv.includes("-h")) return undefined;
   let text = env.HITL_PORT !== undefined && env.HITL_PORT.length > 0 ? env.HITL_PORT : "7331";
@@ -67,18 +72,20 @@ export function openEarlySign(port: number): void {
   (globalThis as Slot)[SLOT] = early;
 }
 
-/** The open exchange, once, if it was opened for this port. */
+/** The open exchange, once, if it was opened for this port (one for another port is dropped). */
 export function takeEarlySign(port: number): EarlySign | undefined {
-  const slot = globalThis as Slot;
-  const early = slot[SLOT];
-  if (early === undefined) return undefined;
-  slot[SLOT] = undefined;
-  if (early.port === port) return early;
-  early.request.destroy();
+  const early = (globalThis as Slot)[SLOT];
+  if (early?.port === port) {
+    (globalThis as Slot)[SLOT] = undefined;
+    return early;
+  }
+  dropEarlySign();
   return undefined;
 }
 
 /** Ends an exchange nobody took: the host withdraws the window it opened for it. */
 export function dropEarlySign(): void {
-  takeEarlySign(Number.NaN);
+  const slot = globalThis as Slot;
+  slot[SLOT]?.request.destroy();
+  slot[SLOT] = undefined;
 }
