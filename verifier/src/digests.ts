@@ -1,6 +1,7 @@
 import { createHash, hash } from "node:crypto";
 import type { Challenge, JsonValue, PairingRequest } from "./protocol/index.js";
 import { canonicalize, encodeBase64url, keyIdInput } from "./protocol/index.js";
+import { canonicalizeParsed } from "./protocol/jcs.js";
 
 /*
  * Node-side digests (node:crypto; the extension computes the same with WebCrypto). Digests of
@@ -20,6 +21,11 @@ function documentDigest(value: unknown): string {
 /** base64url(SHA-256(JCS(challenge))): the value a decision statement signs over. */
 export function challengeDigest(challenge: Challenge): string {
   return documentDigest(challenge);
+}
+
+/** challengeDigest of a challenge fresh from its strict parser, with the parser's ParseNotes verdict. */
+export function parsedChallengeDigest(challenge: Challenge, stringifyIsCanonical: boolean): string {
+  return hash("sha256", canonicalizeParsed(challenge, stringifyIsCanonical), "base64url");
 }
 
 /** base64url(SHA-256(JCS(pairing request))). */

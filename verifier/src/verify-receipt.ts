@@ -1,12 +1,12 @@
 import type { KeyDirectory, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
-import { challengeDigest } from "./digests.js";
+import { challengeDigest, parsedChallengeDigest } from "./digests.js";
 import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync } from "./lib/ed25519-strict.js";
 import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
 import { decodeBase64url } from "./protocol/base64url.js";
 import { HitlError } from "./protocol/errors.js";
 import { signingInput } from "./protocol/signing-input.js";
 import type { ApproverKey, Receipt } from "./protocol/types.js";
-import { parseReceipt, parseReceiptJson } from "./protocol/validate.js";
+import { type ParseNotes, parseReceipt, parseReceiptJson } from "./protocol/validate.js";
 
 /**
  * Verify a decision receipt. The order is fixed and cheap checks never replace expensive ones:
@@ -19,7 +19,9 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
   const opts = normalizeVerifyOptions(options);
   checkExpectations(expectations);
 
-  const receipt = typeof input === "string" ? parseReceiptJson(input) : parseReceipt(input);
+  // The parser reports whether JSON.stringify of what it built is already JCS (no order walk).
+  const notes: ParseNotes = { stringifyIsCanonical: true };
+  const receipt = typeof input === "string" ? parseReceiptJson(input, notes) : parseReceipt(input, "receipt", notes);
   const { challenge, statement } = receipt;
 
   let approver: ApproverKey | undefined;
@@ -32,7 +34,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
   const key = checkedKey(approver, receipt.kid);
 
   const signature = decodeBase64url(receipt.sig, "receipt.sig");
-  const signed = signingInput("decision", statement);
+  const signed = signingInput("decision", statement, true); // fixed members, all validated
   const valid = opts.threadpool ? await verifyStrictAsync(key, signed, signature) : verifyStrict(key, signed, signature);
   if (!valid) {
     throw new HitlError(
@@ -41,7 +43,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
     );
   }
 
-  const digest = challengeDigest(challenge);
+  const digest = parsedChallengeDigest(challenge, notes.stringifyIsCanonical);
   if (statement.challenge !== digest) {
     throw new HitlError(
       "ERR_CHALLENGE_MISMATCH",

@@ -1,6 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalize, canonicalizeTree, isWellFormed, isWellFormedPortable, utf8Length } from "../src/protocol/jcs.js";
+import { canonicalize, canonicalizeParsed, canonicalizeTree, isWellFormed, isWellFormedPortable, utf8Length } from "../src/protocol/jcs.js";
+import { type ParseNotes, parseChallenge } from "../src/protocol/validate.js";
+
+/** A valid challenge without its action (the tests below supply the action). */
+const challengeShape = {
+  v: 1,
+  id: "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+  nonce: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+  aud: "hitl-cli",
+  iat: 1_767_225_600,
+  exp: 1_767_225_900,
+  intent: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+  requester: { tool: "test" },
+};
 
 /** IEEE 754 double from 16 hex digits. */
 function fromBits(hex: string): number {
@@ -170,6 +183,77 @@ describe("fast path equals the member-by-member serialization", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("the parser's verdict (ParseNotes) is right: when it says JSON.stringify is canonical, it is", () => {
+    const name = fc.oneof(
+      fc.string({ unit: "grapheme" }),
+      fc.constantFrom("0", "1", "10", "9", "01", "-1", "4294967295", "4294967294", "9007199254740993", "__proto__", "toJSON", "b", ""),
+    );
+    // NUL is refused in details, so it is left out here: every generated document parses.
+    const text = fc.string({ unit: "grapheme" }).map((t) => t.replaceAll("\u0000", "0"));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        text,
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        tie("array"),
+        tie("object"),
+      ),
+      array: fc.array(tie("value"), { maxLength: 3 }),
+      object: fc.dictionary(
+        name.map((n) => n.replaceAll("\u0000", "0")),
+        tie("value"),
+        { maxKeys: 4, noNullPrototype: true },
+      ),
+    }));
+    let saidCanonical = 0;
+    let saidNot = 0;
+    fc.assert(
+      fc.property(json.object, (details) => {
+        const wire = JSON.parse(JSON.stringify({ ...challengeShape, action: { summary: "x", details } }));
+        const notes: ParseNotes = { stringifyIsCanonical: true };
+        const parsed = parseChallenge(wire, "challenge", notes);
+        const expected = canonicalizeTree(parsed);
+        if (notes.stringifyIsCanonical) {
+          saidCanonical++;
+          expect(JSON.stringify(parsed)).toBe(expected);
+        } else saidNot++;
+        expect(canonicalizeParsed(parsed, notes.stringifyIsCanonical)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+    // Both verdicts were exercised.
+    expect(saidCanonical).toBeGreaterThan(100);
+    expect(saidNot).toBeGreaterThan(100);
+  });
+
+  it("ParseNotes: an integer-like member name anywhere in details turns the shortcut off", () => {
+    for (const details of [{ "10": 1, "9": 2 }, { a: [{ "0": true }] }, { b: { c: { "7": null } } }]) {
+      const notes: ParseNotes = { stringifyIsCanonical: true };
+      const parsed = parseChallenge({ ...challengeShape, action: { summary: "x", details } }, "challenge", notes);
+      expect(notes.stringifyIsCanonical).toBe(false);
+      expect(canonicalizeParsed(parsed, false)).toBe(canonicalizeTree(parsed));
+    }
+    const notes: ParseNotes = { stringifyIsCanonical: true };
+    parseChallenge(
+      { ...challengeShape, action: { summary: "x", details: { "01": 1, "-1": 2, "1.5": 3, z: { y: "0" } } } },
+      "challenge",
+      notes,
+    );
+    expect(notes.stringifyIsCanonical).toBe(true);
+  });
+
+  it("canonicalizeParsed never trusts JSON.stringify while a prototype carries toJSON", () => {
+    const value = { b: 1, a: 2 };
+    (Object.prototype as { toJSON?: unknown }).toJSON = () => "polluted";
+    try {
+      expect(canonicalizeParsed(value, true)).toBe('{"a":2,"b":1}');
+    } finally {
+      delete (Object.prototype as { toJSON?: unknown }).toJSON;
+    }
   });
 
   it("canonicalize round-trips: parsing the output gives back the same canonical text", () => {

@@ -294,6 +294,41 @@ describe("parseReceipt: every field path", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("details exactly at the size limit pass, one byte more is refused (the exact count runs past the cheap bound)", () => {
+    // {"a":"…"} is 8 bytes of JSON around the string; "é" is 2 UTF-8 bytes, "\u0001" escapes to 6.
+    const filler = (bytes: number) => `${"é".repeat(100)}\u0001${"x".repeat(bytes - 8 - 200 - 6)}`;
+    const atLimit = { a: filler(LIMITS.detailsBytes) };
+    expect(parseChallenge(withMember(challenge, ["action", "details"], atLimit)).action.details).toEqual(atLimit);
+    rejects(
+      () => parseChallenge(withMember(challenge, ["action", "details"], { a: `${filler(LIMITS.detailsBytes)}x` })),
+      "ERR_TOO_LARGE",
+      `challenge.action.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
+    );
+  });
+
+  it("details made of escapes (6 bytes per character as JSON) are counted as such", () => {
+    const escapes = "\u0001".repeat((LIMITS.detailsBytes - 8) / 6); // {"a":"\u0001…"} exactly at the limit
+    expect(parseJsonValue({ a: escapes }, "d")).toEqual({ a: escapes });
+    rejects(
+      () => parseChallenge(withMember(challenge, ["action", "details"], { a: `${escapes}x` })),
+      "ERR_TOO_LARGE",
+      `challenge.action.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
+    );
+    expect(parseChallenge(withMember(challenge, ["action", "details"], { a: escapes })).action.details).toEqual({ a: escapes });
+  });
+
+  it("a required field counts only as an own member, never through the prototype", () => {
+    const proto = { sig: receipt.sig };
+    const inherited = Object.assign(Object.create(proto) as Record<string, unknown>, withMember(receipt, ["sig"], undefined));
+    rejects(() => parseReceipt(inherited), "ERR_MALFORMED", "receipt.sig is missing.");
+    rejects(() => parseReceipt({ ...receipt, sig: undefined }), "ERR_MALFORMED", "receipt.sig is missing.");
+  });
+
+  it("an unknown field is named before a missing one (a misspelt name is the likelier mistake)", () => {
+    const misspelt = withMember(withMember(receipt, ["sig"], undefined), ["sgi"], receipt.sig);
+    rejects(() => parseReceipt(misspelt), "ERR_MALFORMED", "receipt.sgi is not a known field (unknown fields are rejected, not ignored).");
+  });
+
   it("parseDecisionStatement is usable alone", () => {
     expect(parseDecisionStatement(receipt.statement)).toEqual(receipt.statement);
   });

@@ -18,6 +18,14 @@ export function canonicalize(value: unknown): string {
   return canonicalizeTree(value);
 }
 
+/**
+ * JCS of a document whose parser vouches for its member order (validate.ts ParseNotes): skips
+ * the order walk. JSON.stringify still only runs while no prototype carries a toJSON.
+ */
+export function canonicalizeParsed(value: unknown, stringifyIsCanonical: boolean): string {
+  return stringifyIsCanonical && noInheritedToJson() ? JSON.stringify(value) : canonicalize(value);
+}
+
 /** JSON.stringify calls toJSON even when inherited: a polluted prototype disables the fast path. */
 function noInheritedToJson(): boolean {
   return (Object.prototype as { toJSON?: unknown }).toJSON === undefined && (Array.prototype as { toJSON?: unknown }).toJSON === undefined;

@@ -1,6 +1,6 @@
 import { decodeBase64url, encodeBase64url } from "./base64url.js";
 import { SIGNING_PREFIXES, type StatementKind } from "./constants.js";
-import { canonicalBytes, canonicalize, utf8 } from "./jcs.js";
+import { canonicalBytes, canonicalizeParsed, utf8 } from "./jcs.js";
 import type { DecisionStatement, KeyRegistrationStatement, PairingStatement } from "./types.js";
 
 interface StatementByKind {
@@ -9,9 +9,12 @@ interface StatementByKind {
   keyRegistration: KeyRegistrationStatement;
 }
 
-/** The exact bytes an approver signs: the kind's prefix followed by JCS(statement) in UTF-8. */
-export function signingInput<K extends StatementKind>(kind: K, statement: StatementByKind[K]): Uint8Array {
-  return utf8(SIGNING_PREFIXES[kind] + canonicalize(statement));
+/**
+ * The exact bytes an approver signs: the kind's prefix followed by JCS(statement) in UTF-8.
+ * `stringifyIsCanonical`: only for a statement fresh from its strict parser (see ParseNotes).
+ */
+export function signingInput<K extends StatementKind>(kind: K, statement: StatementByKind[K], stringifyIsCanonical = false): Uint8Array {
+  return utf8(SIGNING_PREFIXES[kind] + canonicalizeParsed(statement, stringifyIsCanonical));
 }
 
 /** Bytes hashed to make challenge, pairing-request and intent digests: JCS in UTF-8, no prefix. */

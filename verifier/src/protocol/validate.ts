@@ -33,27 +33,59 @@ import type {
  */
 
 export function parseJsonValue(value: unknown, path: string, depth = 0): JsonValue {
+  return readJsonValue(value, path, depth, { bound: 0, ordered: true });
+}
+
+/**
+ * An upper bound of the canonical UTF-8 size, summed while parsing, so the exact count (a second
+ * serialization) only runs for details that might be over the limit. Per UTF-16 unit a JSON
+ * string takes at most 6 bytes (`\u001f`); a number at most 24 characters; literals 5.
+ */
+interface SizeTally {
+  bound: number;
+  /** False once an object has an integer-like member name: JS then enumerates it first. */
+  ordered: boolean;
+}
+
+function readJsonValue(value: unknown, path: string, depth: number, tally: SizeTally): JsonValue {
   if (depth > LIMITS.detailsDepth) malformed(path, `nests deeper than ${LIMITS.detailsDepth} levels`);
-  if (value === null || typeof value === "boolean") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) malformed(path, "must be a finite number");
+  if (value === null || typeof value === "boolean") {
+    tally.bound += 5;
     return value;
   }
-  if (typeof value === "string") return readString(value, path, LIMITS.detailsBytes, "text");
-  if (Array.isArray(value)) return value.map((item, i) => parseJsonValue(item, `${path}[${i}]`, depth + 1));
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) malformed(path, "must be a finite number");
+    tally.bound += 24;
+    return value;
+  }
+  if (typeof value === "string") {
+    tally.bound += 6 * value.length + 2;
+    return readString(value, path, LIMITS.detailsBytes, "text");
+  }
+  if (Array.isArray(value)) {
+    tally.bound += 2 + value.length;
+    return value.map((item, i) => readJsonValue(item, `${path}[${i}]`, depth + 1, tally));
+  }
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record);
+    tally.bound += 2 + keys.length;
     const parsed: JsonValue[] = [];
-    for (const key of keys) {
+    let sorted = true;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       readString(key, `${path} key`, LIMITS.detailsBytes, "text");
+      tally.bound += 6 * key.length + 3;
+      if (i > 0 && !(keys[i - 1]! < key)) sorted = false;
+      if (tally.ordered && ARRAY_INDEX.test(key)) tally.ordered = false;
       const member = record[key];
       if (member === undefined) malformed(`${path}.${key}`, "has no JSON value");
-      parsed.push(parseJsonValue(member, `${path}.${key}`, depth + 1));
+      parsed.push(readJsonValue(member, `${path}.${key}`, depth + 1, tally));
     }
-    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    const order = sorted ? undefined : keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
     const out: { [key: string]: JsonValue } = {};
-    for (const i of order) {
+    for (let k = 0; k < keys.length; k++) {
+      const i = order === undefined ? k : order[k]!;
       const key = keys[i]!;
       // A member named "__proto__" stays a member, as JSON.parse made it (plain assignment would set the prototype).
       if (key === "__proto__") Object.defineProperty(out, key, { value: parsed[i], enumerable: true, writable: true, configurable: true });
@@ -64,15 +96,33 @@ export function parseJsonValue(value: unknown, path: string, depth = 0): JsonVal
   return malformed(path, "is not a JSON value");
 }
 
-function parseAction(value: unknown, path: string): Action {
+/** Member names JS objects enumerate before all others, in numeric order (any such name, conservatively). */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Filled in by the parsers for the verifier: `stringifyIsCanonical` stays true when
+ * JSON.stringify of the parsed document is its JCS form, i.e. every object was built with its
+ * members in JCS order and none has a name that JS enumerates out of insertion order. (Strings
+ * are already checked well-formed and numbers finite.) Only details can break it.
+ */
+export interface ParseNotes {
+  stringifyIsCanonical: boolean;
+}
+
+/** Not blank: String.prototype.trim() and \s remove the same WhiteSpace and LineTerminator set. */
+const VISIBLE = /\S/;
+
+function parseAction(value: unknown, path: string, notes: ParseNotes | undefined): Action {
   const record = readObject(value, path, ["summary"], ["details"]);
   const summary = readString(record.summary, `${path}.summary`, LIMITS.summaryBytes, "text");
-  if (summary.trim().length === 0) malformed(`${path}.summary`, "must say what will happen (it is blank)");
+  if (!VISIBLE.test(summary)) malformed(`${path}.summary`, "must say what will happen (it is blank)");
   if (record.details === undefined) return { summary };
-  const details = parseJsonValue(record.details, `${path}.details`);
+  const tally: SizeTally = { bound: 0, ordered: true };
+  const details = readJsonValue(record.details, `${path}.details`, 0, tally);
+  if (notes !== undefined && !tally.ordered) notes.stringifyIsCanonical = false;
   // JSON.stringify has exactly the length of the canonical form (same members, escapes and
-  // numbers; only the order differs), without a second walk for the order.
-  if (utf8Length(JSON.stringify(details)) > LIMITS.detailsBytes) {
+  // numbers; only the order differs); it runs only when the bound does not already settle it.
+  if (tally.bound > LIMITS.detailsBytes && utf8Length(JSON.stringify(details)) > LIMITS.detailsBytes) {
     throw new HitlError(
       "ERR_TOO_LARGE",
       `${path}.details is larger than ${LIMITS.detailsBytes} bytes as canonical JSON; send less detail.`,
@@ -102,7 +152,7 @@ function checkLifetime(iat: number, exp: number, path: string): void {
   }
 }
 
-export function parseChallenge(value: unknown, path = "challenge"): Challenge {
+export function parseChallenge(value: unknown, path = "challenge", notes?: ParseNotes): Challenge {
   const record = readObject(value, path, ["v", "id", "nonce", "aud", "iat", "exp", "action", "intent", "requester"]);
   const v = readVersion(record.v, `${path}.v`);
   const id = readUuid(record.id, `${path}.id`);
@@ -110,7 +160,7 @@ export function parseChallenge(value: unknown, path = "challenge"): Challenge {
   const aud = readString(record.aud, `${path}.aud`, LIMITS.audienceBytes, "line");
   const iat = readTimestamp(record.iat, `${path}.iat`);
   const exp = readTimestamp(record.exp, `${path}.exp`);
-  const action = parseAction(record.action, `${path}.action`);
+  const action = parseAction(record.action, `${path}.action`, notes);
   const intent = readBase64url(record.intent, `${path}.intent`, ENCODED_LENGTHS.digest);
   const requester = parseRequester(record.requester, `${path}.requester`);
   checkLifetime(iat, exp, path);
@@ -129,10 +179,10 @@ export function parseDecisionStatement(value: unknown, path = "statement"): Deci
 }
 
 /** Shape and sizes of a receipt object. Signature and semantics are the verifier's job. */
-export function parseReceipt(value: unknown, path = "receipt"): Receipt {
+export function parseReceipt(value: unknown, path = "receipt", notes?: ParseNotes): Receipt {
   const record = readObject(value, path, ["v", "challenge", "statement", "sig", "kid"]);
   const v = readVersion(record.v, `${path}.v`);
-  const challenge = parseChallenge(record.challenge, `${path}.challenge`);
+  const challenge = parseChallenge(record.challenge, `${path}.challenge`, notes);
   const statement = parseDecisionStatement(record.statement, `${path}.statement`);
   const sig = readBase64url(record.sig, `${path}.sig`, ENCODED_LENGTHS.signature);
   // Equal to the already validated statement.kid: nothing left to check.
@@ -151,11 +201,11 @@ export function parseReceipt(value: unknown, path = "receipt"): Receipt {
  * Parse receipt JSON text: the whole-document size limit before parsing, then JSON with unique
  * member names (a duplicate could be read differently by another parser), then the shape.
  */
-export function parseReceiptJson(text: string): Receipt {
+export function parseReceiptJson(text: string, notes?: ParseNotes): Receipt {
   if (text.length > LIMITS.receiptBytes || utf8Length(text) > LIMITS.receiptBytes) {
     throw new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`);
   }
-  return parseReceipt(parseStrictJson(text, "The receipt"));
+  return parseReceipt(parseStrictJson(text, "The receipt"), "receipt", notes);
 }
 
 export function parsePairingRequest(value: unknown, path = "pairingRequest"): PairingRequest {

@@ -19,14 +19,25 @@ export function readObject(
 ): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) malformed(path, "must be a JSON object");
   const record = value as Record<string, unknown>;
-  for (const key in record) {
-    if (!Object.hasOwn(record, key)) continue;
+  // Fast path: when every required field is an own member and the own members number exactly
+  // the known fields present, there is no unknown field. Otherwise the walk below names the
+  // first unknown field (before any missing one: a misspelt name is the likelier mistake).
+  let known = 0;
+  let complete = true;
+  for (let i = 0; i < required.length; i++) {
+    const key = required[i]!;
+    if (Object.hasOwn(record, key) && record[key] !== undefined) known++;
+    else complete = false;
+  }
+  for (let i = 0; i < optional.length; i++) if (Object.hasOwn(record, optional[i]!)) known++;
+  if (complete && Object.keys(record).length === known) return record;
+  for (const key of Object.keys(record)) {
     if (!required.includes(key) && !optional.includes(key)) {
       malformed(`${path}.${key}`, "is not a known field (unknown fields are rejected, not ignored)");
     }
   }
   for (const key of required) {
-    if (record[key] === undefined) malformed(`${path}.${key}`, "is missing");
+    if (!Object.hasOwn(record, key) || record[key] === undefined) malformed(`${path}.${key}`, "is missing");
   }
   return record;
 }
