@@ -35,7 +35,23 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
 
   const signature = decodeBase64url(receipt.sig, "receipt.sig");
   const signed = signingInput("decision", statement, true); // fixed members, all validated
-  const valid = opts.threadpool ? await verifyStrictAsync(key, signed, signature) : verifyStrict(key, signed, signature);
+  const digestOfChallenge = () => parsedChallengeDigest(challenge, notes.stringifyIsCanonical);
+  let digest: string | undefined;
+  let valid: boolean;
+  if (opts.threadpool) {
+    const verifying = verifyStrictAsync(key, signed, signature);
+    // Hashed while the pool verifies (and only compared after the signature check): the lane
+    // then goes from "signature valid" straight on to the nonce.
+    try {
+      digest = digestOfChallenge();
+    } catch (error) {
+      verifying.catch(() => undefined); // its outcome no longer matters; never an unhandled rejection
+      throw error;
+    }
+    valid = await verifying;
+  } else {
+    valid = verifyStrict(key, signed, signature);
+  }
   if (!valid) {
     throw new HitlError(
       "ERR_BAD_SIGNATURE",
@@ -43,7 +59,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
     );
   }
 
-  const digest = parsedChallengeDigest(challenge, notes.stringifyIsCanonical);
+  digest ??= digestOfChallenge();
   if (statement.challenge !== digest) {
     throw new HitlError(
       "ERR_CHALLENGE_MISMATCH",

@@ -352,6 +352,22 @@ describe("every rejection has a stable code and a message that says what to do",
 });
 
 describe("order of checks", () => {
+  it.each(["sync", "threadpool"] as const)(
+    "%s: the signature is judged before the challenge, and a bad signature burns no nonce",
+    async (signatureCheck) => {
+      const store = freshStore();
+      const genuine = signReceipt(makeChallenge(), alice);
+      const broken = withSig(genuine, (sig) => {
+        sig[3] = sig[3]! ^ 4;
+      });
+      const withStore = options({ nonces: store, signatureCheck });
+      await fails({ ...broken, challenge: makeChallenge() }, "ERR_BAD_SIGNATURE", /does not verify/, withStore);
+      await fails({ ...wire(genuine), challenge: makeChallenge() }, "ERR_CHALLENGE_MISMATCH", /different challenge/, withStore);
+      await fails(broken, "ERR_BAD_SIGNATURE", /does not verify/, withStore);
+      await expect(verifyReceipt(genuine, expectations, withStore)).resolves.toMatchObject({ nonceConsumed: true });
+    },
+  );
+
   it("a forgery never burns the nonce: the genuine receipt still verifies afterwards", async () => {
     const store = freshStore();
     const genuine = signReceipt(makeChallenge(), alice);
