@@ -324,6 +324,21 @@ describe("parseReceipt: every field path", () => {
     rejects(() => parseReceipt({ ...receipt, sig: undefined }), "ERR_MALFORMED", "receipt.sig is missing.");
   });
 
+  it("an optional field inherited from a polluted prototype is refused, not read", () => {
+    const proto = Object.prototype as { details?: unknown };
+    proto.details = { injected: true };
+    try {
+      rejects(
+        () => parseChallenge(withMember(challenge, ["action", "details"], undefined)),
+        "ERR_MALFORMED",
+        "challenge.action.details comes from a prototype, not from the object itself.",
+      );
+    } finally {
+      delete proto.details;
+    }
+    expect(parseChallenge(withMember(challenge, ["action", "details"], undefined)).action).not.toHaveProperty("details");
+  });
+
   it("an unknown field is named before a missing one (a misspelt name is the likelier mistake)", () => {
     const misspelt = withMember(withMember(receipt, ["sig"], undefined), ["sgi"], receipt.sig);
     rejects(() => parseReceipt(misspelt), "ERR_MALFORMED", "receipt.sgi is not a known field (unknown fields are rejected, not ignored).");

@@ -29,7 +29,13 @@ export function readObject(
     if (Object.hasOwn(record, key) && record[key] !== undefined) known++;
     else complete = false;
   }
-  for (let i = 0; i < optional.length; i++) if (Object.hasOwn(record, optional[i]!)) known++;
+  for (let i = 0; i < optional.length; i++) {
+    const key = optional[i]!;
+    if (Object.hasOwn(record, key)) known++;
+    // Callers read optional fields as record[key]: a value inherited from a polluted prototype
+    // must not pass for one. (An inherited required field is simply missing, below.)
+    else if (record[key] !== undefined) malformed(`${path}.${key}`, "comes from a prototype, not from the object itself");
+  }
   if (complete && Object.keys(record).length === known) return record;
   for (const key of Object.keys(record)) {
     if (!required.includes(key) && !optional.includes(key)) {
