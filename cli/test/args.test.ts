@@ -67,6 +67,18 @@ describe("argument parsing (in process)", () => {
     });
   });
 
+  it("--help answers without checking anything else; a command's own flags are checked before the shared ones", () => {
+    expect(parseRequestArgs(["--help", "--timeout", "0", "--port", "x"], {})).toMatchObject({ help: true });
+    expect(parsePairArgs(["-h", "--name", ""], {})).toMatchObject({ help: true });
+    expect(() => parseRequestArgs(["--timeout", "0"], {})).toThrow(
+      expect.objectContaining({ code: "ERR_USAGE", message: expect.stringMatching(/^--action is required/) }),
+    );
+    expect(() => parsePairArgs(["--name", "", "--aud", ""], {})).toThrow(expect.objectContaining(usage("--name must not be empty.")));
+    expect(() => parseRequestArgs(["--action", "x", "--aud", "", "--timeout", "0"], {})).toThrow(
+      expect.objectContaining(usage("--aud must not be empty.")),
+    );
+  });
+
   it("a broken HITL_PORT is ERR_CONFIG, not silently the default", () => {
     expect(() => resolvePort(undefined, { HITL_PORT: "73x1" })).toThrow(
       expect.objectContaining({ code: "ERR_CONFIG", message: 'HITL_PORT must be a port number between 1 and 65535, got "73x1".' }),

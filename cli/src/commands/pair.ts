@@ -1,11 +1,9 @@
-import { parseArgs } from "node:util";
 import { DEFAULT_AUDIENCE, HitlError, type PairingRequest } from "@hitl/verifier";
-import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { startCountdown } from "../lib/countdown.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_PAIRING_TTL_SECONDS } from "../sdk/create-pairing-request.js";
 import { EXIT_CODES, type PairingOutcome } from "../sdk/lib/outcome.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 import { pairApprover } from "../sdk/pair-approver.js";
 
 const HELP = `Usage: hitl pair [options]
@@ -25,43 +23,18 @@ Options:
 Exit codes: 0 paired, 1 refused in the browser or withdrawn with Ctrl-C, 2 timed out, 3 error.
 `;
 
-interface PairArgs {
-  help: boolean;
-  json: boolean;
-  name?: string;
-  aud: string;
-  timeoutSeconds: number;
-  port: number;
-}
+type PairArgs = ReturnType<typeof parsePairArgs>;
 
-export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): PairArgs {
-  const { values } = withUsageErrors("pair", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        name: { type: "string" },
-        aud: { type: "string" },
-        timeout: { type: "string" },
-        port: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  const json = values.json === true;
-  if (values.help === true) return { help: true, json, aud: DEFAULT_AUDIENCE, timeoutSeconds: DEFAULT_PAIRING_TTL_SECONDS, port: 0 };
-  if (values.name !== undefined && values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
-  if (values.aud !== undefined && values.aud.length === 0) throw new HitlError("ERR_USAGE", "--aud must not be empty.");
-  return {
-    help: false,
-    json,
-    ...(values.name !== undefined && { name: values.name }),
-    aud: values.aud ?? DEFAULT_AUDIENCE,
-    timeoutSeconds: parseSeconds("--timeout", values.timeout, DEFAULT_PAIRING_TTL_SECONDS),
-    port: resolvePort(values.port, env),
-  };
+export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  return parseAskingArgs("pair", argv, env, {
+    options: { name: { type: "string" } },
+    defaultTimeoutSeconds: DEFAULT_PAIRING_TTL_SECONDS,
+    own(values): { name?: string } {
+      if (values.name === undefined) return {};
+      if (values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
+      return { name: values.name };
+    },
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {

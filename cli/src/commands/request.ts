@@ -1,11 +1,9 @@
-import { parseArgs } from "node:util";
 import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
-import { parseSeconds, wantsJson, withUsageErrors } from "../lib/args.js";
+import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
 import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 import { requestApproval } from "../sdk/request-approval.js";
 
 const HELP = `Usage: hitl request --action TEXT [options]
@@ -35,51 +33,22 @@ const WAITING = "Waiting for approval in your browser";
 /** While the request is re-sent after the browser side went away (see askHost). */
 const LINK_LOST = "Browser connection lost; waiting for it to come back (a click in the approval window reconnects it)";
 
-export interface RequestArgs {
-  help: boolean;
-  json: boolean;
-  action: Action;
-  aud: string;
-  timeoutSeconds: number;
-  port: number;
-}
+export type RequestArgs = ReturnType<typeof parseRequestArgs>;
 
 /** Validate the command line; every problem is ERR_USAGE (exit 3) with what to change. */
-export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RequestArgs {
-  const { values } = withUsageErrors("request", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        action: { type: "string" },
-        details: { type: "string" },
-        timeout: { type: "string" },
-        aud: { type: "string" },
-        port: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  const json = values.json === true;
-  if (values.help === true) {
-    return { help: true, json, action: { summary: "-" }, aud: DEFAULT_AUDIENCE, timeoutSeconds: DEFAULT_TTL_SECONDS, port: 0 };
-  }
-  if (values.action === undefined || values.action.trim().length === 0) {
-    throw new HitlError("ERR_USAGE", `--action is required: say what will happen, e.g. --action "delete /tmp/testfile".`);
-  }
-  const action: Action = { summary: values.action };
-  if (values.details !== undefined) action.details = parseDetails(values.details);
-  if (values.aud !== undefined && values.aud.length === 0) throw new HitlError("ERR_USAGE", "--aud must not be empty.");
-  return {
-    help: false,
-    json,
-    action,
-    aud: values.aud ?? DEFAULT_AUDIENCE,
-    timeoutSeconds: parseSeconds("--timeout", values.timeout, DEFAULT_TTL_SECONDS),
-    port: resolvePort(values.port, env),
-  };
+export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  return parseAskingArgs("request", argv, env, {
+    options: { action: { type: "string" }, details: { type: "string" } },
+    defaultTimeoutSeconds: DEFAULT_TTL_SECONDS,
+    own(values): { action: Action } {
+      if (values.action === undefined || values.action.trim().length === 0) {
+        throw new HitlError("ERR_USAGE", `--action is required: say what will happen, e.g. --action "delete /tmp/testfile".`);
+      }
+      const action: Action = { summary: values.action };
+      if (values.details !== undefined) action.details = parseDetails(values.details);
+      return { action };
+    },
+  });
 }
 
 function parseDetails(text: string): JsonValue {
