@@ -1,5 +1,6 @@
 import browser from "../lib/browser.js";
 import type { HistoryItem } from "../lib/ui-messages.js";
+import type { PendingEntry } from "./pending.js";
 
 /** The last decisions, for the toolbar popup: summaries only, never receipts or keys. */
 const STORAGE_KEY = "hitl.history";
@@ -23,4 +24,14 @@ export function recordHistory(item: HistoryItem): Promise<void> {
       await browser.storage.local.set({ [STORAGE_KEY]: items });
     });
   return writes;
+}
+
+/** How a request ended, as the popup lists it. */
+export function recordOutcome(outcome: HistoryItem["outcome"], entry: PendingEntry): Promise<void> {
+  const at = Date.now();
+  return recordHistory(
+    entry.kind === "sign"
+      ? { at, outcome, summary: entry.challenge.action.summary, aud: entry.challenge.aud, tool: entry.challenge.requester.tool }
+      : { at, outcome, summary: `pairing as ${entry.request.subject}`, aud: entry.request.aud, tool: entry.request.requester.tool },
+  );
 }

@@ -30,6 +30,11 @@ export type PendingEntry =
       windowId?: number;
     };
 
+/** When the request's challenge (or pairing request) expires, seconds since the epoch. */
+export function expiresAt(entry: PendingEntry): number {
+  return entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
+}
+
 /** A decided challenge, kept until it expires, to answer a re-sent request after a host restart. */
 export interface SettledDecision {
   digest: string;

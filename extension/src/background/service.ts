@@ -9,16 +9,16 @@ import {
 import browser, { BROWSER_FAMILY } from "../lib/browser.js";
 import type { HistoryItem } from "../lib/ui-messages.js";
 import { showPendingCount } from "./badge.js";
-import { recordHistory } from "./history.js";
+import { ExpiryTimers } from "./expiry-timers.js";
+import { recordOutcome } from "./history.js";
 import { readIdentity, readKeyPolicy } from "./identity.js";
-import { keyActionAtStart } from "./key-lifetime.js";
-import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
+import { generateKey, loadKey, type SigningKey } from "./key-store.js";
 import { NativeHostConnection } from "./native-port.js";
-import { type PendingEntry, PendingStore } from "./pending.js";
+import { expiresAt, type PendingEntry, PendingStore } from "./pending.js";
 import { type PreparedWindow, PreparedWindows } from "./prepared-windows.js";
+import { adoptWindowFor, openWindowFor } from "./request-windows.js";
 import { closeWindow, openRequestWindow, type WindowPage, windowExists } from "./windows.js";
-
-const SESSION_MARKER = "hitl.browserSession";
+import { keyAtWorkerStart } from "./worker-key.js";
 
 /** Handlers for the request kinds, registered by index.ts (keeps this file free of import cycles). */
 export interface RequestHandlers {
@@ -37,7 +37,7 @@ export class ApproverService {
   readonly store = new PendingStore();
   readonly port: NativeHostConnection;
   key: SigningKey | undefined;
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new ExpiryTimers();
   /** Resolves once the request's window exists and its id is recorded. */
   readonly windowReady = new Map<string, Promise<void>>();
   /** Windows opened on sign.prepare, waiting for their sign.request. */
@@ -61,21 +61,9 @@ export class ApproverService {
   /** Runs on every worker start: browser start, install, or wake-up after being stopped. */
   async start(): Promise<void> {
     await this.store.load();
-    await this.#prepareKey();
+    this.key = await keyAtWorkerStart();
     this.port.start();
     await this.#rebuild();
-  }
-
-  async #prepareKey(): Promise<void> {
-    const policy = await readKeyPolicy();
-    const marked = (await browser.storage.session.get(SESSION_MARKER))[SESSION_MARKER] === true;
-    if (keyActionAtStart(policy, marked) === "regenerate") {
-      await deleteKey();
-      this.key = await generateKey(policy);
-    } else {
-      this.key = await loadKey();
-    }
-    if (!marked) await browser.storage.session.set({ [SESSION_MARKER]: true });
   }
 
   async ensureKey(): Promise<SigningKey> {
@@ -169,46 +157,18 @@ export class ApproverService {
     this.arm(entry);
     // The window first: the browser handles extension calls in order, and the human waits for
     // this one; persisting and the badge follow in the same turn.
-    const ready = prepared === undefined ? this.#openWindow(entry, page) : this.#adoptWindow(entry, page, prepared);
+    const ready = prepared === undefined ? openWindowFor(this.store, entry, page) : adoptWindowFor(this.store, entry, page, prepared);
     this.windowReady.set(entry.key, ready);
     void this.store.save();
     void this.refreshBadge();
     await ready;
   }
 
-  async #openWindow(entry: PendingEntry, page: WindowPage): Promise<void> {
-    const windowId = await openRequestWindow(page, entry.key);
-    if (this.store.entries.get(entry.key) !== entry) {
-      await closeWindow(windowId); // withdrawn or expired while the window was opening
-      return;
-    }
-    entry.windowId = windowId;
-    void this.store.save(); // the window may ask for its request now; persisting can follow
-  }
-
-  /** The window opened on sign.prepare shows this request; if the human closed it meanwhile, a new one does. */
-  async #adoptWindow(entry: PendingEntry, page: WindowPage, prepared: PreparedWindow): Promise<void> {
-    try {
-      const windowId = await prepared.window;
-      if (windowId === undefined || !(await windowExists(windowId))) {
-        await this.#openWindow(entry, page);
-      } else if (this.store.entries.get(entry.key) !== entry) {
-        await closeWindow(windowId); // withdrawn or expired meanwhile
-      } else {
-        entry.windowId = windowId;
-        void this.store.save();
-      }
-    } finally {
-      prepared.settle(); // the page's approval.get, waiting since the window opened, reads it now
-    }
-  }
-
   /** Remove a request so that nobody else answers it; returns it to the one caller that may. */
   settle(key: string): PendingEntry | undefined {
     const entry = this.store.take(key);
     if (entry === undefined) return undefined;
-    clearTimeout(this.#timers.get(key));
-    this.#timers.delete(key);
+    this.#timers.cancel(key);
     this.windowReady.delete(key);
     void this.store.save();
     void this.refreshBadge();
@@ -216,13 +176,7 @@ export class ApproverService {
   }
 
   arm(entry: PendingEntry): void {
-    const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
-    clearTimeout(this.#timers.get(entry.key));
-    const delay = Math.max(0, exp * 1000 - Date.now());
-    this.#timers.set(
-      entry.key,
-      setTimeout(() => void this.expire(entry.key), delay),
-    );
+    this.#timers.arm(entry, (key) => void this.expire(key));
   }
 
   async expire(key: string): Promise<void> {
@@ -266,12 +220,11 @@ export class ApproverService {
   async #rebuild(): Promise<void> {
     this.store.pruneSettled(Date.now());
     for (const entry of [...this.store.entries.values()]) {
-      const exp = entry.kind === "sign" ? entry.challenge.exp : entry.request.exp;
-      if (exp * 1000 <= Date.now()) {
+      if (expiresAt(entry) * 1000 <= Date.now()) {
         await this.expire(entry.key);
       } else if (entry.windowId === undefined) {
         this.arm(entry);
-        const ready = this.#openWindow(entry, entry.kind === "sign" ? "approval" : "pairing");
+        const ready = openWindowFor(this.store, entry, entry.kind === "sign" ? "approval" : "pairing");
         this.windowReady.set(entry.key, ready);
       } else if (!(await windowExists(entry.windowId))) {
         await this.handlers.closed(this, entry);
@@ -286,23 +239,7 @@ export class ApproverService {
     return showPendingCount(this.store.entries.size);
   }
 
-  async history(outcome: HistoryItem["outcome"], entry: PendingEntry): Promise<void> {
-    const item: HistoryItem =
-      entry.kind === "sign"
-        ? {
-            at: Date.now(),
-            outcome,
-            summary: entry.challenge.action.summary,
-            aud: entry.challenge.aud,
-            tool: entry.challenge.requester.tool,
-          }
-        : {
-            at: Date.now(),
-            outcome,
-            summary: `pairing as ${entry.request.subject}`,
-            aud: entry.request.aud,
-            tool: entry.request.requester.tool,
-          };
-    await recordHistory(item);
+  history(outcome: HistoryItem["outcome"], entry: PendingEntry): Promise<void> {
+    return recordOutcome(outcome, entry);
   }
 }
