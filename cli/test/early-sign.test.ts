@@ -1,8 +1,9 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolvePaths } from "@hitl/verifier";
 import { afterEach, describe, expect, it } from "vitest";
-import { dropEarlySign, earlySignPort, openEarlySign, takeEarlySign } from "../src/lib/early-sign.js";
+import { dropEarlySign, earlyApproversFile, earlySignPort, openEarlySign, takeEarlySign } from "../src/lib/early-sign.js";
 import { encodeJsonBody, exchangeWithHost } from "../src/sdk/lib/host-http.js";
 import { resolvePort } from "../src/sdk/lib/resolve-port.js";
 
@@ -76,6 +77,31 @@ describe("earlySignPort", () => {
     expect(earlySignPort(["--action", "x", "--port", "70000"], {})).toBeUndefined();
     expect(earlySignPort(["--action", "x", "--port"], {})).toBeUndefined();
     expect(earlySignPort(["--action", "x"], { HITL_PORT: "0x10" })).toBeUndefined();
+  });
+});
+
+describe("earlyApproversFile", () => {
+  it("agrees with resolvePaths, the command's own rule, for every mix of HOME, XDG_CONFIG_HOME and HITL_CONFIG_DIR", () => {
+    const choices = {
+      HOME: [undefined, "", "/home/a"],
+      XDG_CONFIG_HOME: [undefined, "", "/x/config"],
+      HITL_CONFIG_DIR: [undefined, "", "/h/conf"],
+    };
+    let checked = 0;
+    for (const home of choices.HOME) {
+      for (const xdg of choices.XDG_CONFIG_HOME) {
+        for (const own of choices.HITL_CONFIG_DIR) {
+          const env: NodeJS.ProcessEnv = {};
+          if (home !== undefined) env.HOME = home;
+          if (xdg !== undefined) env.XDG_CONFIG_HOME = xdg;
+          if (own !== undefined) env.HITL_CONFIG_DIR = own;
+          expect(earlyApproversFile(env), JSON.stringify(env)).toBe(resolvePaths(env).approversFile);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(27);
+    expect(earlyApproversFile({ HOME: "/home/a" })).toBe("/home/a/.config/hitl/approvers.json");
   });
 });
 

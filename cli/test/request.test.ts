@@ -80,6 +80,8 @@ describe("hitl request against a peer speaking the host API", () => {
       "content-type": "application/json",
       connection: "close",
     });
+    // Paired: that one request was announced as soon as Node started (the window opens early).
+    expect(peer!.announced).toEqual(["/sign"]);
   });
 
   it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
@@ -283,6 +285,8 @@ describe("hitl request against a peer speaking the host API", () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_NOT_PAIRED: No approver is paired on this machine .*Run 'hitl pair'/);
     expect(peer!.requests.map((r) => r.path)).toEqual(["/health"]);
+    // Not even announced early: without an approvers file no window opens to flash up empty.
+    expect(peer!.announced).toEqual([]);
   });
 });
 

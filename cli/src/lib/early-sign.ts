@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { homedir } from "node:os";
+import { join } from "node:path";
 
 /*
  * `hitl request` opens its POST /sign as soon as Node has started, before the command's code is
@@ -42,6 +45,25 @@ export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (!/^[0-9]{1,5}$/.test(text)) return undefined;
   const port = Number(text);
   return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * The approvers file `hitl request` will read: HITL_CONFIG_DIR, else $XDG_CONFIG_HOME/hitl, else
+ * ~/.config/hitl. The same rule as verifier/src/paths.ts, repeated for the start-up reason above
+ * (test/early-sign.test.ts checks that both agree).
+ */
+export function earlyApproversFile(env: NodeJS.ProcessEnv): string {
+  const set = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
+  const home = set(env.HOME) ?? homedir();
+  return join(set(env.HITL_CONFIG_DIR) ?? join(set(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl"), "approvers.json");
+}
+
+/**
+ * Whether opening early is worth it: without an approvers file the command stops at "not
+ * paired" before it asks anything, and an early window would only flash up empty.
+ */
+export function mayAsk(env: NodeJS.ProcessEnv): boolean {
+  return existsSync(earlyApproversFile(env));
 }
 
 export function openEarlySign(port: number): void {

@@ -21,6 +21,8 @@ export type PeerAnswer = { status: number; body: unknown } | "hang" | "reset";
 export interface PeerHost {
   port: number;
   requests: PeerRequest[];
+  /** Paths of requests announced early (x-hitl-prepare: 1), counted when their headers arrive. */
+  announced: string[];
   /** Resolves when a client dropped a request that was still waiting for its answer. */
   disconnected: Promise<void>;
   close(): Promise<void>;
@@ -28,12 +30,14 @@ export interface PeerHost {
 
 export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>): Promise<PeerHost> {
   const requests: PeerRequest[] = [];
+  const announced: string[] = [];
   let signalDisconnect: () => void = () => {};
   const disconnected = new Promise<void>((resolve) => {
     signalDisconnect = resolve;
   });
   let port = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers["x-hitl-prepare"] === "1") announced.push(req.url ?? "");
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", async () => {
@@ -73,6 +77,7 @@ export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer
   return {
     port,
     requests,
+    announced,
     disconnected,
     close: () =>
       new Promise<void>((resolve) => {
