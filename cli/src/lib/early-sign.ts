@@ -53,9 +53,10 @@ export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): 
  * (test/early-sign.test.ts checks that both agree).
  */
 export function earlyApproversFile(env: NodeJS.ProcessEnv): string {
-  const set = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
-  const home = set(env.HOME) ?? homedir();
-  return join(set(env.HITL_CONFIG_DIR) ?? join(set(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl"), "approvers.json");
+  const nonEmpty = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
+  const home = nonEmpty(env.HOME) ?? homedir();
+  const configDir = nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
+  return join(configDir, "approvers.json");
 }
 
 /**
