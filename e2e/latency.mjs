@@ -44,8 +44,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import WebSocket from "ws";
 import { chromiumArgs } from "./harness/chromium-args.mjs";
+import { openWebSocket } from "./harness/open-websocket.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXTENSION_DIR = `${ROOT}extension/dist/chromium`;
@@ -154,18 +154,8 @@ class Cdp {
   }
 
   static async connect(url, timeoutMs = 10_000) {
-    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`No CDP connection to ${url} within ${timeoutMs} ms.`)), timeoutMs);
-      socket.once("open", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    const options = { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 };
+    const socket = await openWebSocket(url, { what: "CDP", timeoutMs, options });
     return new Cdp(socket);
   }
 

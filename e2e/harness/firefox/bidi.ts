@@ -1,4 +1,5 @@
-import WebSocket from "ws";
+import type WebSocket from "ws";
+import { openWebSocket } from "../open-websocket.mjs";
 
 /*
  * A small WebDriver BiDi client: commands with ids and a timeout, nothing else. Node 20 has no
@@ -38,18 +39,7 @@ export class BidiConnection {
 
   /** Connect to `ws://127.0.0.1:PORT` (as printed by Firefox) and open a session. */
   static async connect(url: string, timeoutMs = 10_000): Promise<BidiConnection> {
-    const socket = new WebSocket(`${url}/session`);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`No BiDi connection to ${url} within ${timeoutMs} ms.`)), timeoutMs);
-      socket.once("open", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    const socket = await openWebSocket(`${url}/session`, { what: "BiDi", timeoutMs });
     const connection = new BidiConnection(socket);
     await connection.command("session.new", { capabilities: {} });
     return connection;
