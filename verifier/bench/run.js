@@ -344,21 +344,21 @@ function spawnMs(args) {
  * alternates): the medians of each, and the median of the per-pair ratios, so a burst of load
  * from another tenant moves one pair, not the figure.
  */
-function startupMedians(runs) {
-  const bin = join(ROOT, "cli", "dist", "bin.js");
-  spawnMs(["-e", "0"]);
-  spawnMs([bin, "--version"]);
+function startupTimes(runs) {
+  const nodeArgs = ["-e", "0"];
+  const cliArgs = [join(ROOT, "cli", "dist", "bin.js"), "--version"];
+  spawnMs(nodeArgs);
+  spawnMs(cliArgs);
   const node = [];
   const cli = [];
   const ratios = [];
   for (let i = 0; i < runs; i++) {
-    const pair = {};
-    for (const which of i % 2 === 0 ? ["node", "cli"] : ["cli", "node"]) {
-      pair[which] = which === "node" ? spawnMs(["-e", "0"]) : spawnMs([bin, "--version"]);
-    }
-    node.push(pair.node);
-    cli.push(pair.cli);
-    ratios.push(pair.cli / pair.node);
+    const nodeFirst = i % 2 === 0;
+    const first = spawnMs(nodeFirst ? nodeArgs : cliArgs);
+    const second = spawnMs(nodeFirst ? cliArgs : nodeArgs);
+    node.push(nodeFirst ? first : second);
+    cli.push(nodeFirst ? second : first);
+    ratios.push(cli.at(-1) / node.at(-1));
   }
   return { node: median(node), cli: median(cli), ratio: median(ratios) };
 }
@@ -445,7 +445,7 @@ async function main() {
       `receipts consumed: ${supply.consumed}; redis-server used ${redisCpuMs} ms CPU in ${Math.round(measuredMs)} ms (incl. signing between slices)`,
     );
 
-    const start = startupMedians(SPAWNS);
+    const start = startupTimes(SPAWNS);
     log(
       `start-up: node -e 0 ${start.node.toFixed(1)} ms, hitl --version ${start.cli.toFixed(1)} ms (medians of ${SPAWNS}); median per-pair ratio ${start.ratio.toFixed(3)}`,
     );
