@@ -34,7 +34,7 @@ export interface RunHitlOptions {
 export function runHitl(args: readonly string[], env: NodeJS.ProcessEnv, options: RunHitlOptions = {}): CliRun {
   const startedAt = performance.now();
   const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
-  if (child.pid === undefined) throw new Error("Could not start the hitl CLI.");
+  if (child.pid === undefined || child.stdout === null || child.stderr === null) throw new Error("Could not start the hitl CLI.");
   // A child that exits before reading what was typed: EPIPE on its stdin is not the test's failure.
   child.stdin?.on("error", () => {});
   let stdout = "";
