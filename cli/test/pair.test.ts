@@ -216,10 +216,25 @@ describe("hitl pair", () => {
   });
 });
 
+it("on a terminal, Ctrl-C typed at the code prompt is a signal (cooked mode), not input: withdrawn, exit 1, nothing written", async () => {
+  const bob = makeApprover("bob");
+  const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+  const running = startPty(["pair", "--name", "bob"], env);
+  await running.waitForOutput("(six letters, like KPT-WRM): ");
+  running.child.stdin!.write("KPT\u0003");
+  const run = await running.done;
+  expect(run.code).toBe(1);
+  expect(run.stdout.replace(/\r/g, "")).toContain(
+    "hitl: ERR_WITHDRAWN: The pairing was withdrawn before its code was confirmed; nothing was written.\n",
+  );
+  await expect(stat(approversFile())).rejects.toMatchObject({ code: "ENOENT" });
+});
+
 /** `hitl pair` under script(1), so its stdin and stdout are a terminal (isTTY), as for a person. */
 function startPty(args: string[], env: Record<string, string>) {
   const command = [process.execPath, BIN, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(" ");
-  return startCommand("script", ["-qfec", command, "/dev/null"], env);
+  // exec: the shell script(1) starts is replaced by the CLI, so Ctrl-C on the pty reaches only the CLI.
+  return startCommand("script", ["-qfec", `exec ${command}`, "/dev/null"], env);
 }
 
 describe("pairApprover (SDK): the code prompt", () => {
