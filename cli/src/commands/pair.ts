@@ -16,12 +16,13 @@ proves it holds its key, the typed code proves the answer came from that window,
 the approver added to the approvers file (mode 0600).
 
 The code is read from stdin: on a terminal you have ${MAX_PAIRING_CODE_ATTEMPTS} tries; otherwise one line is read, once
-(e.g. echo KPT-WRM | hitl pair, written after you clicked Pair). No input: nothing is written.
+(a program driving hitl pair writes the window's code there after Pair). No input: nothing is
+written. Case, spaces and the hyphen do not matter.
 
 Options:
   --name NAME         approver name to register (default: your OS user name)
   --aud AUD           audience (default "${DEFAULT_AUDIENCE}")
-  --timeout SECONDS   how long you have to confirm (default ${DEFAULT_PAIRING_TTL_SECONDS}, at most 3600)
+  --timeout SECONDS   how long you have to click Pair and type the code (default ${DEFAULT_PAIRING_TTL_SECONDS}, at most 3600)
   --port N            signing host port (default: HITL_PORT, then 7331)
   --json              print {decision, code?, message?, approver?} on stdout
   -h, --help          show this help
