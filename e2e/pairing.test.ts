@@ -106,7 +106,9 @@ describe("pairing", () => {
     run.type(`${windowCode.toLowerCase()}\n`);
     const result = await run.done;
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("Type the code the pairing window now shows (six letters, like KPT-WRM):");
+    expect(result.stderr).toContain(
+      "Type the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess):",
+    );
     const outcome = parseJsonOutcome(result);
     expect(outcome).toMatchObject({ decision: "paired", approver: { sub: "alice" } });
     const kid = outcome.approver?.kid as string;

@@ -47,7 +47,9 @@ describe("hitl pair", () => {
     expect(run.stdout.split("\n")[0]).toBe(
       `Pairing code: ${request.code} — check that your browser shows the same code, then click Pair there`,
     );
-    expect(run.stdout.split("\n")[1]).toBe("Type the code the pairing window now shows (six letters, like KPT-WRM): ");
+    expect(run.stdout.split("\n")[1]).toBe(
+      "Type the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): ",
+    );
     expect(run.stdout.split("\n")[2]).toMatch(/^PAIRED — bob \(key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}\)$/);
 
     expect((await stat(approversFile())).mode & 0o777).toBe(0o600);
@@ -70,7 +72,7 @@ describe("hitl pair", () => {
     });
     // In --json mode the code and the prompt still reach the human, on stderr.
     expect(run.stderr).toMatch(
-      /^Pairing code: \d{3}-\d{3} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows \(six letters, like KPT-WRM\): \n$/,
+      /^Pairing code: \d{3}-\d{3} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows \(six letters, like KPT-WRM; no window showed one\? Ctrl-C, do not guess\): \n$/,
     );
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as { approvers: { sub: string }[] };
     expect(stored.approvers.map((a) => a.sub)).toEqual(["carol", "bob"]);
@@ -200,7 +202,7 @@ describe("hitl pair", () => {
     const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
     // script(1) gives the CLI a pseudo-terminal as stdin/stdout; what we write to script's stdin is typed into it.
     const running = startPty(["pair", "--name", "bob"], env);
-    await running.waitForOutput("(six letters, like KPT-WRM): ");
+    await running.waitForOutput("Ctrl-C, do not guess): ");
     running.child.stdin!.write("KPT-WRN\r");
     await running.waitForOutput("2 tries left.");
     running.child.stdin!.write("kpt wrm\r");
@@ -220,7 +222,7 @@ it("on a terminal, Ctrl-C typed at the code prompt is a signal (cooked mode), no
   const bob = makeApprover("bob");
   const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
   const running = startPty(["pair", "--name", "bob"], env);
-  await running.waitForOutput("(six letters, like KPT-WRM): ");
+  await running.waitForOutput("Ctrl-C, do not guess): ");
   running.child.stdin!.write("KPT\u0003");
   const run = await running.done;
   expect(run.code).toBe(1);

@@ -121,7 +121,7 @@ describe("through the real signing host", () => {
     expect(pairRequest?.type === "pair.request" && pairRequest.request.subject).toBe("alice");
     const code = pairRequest?.type === "pair.request" ? pairRequest.request.code : "";
     expect(paired.stdout).toBe(
-      `Pairing code: ${code} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows (six letters, like KPT-WRM): \nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
+      `Pairing code: ${code} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): \nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
     );
 
     const file = `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;

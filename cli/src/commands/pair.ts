@@ -104,7 +104,7 @@ async function askForCode(lines: LineReader, prompt: PairingCodePrompt, json: bo
     const left = prompt.attempts - prompt.attempt + 1;
     out.write(`${prompt.previous.message.replace(/ Nothing was written\.$/, "")} ${left} ${left === 1 ? "try" : "tries"} left.\n`);
   }
-  const question = "Type the code the pairing window now shows (six letters, like KPT-WRM): ";
+  const question = "Type the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): ";
   out.write(interactive ? question : `${question}\n`);
   const line = await lines.next(prompt.signal);
   if (!interactive && line !== undefined && line.trim().length === 0) return undefined;
