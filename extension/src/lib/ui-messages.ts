@@ -12,7 +12,9 @@ export type UiRequest =
   | { type: "approval.decide"; requestId: string; decision: Decision; shownDigest: string }
   | { type: "pairing.get"; requestId: string }
   | { type: "pairing.decide"; requestId: string; accept: boolean }
-  | { type: "popup.status" };
+  | { type: "popup.status" }
+  /** The popup's "Deny all": answer every waiting request (background/deny-all.ts). */
+  | { type: "popup.denyAll" };
 
 export type UiResponse<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -81,6 +83,7 @@ export function parseUiRequest(value: unknown): UiRequest | undefined {
       if (!exactKeys(r, ["type", "requestId", "accept"]) || !requestIdOk || typeof r.accept !== "boolean") return undefined;
       return { type: r.type, requestId: r.requestId as string, accept: r.accept };
     case "popup.status":
+    case "popup.denyAll":
       return exactKeys(r, ["type"]) ? { type: r.type } : undefined;
     default:
       return undefined;
