@@ -104,7 +104,11 @@ describe("a flood of forged requesters", () => {
 
     const flood = Array.from({ length: 40 }, (_, i) => postSign(port, forgedChallenge(30_000 + i)));
     const answers: Array<{ status: number; body: { error?: { code: string; message: string } } }> = [];
-    for (const request of flood) request.answer.then((answer) => answers.push(answer), () => {});
+    for (const request of flood)
+      request.answer.then(
+        (answer) => answers.push(answer),
+        () => {},
+      );
     const deadline = Date.now() + 10_000;
     while (answers.length + shown.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     // Four reached the browser and wait for the human; the other 36 were refused at once.
