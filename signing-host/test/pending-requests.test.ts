@@ -27,43 +27,57 @@ function codeOf(run: () => unknown): { code: string; message: string } | undefin
 describe("PendingRequests", () => {
   it("holds one process to maxPerPeer and keeps the reserve for a process with nothing waiting", () => {
     const pending = new PendingRequests({ maxPerPeer: 4, maxTotal: 10, reservedForNewPeers: 2 });
-    for (let i = 0; i < 4; i++) pending.reserve(doc(), flooder);
-    expect(codeOf(() => pending.reserve(doc(), flooder))).toEqual({
+    for (let i = 0; i < 4; i++) pending.reserve(doc(), () => flooder);
+    expect(codeOf(() => pending.reserve(doc(), () => flooder))).toEqual({
       code: "ERR_TOO_MANY_PENDING",
       message:
         "This program (pid 500) already has 4 requests waiting for a decision (limit 4 per process); wait for one to finish, or deny them all from the hitl extension's toolbar popup.",
     });
-    for (let i = 0; i < 4; i++) pending.reserve(doc(), second);
+    for (let i = 0; i < 4; i++) pending.reserve(doc(), () => second);
     // 8 of 10 taken: the last 2 are the reserve. A process that already waits may not take them...
-    pending.reserve(doc(), hidden);
+    pending.reserve(doc(), () => hidden);
     expect(pending.size).toBe(9);
-    expect(codeOf(() => pending.reserve(doc(), hidden))).toEqual({
+    expect(codeOf(() => pending.reserve(doc(), () => hidden))).toEqual({
       code: "ERR_TOO_MANY_PENDING",
       message:
         "9 requests are already waiting for a decision and the last 2 places are kept for programs with nothing waiting; this program (an uninspectable process of uid 1000) has 1. Wait for one to finish, then retry.",
     });
     // ...a new one may.
-    pending.reserve(doc(), newcomer);
+    pending.reserve(doc(), () => newcomer);
     expect(pending.size).toBe(10);
-    expect(codeOf(() => pending.reserve(doc(), { key: "process:1000:901", uid: 1000, pid: 901 }))).toEqual({
+    expect(codeOf(() => pending.reserve(doc(), () => ({ key: "process:1000:901", uid: 1000, pid: 901 })))).toEqual({
       code: "ERR_TOO_MANY_PENDING",
       message:
         "10 requests are already waiting for a decision (limit 10); decide them, or deny them all from the hitl extension's toolbar popup, then retry.",
     });
   });
 
+  it("does not look for the peer when the host is full (finding it reads /proc)", () => {
+    const pending = new PendingRequests({ maxPerPeer: 1, maxTotal: 1, reservedForNewPeers: 0 });
+    expect(pending.reserve(doc(), () => flooder).peer).toBe(flooder);
+    let asked = false;
+    const refused = codeOf(() =>
+      pending.reserve(doc(), () => {
+        asked = true;
+        return newcomer;
+      }),
+    );
+    expect(refused?.code).toBe("ERR_TOO_MANY_PENDING");
+    expect(asked).toBe(false);
+  });
+
   it("gives the place back on release, once, and refuses a duplicate id or nonce (409)", () => {
     const pending = new PendingRequests({ maxPerPeer: 1, maxTotal: 2, reservedForNewPeers: 0 });
     const first = doc();
-    const release = pending.reserve(first, flooder);
-    expect(codeOf(() => pending.reserve({ id: first.id, nonce: "other" }, newcomer))?.code).toBe("ERR_DUPLICATE_REQUEST");
-    expect(codeOf(() => pending.reserve({ id: "other", nonce: first.nonce }, newcomer))?.code).toBe("ERR_DUPLICATE_REQUEST");
-    expect(codeOf(() => pending.reserve(doc(), flooder))?.code).toBe("ERR_TOO_MANY_PENDING");
-    const releaseOther = pending.reserve(doc(), newcomer);
+    const { release } = pending.reserve(first, () => flooder);
+    expect(codeOf(() => pending.reserve({ id: first.id, nonce: "other" }, () => newcomer))?.code).toBe("ERR_DUPLICATE_REQUEST");
+    expect(codeOf(() => pending.reserve({ id: "other", nonce: first.nonce }, () => newcomer))?.code).toBe("ERR_DUPLICATE_REQUEST");
+    expect(codeOf(() => pending.reserve(doc(), () => flooder))?.code).toBe("ERR_TOO_MANY_PENDING");
+    const { release: releaseOther } = pending.reserve(doc(), () => newcomer);
     release();
     release();
     expect(pending.size).toBe(1);
-    pending.reserve(first, flooder);
+    pending.reserve(first, () => flooder);
     expect(pending.size).toBe(2);
     releaseOther();
     expect(pending.size).toBe(1);

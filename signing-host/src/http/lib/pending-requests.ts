@@ -58,8 +58,11 @@ export class PendingRequests {
     return this.#entries.size;
   }
 
-  /** Reserves a place or throws 409/429; the returned function releases it (idempotent). */
-  reserve(document: { id: string; nonce: string }, peer: Peer): () => void {
+  /**
+   * Reserves a place or throws 409/429; `release` gives it back (idempotent). The peer is asked
+   * for only when there is room at all: finding it reads /proc, and a full host need not.
+   */
+  reserve(document: { id: string; nonce: string }, peerOf: () => Peer): { release(): void; peer: Peer } {
     if (this.#ids.has(document.id) || this.#nonces.has(document.nonce)) {
       throw new HitlError(
         "ERR_DUPLICATE_REQUEST",
@@ -67,17 +70,18 @@ export class PendingRequests {
       );
     }
     const { maxPerPeer, maxTotal, reservedForNewPeers } = this.#limits;
+    if (this.#entries.size >= maxTotal) {
+      throw new HitlError(
+        "ERR_TOO_MANY_PENDING",
+        `${this.#entries.size} requests are already waiting for a decision (limit ${maxTotal}); decide them, or deny them all from the hitl extension's toolbar popup, then retry.`,
+      );
+    }
+    const peer = peerOf();
     const count = this.#perPeer.get(peer.key) ?? 0;
     if (count >= maxPerPeer) {
       throw new HitlError(
         "ERR_TOO_MANY_PENDING",
         `This program (${describePeer(peer)}) already has ${count} requests waiting for a decision (limit ${maxPerPeer} per process); wait for one to finish, or deny them all from the hitl extension's toolbar popup.`,
-      );
-    }
-    if (this.#entries.size >= maxTotal) {
-      throw new HitlError(
-        "ERR_TOO_MANY_PENDING",
-        `${this.#entries.size} requests are already waiting for a decision (limit ${maxTotal}); decide them, or deny them all from the hitl extension's toolbar popup, then retry.`,
       );
     }
     if (count > 0 && this.#entries.size >= maxTotal - reservedForNewPeers) {
@@ -91,7 +95,7 @@ export class PendingRequests {
     this.#ids.add(entry.id);
     this.#nonces.add(entry.nonce);
     this.#perPeer.set(entry.peer, count + 1);
-    return () => {
+    const release = () => {
       if (!this.#entries.delete(entry)) return;
       this.#ids.delete(entry.id);
       this.#nonces.delete(entry.nonce);
@@ -99,6 +103,7 @@ export class PendingRequests {
       if (left === 0) this.#perPeer.delete(entry.peer);
       else this.#perPeer.set(entry.peer, left);
     };
+    return { release, peer };
   }
 }
 

@@ -14,8 +14,7 @@ export function registerPairRoute(app: FastifyInstance, context: RouteContext): 
     const { request: pairingRequest } = parsePairRequestBody(request.body);
     const timeoutMs = msUntilExpiry(pairingRequest.exp, context, "pairing request");
     context.extension.assertConnected();
-    const peer = context.peerOf(request.raw.socket);
-    const release = context.pending.reserve(pairingRequest, peer);
+    const { release, peer } = context.pending.reserve(pairingRequest, () => context.peerOf(request.raw.socket));
     const clientGone = signalOnClientGone(reply);
     context.log.info("pair.requested", {
       pairingId: pairingRequest.id,

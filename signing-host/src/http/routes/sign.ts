@@ -48,8 +48,7 @@ export function registerSignRoute(app: FastifyInstance, context: RouteContext): 
     const { challenge } = parseSignRequestBody(request.body);
     const timeoutMs = msUntilExpiry(challenge.exp, context, "challenge");
     context.extension.assertConnected();
-    const peer = context.peerOf(request.raw.socket);
-    const release = context.pending.reserve(challenge, peer);
+    const { release, peer } = context.pending.reserve(challenge, () => context.peerOf(request.raw.socket));
     const clientGone = signalOnClientGone(reply);
     context.log.info("sign.requested", {
       challengeId: challenge.id,
