@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { addApprover, type Challenge, type ExtensionStatus, encodeBase64url, type HostToExtension, intentDigest } from "@hitl/verifier";
@@ -131,4 +132,77 @@ describe("a flood of forged requesters", () => {
 
     for (const request of flood) request.abort();
   });
+
+  it("a flood from six processes still leaves a place for a seventh: the real `hitl request`", async () => {
+    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    const shown: Array<Extract<HostToExtension, { type: "sign.request" }>> = [];
+    const port = await freePort();
+    const env = { ...dirs.env, HITL_PORT: String(port) };
+    host = await startRealHost({
+      env,
+      status: status(),
+      onMessage: (message, peer) => {
+        if (message.type !== "sign.request") return;
+        shown.push(message);
+        if (message.challenge.requester.tool !== "flood") {
+          peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        }
+      },
+    });
+
+    // Six processes, each sending 6 requests on 6 connections and printing each refusal's code.
+    let refused = 0;
+    const codes: string[] = [];
+    const flooders = Array.from({ length: 6 }, (_, p) => {
+      const bodies = Array.from({ length: 6 }, (_, i) => JSON.stringify({ challenge: forgedChallenge(50_000 + p * 10 + i) }));
+      const child = spawn(process.execPath, ["-e", FLOODER, String(port)], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BODIES: JSON.stringify(bodies) },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      child.stdout.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+          refused++;
+          codes.push(line);
+        }
+      });
+      return child;
+    });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (refused + shown.length < 36 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // However the six interleave, they hold 12 to 15 places: 4 each until 12 are taken, then
+      // only a process with nothing waiting gets one of the last 4.
+      expect(shown.length).toBeGreaterThanOrEqual(12);
+      expect(shown.length).toBeLessThanOrEqual(15);
+      expect(refused).toBe(36 - shown.length);
+      expect(new Set(codes)).toEqual(new Set(["429 ERR_TOO_MANY_PENDING"]));
+      const perProcess = new Map<number, number>();
+      for (const message of shown) {
+        const flooder = Math.floor((message.challenge.requester.pid! - 50_000) / 10);
+        perProcess.set(flooder, (perProcess.get(flooder) ?? 0) + 1);
+      }
+      expect(Math.max(...perProcess.values())).toBeLessThanOrEqual(4);
+
+      const run = await runCli(["request", "--action", "deploy the real thing", "--json"], env);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ decision: "approve", approver: { sub: "alice" } });
+    } finally {
+      for (const child of flooders) child.kill("SIGKILL");
+    }
+  });
 });
+
+/** A flooding process: one connection per body; prints "<status> <code>" for each answer it gets. */
+const FLOODER = `
+const http = require("node:http");
+const port = Number(process.argv[1]);
+for (const body of JSON.parse(process.env.BODIES)) {
+  const req = http.request({ host: "127.0.0.1", port, method: "POST", path: "/sign", agent: false,
+    headers: { host: "127.0.0.1:" + port, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+    (res) => { let text = ""; res.on("data", (c) => (text += c)); res.on("end", () => process.stdout.write(res.statusCode + " " + JSON.parse(text).error.code + "\\n")); });
+  req.on("error", () => {});
+  req.end(body);
+}
+setInterval(() => {}, 60000);
+`;
