@@ -29,16 +29,17 @@ const RECENT_LIMIT = 8;
 export function createPeerIdentifier(): IdentifyPeer {
   const recent: number[] = [];
   return (socket) => {
-    const remoteAddress = socket.remoteAddress;
-    const remotePort = socket.remotePort;
-    const localAddress = socket.localAddress;
-    const localPort = socket.localPort;
+    const { remoteAddress, remotePort, localAddress, localPort } = socket;
+    // The socket is already closed: whoever it was has left.
     if (remoteAddress === undefined || remotePort === undefined || localAddress === undefined || localPort === undefined) {
-      return { key: "connection:unknown" };
+      return UNIDENTIFIED;
     }
     const owner = socketOwner(remoteAddress, remotePort, localAddress, localPort);
-    // No /proc (not Linux) or the row is gone (the client already closed): only the connection is known.
-    if (owner === undefined) return { key: `connection:${remotePort}` };
+    // No /proc (not Linux): only the connection is known.
+    if (owner === "no-proc") return { key: `connection:${remotePort}` };
+    // The client closed its end (an orphaned socket has no inode) or it is gone: all such share
+    // one bucket, so closing early cannot make a flood look like many requesters.
+    if (owner === "gone") return UNIDENTIFIED;
     const pid = processHolding(owner.inode, owner.uid, recent);
     // A process we may not inspect (another user, or one that made itself non-dumpable) shares one
     // bucket per uid: hiding cannot buy more room than one process gets.
@@ -51,21 +52,23 @@ export function createPeerIdentifier(): IdentifyPeer {
   };
 }
 
+const UNIDENTIFIED: Peer = { key: "unidentified" };
+
 /** The uid and inode of the client's end, from /proc/net/tcp (IPv4: the host listens on 127.0.0.1). */
 function socketOwner(
   clientAddress: string,
   clientPort: number,
   serverAddress: string,
   serverPort: number,
-): { uid: number; inode: string } | undefined {
+): { uid: number; inode: string } | "no-proc" | "gone" {
   const client = procAddress(clientAddress, clientPort);
   const server = procAddress(serverAddress, serverPort);
-  if (client === undefined || server === undefined) return undefined;
+  if (client === undefined || server === undefined) return "gone";
   let table: string;
   try {
     table = readFileSync(`${PROC}/net/tcp`, "latin1");
   } catch {
-    return undefined;
+    return "no-proc";
   }
   for (const line of table.split("\n")) {
     // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ...
@@ -73,10 +76,10 @@ function socketOwner(
     if (fields[1] !== client || fields[2] !== server) continue;
     const uid = Number(fields[7]);
     const inode = fields[9];
-    if (!Number.isSafeInteger(uid) || inode === undefined || !/^[1-9][0-9]*$/.test(inode)) return undefined;
+    if (!Number.isSafeInteger(uid) || inode === undefined || !/^[1-9][0-9]*$/.test(inode)) return "gone";
     return { uid, inode };
   }
-  return undefined;
+  return "gone";
 }
 
 /** `127.0.0.1`, 7331 -> `0100007F:1CA3` (the address in host byte order, as the kernel prints it). */

@@ -110,5 +110,6 @@ export class PendingRequests {
 function describePeer(peer: Peer): string {
   if (peer.pid !== undefined) return `pid ${peer.pid}`;
   if (peer.uid !== undefined) return `an uninspectable process of uid ${peer.uid}`;
+  if (peer.key === "unidentified") return "a client that already closed its connection";
   return "this connection";
 }
