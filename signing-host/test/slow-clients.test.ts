@@ -125,6 +125,13 @@ describe("slow clients", () => {
       message:
         "The request did not arrive in time (headers within 5 s, the whole request within 10 s); the signing host closed the connection. Send the whole request at once.",
     });
+    // The log names the evictions in a few summary lines, not one line per connection.
+    const summaries = readLog()
+      .split("\n")
+      .filter((line) => line.includes("http.connections-evicted"));
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    expect(summaries.length).toBeLessThanOrEqual(10);
+    expect(summaries.reduce((sum, line) => sum + Number(/ count=(\d+)/.exec(line)?.[1]), 0)).toBe(evicted.length);
     const deadline = Date.now() + 5_000;
     while (hostFds() > baseline && Date.now() < deadline) await sleep(50);
     expect(hostFds()).toBe(baseline);

@@ -8,7 +8,7 @@ import { checkRequest } from "./lib/guards.js";
 import { createPeerIdentifier, type IdentifyPeer, type Peer } from "./lib/peer-identity.js";
 import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./lib/pending-requests.js";
 import type { RouteContext } from "./lib/route-context.js";
-import { answerClientError, capConnections, REQUEST_TIMEOUT_MS, SLOW_CLIENT_SERVER_OPTIONS } from "./lib/slow-clients.js";
+import { answerClientError, capConnections, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, SLOW_CLIENT_SERVER_OPTIONS } from "./lib/slow-clients.js";
 import { registerHealthRoute } from "./routes/health.js";
 import { registerPairRoute } from "./routes/pair.js";
 import { registerSignRoute } from "./routes/sign.js";
@@ -127,7 +127,7 @@ export async function createSigningServer(options: SigningServerOptions): Promis
 
   capConnections(app.server, {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-    onEvict: (state) => log.warn("http.connection-evicted", { state }),
+    onEvicted: (count) => log.warn("http.connections-evicted", { count, limit: options.maxConnections ?? MAX_CONNECTIONS }),
   });
 
   registerSignRoute(app, context);

@@ -45,11 +45,20 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
 }
 
 /** Enforces MAX_CONNECTIONS on `server` by evicting, as described above. */
-export function capConnections(server: Server, options: { maxConnections?: number; onEvict?: (state: string) => void } = {}): void {
+export function capConnections(server: Server, options: { maxConnections?: number; onEvicted?: (count: number) => void } = {}): void {
   const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new TypeError("maxConnections must be an integer >= 1");
   // Insertion order is connection order: the first match is the oldest.
   const open = new Map<Socket, Tracked>();
+  // Reported at most once a second: a flood must not turn into a flood of log lines.
+  let evicted = 0;
+  const countEviction = () => {
+    if (evicted++ > 0) return; // a report is already scheduled
+    setTimeout(() => {
+      options.onEvicted?.(evicted);
+      evicted = 0;
+    }, 1_000).unref();
+  };
 
   server.on("connection", (socket: Socket) => {
     open.set(socket, { served: false });
@@ -58,7 +67,7 @@ export function capConnections(server: Server, options: { maxConnections?: numbe
     const victim = pickVictim(open) ?? socket;
     const state = describe(open.get(victim)!);
     open.delete(victim);
-    options.onEvict?.(state);
+    countEviction();
     closeWithError(
       victim,
       new HitlError(
