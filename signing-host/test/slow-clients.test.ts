@@ -190,4 +190,20 @@ describe("slow clients", () => {
     expect(decided.json().receipt.challenge).toEqual(thinking);
     expect(Date.now() - started).toBeGreaterThan(REQUEST_TIMEOUT_MS + 2_000);
   }, 40_000);
+
+  it("answers unparsable HTTP and oversized headers in the hitl error format, then closes", async () => {
+    await connect();
+    const garbage = await openRaw();
+    garbage.socket.write("HELLO THERE\r\n\r\n");
+    await garbage.closedAt;
+    expect(errorOf(garbage.received())).toEqual({ status: 400, code: "ERR_MALFORMED", message: "The request is not valid HTTP/1.1." });
+    const huge = await openRaw();
+    huge.socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nx-pad: ${"a".repeat(20_000)}\r\n\r\n`);
+    await huge.closedAt;
+    expect(errorOf(huge.received())).toEqual({
+      status: 413,
+      code: "ERR_TOO_LARGE",
+      message: "The request headers are too large; a hitl client sends a few short headers.",
+    });
+  });
 });
