@@ -64,7 +64,7 @@ export function capConnections(server: Server, options: { maxConnections?: numbe
     open.set(socket, { served: false });
     socket.once("close", () => open.delete(socket));
     if (open.size <= maxConnections) return;
-    const victim = pickVictim(open) ?? socket;
+    const victim = pickVictim(open, socket) ?? socket;
     const state = describe(open.get(victim)!);
     open.delete(victim);
     countEviction();
@@ -95,11 +95,16 @@ function describe(tracked: Tracked): string {
   return tracked.served ? "idle" : "headers not complete";
 }
 
-/** The oldest connection sending its headers, else the oldest idle, else the oldest sending a body. */
-function pickVictim(open: Map<Socket, Tracked>): Socket | undefined {
+/**
+ * The oldest connection (other than the one just accepted) still sending its headers, else the
+ * oldest idle one, else the oldest still sending its body; undefined when every other connection
+ * holds a complete request (then the new one is refused).
+ */
+function pickVictim(open: Map<Socket, Tracked>, newcomer: Socket): Socket | undefined {
   let idle: Socket | undefined;
   let receivingBody: Socket | undefined;
   for (const [socket, tracked] of open) {
+    if (socket === newcomer) continue;
     if (tracked.request === undefined) {
       if (!tracked.served) return socket;
       idle ??= socket;
