@@ -373,32 +373,39 @@ describe("hardening", () => {
     expect((await pending).statusCode).toBe(200);
   });
 
-  it("bounds pending requests per requester pid and overall (429 ERR_TOO_MANY_PENDING)", async () => {
-    host = await startInProcess({ server: { pendingLimits: { maxPerRequester: 2, maxTotal: 3 } } });
+  it("bounds pending requests by the peer process, not by the pid the challenge claims (429 ERR_TOO_MANY_PENDING)", async () => {
+    // Every injected request comes from the same peer process, whatever pid its challenge names.
+    host = await startInProcess({
+      server: {
+        identifyPeer: () => ({ key: "process:1000:4242", uid: 1000, pid: 4242 }),
+        pendingLimits: { maxPerPeer: 2, maxTotal: 3, reservedForNewPeers: 0 },
+      },
+    });
     const open = [
       host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } }),
-      host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } }),
+      host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 101 } }) } }),
     ];
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const perRequester = await host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 100 } }) } });
-    expect(perRequester.statusCode).toBe(429);
-    expect(perRequester.json().error).toEqual({
+    const forged = await host.inject({ body: { challenge: makeChallenge({ requester: { tool: "other", pid: 102 } }) } });
+    expect(forged.statusCode).toBe(429);
+    expect(forged.json().error).toEqual({
       code: "ERR_TOO_MANY_PENDING",
-      message: "This requester already has 2 requests waiting for a decision (limit 2); wait for one to finish.",
+      message:
+        "This program (pid 4242) already has 2 requests waiting for a decision (limit 2 per process); wait for one to finish, or deny them all from the hitl extension's toolbar popup.",
     });
-    open.push(host.inject({ body: { challenge: makeChallenge({ requester: { tool: "agent", pid: 200 } }) } }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const overall = await host.inject({ body: { challenge: makeChallenge({ requester: { tool: "other" } }) } });
-    expect(overall.statusCode).toBe(429);
-    expect(overall.json().error).toEqual({
-      code: "ERR_TOO_MANY_PENDING",
-      message: "3 requests are already waiting for a decision (limit 3); wait for some to finish.",
-    });
-    // Without a pid the tool name is the requester.
-    expect(signRequests(host)).toHaveLength(3);
+    expect(signRequests(host)).toHaveLength(2);
     host.extension.close();
     for (const response of await Promise.all(open)) expect(response.statusCode).toBe(503);
     expect(host.server.pendingCount).toBe(0);
+  });
+
+  it("refuses pending limits that would disable a bound", async () => {
+    await expect(startInProcess({ server: { pendingLimits: { maxPerPeer: 0 } } })).rejects.toThrow(
+      "pendingLimits: maxPerPeer and maxTotal must be integers >= 1, reservedForNewPeers an integer >= 0",
+    );
+    await expect(startInProcess({ server: { pendingLimits: { maxTotal: 4, reservedForNewPeers: 4 } } })).rejects.toThrow(
+      "pendingLimits: reservedForNewPeers must be smaller than maxTotal",
+    );
   });
 
   it("answers unknown routes and methods with 404 in the error format", async () => {

@@ -107,6 +107,16 @@ export async function onPairWindowClosed(service: ApproverService, entry: PairEn
   await service.history("pairing-rejected", taken);
 }
 
+/** "Deny all": refuse a settled pairing request as its Cancel button does, and close its window. */
+export async function refusePairing(service: ApproverService, taken: PairEntry): Promise<void> {
+  try {
+    service.replyError(taken.requestId, "ERR_PAIRING_REJECTED", REJECTED);
+    await service.history("pairing-rejected", taken);
+  } finally {
+    await closeWindow(taken.windowId);
+  }
+}
+
 export function fingerprintOf(kid: string | undefined): string | undefined {
   return kid === undefined ? undefined : formatFingerprint(kid);
 }

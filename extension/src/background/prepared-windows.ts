@@ -84,6 +84,13 @@ export class PreparedWindows {
     return undefined;
   }
 
+  /** Discards every prepared window ("Deny all"); resolves with how many there were. */
+  async discardAll(): Promise<number> {
+    const all = [...this.#byRequestId.values()];
+    await Promise.all(all.map((prepared) => this.discard(prepared)));
+    return all.length;
+  }
+
   /** Closes the window (unless the human already did) and releases a page waiting for its challenge. */
   async discard(prepared: PreparedWindow, options: { close: boolean } = { close: true }): Promise<void> {
     this.#byRequestId.delete(prepared.requestId);

@@ -96,7 +96,7 @@ async function showSignRequest(
     service.replyError(
       requestId,
       "ERR_TOO_MANY_PENDING",
-      `The browser already shows ${store.entries.size} requests; decide those first, then retry.`,
+      `The browser already shows ${store.entries.size} requests; decide those first (or deny them all from the hitl toolbar popup), then retry.`,
     );
     return false;
   }

@@ -9,11 +9,12 @@ import {
   parseUiRequest,
   type UiResponse,
 } from "../lib/ui-messages.js";
+import { denyAllPending } from "./deny-all.js";
 import { readHistory } from "./history.js";
 import { readIdentity } from "./identity.js";
-import { decidePair, fingerprintOf } from "./pair-requests.js";
+import { decidePair, fingerprintOf, refusePairing } from "./pair-requests.js";
 import type { ApproverService } from "./service.js";
-import { decideSign } from "./sign-requests.js";
+import { decideSign, finishSign } from "./sign-requests.js";
 import { closeWindow, pageUrl, type WindowPage } from "./windows.js";
 
 /*
@@ -86,6 +87,17 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
     }
     case "popup.status":
       return { ok: true, value: await popupStatus(service) };
+    case "popup.denyAll": {
+      if (page !== "popup") return fail("ERR_PROTOCOL", "Only the toolbar popup may deny all waiting requests.");
+      const result = await denyAllPending({
+        waiting: () => [...service.store.entries.values()],
+        settle: (key) => service.settle(key),
+        deny: (entry) => finishSign(service, entry, "deny"),
+        refuse: (entry) => refusePairing(service, entry),
+        closeEmpty: () => service.prepared.discardAll(),
+      });
+      return { ok: true, value: result };
+    }
   }
 }
 

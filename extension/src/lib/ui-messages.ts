@@ -14,7 +14,9 @@ export type UiRequest =
   | { type: "pairing.decide"; requestId: string; accept: boolean }
   /** A pairing window closing itself after showing its code (sender = that window). */
   | { type: "pairing.close" }
-  | { type: "popup.status" };
+  | { type: "popup.status" }
+  /** The popup's "Deny all": answer every waiting request (background/deny-all.ts). */
+  | { type: "popup.denyAll" };
 
 export type UiResponse<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -90,6 +92,7 @@ export function parseUiRequest(value: unknown): UiRequest | undefined {
       return { type: r.type, requestId: r.requestId as string, accept: r.accept };
     case "popup.status":
     case "pairing.close":
+    case "popup.denyAll":
       return exactKeys(r, ["type"]) ? { type: r.type } : undefined;
     default:
       return undefined;

@@ -2,6 +2,7 @@ import { byId, el, row } from "../lib/dom.js";
 import { ask } from "../lib/send.js";
 import type { PopupStatus } from "../lib/ui-messages.js";
 import { visibleText } from "../lib/visible-node.js";
+import { bindDenyAll, showDenyAll } from "./deny-all.js";
 
 /* Toolbar popup: what this browser holds and whether the chain to the terminal is up. */
 const HOST_TEXT = {
@@ -25,6 +26,7 @@ function render(status: PopupStatus): void {
   const hostText = `${HOST_TEXT[status.host.state]}${status.host.port === undefined ? "" : ` (127.0.0.1:${status.host.port})`}`;
   row(list, "Signing host", status.host.lastError === undefined ? hostText : `${hostText}: ${status.host.lastError}`);
   row(list, "Waiting", String(status.pending));
+  showDenyAll(status.pending);
 
   const pill = byId("host-pill");
   pill.textContent = status.host.state === "connected" ? "host connected" : "host offline";
@@ -49,5 +51,6 @@ async function refresh(): Promise<void> {
   else byId("status").replaceChildren(el("dd", { text: reply.error.message }));
 }
 
+bindDenyAll(() => void refresh());
 void refresh();
 setInterval(() => void refresh(), 1000);

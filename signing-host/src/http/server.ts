@@ -5,8 +5,10 @@ import type { ExtensionPort } from "../native/extension-port.js";
 import { HOST_VERSION } from "../version.js";
 import { sendError, toHitlError } from "./lib/error-reply.js";
 import { checkRequest } from "./lib/guards.js";
+import { createPeerIdentifier, type IdentifyPeer, type Peer } from "./lib/peer-identity.js";
 import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./lib/pending-requests.js";
 import type { RouteContext } from "./lib/route-context.js";
+import { answerClientError, capConnections, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, SLOW_CLIENT_SERVER_OPTIONS } from "./lib/slow-clients.js";
 import { registerHealthRoute } from "./routes/health.js";
 import { registerPairRoute } from "./routes/pair.js";
 import { registerSignRoute } from "./routes/sign.js";
@@ -21,6 +23,10 @@ export interface SigningServerOptions {
   hostVersion?: string;
   log?: HostLogger;
   pendingLimits?: Partial<PendingLimits>;
+  /** Who holds the client end of a connection (default: the kernel's answer, peer-identity.ts); tests replace it. */
+  identifyPeer?: IdentifyPeer;
+  /** Connections open at once before the oldest unfinished one is evicted (default 256, slow-clients.ts). */
+  maxConnections?: number;
   /** Extra wait after a challenge's exp before answering 408 (default 2000 ms). */
   expiryGraceMs?: number;
   /** How long GET /health waits for the extension's status (default 1500 ms). */
@@ -47,13 +53,19 @@ export async function createSigningServer(options: SigningServerOptions): Promis
   const log = options.log ?? silentLogger;
   let port = options.port;
   const pending = new PendingRequests({ ...DEFAULT_PENDING_LIMITS, ...options.pendingLimits });
+  const identifyPeer = options.identifyPeer ?? createPeerIdentifier();
+  // Looked up once per connection, when its first request needs a pending place.
+  const peers = new WeakMap<object, Peer>();
 
   const app = Fastify({
     logger: false,
     bodyLimit: LIMITS.receiptBytes,
-    // Requests stay open until the human decides or the challenge expires (up to an hour).
+    // A complete request stays open until the human decides or the challenge expires (up to an
+    // hour); receiving it is timed (slow-clients.ts).
     connectionTimeout: 0,
-    requestTimeout: 0,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: SLOW_CLIENT_SERVER_OPTIONS,
+    clientErrorHandler: answerClientError,
     keepAliveTimeout: 5_000,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
@@ -67,6 +79,14 @@ export async function createSigningServer(options: SigningServerOptions): Promis
   const context: RouteContext = {
     extension: options.extension,
     pending,
+    peerOf: (socket) => {
+      let peer = peers.get(socket);
+      if (peer === undefined) {
+        peer = identifyPeer(socket);
+        peers.set(socket, peer);
+      }
+      return peer;
+    },
     log,
     clock: options.clock ?? Date.now,
     expiryGraceMs: options.expiryGraceMs ?? 2_000,
@@ -104,6 +124,11 @@ export async function createSigningServer(options: SigningServerOptions): Promis
       error: { code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." },
     }),
   );
+
+  capConnections(app.server, {
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    onEvicted: (count) => log.warn("http.connections-evicted", { count, limit: options.maxConnections ?? MAX_CONNECTIONS }),
+  });
 
   registerSignRoute(app, context);
   registerPairRoute(app, context);

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_HOST_HEADER_FORBIDDEN: 403,
   ERR_PAIRING_REJECTED: 403,
   ERR_TIMEOUT: 408,
+  ERR_REQUEST_TOO_SLOW: 408,
   ERR_DUPLICATE_REQUEST: 409,
   ERR_WITHDRAWN: 410,
   ERR_TOO_LARGE: 413,
@@ -28,6 +29,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_EXTENSION_DISCONNECTED: 503,
   ERR_NO_KEY: 503,
   ERR_NOT_PAIRED: 503,
+  ERR_TOO_MANY_CONNECTIONS: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {

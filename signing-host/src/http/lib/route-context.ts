@@ -1,12 +1,16 @@
+import type { Socket } from "node:net";
 import { HitlError, LIMITS } from "@hitl/verifier/protocol";
 import type { HostLogger } from "../../lib/log.js";
 import type { ExtensionPort } from "../../native/extension-port.js";
+import type { Peer } from "./peer-identity.js";
 import type { PendingRequests } from "./pending-requests.js";
 
 /** What the routes share; built once by createSigningServer. */
 export interface RouteContext {
   extension: ExtensionPort;
   pending: PendingRequests;
+  /** The peer holding the client end of `socket` (cached per connection). */
+  peerOf(socket: Socket): Peer;
   log: HostLogger;
   /** ms since the epoch. */
   clock(): number;

@@ -14,12 +14,13 @@ export function registerPairRoute(app: FastifyInstance, context: RouteContext): 
     const { request: pairingRequest } = parsePairRequestBody(request.body);
     const timeoutMs = msUntilExpiry(pairingRequest.exp, context, "pairing request");
     context.extension.assertConnected();
-    const release = context.pending.reserve(pairingRequest);
+    const { release, peer } = context.pending.reserve(pairingRequest, () => context.peerOf(request.raw.socket));
     const clientGone = signalOnClientGone(reply);
     context.log.info("pair.requested", {
       pairingId: pairingRequest.id,
       tool: pairingRequest.requester.tool,
       pid: pairingRequest.requester.pid,
+      peer: peer.key,
     });
     try {
       const pairing = await context.extension.pair(pairingRequest, { timeoutMs, signal: clientGone.signal });

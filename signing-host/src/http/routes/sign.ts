@@ -48,9 +48,14 @@ export function registerSignRoute(app: FastifyInstance, context: RouteContext): 
     const { challenge } = parseSignRequestBody(request.body);
     const timeoutMs = msUntilExpiry(challenge.exp, context, "challenge");
     context.extension.assertConnected();
-    const release = context.pending.reserve(challenge);
+    const { release, peer } = context.pending.reserve(challenge, () => context.peerOf(request.raw.socket));
     const clientGone = signalOnClientGone(reply);
-    context.log.info("sign.requested", { challengeId: challenge.id, tool: challenge.requester.tool, pid: challenge.requester.pid });
+    context.log.info("sign.requested", {
+      challengeId: challenge.id,
+      tool: challenge.requester.tool,
+      pid: challenge.requester.pid,
+      peer: peer.key,
+    });
     try {
       const receipt = await context.extension.sign(challenge, {
         timeoutMs,
