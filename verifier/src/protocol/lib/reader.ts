@@ -62,6 +62,9 @@ export function readVersion(value: unknown, path: string): 1 {
   return 1;
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+const NON_SPACE_ASCII = /[\x21-\x7e]/;
+
 /**
  * kind "line": a one-line identifier (audience, subject, tool, host, label): non-empty, no code
  * point of the identifier-forbidden class (lib/characters.ts), at least one visible character.
@@ -80,6 +83,8 @@ export function readString(value: unknown, path: string, maxBytes: number, kind:
   }
   if (kind === "line") {
     if (value.length === 0) malformed(path, "must not be empty");
+    // Printable ASCII with a non-space character (nearly every real name) passes both rules.
+    if (PRINTABLE_ASCII.test(value) && NON_SPACE_ASCII.test(value)) return value;
     const forbidden = forbiddenInIdentifier(value);
     if (forbidden !== undefined) {
       malformed(

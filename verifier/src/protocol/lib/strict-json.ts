@@ -93,7 +93,7 @@ function scanJsonText(text: string): TextProblem | undefined {
     }
     if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       let end = i + 1;
-      while (end < text.length && NUMBER_CHARACTER.test(text[end]!)) end++;
+      while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
       const literal = text.slice(i, end);
       if (!SHORT_INTEGER.test(literal)) {
         const canonical = canonicalNumberText(literal);
@@ -119,7 +119,10 @@ function scanJsonText(text: string): TextProblem | undefined {
   return undefined;
 }
 
-const NUMBER_CHARACTER = /[0-9.eE+-]/;
+/** Digits, ".", "e", "E", "+", "-": what a number token (already valid JSON) is made of. */
+function isNumberCharacter(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+}
 
 /** Index of the quote closing the string that opens at `start` (the text is valid JSON). */
 function closingQuote(text: string, start: number): number {
