@@ -5,6 +5,7 @@ import type { ExtensionPort } from "../native/extension-port.js";
 import { HOST_VERSION } from "../version.js";
 import { sendError, toHitlError } from "./lib/error-reply.js";
 import { checkRequest } from "./lib/guards.js";
+import { useStrictJsonBodies } from "./lib/json-body.js";
 import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./lib/pending-requests.js";
 import type { RouteContext } from "./lib/route-context.js";
 import { registerHealthRoute } from "./routes/health.js";
@@ -55,14 +56,15 @@ export async function createSigningServer(options: SigningServerOptions): Promis
     connectionTimeout: 0,
     requestTimeout: 0,
     keepAliveTimeout: 5_000,
-    onProtoPoisoning: "error",
-    onConstructorPoisoning: "error",
     exposeHeadRoutes: false,
     return503OnClosing: false,
     // No JSON schemas are used (bodies go through the strict protocol parsers); if one is ever
     // added, it must not coerce or strip fields silently.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
+
+  // Bodies are parsed as the protocol parses JSON text (lib/json-body.ts), not by fastify.
+  useStrictJsonBodies(app);
 
   const context: RouteContext = {
     extension: options.extension,
