@@ -1,5 +1,5 @@
 import type { KeyDirectory, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
-import { challengeDigest, intentDigest, parsedChallengeDigest } from "./digests.js";
+import { challengeDigest, parsedChallengeDigest, parsedIntentDigest } from "./digests.js";
 import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync } from "./lib/ed25519-strict.js";
 import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
 import { decodeBase64url } from "./protocol/base64url.js";
@@ -91,7 +91,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
       "The receipt answers a different challenge than the one you issued; it belongs to another request. Use the receipt returned for your own challenge.",
     );
   }
-  checkIntent(challenge, expectations);
+  checkIntent(challenge, expectations, notes.stringifyIsCanonical);
 
   if (opts.nonces === "offline-audit") return { receipt, approver, nonceConsumed: false };
   try {
@@ -127,7 +127,7 @@ function checkedKey(approver: ApproverKey, kid: string): StrictPublicKey {
  * that names no call therefore accepts only approvals of the action itself, never an approval
  * that was bound to a structured call it does not know.
  */
-function checkIntent(challenge: Challenge, expectations: VerifyExpectations): void {
+function checkIntent(challenge: Challenge, expectations: VerifyExpectations, stringifyIsCanonical: boolean): void {
   const named = expectations.intent ?? expectations.challenge?.intent;
   if (named !== undefined) {
     if (challenge.intent === named) return;
@@ -136,7 +136,7 @@ function checkIntent(challenge: Challenge, expectations: VerifyExpectations): vo
       "The approval was given for a different call (intent digest differs); do not run this call. Request an approval for the exact call.",
     );
   }
-  if (challenge.intent === intentDigest(challenge.action)) return;
+  if (challenge.intent === parsedIntentDigest(challenge.action, stringifyIsCanonical)) return;
   throw new HitlError(
     "ERR_INTENT_MISMATCH",
     "The approval is bound to a structured call (its intent is not the digest of the action), and no expected intent was given; pass the intent digest of the call you will run (expectations.intent, hitl verify --intent).",
