@@ -29,6 +29,7 @@ describe("argument parsing (in process)", () => {
     const missing = usage('--action is required: say what will happen, e.g. --action "delete /tmp/testfile".');
     expect(() => parseRequestArgs([], {})).toThrow(expect.objectContaining(missing));
     expect(() => parseRequestArgs(["--action", "  "], {})).toThrow(expect.objectContaining(missing));
+    expect(() => parseRequestArgs(["--action", "\u200b\u3164"], {})).toThrow(expect.objectContaining(missing));
   });
 
   it("request: --details must be JSON, --timeout whole seconds in 1..3600, --port a port", () => {
@@ -37,6 +38,17 @@ describe("argument parsing (in process)", () => {
         code: "ERR_USAGE",
         message: expect.stringMatching(/^--details is not valid JSON \(.+\); pass one JSON value/),
       }),
+    );
+    // Read as the protocol reads JSON text: what is typed is what is shown and signed.
+    expect(() => parseRequestArgs(["--action", "x", "--details", '{"n":1.0}'], {})).toThrow(
+      expect.objectContaining(
+        usage(
+          '--details writes the number 1.0 in another form than canonical JSON\'s (1); write numbers as RFC 8785 does (no "1.0", "1e0", "-0", leading zeros or more digits than a double holds).',
+        ),
+      ),
+    );
+    expect(() => parseRequestArgs(["--action", "x", "--details", '{"a":1,"\\u0061":2}'], {})).toThrow(
+      expect.objectContaining(usage('--details repeats the member name "a" in one object; duplicate names are ambiguous and refused.')),
     );
     for (const bad of ["0", "3601", "1.5", "-3", "10s", ""]) {
       expect(() => parseRequestArgs(["--action", "x", `--timeout=${bad}`], {})).toThrow(

@@ -38,7 +38,10 @@ describe("createChallenge", () => {
       }),
     );
     expect(() => createChallenge({ action: { summary: "   " } })).toThrow(
-      expect.objectContaining({ code: "ERR_MALFORMED", message: "challenge.action.summary must say what will happen (it is blank)." }),
+      expect.objectContaining({
+        code: "ERR_MALFORMED",
+        message: "challenge.action.summary must say what will happen in at least one visible character (it is blank).",
+      }),
     );
     expect(() => createChallenge({ action: { summary: "x".repeat(LIMITS.summaryBytes + 1) } })).toThrow(
       expect.objectContaining({ code: "ERR_TOO_LARGE" }),
@@ -46,7 +49,8 @@ describe("createChallenge", () => {
     expect(() => createChallenge({ action: { summary: "x" }, aud: "a\u202eb" })).toThrow(
       expect.objectContaining({
         code: "ERR_MALFORMED",
-        message: "challenge.aud must not contain control or bidirectional-override characters.",
+        message:
+          "challenge.aud must not contain U+202E: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another.",
       }),
     );
   });

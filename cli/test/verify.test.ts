@@ -14,8 +14,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface Vector {
   name: string;
   approver: { sub: string; kid: string; publicKey: string };
+  keyDirectory?: { sub: string; kid: string; publicKey: string }[];
   receipt?: Json;
   receiptJson?: string;
+  receiptHex?: string;
   expectations: { aud: string; intent?: string };
   expect: { valid: boolean; code?: string; decision?: string };
 }
@@ -99,19 +101,20 @@ describe("hitl verify --help", () => {
 describe.each(valid)("valid vector $name", (vector) => {
   it("is accepted: exit 0, VALID, and --json says valid", async () => {
     const path = receiptFile(JSON.stringify(vector.receipt));
-    const run = await verify([path]);
+    const intent = vector.expectations.intent !== undefined ? ["--intent", vector.expectations.intent] : [];
+    const run = await verify([...intent, path]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^VALID — approved by ${vector.approver.sub} \\(key [0-9a-f ]{19}\\) at `));
     expect(run.stdout).toContain("nonce not consumed (offline audit)");
-    const json = await verify(["--json", path]);
+    const json = await verify([...intent, "--json", path]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       valid: true,
       decision: "approve",
       approver: { sub: vector.approver.sub, kid: vector.approver.kid },
     });
-    const byKey = await verify(["--public-key", vector.approver.publicKey, path]);
+    const byKey = await verify([...intent, "--public-key", vector.approver.publicKey, path]);
     expect(byKey.code).toBe(0);
   });
 
@@ -121,7 +124,8 @@ describe.each(valid)("valid vector $name", (vector) => {
     const runs = await pool(
       all.map((leaf) => async () => {
         const mutated = setAt(receipt, leaf.path, changed(leaf.value));
-        const run = await verify([receiptFile(JSON.stringify(mutated))]);
+        const intent = vector.expectations.intent !== undefined ? ["--intent", vector.expectations.intent] : [];
+        const run = await verify([...intent, receiptFile(JSON.stringify(mutated))]);
         return { path: leaf.path.join("."), code: run.code, stderr: run.stderr };
       }),
     );
@@ -136,9 +140,12 @@ describe.each(valid)("valid vector $name", (vector) => {
 
 describe("invalid vectors (verified at the vectors' own time with --at)", () => {
   it.each(invalid)("$name -> $expect.code", async (vector) => {
-    const path = receiptFile(vector.receiptJson ?? JSON.stringify(vector.receipt));
+    const content =
+      vector.receiptHex !== undefined ? Buffer.from(vector.receiptHex, "hex") : (vector.receiptJson ?? JSON.stringify(vector.receipt));
+    const path = receiptFile(content);
     const args = ["--at", String(file.verifyAt), "--json", path];
-    if (vector.approver.sub.startsWith("weak-")) args.unshift("--public-key", vector.approver.publicKey);
+    // The weak-key vectors name their own key directory: the one key, given on the command line.
+    if (vector.keyDirectory !== undefined) args.unshift("--public-key", vector.keyDirectory[0]!.publicKey);
     if (vector.expectations.intent !== undefined) args.unshift("--intent", vector.expectations.intent);
     const run = await verify(args);
     expect(run.code).toBe(vector.expect.decision === "deny" ? 1 : 3);

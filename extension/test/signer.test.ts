@@ -7,6 +7,7 @@ import {
   PAIRING_CONFIRMATION_ALPHABET,
   PAIRING_CONFIRMATION_PATTERN,
   type PairingRequest,
+  parseChallenge,
   signingInput,
 } from "@hitl/verifier/protocol";
 import { describe, expect, test } from "vitest";
@@ -102,6 +103,25 @@ describe("signDecision", () => {
     expect(error).toMatchObject({ code: expect.stringMatching(/^ERR_(CHALLENGE_MISMATCH|BAD_SIGNATURE)$/) });
   });
 
+  test("details members named __proto__ and constructor are data end to end (native message JSON -> parser -> signature -> verifier)", async () => {
+    const signer = await makeSigner();
+    const keys = LocalKeyDirectory.fromPublicKey("alice", signer.raw);
+    // JSON.parse (as the browser parses a native message) makes "__proto__" an own member.
+    const details = JSON.parse('{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}}}');
+    const delivered = JSON.parse(JSON.stringify(challengeFor("odd member names", details)));
+    const challenge = parseChallenge(delivered);
+    expect(Object.keys(challenge.action.details as object)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getPrototypeOf(challenge.action.details)).toBe(Object.prototype);
+    const receipt = await signDecision(signer, challenge, "approve", "alice", Date.now());
+    expect(receipt.statement.challenge).toBe(sha256(canonicalBytes(delivered)));
+    const text = JSON.stringify(receipt);
+    expect(text).toContain('"__proto__":{"admin":true}');
+    await expect(verifyReceipt(text, { aud: "hitl-cli", challenge: delivered }, { keys, nonces: "offline-audit" })).resolves.toMatchObject({
+      approver: { sub: "alice" },
+    });
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+
   test("decidedAt is whole seconds", async () => {
     const signer = await makeSigner();
     const receipt = await signDecision(signer, challengeFor("x"), "deny", "alice", 1_800_000_123_999);
@@ -118,7 +138,7 @@ describe("signPairing", () => {
       id: randomUUID(),
       nonce: b64(randomBytes(32)),
       code: "123-456",
-      subject: "zoë 🧑‍💻",
+      subject: "zoë 🧑🏽",
       aud: "hitl-cli",
       iat: now,
       exp: now + 120,
@@ -129,7 +149,7 @@ describe("signPairing", () => {
     expect(pairing.statement).toMatchObject({
       v: 1,
       request: requestDigest,
-      sub: "zoë 🧑‍💻",
+      sub: "zoë 🧑🏽",
       kid: signer.kid,
       publicKey: signer.publicKeyRaw,
       codeDigest: sha256(Buffer.from(`{"code":"KPTWRM","request":"${requestDigest}"}`)),
@@ -137,7 +157,7 @@ describe("signPairing", () => {
     expect(nodeVerifies(signer.raw, signingInput("pairing", pairing.statement), pairing.sig)).toBe(true);
     const awaiting = await verifyPairing(pairing, request);
     expect(() => confirmPairingCode(awaiting, "KPT-WRN")).toThrow(expect.objectContaining({ code: "ERR_PAIRING_CODE_MISMATCH" }));
-    expect(confirmPairingCode(awaiting, "kpt-wrm")).toMatchObject({ sub: "zoë 🧑‍💻", kid: signer.kid, publicKey: signer.publicKeyRaw });
+    expect(confirmPairingCode(awaiting, "kpt-wrm")).toMatchObject({ sub: "zoë 🧑🏽", kid: signer.kid, publicKey: signer.publicKeyRaw });
   });
 });
 

@@ -335,6 +335,62 @@ describe("hardening", () => {
     }
   });
 
+  it("reads bodies as the protocol reads JSON text: duplicate names, non-canonical numbers, BOM, invalid UTF-8", async () => {
+    host = await startInProcess();
+    const text = JSON.stringify({ challenge: makeChallenge() });
+    const cases: [string, string | Buffer, string, string][] = [
+      [
+        "a duplicate name spelt with an escape",
+        text.replace('"aud":', '"\\u0061ud":"x","aud":'),
+        "ERR_MALFORMED",
+        'The request body repeats the member name "aud" in one object; duplicate names are ambiguous and refused.',
+      ],
+      [
+        "1.0 for v",
+        text.replace('"v":1,', '"v":1.0,'),
+        "ERR_MALFORMED",
+        'The request body writes the number 1.0 in another form than canonical JSON\'s (1); write numbers as RFC 8785 does (no "1.0", "1e0", "-0", leading zeros or more digits than a double holds).',
+      ],
+      [
+        "a BOM",
+        `\ufeff${text}`,
+        "ERR_INVALID_ENCODING",
+        "The request body starts with a byte order mark (U+FEFF); send UTF-8 JSON without one.",
+      ],
+      [
+        "invalid UTF-8",
+        Buffer.concat([Buffer.from(text.slice(0, 20)), Buffer.from([0xff]), Buffer.from(text.slice(20))]),
+        "ERR_INVALID_ENCODING",
+        "The request body is not valid UTF-8; it was corrupted or is not hitl JSON.",
+      ],
+    ];
+    for (const [what, payload, code, message] of cases) {
+      const response = await host.inject({ payload: payload as string });
+      expect(response.statusCode, what).toBe(400);
+      expect(response.json().error, what).toEqual({ code, message });
+    }
+    expect(host.sent.filter((m) => m.type === "sign.request")).toEqual([]);
+  });
+
+  it("accepts __proto__ and constructor as member names inside details, as plain members (no prototype touched)", async () => {
+    host = await startInProcess();
+    decideAll(host);
+    // JSON.parse makes "__proto__" an own member (an object literal would set the prototype).
+    const details = JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"path":"/tmp"}');
+    const payload = JSON.stringify({ challenge: makeChallenge({ action: { summary: "odd member names", details } }) });
+    expect(payload).toContain('"__proto__":{"polluted":true}');
+    const response = await host.inject({ payload });
+    expect(response.statusCode).toBe(200);
+    const relayed = signRequests(host)[0]!.challenge.action.details as Record<string, unknown>;
+    expect(Object.keys(relayed)).toEqual(["__proto__", "constructor", "path"]);
+    expect(Object.getPrototypeOf(relayed)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // The receipt carries them as members, and its signature verifies over them.
+    const receipt = response.json().receipt;
+    expect(Object.hasOwn(receipt.challenge.action.details, "__proto__")).toBe(true);
+    expect(approver.verifyReceipt(receipt)).toBe(true);
+  });
+
   it("rejects unknown fields, at the top level and inside the challenge, without coercion", async () => {
     host = await startInProcess();
     decideAll(host);

@@ -30,7 +30,10 @@ export interface VerifyExpectations {
   aud: string;
   /** When the caller made the challenge: the receipt must carry exactly this one. */
   challenge?: Challenge;
-  /** Expected intent digest (base64url). */
+  /**
+   * Expected intent digest (base64url). When absent: challenge.intent if a challenge is given,
+   * else digest(action) (the protocol's "no structured call" fallback) is required.
+   */
   intent?: string;
 }
 

@@ -1,5 +1,5 @@
 import { createHash, hash } from "node:crypto";
-import type { Challenge, JsonValue, PairingRequest } from "./protocol/index.js";
+import type { Action, Challenge, JsonValue, PairingRequest } from "./protocol/index.js";
 import { canonicalize, encodeBase64url, keyIdInput } from "./protocol/index.js";
 import { canonicalizeParsed } from "./protocol/jcs.js";
 
@@ -26,6 +26,11 @@ export function challengeDigest(challenge: Challenge): string {
 /** challengeDigest of a challenge fresh from its strict parser, with the parser's ParseNotes verdict. */
 export function parsedChallengeDigest(challenge: Challenge, stringifyIsCanonical: boolean): string {
   return hash("sha256", canonicalizeParsed(challenge, stringifyIsCanonical), "base64url");
+}
+
+/** intentDigest of an action fresh from its strict parser (the fallback intent), with the parser's verdict. */
+export function parsedIntentDigest(action: Action, stringifyIsCanonical: boolean): string {
+  return hash("sha256", canonicalizeParsed(action, stringifyIsCanonical), "base64url");
 }
 
 /** base64url(SHA-256(JCS(pairing request))). */

@@ -1,12 +1,12 @@
 import type { KeyDirectory, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
-import { challengeDigest, parsedChallengeDigest } from "./digests.js";
+import { challengeDigest, parsedChallengeDigest, parsedIntentDigest } from "./digests.js";
 import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync } from "./lib/ed25519-strict.js";
 import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
 import { decodeBase64url } from "./protocol/base64url.js";
 import { HitlError } from "./protocol/errors.js";
 import { signingInput } from "./protocol/signing-input.js";
-import type { ApproverKey, Receipt } from "./protocol/types.js";
-import { type ParseNotes, parseReceipt, parseReceiptJson } from "./protocol/validate.js";
+import type { ApproverKey, Challenge, Receipt } from "./protocol/types.js";
+import { type ParseNotes, parseReceipt, parseReceiptBytes, parseReceiptJson } from "./protocol/validate.js";
 
 /**
  * Verify a decision receipt. The order is fixed and cheap checks never replace expensive ones:
@@ -21,7 +21,12 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
 
   // The parser reports whether JSON.stringify of what it built is already JCS (no order walk).
   const notes: ParseNotes = { stringifyIsCanonical: true };
-  const receipt = typeof input === "string" ? parseReceiptJson(input, notes) : parseReceipt(input, "receipt", notes);
+  const receipt =
+    typeof input === "string"
+      ? parseReceiptJson(input, notes)
+      : input instanceof Uint8Array
+        ? parseReceiptBytes(input, notes)
+        : parseReceipt(input, "receipt", notes);
   const { challenge, statement } = receipt;
 
   let approver: ApproverKey | undefined;
@@ -86,12 +91,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
       "The receipt answers a different challenge than the one you issued; it belongs to another request. Use the receipt returned for your own challenge.",
     );
   }
-  if (expectations.intent !== undefined && challenge.intent !== expectations.intent) {
-    throw new HitlError(
-      "ERR_INTENT_MISMATCH",
-      "The approval was given for a different call (intent digest differs); do not run this call. Request an approval for the exact call.",
-    );
-  }
+  checkIntent(challenge, expectations, notes.stringifyIsCanonical);
 
   if (opts.nonces === "offline-audit") return { receipt, approver, nonceConsumed: false };
   try {
@@ -121,6 +121,28 @@ function checkedKey(approver: ApproverKey, kid: string): StrictPublicKey {
   return key;
 }
 
+/**
+ * The intent the caller expects: the one it names; else the intent of the challenge it made;
+ * else the fallback the protocol defines for "no structured call", digest(action). A verifier
+ * that names no call therefore accepts only approvals of the action itself, never an approval
+ * that was bound to a structured call it does not know.
+ */
+function checkIntent(challenge: Challenge, expectations: VerifyExpectations, stringifyIsCanonical: boolean): void {
+  const named = expectations.intent ?? expectations.challenge?.intent;
+  if (named !== undefined) {
+    if (challenge.intent === named) return;
+    throw new HitlError(
+      "ERR_INTENT_MISMATCH",
+      "The approval was given for a different call (intent digest differs); do not run this call. Request an approval for the exact call.",
+    );
+  }
+  if (challenge.intent === parsedIntentDigest(challenge.action, stringifyIsCanonical)) return;
+  throw new HitlError(
+    "ERR_INTENT_MISMATCH",
+    "The approval is bound to a structured call (its intent is not the digest of the action), and no expected intent was given; pass the intent digest of the call you will run (expectations.intent, hitl verify --intent).",
+  );
+}
+
 function checkTimeWindow(receipt: Receipt, nowMs: number, skew: number): void {
   const { iat, exp } = receipt.challenge;
   const now = nowMs / 1000;
@@ -138,6 +160,13 @@ function checkTimeWindow(receipt: Receipt, nowMs: number, skew: number): void {
     throw new HitlError(
       "ERR_DECIDED_OUTSIDE_WINDOW",
       `The decision is dated ${iso(decidedAt)}, outside the challenge's window ${iso(iat)} .. ${iso(exp)}. Check the approver's clock and request a new approval.`,
+    );
+  }
+  // A decision cannot have been made after the moment it is checked.
+  if (decidedAt > now + skew) {
+    throw new HitlError(
+      "ERR_DECIDED_OUTSIDE_WINDOW",
+      `The decision is dated ${iso(decidedAt)}, later than now (${iso(now)}). Check the clocks of the approver and this machine and request a new approval.`,
     );
   }
 }

@@ -136,8 +136,7 @@ describe("LocalKeyDirectory.open", () => {
     const path = writeFile("approvers.json", { v: 1, approvers: [record(alice), weak] });
     await expect(LocalKeyDirectory.open(path)).rejects.toMatchObject({
       code: "ERR_WEAK_PUBLIC_KEY",
-      message:
-        'file.approvers[1].publicKey (approver "eve") is a small-order Ed25519 key that would accept forged signatures; remove that entry and pair again with `hitl pair`.',
+      message: `The approvers file ${path} is refused: file.approvers[1].publicKey (approver "eve") is a small-order Ed25519 key that would accept forged signatures; remove that entry and pair again with \`hitl pair\`.`,
     });
   });
 

@@ -97,14 +97,14 @@ describe("parseReceipt: every field path", () => {
       ["challenge", "aud"],
       "a\nb",
       "ERR_MALFORMED",
-      "receipt.challenge.aud must not contain control or bidirectional-override characters.",
+      "receipt.challenge.aud must not contain U+000A: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another.",
     ],
     [
       "a bidi override in the audience",
       ["challenge", "aud"],
       "abc\u202edef",
       "ERR_MALFORMED",
-      "receipt.challenge.aud must not contain control or bidirectional-override characters.",
+      "receipt.challenge.aud must not contain U+202E: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another.",
     ],
     [
       "a long audience",
@@ -149,7 +149,7 @@ describe("parseReceipt: every field path", () => {
       ["challenge", "action", "summary"],
       " \n\t ",
       "ERR_MALFORMED",
-      "receipt.challenge.action.summary must say what will happen (it is blank).",
+      "receipt.challenge.action.summary must say what will happen in at least one visible character (it is blank).",
     ],
     [
       "a NUL in the summary",
@@ -212,7 +212,7 @@ describe("parseReceipt: every field path", () => {
       ["challenge", "requester", "host"],
       "a\tb",
       "ERR_MALFORMED",
-      "receipt.challenge.requester.host must not contain control or bidirectional-override characters.",
+      "receipt.challenge.requester.host must not contain U+0009: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another.",
     ],
     [
       "a short intent",
@@ -234,7 +234,7 @@ describe("parseReceipt: every field path", () => {
       ["statement", "sub"],
       "al\u0007ice",
       "ERR_MALFORMED",
-      "receipt.statement.sub must not contain control or bidirectional-override characters.",
+      "receipt.statement.sub must not contain U+0007: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another.",
     ],
     [
       "a short statement.challenge",

@@ -1,4 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import * as ed from "@noble/ed25519";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { challengeDigest } from "../src/digests.js";
@@ -8,7 +10,7 @@ import { canonicalize } from "../src/protocol/jcs.js";
 import { signingInput } from "../src/protocol/signing-input.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { tempDir } from "./helpers/temp-dir.js";
-import { hasWeakKey, loadVectors, receiptInput, type Vector, weakKeyDirectory, writeApproversFile } from "./helpers/vectors.js";
+import { loadVectors, receiptInput, type Vector, vectorKeyDirectory, writeApproversFile } from "./helpers/vectors.js";
 
 ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash("sha512").update(message).digest());
 
@@ -28,7 +30,7 @@ afterAll(() => cleanup());
 
 function verifyVector(vector: Vector, signatureCheck: "sync" | "threadpool" = "sync") {
   return verifyReceipt(receiptInput(vector), vector.expectations, {
-    keys: hasWeakKey(vector) ? weakKeyDirectory(vector) : directory,
+    keys: vector.keyDirectory !== undefined ? vectorKeyDirectory(vector.keyDirectory) : directory,
     nonces: "offline-audit",
     clock: () => file.verifyAt * 1000,
     skewSeconds: file.skewSeconds,
@@ -117,5 +119,39 @@ describe("documented disagreements (see vectors/README.md)", () => {
     const others = file.vectors.filter((v) => !["small-order-key", "non-canonical-key", "mixed-order-r"].includes(v.name));
     expect(others.length).toBeGreaterThan(20);
     for (const v of others) expect(v.ed25519.nodeCryptoRaw, v.name).toBe(v.ed25519.nobleStrict);
+  });
+});
+
+describe("approvers-file vectors: one bad record refuses the whole file", () => {
+  it.each(file.approversFiles)("$name: $expect.code", async (vector) => {
+    const dir = await tempDir();
+    try {
+      const path = join(dir.path, "approvers.json");
+      writeFileSync(path, vector.text, { mode: 0o600 });
+      if (vector.expect.valid) {
+        const keys = await LocalKeyDirectory.open(path);
+        expect(keys.approvers.length).toBe((JSON.parse(vector.text) as { approvers: unknown[] }).approvers.length);
+      } else {
+        await expect(LocalKeyDirectory.open(path)).rejects.toMatchObject({
+          name: "HitlError",
+          code: vector.expect.code,
+          message: expect.stringContaining(path),
+        });
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe("vector file format", () => {
+  it("the weak-key vectors carry their own keyDirectory (lookup precedes the weak-key check); no other vector does", () => {
+    const own = file.vectors.filter((v) => v.keyDirectory !== undefined).map((v) => v.name);
+    expect(own).toEqual(["small-order-key", "non-canonical-key"]);
+    for (const v of file.vectors) {
+      if (v.keyDirectory === undefined) continue;
+      expect(file.approvers.some((a) => a.kid === v.approver.kid)).toBe(false);
+      expect(v.keyDirectory).toEqual([v.approver]);
+    }
   });
 });

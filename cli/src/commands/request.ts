@@ -1,4 +1,4 @@
-import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
+import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
@@ -41,7 +41,7 @@ export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     options: { action: { type: "string" }, details: { type: "string" } },
     defaultTimeoutSeconds: DEFAULT_TTL_SECONDS,
     own(values): { action: Action } {
-      if (values.action === undefined || values.action.trim().length === 0) {
+      if (values.action === undefined || !hasVisibleCharacter(values.action)) {
         throw new HitlError("ERR_USAGE", `--action is required: say what will happen, e.g. --action "delete /tmp/testfile".`);
       }
       const action: Action = { summary: values.action };
@@ -53,12 +53,19 @@ export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = proces
 
 function parseDetails(text: string): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue;
+    JSON.parse(text);
   } catch (error) {
     throw new HitlError(
       "ERR_USAGE",
       `--details is not valid JSON (${(error as Error).message}); pass one JSON value, e.g. --details '{"path":"/tmp/testfile"}'.`,
     );
+  }
+  // Then as the protocol reads JSON text: no duplicate names, numbers as canonical JSON writes
+  // them (so the window shows, and the receipt signs, exactly what was typed).
+  try {
+    return parseStrictJson(text, "--details") as JsonValue;
+  } catch (error) {
+    throw new HitlError("ERR_USAGE", (error as Error).message);
   }
 }
 

@@ -31,7 +31,9 @@ Options:
   --public-key B64URL   verify with this raw Ed25519 public key (base64url, 32 bytes) instead,
                         whatever approver name the receipt carries
   --aud AUD             audience the receipt must be for (default "${DEFAULT_AUDIENCE}")
-  --intent DIGEST       also require this intent digest (base64url SHA-256 of the JCS intent)
+  --intent DIGEST       the intent digest the receipt must carry (base64url SHA-256 of the JCS
+                        intent); default: the digest of the action (approved without a
+                        structured call)
   --at TIME             check the time window at TIME: seconds since the epoch, or "now"
                         (default: the decision time, i.e. "was it valid when it was given?")
   --json                print {"valid", "decision"?, "code"?, "message"?, "approver"?} on stdout

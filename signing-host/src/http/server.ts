@@ -6,6 +6,7 @@ import { HOST_VERSION } from "../version.js";
 import { sendError, toHitlError } from "./lib/error-reply.js";
 import { checkRequest } from "./lib/guards.js";
 import { createPeerIdentifier, type IdentifyPeer, type Peer } from "./lib/peer-identity.js";
+import { useStrictJsonBodies } from "./lib/json-body.js";
 import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./lib/pending-requests.js";
 import type { RouteContext } from "./lib/route-context.js";
 import { answerClientError, capConnections, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, SLOW_CLIENT_SERVER_OPTIONS } from "./lib/slow-clients.js";
@@ -67,14 +68,15 @@ export async function createSigningServer(options: SigningServerOptions): Promis
     http: SLOW_CLIENT_SERVER_OPTIONS,
     clientErrorHandler: answerClientError,
     keepAliveTimeout: 5_000,
-    onProtoPoisoning: "error",
-    onConstructorPoisoning: "error",
     exposeHeadRoutes: false,
     return503OnClosing: false,
     // No JSON schemas are used (bodies go through the strict protocol parsers); if one is ever
     // added, it must not coerce or strip fields silently.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
+
+  // Bodies are parsed as the protocol parses JSON text (lib/json-body.ts), not by fastify.
+  useStrictJsonBodies(app);
 
   const context: RouteContext = {
     extension: options.extension,

@@ -95,7 +95,11 @@ export function parseApproversFile(value: unknown, path: string): ApproversFile 
     });
     return { v: 1, approvers };
   } catch (error) {
-    if (error instanceof HitlError && (error.code === "ERR_APPROVERS_FILE_INVALID" || error.code === "ERR_WEAK_PUBLIC_KEY")) throw error;
+    if (error instanceof HitlError && error.code === "ERR_APPROVERS_FILE_INVALID") throw error;
+    // A weak key keeps its own code (it is an attack, not a typo); the whole file is refused.
+    if (error instanceof HitlError && error.code === "ERR_WEAK_PUBLIC_KEY") {
+      throw new HitlError("ERR_WEAK_PUBLIC_KEY", `The approvers file ${path} is refused: ${error.message}`);
+    }
     invalid(path, (error as Error).message);
   }
 }

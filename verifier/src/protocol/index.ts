@@ -6,7 +6,15 @@ export * from "./base64url.js";
 export * from "./constants.js";
 export * from "./errors.js";
 export { canonicalBytes, canonicalize, isWellFormed, utf8, utf8Length } from "./jcs.js";
-export { findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
+export {
+  CHARACTER_TABLES_UNICODE_VERSION,
+  forbiddenInIdentifier,
+  formatCodePoint,
+  hasVisibleCharacter,
+  INVISIBLE_CHARACTERS,
+  isVisibleCodePoint,
+} from "./lib/characters.js";
+export { canonicalNumberText, decodeUtf8Strict, findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export * from "./messages.js";
 export * from "./pairing-confirmation.js";
 export * from "./signing-input.js";

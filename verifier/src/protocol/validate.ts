@@ -1,6 +1,7 @@
 import { ENCODED_LENGTHS, LIMITS, PAIRING_CODE_PATTERN } from "./constants.js";
 import { HitlError } from "./errors.js";
 import { utf8Length } from "./jcs.js";
+import { hasVisibleCharacter } from "./lib/characters.js";
 import {
   malformed,
   readBase64url,
@@ -12,7 +13,7 @@ import {
   readUuid,
   readVersion,
 } from "./lib/reader.js";
-import { parseStrictJson } from "./lib/strict-json.js";
+import { decodeUtf8Strict, parseStrictJson } from "./lib/strict-json.js";
 import type {
   Action,
   Challenge,
@@ -55,6 +56,8 @@ function readJsonValue(value: unknown, path: string, depth: number, tally: SizeT
   }
   if (typeof value === "number") {
     if (!Number.isFinite(value)) malformed(path, "must be a finite number");
+    // JCS writes -0 as 0: what is signed would not be what was sent.
+    if (Object.is(value, -0)) malformed(path, "is -0, which canonical JSON cannot write (send 0)");
     tally.bound += 24;
     return value;
   }
@@ -109,13 +112,12 @@ export interface ParseNotes {
   stringifyIsCanonical: boolean;
 }
 
-/** Not blank: String.prototype.trim() and \s remove the same WhiteSpace and LineTerminator set. */
-const VISIBLE = /\S/;
-
 function parseAction(value: unknown, path: string, notes: ParseNotes | undefined): Action {
   const record = readObject(value, path, ["summary"], ["details"]);
   const summary = readString(record.summary, `${path}.summary`, LIMITS.summaryBytes, "text");
-  if (!VISIBLE.test(summary)) malformed(`${path}.summary`, "must say what will happen (it is blank)");
+  if (!hasVisibleCharacter(summary)) {
+    malformed(`${path}.summary`, "must say what will happen in at least one visible character (it is blank)");
+  }
   if (record.details === undefined) return { summary };
   const tally: SizeTally = { bound: 0, ordered: true };
   const details = readJsonValue(record.details, `${path}.details`, 0, tally);
@@ -137,12 +139,37 @@ function parseRequester(value: unknown, path: string): RequesterContext {
   const host = record.host === undefined ? undefined : readString(record.host, `${path}.host`, LIMITS.hostBytes, "line");
   const pid = record.pid === undefined ? undefined : readInteger(record.pid, `${path}.pid`, 0, 2 ** 31 - 1);
   const cwd = record.cwd === undefined ? undefined : readString(record.cwd, `${path}.cwd`, LIMITS.cwdBytes, "text");
+  // Free text (a POSIX path may hold any byte but NUL), never interpreted; absent, not empty.
+  if (cwd === "") malformed(`${path}.cwd`, "must not be empty (omit it instead)");
   const requester = {} as RequesterContext;
   if (cwd !== undefined) requester.cwd = cwd;
   if (host !== undefined) requester.host = host;
   if (pid !== undefined) requester.pid = pid;
   requester.tool = tool;
   return requester;
+}
+
+/**
+ * The whole challenge, as JCS UTF-8, is at most LIMITS.challengeBytes. Its parts are bounded
+ * already (details 32 KiB as JCS, summary and cwd by their raw UTF-8 size), but JSON escapes
+ * can grow the raw parts up to six times; the exact count runs only when a cheap bound allows
+ * the limit to be crossed.
+ */
+function checkChallengeSize(challenge: Challenge, path: string): void {
+  const { summary } = challenge.action;
+  const cwd = challenge.requester.cwd ?? "";
+  // details: at most detailsBytes (checked); strings: at most 6 bytes per UTF-16 unit; the rest
+  // (names, ids, nonce, digest, numbers, the other short strings): well under 2 KiB.
+  const bound =
+    LIMITS.detailsBytes + 6 * (summary.length + cwd.length) + 6 * (LIMITS.audienceBytes + LIMITS.toolBytes + LIMITS.hostBytes) + 2048;
+  if (bound <= LIMITS.challengeBytes) return;
+  // Same length as the canonical form (only the member order differs).
+  if (utf8Length(JSON.stringify(challenge)) > LIMITS.challengeBytes) {
+    throw new HitlError(
+      "ERR_TOO_LARGE",
+      `${path} is larger than ${LIMITS.challengeBytes} bytes as canonical JSON; shorten the summary, the details or the cwd.`,
+    );
+  }
 }
 
 function checkLifetime(iat: number, exp: number, path: string): void {
@@ -163,8 +190,10 @@ export function parseChallenge(value: unknown, path = "challenge", notes?: Parse
   const action = parseAction(record.action, `${path}.action`, notes);
   const intent = readBase64url(record.intent, `${path}.intent`, ENCODED_LENGTHS.digest);
   const requester = parseRequester(record.requester, `${path}.requester`);
+  const challenge: Challenge = { action, aud, exp, iat, id, intent, nonce, requester, v };
+  checkChallengeSize(challenge, path);
   checkLifetime(iat, exp, path);
-  return { action, aud, exp, iat, id, intent, nonce, requester, v };
+  return challenge;
 }
 
 export function parseDecisionStatement(value: unknown, path = "statement"): DecisionStatement {
@@ -202,10 +231,21 @@ export function parseReceipt(value: unknown, path = "receipt", notes?: ParseNote
  * member names (a duplicate could be read differently by another parser), then the shape.
  */
 export function parseReceiptJson(text: string, notes?: ParseNotes): Receipt {
-  if (text.length > LIMITS.receiptBytes || utf8Length(text) > LIMITS.receiptBytes) {
-    throw new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`);
-  }
+  if (text.length > LIMITS.receiptBytes || utf8Length(text) > LIMITS.receiptBytes) throw receiptTooLarge();
   return parseReceipt(parseStrictJson(text, "The receipt"), "receipt", notes);
+}
+
+/**
+ * Parse a receipt from its bytes, as read from a file or a socket: the size limit on the bytes,
+ * then strict UTF-8 (invalid sequences are ERR_INVALID_ENCODING, never replaced), then as text.
+ */
+export function parseReceiptBytes(bytes: Uint8Array, notes?: ParseNotes): Receipt {
+  if (bytes.length > LIMITS.receiptBytes) throw receiptTooLarge();
+  return parseReceiptJson(decodeUtf8Strict(bytes, "The receipt"), notes);
+}
+
+function receiptTooLarge(): HitlError {
+  return new HitlError("ERR_TOO_LARGE", `The receipt is larger than ${LIMITS.receiptBytes} bytes; it cannot be a hitl receipt.`);
 }
 
 export function parsePairingRequest(value: unknown, path = "pairingRequest"): PairingRequest {

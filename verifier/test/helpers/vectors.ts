@@ -9,6 +9,8 @@ export interface Vector {
   name: string;
   description: string;
   approver: { sub: string; kid: string; publicKey: string };
+  /** When present, the key directory for this vector holds exactly these records (instead of the file's approvers). */
+  keyDirectory?: { sub: string; kid: string; publicKey: string }[];
   challenge: Challenge;
   challengeJcs: string;
   challengeDigest: string;
@@ -20,6 +22,7 @@ export interface Vector {
   ed25519: { publicKeyHex: string; signatureHex: string; nodeCryptoRaw: boolean; nobleStrict: boolean };
   receipt?: Receipt;
   receiptJson?: string;
+  receiptHex?: string;
   expectations: { aud: string; intent?: string };
   expect: { valid: true; decision: "approve" } | { valid: false; code: string; decision?: "deny" };
 }
@@ -32,6 +35,7 @@ export interface VectorFile {
   keys: { sub: string; rfc8032: string; secretKeyHex: string; publicKeyHex: string; kid: string }[];
   rfc8032: { name: string; secretKey: string; publicKey: string; message: string; signature: string; publicKeyB64url: string }[];
   vectors: Vector[];
+  approversFiles: { name: string; description: string; text: string; expect: { valid: true } | { valid: false; code: string } }[];
 }
 
 export const VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "vectors");
@@ -41,24 +45,20 @@ export function loadVectors(): VectorFile {
   return JSON.parse(readFileSync(VECTOR_FILE, "utf8")) as VectorFile;
 }
 
-/** The receipt input of a vector: the JSON text when the text itself is under test. */
+/** The receipt input of a vector: the bytes or the JSON text when they are under test, else the object. */
 export function receiptInput(vector: Vector): unknown {
+  if (vector.receiptHex !== undefined) return new Uint8Array(Buffer.from(vector.receiptHex, "hex"));
   return vector.receiptJson ?? vector.receipt;
 }
 
-/** True for the vectors whose approver key is weak (not in the registered approvers). */
-export function hasWeakKey(vector: Vector): boolean {
-  return vector.approver.sub.startsWith("weak-");
-}
-
 /**
- * A key directory that returns the vector's own (weak) key: a plain implementation of the
- * KeyDirectory contract that, unlike LocalKeyDirectory, does not refuse weak keys at load, so
- * that verifyReceipt's own weak-key check is what gets tested.
+ * The vector's own key directory (`keyDirectory`: the weak-key vectors): a plain implementation
+ * of the KeyDirectory contract that, unlike LocalKeyDirectory, does not refuse weak keys at load,
+ * so that verifyReceipt's own weak-key check (after the lookup) is what gets tested.
  */
-export function weakKeyDirectory(vector: Vector): KeyDirectory {
-  const key: ApproverKey = { sub: vector.approver.sub, kid: vector.approver.kid, publicKey: decodeBase64url(vector.approver.publicKey) };
-  return { lookup: (sub, kid) => Promise.resolve(sub === key.sub && kid === key.kid ? key : undefined) };
+export function vectorKeyDirectory(records: NonNullable<Vector["keyDirectory"]>): KeyDirectory {
+  const keys: ApproverKey[] = records.map((r) => ({ sub: r.sub, kid: r.kid, publicKey: decodeBase64url(r.publicKey) }));
+  return { lookup: (sub, kid) => Promise.resolve(keys.find((k) => k.sub === sub && k.kid === kid)) };
 }
 
 /** Writes the vector file's approvers as an approvers file (mode 0600) and returns its path. */

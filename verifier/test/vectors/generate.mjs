@@ -184,6 +184,8 @@ function add({
   sign,
   receiptPatch,
   receiptJson,
+  receiptHex,
+  keyDirectory,
   expectations,
   expect,
   rawExpect,
@@ -202,6 +204,7 @@ function add({
     name,
     description,
     approver: { sub: statement.sub, kid: keyIdFromPublicKey(publicKey), publicKey: encodeBase64url(publicKey) },
+    ...(keyDirectory ? { keyDirectory } : {}),
     challenge,
     challengeJcs: canonicalize(challenge),
     challengeDigest: challengeDigest(challenge),
@@ -211,7 +214,7 @@ function add({
     ...(signed ? { signedBytesHex: hex(signed) } : {}),
     signature: encodeBase64url(signature),
     ed25519: { publicKeyHex: hex(publicKey), signatureHex: hex(signature), nodeCryptoRaw: node, nobleStrict: noble },
-    ...(receiptJson ? { receiptJson: receiptJson(receipt) } : { receipt }),
+    ...(receiptHex ? { receiptHex: hex(receiptHex(receipt)) } : receiptJson ? { receiptJson: receiptJson(receipt) } : { receipt }),
     expectations: expectations ?? { aud: AUD },
     expect,
   };
@@ -476,6 +479,7 @@ for (const [name, description, signer, challenge] of validCases) {
     statement: makeStatement(challenge, { sub, kid: keyIdFromPublicKey(identity) }),
     signer: { sub },
     publicKey: identity,
+    keyDirectory: [{ sub, kid: keyIdFromPublicKey(identity), publicKey: encodeBase64url(identity) }],
     sign: () => {
       const s = 123456789n;
       const R = ed.Point.BASE.multiply(s).toBytes();
@@ -500,6 +504,7 @@ for (const [name, description, signer, challenge] of validCases) {
     statement: makeStatement(challenge, { sub, kid: keyIdFromPublicKey(nonCanonicalIdentity) }),
     signer: { sub },
     publicKey: nonCanonicalIdentity,
+    keyDirectory: [{ sub, kid: keyIdFromPublicKey(nonCanonicalIdentity), publicKey: encodeBase64url(nonCanonicalIdentity) }],
     sign: () => {
       const s = 987654321n;
       const sig = new Uint8Array(64);
@@ -575,6 +580,317 @@ textCase("padded-signature", "The signature with base64 padding.", "ERR_INVALID_
 textCase("unsupported-version", "Receipt version 2.", "ERR_UNSUPPORTED_VERSION", (t) => t.replace(/^\{"v":1,/, '{"v":2,'));
 textCase("not-json", "Truncated JSON.", "ERR_MALFORMED", (t) => t.slice(0, t.length - 10));
 
+/* ---------- precision: what docs/protocol.md answers, one vector each ---------- */
+
+/**
+ * A vector whose challenge is made with `overrides` (and `action`), signed honestly over it.
+ * For shape failures the signature is irrelevant (shape is checked first) but still genuine.
+ */
+function caseOf({ name, description, expect, action, overrides = {}, statement = {}, signer = alice, ...rest }) {
+  const challenge = makeChallenge(name, action ?? { summary: `case ${name}` }, overrides);
+  add({
+    name,
+    description,
+    challenge,
+    statement: makeStatement(challenge, signer, statement),
+    signer,
+    expect,
+    rawExpect: rawOk,
+    ...rest,
+  });
+}
+const malformed = { valid: false, code: "ERR_MALFORMED" };
+const tooLarge = { valid: false, code: "ERR_TOO_LARGE" };
+
+// Text and bytes (checked before the shape: size, UTF-8, BOM, JSON, names, numbers).
+caseOf({
+  name: "invalid-utf8",
+  description: "The receipt bytes hold 0xC3 followed by an ASCII byte inside the summary: not UTF-8.",
+  expect: { valid: false, code: "ERR_INVALID_ENCODING" },
+  receiptHex: (r) => {
+    const bytes = Buffer.from(JSON.stringify(r));
+    bytes[bytes.indexOf("case invalid-utf8") + 4] = 0xc3;
+    return bytes;
+  },
+});
+caseOf({
+  name: "bom",
+  description: "The receipt bytes start with the UTF-8 byte order mark EF BB BF.",
+  expect: { valid: false, code: "ERR_INVALID_ENCODING" },
+  receiptHex: (r) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(r))]),
+});
+caseOf({
+  name: "raw-nul",
+  description: "A raw U+0000 (not escaped) inside a string: not JSON (RFC 8259 requires control characters escaped).",
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace("case raw-nul", "case raw\u0000nul"),
+});
+caseOf({
+  name: "duplicate-member-in-details",
+  description: 'details holds "a" and "\\u0061": the same name after unescaping.',
+  action: { summary: "case duplicate-member-in-details", details: { a: 1 } },
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace('"details":{"a":1}', '"details":{"a":1,"\\u0061":2}'),
+});
+caseOf({
+  name: "number-1.0",
+  description: 'The receipt version written as "1.0": equal in value, but not the canonical literal.',
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace(/^\{"v":1,/, '{"v":1.0,'),
+});
+caseOf({
+  name: "number-exponent",
+  description: 'challenge.iat written as "1.76722554e9" (an integer in exponent form).',
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace(`"iat":${NOW - 60}`, '"iat":1.76722554e9'),
+});
+caseOf({
+  name: "number-negative-zero",
+  description: 'A details number written as "-0" (JCS would sign it as 0).',
+  action: { summary: "case number-negative-zero", details: { n: 0 } },
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace('"details":{"n":0}', '"details":{"n":-0}'),
+});
+caseOf({
+  name: "number-beyond-double",
+  description: "A details integer 9007199254740993 (2^53 + 1): a double holds 9007199254740992, so the text is not what would be signed.",
+  action: { summary: "case number-beyond-double", details: { n: 9007199254740992 } },
+  expect: malformed,
+  receiptJson: (r) => JSON.stringify(r).replace('"n":9007199254740992', '"n":9007199254740993'),
+});
+
+// Precedence inside the shape check.
+caseOf({
+  name: "version-before-unknown-member",
+  description: "receipt.v = 2 and an unknown member: the version is reported first (ERR_UNSUPPORTED_VERSION).",
+  expect: { valid: false, code: "ERR_UNSUPPORTED_VERSION" },
+  receiptPatch: (r) => ({ v: 2, future: true, challenge: r.challenge, statement: r.statement, sig: r.sig, kid: r.kid }),
+});
+caseOf({
+  name: "challenge-version-2",
+  description: "challenge.v = 2 (the statement signs that challenge): ERR_UNSUPPORTED_VERSION, before any signature check.",
+  overrides: { v: 2 },
+  expect: { valid: false, code: "ERR_UNSUPPORTED_VERSION" },
+});
+caseOf({
+  name: "unknown-member-before-encoding",
+  description: "An unknown member in the challenge and a padded sig: members are checked in order (challenge before sig).",
+  expect: malformed,
+  receiptPatch: (r) => ({ ...r, challenge: { ...r.challenge, extra: 1 }, sig: `${r.sig}==` }),
+});
+caseOf({
+  name: "encoding-before-characters",
+  description: "A summary with a lone surrogate and a NUL: a string is checked well-formed before its characters.",
+  expect: { valid: false, code: "ERR_INVALID_ENCODING" },
+  receiptJson: (r) => JSON.stringify(r).replace("case encoding-before-characters", "case \\u0000 \\udc00"),
+});
+
+// Characters of one-line identifiers and of "not blank".
+const identifierCases = [
+  ["aud-zero-width-space", "aud with U+200B ZERO WIDTH SPACE inside", { aud: "hitl\u200b-cli" }],
+  ["aud-bom-inside", "aud with U+FEFF inside", { aud: "hitl-cli\ufeff" }],
+  ["tool-line-separator", "requester.tool with U+2028 LINE SEPARATOR", { requester: { tool: "hitl\u2028cli" } }],
+  [
+    "host-tag-characters",
+    "requester.host spelling a hidden 'x' in tag characters U+E0001 U+E0078",
+    { requester: { tool: "t", host: "build\u{e0001}\u{e0078}" } },
+  ],
+  ["host-hangul-filler", "requester.host is only U+3164 HANGUL FILLER", { requester: { tool: "t", host: "\u3164" } }],
+  ["tool-blank", "requester.tool is only spaces (no visible character)", { requester: { tool: "   " } }],
+];
+for (const [name, description, overrides] of identifierCases) caseOf({ name, description, overrides, expect: malformed });
+caseOf({
+  name: "sub-soft-hyphen",
+  description: "statement.sub with U+00AD SOFT HYPHEN (Cf): 'ali\\u00adce' would display as 'alice'.",
+  statement: { sub: "ali\u00adce" },
+  expect: malformed,
+});
+caseOf({
+  name: "summary-invisible-only",
+  description: "The summary is U+200B U+3164 U+2028: no visible character, so blank.",
+  action: { summary: "\u200b\u3164\u2028" },
+  expect: malformed,
+});
+caseOf({
+  name: "summary-invisible-and-visible",
+  description: "Free text may hold invisible characters next to visible ones (the window marks them): valid.",
+  action: { summary: "delete\u200b /tmp/\u2066x\u2069 \ufeff" },
+  signer: bob,
+  expect: ok,
+});
+
+// Integers, time, lifetime.
+caseOf({
+  name: "iat-fraction",
+  description: "challenge.iat = NOW - 59.5 (not an integer).",
+  overrides: { iat: NOW - 59.5 },
+  expect: malformed,
+});
+caseOf({
+  name: "iat-out-of-range",
+  description: "challenge.iat = 999999999 (before 1 000 000 000).",
+  overrides: { iat: 999999999 },
+  expect: malformed,
+});
+caseOf({
+  name: "pid-out-of-range",
+  description: "requester.pid = 2^31 (above 2^31 - 1).",
+  overrides: { requester: { tool: "t", pid: 2 ** 31 } },
+  expect: malformed,
+});
+caseOf({
+  name: "lifetime-too-long",
+  description: "exp - iat = 3601 seconds.",
+  overrides: { iat: NOW - 60, exp: NOW - 60 + 3601 },
+  expect: malformed,
+});
+caseOf({ name: "exp-not-after-iat", description: "exp = iat.", overrides: { iat: NOW - 60, exp: NOW - 60 }, expect: malformed });
+caseOf({
+  name: "lifetime-limit",
+  description: "exp - iat = 3600 seconds exactly: valid.",
+  overrides: { iat: NOW - 60, exp: NOW - 60 + 3600 },
+  expect: ok,
+});
+caseOf({
+  name: "decided-in-future",
+  description: `decidedAt = verifyAt + 100, inside [iat, exp] but later than the verifier's now + skew (${SKEW} s).`,
+  statement: { decidedAt: NOW + 100 },
+  expect: { valid: false, code: "ERR_DECIDED_OUTSIDE_WINDOW" },
+});
+
+// Details: null, odd names, depth, size; summary size; cwd.
+caseOf({
+  name: "details-null",
+  description: "details: null is a JSON value like any other (absent is different): valid.",
+  action: { summary: "case details-null", details: null },
+  expect: ok,
+});
+caseOf({
+  name: "details-proto-member-names",
+  description: 'details with members named "__proto__" and "constructor" (ordinary names in hitl JSON): valid.',
+  action: {
+    summary: "case details-proto-member-names",
+    details: JSON.parse('{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},"toString":"x"}'),
+  },
+  signer: carol,
+  expect: ok,
+});
+const nest = (levels, inner) => (levels === 0 ? inner : [nest(levels - 1, inner)]);
+caseOf({
+  name: "details-depth-limit",
+  description: "17 nested arrays, the innermost empty: every value is enclosed by at most 16 containers within details: valid.",
+  action: { summary: "case details-depth-limit", details: nest(16, []) },
+  expect: ok,
+});
+caseOf({
+  name: "details-too-deep",
+  description: "17 nested arrays around the number 0: the 0 is enclosed by 17 containers.",
+  action: { summary: "case details-too-deep", details: nest(17, 0) },
+  expect: malformed,
+});
+{
+  // {"t":"<n x U+0001>"} is 8 + 6n bytes as JCS (each U+0001 is written \u0001): n = 5460 gives 32 768.
+  const details = (n) => ({ t: "\u0001".repeat(n) });
+  if (canonicalize(details(5460)).length !== 32 * 1024) throw new Error("details-size-limit is not 32 KiB");
+  caseOf({
+    name: "details-size-limit",
+    description: "details is exactly 32 768 bytes as JCS (its raw string is 5 460 bytes): valid.",
+    action: { summary: "case details-size-limit", details: details(5460) },
+    expect: ok,
+  });
+  caseOf({
+    name: "details-size-over",
+    description: "details is 32 774 bytes as JCS: the limit counts the canonical bytes, escapes included.",
+    action: { summary: "case details-size-over", details: details(5461) },
+    expect: tooLarge,
+  });
+}
+caseOf({
+  name: "summary-size-limit",
+  description: "The summary is 2 048 UTF-8 bytes (1 024 x U+00E9): valid.",
+  action: { summary: "\u00e9".repeat(1024) },
+  expect: ok,
+});
+caseOf({
+  name: "summary-size-over",
+  description: "The summary is 2 049 UTF-8 bytes (the limit counts UTF-8 bytes of the string, not UTF-16 units or JCS escapes).",
+  action: { summary: `${"\u00e9".repeat(1024)}a` },
+  expect: tooLarge,
+});
+caseOf({
+  name: "challenge-too-large",
+  description: "Each part within its own limit, but the challenge is over 48 KiB as JCS (escaped control characters).",
+  action: { summary: `x${"\u0002".repeat(2000)}`, details: { text: "\u0001".repeat(5000) } },
+  overrides: { requester: { tool: "t", cwd: `/${"\u0003".repeat(1200)}` } },
+  expect: tooLarge,
+});
+caseOf({
+  name: "cwd-empty",
+  description: "requester.cwd is the empty string (omit it instead).",
+  overrides: { requester: { tool: "t", cwd: "" } },
+  expect: malformed,
+});
+caseOf({
+  name: "cwd-free-text",
+  description: "requester.cwd is free text: a relative path with a newline and a tab is valid (it is never interpreted).",
+  overrides: { requester: { tool: "t", cwd: "project\n\tdir" } },
+  expect: ok,
+});
+
+// Intent.
+{
+  const call = { fn: "transfer", args: { amount: 10, to: "bob" } };
+  caseOf({
+    name: "structured-intent-expected",
+    description: "intent = digest of a structured call; the verifier expects exactly that digest: valid.",
+    overrides: { intent: intentDigest(call) },
+    expectations: { aud: AUD, intent: intentDigest(call) },
+    expect: ok,
+  });
+  caseOf({
+    name: "structured-intent-unexpected",
+    description: "intent = digest of a structured call; the verifier names no intent, so the fallback digest(action) is required.",
+    overrides: { intent: intentDigest(call) },
+    expect: { valid: false, code: "ERR_INTENT_MISMATCH" },
+  });
+}
+
+/* ---------- approvers files: one bad record refuses the whole file ---------- */
+
+const approverRecord = (k) => ({ sub: k.sub, kid: k.kid, publicKey: encodeBase64url(k.publicKey), pairedAt: NOW - 86400 });
+const approversFiles = [
+  [
+    "valid",
+    "alice, bob and carol; the same key may serve two subjects.",
+    [alice, bob, carol].map(approverRecord).concat([{ ...approverRecord(alice), sub: "alice-laptop" }]),
+    { valid: true },
+  ],
+  [
+    "duplicate-record",
+    "alice's record twice (same sub and kid).",
+    [approverRecord(alice), approverRecord(bob), approverRecord(alice)],
+    { valid: false, code: "ERR_APPROVERS_FILE_INVALID" },
+  ],
+  [
+    "weak-record",
+    "One record holds the identity point (small order) with its correct thumbprint.",
+    [approverRecord(alice), { sub: "weak", kid: keyIdFromPublicKey(toLE(1n)), publicKey: encodeBase64url(toLE(1n)), pairedAt: NOW }],
+    { valid: false, code: "ERR_WEAK_PUBLIC_KEY" },
+  ],
+  [
+    "kid-mismatch-record",
+    "bob's record names alice's kid.",
+    [approverRecord(alice), { ...approverRecord(bob), kid: alice.kid }],
+    { valid: false, code: "ERR_APPROVERS_FILE_INVALID" },
+  ],
+  [
+    "invisible-sub",
+    "A subject with U+200B inside.",
+    [{ ...approverRecord(alice), sub: "ali\u200bce" }],
+    { valid: false, code: "ERR_APPROVERS_FILE_INVALID" },
+  ],
+].map(([name, description, approvers, expect]) => ({ name, description, text: JSON.stringify({ v: 1, approvers }), expect }));
+
 /* ---------- output ---------- */
 
 const file = {
@@ -593,6 +909,7 @@ const file = {
   })),
   rfc8032: RFC8032.map((t) => ({ ...t, publicKeyB64url: encodeBase64url(fromHex(t.publicKey)) })),
   vectors,
+  approversFiles,
 };
 const names = new Set();
 for (const v of vectors) {

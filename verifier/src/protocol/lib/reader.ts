@@ -1,6 +1,7 @@
 import { assertBase64url } from "../base64url.js";
 import { HitlError } from "../errors.js";
 import { isWellFormed, utf8Length } from "../jcs.js";
+import { forbiddenInIdentifier, formatCodePoint, hasVisibleCharacter } from "./characters.js";
 
 /**
  * Strict field readers. Order matters and is the same everywhere: shape (type, known fields)
@@ -19,6 +20,9 @@ export function readObject(
 ): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) malformed(path, "must be a JSON object");
   const record = value as Record<string, unknown>;
+  // A versioned document: its version says how the rest reads, so a present "v" other than 1
+  // is reported before unknown or missing members (a v2 document is not a malformed v1 one).
+  if (required[0] === "v" && Object.hasOwn(record, "v") && record.v !== 1) readVersion(record.v, `${path}.v`);
   // Fast path: when every required field is an own member and the own members number exactly
   // the known fields present, there is no unknown field. Otherwise the walk below names the
   // first unknown field (before any missing one: a misspelt name is the likelier mistake).
@@ -58,13 +62,15 @@ export function readVersion(value: unknown, path: string): 1 {
   return 1;
 }
 
-/** Characters that are never allowed in one-line identifiers (audience, subject, tool, host). */
-// C0 controls, DEL, C1 controls, and bidi controls that could make a name display as another.
-const LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+const NON_SPACE_ASCII = /[\x21-\x7e]/;
 
 /**
- * kind "line": a non-empty one-line identifier, no control or bidi characters.
- * kind "text": free text shown to the human (newlines, tabs, emoji, RTL all allowed), no NUL.
+ * kind "line": a one-line identifier (audience, subject, tool, host, label): non-empty, no code
+ * point of the identifier-forbidden class (lib/characters.ts), at least one visible character.
+ * kind "text": free text shown to the human (newlines, tabs, emoji, RTL all allowed), no NUL;
+ * the display marks invisible characters.
+ * Order: type -> size -> well-formed -> characters.
  */
 export function readString(value: unknown, path: string, maxBytes: number, kind: "line" | "text"): string {
   if (typeof value !== "string") malformed(path, "must be a string");
@@ -77,15 +83,29 @@ export function readString(value: unknown, path: string, maxBytes: number, kind:
   }
   if (kind === "line") {
     if (value.length === 0) malformed(path, "must not be empty");
-    if (LINE_FORBIDDEN.test(value)) malformed(path, "must not contain control or bidirectional-override characters");
+    // Printable ASCII with a non-space character (nearly every real name) passes both rules.
+    if (PRINTABLE_ASCII.test(value) && NON_SPACE_ASCII.test(value)) return value;
+    const forbidden = forbiddenInIdentifier(value);
+    if (forbidden !== undefined) {
+      malformed(
+        path,
+        `must not contain ${formatCodePoint(forbidden)}: one-line names refuse control, format, line-separator and invisible (default-ignorable) characters, which could make one name display as another`,
+      );
+    }
+    if (!hasVisibleCharacter(value)) malformed(path, "must contain at least one visible character (it is blank)");
   } else if (value.includes("\u0000")) {
     malformed(path, "must not contain NUL characters");
   }
   return value;
 }
 
+/**
+ * An integer in [min, max] (both within ±(2^53−1)). -0 is refused: JCS writes it as 0, so the
+ * signed bytes would not say what was sent. (From JSON text, the literal itself is checked too:
+ * lib/strict-json.ts.)
+ */
 export function readInteger(value: unknown, path: string, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) malformed(path, "must be an integer");
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || Object.is(value, -0)) malformed(path, "must be an integer");
   if (value < min || value > max) malformed(path, `must be between ${min} and ${max}`);
   return value;
 }

@@ -1,35 +1,77 @@
 import { HitlError } from "../errors.js";
 
 /**
- * JSON.parse keeps the LAST of two members with the same name, other parsers keep the first:
- * a document with duplicates can mean one thing to the approver's display and another to a
- * verifier. RFC 8259 leaves it open, so hitl refuses such documents outright.
+ * JSON text as hitl reads it (docs/protocol.md §1, "JSON text"). On top of RFC 8259:
+ * - no byte order mark: the text is UTF-8 and starts with the JSON value (ERR_INVALID_ENCODING);
+ * - member names unique within an object, compared after unescaping: JSON.parse keeps the LAST
+ *   of two equal names, other parsers the first, so a document with duplicates can mean one
+ *   thing to the approver's display and another to a verifier (ERR_MALFORMED);
+ * - every number literal written exactly as RFC 8785 (ECMAScript) writes its value, so the
+ *   text sent is the text signed: no "1.0", "1e0", "1E3", "-0", "01", nor digits a double
+ *   cannot hold (9007199254740993) (ERR_MALFORMED).
+ * Raw control characters, lone surrogates escaped as \ud800 and the like are left to JSON.parse
+ * and to the field readers.
  */
 export function parseStrictJson(text: string, what: string): unknown {
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new HitlError("ERR_INVALID_ENCODING", `${what} starts with a byte order mark (U+FEFF); send UTF-8 JSON without one.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new HitlError("ERR_MALFORMED", `${what} is not valid JSON.`);
   }
-  const duplicate = findDuplicateMemberName(text);
-  if (duplicate !== undefined) {
+  const problem = scanJsonText(text);
+  if (problem?.kind === "duplicate") {
     throw new HitlError(
       "ERR_MALFORMED",
-      `${what} repeats the member name ${JSON.stringify(duplicate).slice(0, 80)} in one object; duplicate names are ambiguous and refused.`,
+      `${what} repeats the member name ${JSON.stringify(problem.text).slice(0, 80)} in one object; duplicate names are ambiguous and refused.`,
+    );
+  }
+  if (problem?.kind === "number") {
+    throw new HitlError(
+      "ERR_MALFORMED",
+      `${what} writes the number ${problem.text.slice(0, 40)} in another form than canonical JSON's (${problem.canonical.slice(0, 40)}); write numbers as RFC 8785 does (no "1.0", "1e0", "-0", leading zeros or more digits than a double holds).`,
     );
   }
   return value;
 }
 
+/** UTF-8 bytes to text, refusing invalid UTF-8 (never replaced by U+FFFD); a BOM is kept for parseStrictJson to refuse. */
+export function decodeUtf8Strict(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new HitlError("ERR_INVALID_ENCODING", `${what} is not valid UTF-8; it was corrupted or is not hitl JSON.`);
+  }
+}
+
+/** First duplicate member name of a text JSON.parse accepted, or undefined. */
+export function findDuplicateMemberName(text: string): string | undefined {
+  const problem = scanJsonText(text);
+  return problem?.kind === "duplicate" ? problem.text : undefined;
+}
+
+/** The canonical (JCS) text of a number literal JSON.parse accepted. */
+export function canonicalNumberText(literal: string): string {
+  return JSON.stringify(Number(literal));
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+type TextProblem = { kind: "duplicate"; text: string } | { kind: "number"; text: string; canonical: string };
+
+/** Integer literals of at most 15 digits: always canonical (they are below 2^53 and written as such). */
+const SHORT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
+
 /**
- * Scans text that JSON.parse already accepted and returns the first member name that occurs
- * twice in one object (compared after unescaping, so "a" and "\u0061" collide), or undefined.
+ * Scans text that JSON.parse already accepted and returns its first problem in text order: a
+ * member name that occurs twice in one object (compared after unescaping, so "a" and "\u0061"
+ * collide) or a number literal that is not in canonical form.
  */
-export function findDuplicateMemberName(text: string): string | undefined {
+function scanJsonText(text: string): TextProblem | undefined {
   // One entry per open container: a Set of names for objects, null for arrays.
   const stack: (Set<string> | null)[] = [];
   let expectName = false;
@@ -42,11 +84,22 @@ export function findDuplicateMemberName(text: string): string | undefined {
       if (expectName && names) {
         const raw = text.slice(i + 1, end);
         const name = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
-        if (names.has(name)) return name;
+        if (names.has(name)) return { kind: "duplicate", text: name };
         names.add(name);
         expectName = false;
       }
       i = end + 1;
+      continue;
+    }
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
+      const literal = text.slice(i, end);
+      if (!SHORT_INTEGER.test(literal)) {
+        const canonical = canonicalNumberText(literal);
+        if (canonical !== literal) return { kind: "number", text: literal, canonical };
+      }
+      i = end;
       continue;
     }
     if (c === 0x7b /* { */) {
@@ -64,6 +117,11 @@ export function findDuplicateMemberName(text: string): string | undefined {
     i++;
   }
   return undefined;
+}
+
+/** Digits, ".", "e", "E", "+", "-": what a number token (already valid JSON) is made of. */
+function isNumberCharacter(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
 
 /** Index of the quote closing the string that opens at `start` (the text is valid JSON). */
