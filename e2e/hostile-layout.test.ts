@@ -201,6 +201,19 @@ test("mixed scripts, variation selectors and bidi controls are marked, and the t
   expect((await run.done).code).toBe(1);
 });
 
+test("the pairing window marks a look-alike approver name the same way", async () => {
+  const run = session.hitl(["pair", "--name", "\u0430lice\u200B", "--json", "--timeout", "60"]);
+  const page = await session.nextWindow("pairing", { run });
+  const details = await page.locator("#details").textContent();
+  expect(details).toContain("Approver name\u0430lice⟨mixed scripts: Cyrillic, Latin⟩⟨U+200B ZERO WIDTH SPACE⟩");
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  await session.screenshot(page, "hostile-pairing-name");
+  await page.getByRole("button", { name: "Cancel", exact: true }).click();
+  const result = await run.done;
+  expect(result.code).toBe(1);
+  expect(parseJsonOutcome(result)).toMatchObject({ code: "ERR_PAIRING_REJECTED" });
+});
+
 // Last in the file: the CLI's early (prepared) window opens and closes again for this one, and
 // must not be mistaken for the next test's window.
 test("(c) a 10 kB summary is refused: summaries are at most 2048 bytes", async () => {
