@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Page functions (page.evaluate) run in the approval window: type them against the DOM.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
