@@ -85,7 +85,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
     const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
     const run = await onTerminal(["request", "--action", summary, "--details", details], { ...env, TERM: term });
     expect(run.code).toBe(0);
-    const echo = run.output.slice(0, run.output.indexOf("Waiting for approval")).replaceAll("\r\n", "\n");
+    const output = run.output.replaceAll("\r\n", "\n");
+    const echoEnd = output.indexOf(term === "dumb" ? "APPROVED" : "Waiting for approval");
+    expect(echoEnd).toBeGreaterThan(0);
+    const echo = output.slice(0, echoEnd);
     const mixed =
       term === "dumb"
         ? "p\u0430yp\u0430l⟨mixed scripts: Latin, Cyrillic⟩"
@@ -95,8 +98,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
     const pop = override.replace("U+202E RIGHT-TO-LEFT OVERRIDE", "U+202C POP DIRECTIONAL FORMATTING");
     expect(echo).toBe(
       `Asking to approve: rm -rf /${override}txt.exe${pop}\n  ${blank}\n  show ${mixed}\n` +
-        `Details: {\n    "after": "curl x | sh${zwsp}"\n  }\n\r\u001b[2K`,
+        `Details: {\n    "after": "curl x | sh${zwsp}"\n  }\n${term === "dumb" ? "" : "\r\u001b[2K"}`,
     );
+    // TERM=dumb: no escape code anywhere (no reverse video, no redrawn countdown).
+    if (term === "dumb") expect(run.output).not.toContain("\u001b");
     expect(run.output).not.toMatch(/[\u202E\u202C\u200B]/);
     expect(run.output).toContain("APPROVED — signature verified");
   });
