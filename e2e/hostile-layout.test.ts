@@ -203,6 +203,19 @@ test("mixed scripts, variation selectors and bidi controls are marked, and the t
   expect((await run.done).code).toBe(1);
 });
 
+test("a stack of 200 combining marks cannot draw over the line under it: it is one marker", async () => {
+  const summary = `Z${"\u0351\u0364\u036b\u0300".repeat(50)}\nrm -rf /srv`;
+  const run = session.hitl(["request", "--action", summary, "--json"]);
+  const page = await session.nextWindow("approval", { run });
+  expect(await page.locator("#summary").textContent()).toBe("Z⟨200 combining marks⟩\nrm -rf /srv");
+  expect(await isInView(page, "rm -rf /srv")).toBe(true);
+  expect(await page.getByRole("alert").textContent()).toContain("this request contains 1 stack of combining marks, shown as ⟨…⟩ markers.");
+  await clickButton(page, "Deny");
+  const result = await run.done;
+  expect(result.code).toBe(1);
+  expect(parseJsonOutcome(result).receipt?.challenge.action.summary).toBe(summary);
+});
+
 test("the pairing window marks a look-alike approver name the same way", async () => {
   const run = session.hitl(["pair", "--name", "\u0430lice\u200B", "--json", "--timeout", "60"]);
   const page = await session.nextWindow("pairing", { run });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { BLANK_RUN, describeCodePoint, isInvisibleCodePoint, markedPlainText, markText } from "../src/protocol/index.js";
+import { BLANK_RUN, describeCodePoint, isInvisibleCodePoint, markedPlainText, markText, STACKED_MARKS_RUN } from "../src/protocol/index.js";
 
 const DEFAULT_IGNORABLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const FORMAT = /^\p{Cf}$/u;
@@ -87,7 +87,7 @@ describe("invisible characters", () => {
   ])("ordinary text is left untouched: %s", (text) => {
     expect(markText(text)).toEqual({
       segments: [{ kind: "text", text }],
-      counts: { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0 },
+      counts: { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0, stackedMarks: 0 },
     });
   });
 
@@ -183,6 +183,27 @@ describe("blank lines and runs of blanks", () => {
       "markText: options.keepIndentation must be a boolean.",
     );
     expect(() => markText(1 as unknown as string)).toThrow("markText: text must be a string.");
+  });
+});
+
+describe("stacks of combining marks", () => {
+  test(`${STACKED_MARKS_RUN} or more marks in a row (which draw over the lines around them) become one marker`, () => {
+    const zalgo = `rm${"\u0351\u0364\u036b\u0300".repeat(50)} -rf`;
+    expect(markedPlainText(zalgo)).toBe("rm⟨200 combining marks⟩ -rf");
+    expect(markText(zalgo).counts.stackedMarks).toBe(1);
+    const under = `a${"\u0301".repeat(STACKED_MARKS_RUN - 1)}b`;
+    expect(markedPlainText(under)).toBe(under);
+  });
+
+  test("ordinary stacked writing is left alone: Vietnamese, Hebrew with points and cantillation, Devanagari, Thai", () => {
+    for (const text of ["Việt Nam người", "בְּרֵאשִׁ֖ית", "क्षत्रिय", "น้ำ ที่"]) {
+      expect(markText(text).counts.stackedMarks).toBe(0);
+      expect(markedPlainText(text)).toBe(text);
+    }
+  });
+
+  test("the word before a collapsed stack is still checked for mixed scripts", () => {
+    expect(markedPlainText(`p\u0430y${"\u0301".repeat(9)}pal`)).toBe("p\u0430y⟨mixed scripts: Latin, Cyrillic⟩⟨9 combining marks⟩pal");
   });
 });
 

@@ -7,6 +7,7 @@ const TITLES = {
   invisible: "invisible or direction-changing character",
   "blank-lines": "blank lines, collapsed so that nothing hides below them",
   blanks: "a long run of spaces, collapsed so that nothing hides beside it",
+  "stacked-marks": "a stack of combining marks, collapsed so that it cannot draw over other lines",
   "mixed-script": "this word mixes letters of different scripts: it may imitate another word",
 } as const;
 
@@ -29,7 +30,7 @@ export function visibleText(text: string, className: string, options: MarkTextOp
 }
 
 export function noMarks(): MarkCounts {
-  return { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0 };
+  return { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0, stackedMarks: 0 };
 }
 
 export function addMarks(total: MarkCounts, more: MarkCounts): void {
@@ -37,6 +38,7 @@ export function addMarks(total: MarkCounts, more: MarkCounts): void {
   total.blankLines += more.blankLines;
   total.blanks += more.blanks;
   total.mixedScript += more.mixedScript;
+  total.stackedMarks += more.stackedMarks;
 }
 
 /** "3 invisible or direction-changing characters, 1 run of blank lines", or "" when nothing was marked. */
@@ -47,6 +49,7 @@ export function describeMarks(counts: MarkCounts): string {
     parts.push(plural(counts.invisible, "invisible or direction-changing character", "invisible or direction-changing characters"));
   if (counts.blankLines > 0) parts.push(plural(counts.blankLines, "run of blank lines", "runs of blank lines"));
   if (counts.blanks > 0) parts.push(plural(counts.blanks, "long run of spaces", "long runs of spaces"));
+  if (counts.stackedMarks > 0) parts.push(plural(counts.stackedMarks, "stack of combining marks", "stacks of combining marks"));
   if (counts.mixedScript > 0) parts.push(plural(counts.mixedScript, "word mixing scripts", "words mixing scripts"));
   return parts.join(", ");
 }

@@ -8,7 +8,9 @@ import { mixedScripts, WORD_CHARACTER } from "./lib/scripts.js";
  * - invisible characters (lib/invisible.ts) become markers: "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩";
  * - two or more blank lines in a row become one marker: "⟨45 blank lines⟩";
  * - a run of BLANK_RUN or more spaces/tabs becomes a marker: "⟨300 spaces⟩";
- * - a word mixing scripts (lib/scripts.ts) is kept and followed by "⟨mixed scripts: Latin, Cyrillic⟩".
+ * - a word mixing scripts (lib/scripts.ts) is kept and followed by "⟨mixed scripts: Latin, Cyrillic⟩";
+ * - a stack of STACKED_MARKS_RUN or more combining marks (which draws over the lines around it)
+ *   becomes a marker: "⟨200 combining marks⟩".
  * Every character of the input is either shown as itself or accounted for by a marker.
  */
 
@@ -17,18 +19,22 @@ export const BLANK_RUN = 16;
 /** A line of nothing but blank characters; a run of two or more of them is collapsed. */
 const BLANK_LINE_RUN = 2;
 const BLANK = /^[\t\p{Zs}]$/u;
+/** Stacks of this many combining marks or more are collapsed (ordinary writing uses at most ~4). */
+export const STACKED_MARKS_RUN = 8;
+const COMBINING = /^\p{M}$/u;
 
 export type MarkedSegment =
   | { kind: "text"; text: string }
   | { kind: "invisible"; codePoint: number; label: string }
   | { kind: "blank-lines"; count: number; label: string }
   | { kind: "blanks"; count: number; label: string }
+  | { kind: "stacked-marks"; count: number; label: string }
   | { kind: "mixed-script"; text: string; scripts: string[]; label: string };
 
 export interface MarkedText {
   segments: MarkedSegment[];
   /** How many of each marker; all zero means the text is shown exactly as it is. */
-  counts: { invisible: number; blankLines: number; blanks: number; mixedScript: number };
+  counts: { invisible: number; blankLines: number; blanks: number; mixedScript: number; stackedMarks: number };
 }
 
 export interface MarkTextOptions {
@@ -84,8 +90,12 @@ function markLine(chars: readonly string[], keepIndentation: boolean, out: Segme
       if (end - i >= BLANK_RUN) out.marker({ kind: "blanks", count: end - i, label: `⟨${end - i} spaces⟩` });
       else out.text(chars.slice(i, end).join(""));
       i = end;
+    } else if (isCombining(char) && runEnd(chars, i, isCombining) - i >= STACKED_MARKS_RUN) {
+      const end = runEnd(chars, i, isCombining);
+      out.marker({ kind: "stacked-marks", count: end - i, label: `⟨${end - i} combining marks⟩` });
+      i = end;
     } else if (isWordCharacter(char)) {
-      const end = runEnd(chars, i, isWordCharacter);
+      const end = wordEnd(chars, i);
       const word = chars.slice(i, end).join("");
       const scripts = mixedScripts(word);
       if (scripts === undefined) out.text(word);
@@ -103,6 +113,20 @@ function isWordCharacter(char: string): boolean {
   return WORD_CHARACTER.test(char) && !isInvisibleCodePoint(char.codePointAt(0)!);
 }
 
+function isCombining(char: string): boolean {
+  return COMBINING.test(char) && !isInvisibleCodePoint(char.codePointAt(0)!);
+}
+
+/** A word ends where a stack of marks long enough to be collapsed begins. */
+function wordEnd(chars: readonly string[], start: number): number {
+  let end = start;
+  while (end < chars.length && isWordCharacter(chars[end]!)) {
+    if (end > start && isCombining(chars[end]!) && runEnd(chars, end, isCombining) - end >= STACKED_MARKS_RUN) break;
+    end++;
+  }
+  return end;
+}
+
 function runEnd(chars: readonly string[], start: number, belongs: (char: string) => boolean): number {
   let end = start;
   while (end < chars.length && belongs(chars[end]!)) end++;
@@ -112,7 +136,7 @@ function runEnd(chars: readonly string[], start: number, belongs: (char: string)
 /** Collects segments, merging adjacent plain text, and counts the markers. */
 class SegmentList {
   readonly segments: MarkedSegment[] = [];
-  readonly counts = { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0 };
+  readonly counts = { invisible: 0, blankLines: 0, blanks: 0, mixedScript: 0, stackedMarks: 0 };
 
   text(text: string): void {
     const last = this.segments.at(-1);
@@ -125,6 +149,7 @@ class SegmentList {
     if (segment.kind === "invisible") this.counts.invisible++;
     else if (segment.kind === "blank-lines") this.counts.blankLines++;
     else if (segment.kind === "blanks") this.counts.blanks++;
+    else if (segment.kind === "stacked-marks") this.counts.stackedMarks++;
     else this.counts.mixedScript++;
   }
 }
