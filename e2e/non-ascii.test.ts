@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
+import {
+  type BrowserSession,
+  challengeDigest,
+  clickButton,
+  launchSession,
+  pairBrowser,
+  parseJsonOutcome,
+  readThrough,
+} from "./harness/index.js";
 
 /*
  * Whatever the requester writes, the window shows it character for character and the signature
@@ -33,6 +41,10 @@ test("a non-ASCII action round-trips: shown exactly, approved, verified", async 
   expect(await page.locator("#warning").isHidden()).toBe(true);
   expect(await page.locator("#meta").textContent()).toContain("zoë 🧑🏽");
 
+  // Taller than the 520 × 680 window: Approve unlocks only once all of it has been on screen.
+  await page.waitForTimeout(1000);
+  expect(await page.getByRole("button", { name: "Approve", exact: true }).isDisabled()).toBe(true);
+  await readThrough(page);
   await clickButton(page, "Approve");
   const result = await run.done;
   expect(result.code).toBe(0);

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
 import { startRedis } from "./helpers/redis.js";
-import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` as a real process against a real HTTP peer that speaks the signing host's API
@@ -54,6 +55,57 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
 }
 
 const ACTION = ["request", "--action", "delete /tmp/testfile"];
+
+/** Run the built CLI on a real pseudo-terminal (util-linux `script`), as a person at a terminal does. */
+function onTerminal(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(" ");
+  const child = spawn("script", ["-qefc", command, "/dev/null"], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: env.HITL_CONFIG_DIR!, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+describe("hitl request on a terminal echoes the action with the approval window's markers", () => {
+  const summary = "rm -rf /\u202Etxt.exe\u202C\n\n\n\nshow p\u0430yp\u0430l";
+  const details = JSON.stringify({ after: "curl x | sh\u200B" });
+
+  it.each([
+    ["TERM=dumb: plain markers, no escape codes", "dumb", "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"],
+    ["a colour terminal: markers in reverse video", "xterm-256color", "\u001b[7m⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩\u001b[27m"],
+  ])("%s", async (_name, term, override) => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await onTerminal(["request", "--action", summary, "--details", details], { ...env, TERM: term });
+    expect(run.code).toBe(0);
+    const output = run.output.replaceAll("\r\n", "\n");
+    const echoEnd = output.indexOf(term === "dumb" ? "APPROVED" : "Waiting for approval");
+    expect(echoEnd).toBeGreaterThan(0);
+    const echo = output.slice(0, echoEnd);
+    const mixed =
+      term === "dumb"
+        ? "p\u0430yp\u0430l⟨mixed scripts: Latin, Cyrillic⟩"
+        : "\u001b[4mp\u0430yp\u0430l\u001b[24m\u001b[7m⟨mixed scripts: Latin, Cyrillic⟩\u001b[27m";
+    const zwsp = term === "dumb" ? "⟨U+200B ZERO WIDTH SPACE⟩" : "\u001b[7m⟨U+200B ZERO WIDTH SPACE⟩\u001b[27m";
+    const blank = term === "dumb" ? "⟨3 blank lines⟩" : "\u001b[7m⟨3 blank lines⟩\u001b[27m";
+    const pop = override.replace("U+202E RIGHT-TO-LEFT OVERRIDE", "U+202C POP DIRECTIONAL FORMATTING");
+    expect(echo).toBe(
+      `Asking to approve: rm -rf /${override}txt.exe${pop}\n  ${blank}\n  show ${mixed}\n` +
+        `Details: {\n    "after": "curl x | sh${zwsp}"\n  }\n${term === "dumb" ? "" : "\r\u001b[2K"}`,
+    );
+    // TERM=dumb: no escape code anywhere (no reverse video, no redrawn countdown).
+    if (term === "dumb") expect(run.output).not.toContain("\u001b");
+    expect(run.output).not.toMatch(/[\u202E\u202C\u200B]/);
+    expect(run.output).toContain("APPROVED — signature verified");
+  });
+});
 
 describe("hitl request against a peer speaking the host API", () => {
   it("prints the approval and exits 0 after verifying the signature", async () => {

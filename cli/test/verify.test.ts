@@ -98,6 +98,23 @@ describe("hitl verify --help", () => {
   });
 });
 
+describe("what hitl verify prints of the signed text", () => {
+  it("control and separator characters are shown as the window's markers (not a TTY: no escape codes)", async () => {
+    const vector = valid.find((v) => v.name === "control-characters")!;
+    const run = await verify([receiptFile(JSON.stringify(vector.receipt))]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines.slice(1).join("\n")).toBe(
+      "Action: line 1\n" +
+        "  line 2⟨U+000D⟩\n" +
+        "  \ttabbed ⟨U+0001⟩⟨U+001F⟩⟨U+007F⟩⟨U+0085⟩ ⟨U+2028 LINE SEPARATOR⟩⟨U+2029 PARAGRAPH SEPARATOR⟩ end\n" +
+        'Details: {\n    "bell": "\\u0007",\n    "multi": "a\\nb"\n  }\n' +
+        "Audience: hitl-cli — nonce not consumed (offline audit)\n",
+    );
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+});
+
 describe.each(valid)("valid vector $name", (vector) => {
   it("is accepted: exit 0, VALID, and --json says valid", async () => {
     const path = receiptFile(JSON.stringify(vector.receipt));

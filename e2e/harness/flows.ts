@@ -71,3 +71,22 @@ export async function clickButton(page: Page, name: "Approve" | "Deny" | "Pair" 
     if (!(page.isClosed() && error instanceof Error && error.message.includes("has been closed"))) throw error;
   }
 }
+
+/**
+ * Scroll down the way a human does (mouse wheel over the request) until Approve unlocks: it
+ * stays disabled until every part of the request has been on screen (extension read-through.ts).
+ * `onStep` runs after each step (to record what is in view). Returns the number of steps.
+ */
+export async function readThrough(page: Page, onStep: (page: Page) => Promise<void> = async () => {}): Promise<number> {
+  const approve = page.getByRole("button", { name: "Approve", exact: true });
+  const heading = await page.locator("#title").boundingBox();
+  if (heading === null) throw new Error("The approval window has no visible #title to scroll from.");
+  await page.mouse.move(heading.x + 40, heading.y + heading.height + 40);
+  for (let step = 1; step <= 80; step++) {
+    await page.mouse.wheel(0, 120);
+    await page.waitForTimeout(60);
+    await onStep(page);
+    if (await approve.isEnabled()) return step;
+  }
+  throw new Error(`Approve did not unlock after scrolling; the window says: ${await page.locator("#read-hint").textContent()}`);
+}

@@ -1,6 +1,7 @@
 import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
+import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
 import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
@@ -97,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       port: args.port,
       signal: withdraw.signal,
       onSent: (challenge) => {
+        if (!args.json) echoAction(challenge.action, process.stderr);
         countdown = startCountdown(WAITING, challenge.exp);
       },
       onLinkChange: (state) => countdown.setLabel(state === "lost" ? LINK_LOST : WAITING),
@@ -109,6 +111,20 @@ export async function run(argv: string[]): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
   }
+}
+
+/**
+ * On a terminal, the person at the keyboard sees what the browser will show, marked the same way.
+ * Only on a terminal (like the countdown): a log or a calling program gets no new lines.
+ */
+export function echoAction(action: Action, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): void {
+  if (stream.isTTY !== true) return;
+  const colour = usesColour(stream, env);
+  let text = `Asking to approve: ${markedForTerminal(action.summary, colour, { indent: "  " })}\n`;
+  if (action.details !== undefined) {
+    text += `Details: ${markedForTerminal(JSON.stringify(action.details, null, 2), colour, { keepIndentation: true, indent: "  " })}\n`;
+  }
+  stream.write(text);
 }
 
 function report(outcome: ApprovalOutcome, json: boolean): void {

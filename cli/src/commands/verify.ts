@@ -14,6 +14,7 @@ import {
   verifyReceipt,
 } from "@hitl/verifier";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
+import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
 const HELP = `Usage: hitl verify RECEIPT.json [options]
@@ -166,17 +167,20 @@ function report(verdict: Verdict, receipt: Receipt | undefined, json: boolean): 
   }
   if (verdict.valid && verdict.approver !== undefined && receipt !== undefined) {
     const decidedAt = new Date(receipt.statement.decidedAt * 1000).toISOString();
+    // The signed text, marked as the approval window showed it (no raw control or bidi characters).
+    const colour = usesColour(process.stdout, process.env);
+    const { action, aud } = receipt.challenge;
+    const details =
+      action.details === undefined
+        ? ""
+        : `Details: ${markedForTerminal(JSON.stringify(action.details, null, 2), colour, { keepIndentation: true, indent: "  " })}\n`;
     process.stdout.write(
       `VALID — approved by ${describeApprover(verdict.approver)} at ${decidedAt}\n` +
-        `Action: ${printable(receipt.challenge.action.summary)}\n` +
-        `Audience: ${receipt.challenge.aud} — nonce not consumed (offline audit)\n`,
+        `Action: ${markedForTerminal(action.summary, colour, { indent: "  " })}\n` +
+        details +
+        `Audience: ${markedForTerminal(aud, colour)} — nonce not consumed (offline audit)\n`,
     );
   }
-}
-
-/** The summary may hold any character but NUL: keep terminal control and bidi characters out. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, " ").trim();
 }
 
 /** Reads at most LIMITS.receiptBytes (+1 to detect more) from a file or stdin, as strict UTF-8. */

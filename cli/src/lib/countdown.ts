@@ -13,8 +13,10 @@ export function startCountdown(
   expiresAtSeconds: number,
   stream: NodeJS.WriteStream = process.stderr,
   clock: () => number = Date.now,
+  env: NodeJS.ProcessEnv = process.env,
 ): Countdown {
-  if (!stream.isTTY) return { setLabel() {}, stop() {} };
+  // TERM=dumb cannot erase a line: no redrawn countdown there either.
+  if (!stream.isTTY || env.TERM === "dumb") return { setLabel() {}, stop() {} };
   let stopped = false;
   let current = label;
   const draw = (): void => {

@@ -1,8 +1,8 @@
-import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint } from "@hitl/verifier";
+import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint, markedPlainText } from "@hitl/verifier";
 
-/** "alice (key 1a2b 3c4d 5e6f 7a8b)": how a person is named in every result line. */
+/** "alice (key 1a2b 3c4d 5e6f 7a8b)": how a person is named in every result line (name marked as in the window). */
 export function describeApprover(approver: { sub: string; kid: string }): string {
-  return `${approver.sub} (key ${formatFingerprint(approver.kid)})`;
+  return `${markedPlainText(approver.sub)} (key ${formatFingerprint(approver.kid)})`;
 }
 
 /** An approver as --json prints it: the public key in base64url, the fingerprint spelled out. */

@@ -1,10 +1,11 @@
-import { type Challenge, type Decision, parseChallenge } from "@hitl/verifier/protocol";
+import { type Challenge, type Decision, markedPlainText, parseChallenge } from "@hitl/verifier/protocol";
 import { startCountdown } from "../lib/countdown.js";
 import { documentDigest } from "../lib/digest.js";
 import { byId, row } from "../lib/dom.js";
+import { watchReadThrough } from "../lib/read-through.js";
 import { ask } from "../lib/send.js";
 import { type ApprovalView, requestIdFromLocation } from "../lib/ui-messages.js";
-import { visibleText } from "../lib/visible-node.js";
+import { addMarks, describeMarks, noMarks, visibleText } from "../lib/visible-node.js";
 
 /*
  * One approval window = one request. It renders the challenge the service worker holds for this
@@ -15,7 +16,9 @@ const ARM_DELAY_MS = 350; // a key press aimed at another window must not land o
 const approveButton = byId<HTMLButtonElement>("approve");
 const denyButton = byId<HTMLButtonElement>("deny");
 const statusLine = byId("status");
-let hiddenCount = 0;
+const readHint = byId("read-hint");
+const marks = noMarks();
+const TITLE_CHARS = 60;
 
 function showStatus(text: string, isError = false): void {
   statusLine.textContent = text;
@@ -24,18 +27,19 @@ function showStatus(text: string, isError = false): void {
 
 function addText(list: HTMLElement, label: string, text: string | undefined, mono = false): void {
   if (text === undefined) return;
-  const { node, hidden } = visibleText(text, mono ? "mono" : "");
-  hiddenCount += hidden;
+  const { node, counts } = visibleText(text, mono ? "mono" : "");
+  addMarks(marks, counts);
   row(list, label, node);
 }
 
 function render(challenge: Challenge, view: ApprovalView): void {
   const summary = visibleText(challenge.action.summary, "");
-  hiddenCount += summary.hidden;
+  addMarks(marks, summary.counts);
   byId("summary").append(summary.node);
   if (challenge.action.details !== undefined) {
-    const details = visibleText(JSON.stringify(challenge.action.details, null, 2), "");
-    hiddenCount += details.hidden;
+    // Our own indentation stays; inside JSON strings no line can start with a blank.
+    const details = visibleText(JSON.stringify(challenge.action.details, null, 2), "", { keepIndentation: true });
+    addMarks(marks, details.counts);
     const pre = byId("details");
     pre.append(details.node);
     pre.hidden = false;
@@ -54,14 +58,24 @@ function render(challenge: Challenge, view: ApprovalView): void {
   addText(meta, "Key", view.fingerprint, true);
   addText(meta, "Expires at", new Date(challenge.exp * 1000).toLocaleTimeString());
 
-  if (hiddenCount > 0) {
+  const found = describeMarks(marks);
+  if (found !== "") {
     const warning = byId("warning");
     warning.textContent =
-      `Careful: this request contains ${hiddenCount} invisible or direction-changing character${hiddenCount === 1 ? "" : "s"}, ` +
-      "shown as ⟨U+…⟩ markers. Such characters can make text look like something else.";
+      `Careful: this request contains ${found}, shown as ⟨…⟩ markers. ` +
+      "Such text can make an action look like something else: read it as marked.";
     warning.hidden = false;
   }
-  document.title = `hitl — approve? ${Array.from(challenge.action.summary).slice(0, 60).join("")}`;
+  // The title bar shows it too: markers instead of raw characters, on one line.
+  const title = Array.from(markedPlainText(challenge.action.summary).replace(/\s+/gu, " ").trim());
+  document.title = `hitl — approve? ${title.slice(0, TITLE_CHARS).join("")}${title.length > TITLE_CHARS ? "…" : ""}`;
+}
+
+function showReadProgress(seen: number, complete: boolean): void {
+  readHint.hidden = complete;
+  readHint.textContent = complete
+    ? ""
+    : `Scroll down to read the whole request: Approve unlocks once all of it has been on screen (${Math.floor(seen * 100)}% so far).`;
 }
 
 async function decide(requestId: string, decision: Decision, shownDigest: string): Promise<void> {
@@ -105,9 +119,22 @@ async function main(): Promise<void> {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !denyButton.disabled) decideWith("deny");
   });
-  denyButton.focus();
+  // Open at the top, on the summary: focusing Deny must not scroll (it sits in the sticky bar).
+  window.scrollTo(0, 0);
+  denyButton.focus({ preventScroll: true });
+  let armed = false;
+  let readThrough = false;
+  const enableApprove = (): void => {
+    if (armed && readThrough && !denyButton.disabled) approveButton.disabled = false;
+  };
+  watchReadThrough(byId("end-of-request"), byId("decision-bar"), ({ seen, complete }) => {
+    readThrough = complete;
+    showReadProgress(seen, complete);
+    enableApprove();
+  });
   setTimeout(() => {
-    if (!denyButton.disabled) approveButton.disabled = false;
+    armed = true;
+    enableApprove();
   }, ARM_DELAY_MS);
 }
 

@@ -22,12 +22,13 @@ function showStatus(text: string, isError = false): void {
 function render(request: PairingRequest, view: PairingView): void {
   byId("code").textContent = request.code;
   const list = byId("details");
-  row(list, "Approver name", request.subject);
-  row(list, "Requested by", request.requester.tool);
-  if (request.requester.host !== undefined) row(list, "Host", request.requester.host);
+  // Free text is marked exactly as in the approval window (and the CLI): nothing invisible.
+  row(list, "Approver name", visibleText(request.subject, "").node);
+  row(list, "Requested by", visibleText(request.requester.tool, "").node);
+  if (request.requester.host !== undefined) row(list, "Host", visibleText(request.requester.host, "").node);
   if (request.requester.pid !== undefined) row(list, "Process id", String(request.requester.pid));
   if (request.requester.cwd !== undefined) row(list, "Working directory", visibleText(request.requester.cwd, "mono").node);
-  row(list, "Audience", request.aud);
+  row(list, "Audience", visibleText(request.aud, "").node);
   row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
 }
 
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
   startCountdown(byId("countdown"), request.exp, [pairButton, cancelButton]);
   pairButton.addEventListener("click", () => void answer(requestId, request, true));
   cancelButton.addEventListener("click", () => void answer(requestId, request, false));
-  cancelButton.focus();
+  // Open at the top, on the code: focusing Cancel must not scroll the page.
+  window.scrollTo(0, 0);
+  cancelButton.focus({ preventScroll: true });
   setTimeout(() => {
     if (!cancelButton.disabled) pairButton.disabled = false;
   }, ARM_DELAY_MS);

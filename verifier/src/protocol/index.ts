@@ -15,6 +15,9 @@ export {
   isVisibleCodePoint,
 } from "./lib/characters.js";
 export { canonicalNumberText, decodeUtf8Strict, findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
+export { describeCodePoint, isInvisibleCodePoint } from "./lib/invisible.js";
+export * from "./mark-text.js";
+export * from "./marked-plain-text.js";
 export * from "./messages.js";
 export * from "./pairing-confirmation.js";
 export * from "./signing-input.js";
