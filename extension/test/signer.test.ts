@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomBytes, randomUUID, verify } from "no
 import { HitlError, LocalKeyDirectory, verifyPairing, verifyReceipt } from "@hitl/verifier";
 import { type Challenge, canonicalBytes, encodeBase64url, type PairingRequest, signingInput } from "@hitl/verifier/protocol";
 import { describe, expect, test } from "vitest";
-import { type Signer, signDecision, signPairing } from "../src/background/signer.js";
+import { cryptoKeySigner, type Signer, signDecision, signPairing } from "../src/background/signer.js";
 import { keyIdOf } from "../src/lib/digest.js";
 
 /*
@@ -14,7 +14,7 @@ async function makeSigner(): Promise<Signer & { raw: Uint8Array }> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   expect(pair.privateKey.extractable).toBe(false);
-  return { privateKey: pair.privateKey, kid: await keyIdOf(raw), publicKeyRaw: encodeBase64url(raw), raw };
+  return { sign: cryptoKeySigner(pair.privateKey), kid: await keyIdOf(raw), publicKeyRaw: encodeBase64url(raw), raw };
 }
 
 const b64 = (bytes: Uint8Array) => encodeBase64url(bytes);

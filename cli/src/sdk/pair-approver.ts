@@ -1,4 +1,13 @@
-import { addApprover, HitlError, LIMITS, type PairingRequest, type RequesterContext, resolvePaths, verifyPairing } from "@hitl/verifier";
+import {
+  addApprover,
+  HitlError,
+  type KeyPolicy,
+  LIMITS,
+  type PairingRequest,
+  type RequesterContext,
+  resolvePaths,
+  verifyPairing,
+} from "@hitl/verifier";
 import { createPairingRequest } from "./create-pairing-request.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
 import { failureOf, type PairingOutcome } from "./lib/outcome.js";
@@ -11,6 +20,11 @@ export interface PairApproverOptions {
   timeoutSeconds?: number;
   requester?: RequesterContext;
   port?: number;
+  /**
+   * How the browser keeps the key it pairs: `persistent` (profile, across restarts) or `session`
+   * (memory only, ends with the browser). Not part of the signed request. Default: persistent.
+   */
+  keyLifetime?: KeyPolicy;
   /** Default: the approvers file under HITL_CONFIG_DIR. */
   approversFile?: string;
   signal?: AbortSignal;
@@ -48,7 +62,7 @@ export async function pairApprover(options: PairApproverOptions = {}): Promise<P
   const answer = await askHost({
     port,
     path: "/pair",
-    body: { request },
+    body: { request, keyLifetime: options.keyLifetime ?? "persistent" },
     exp: request.exp,
     what: "pairing",
     maxResponseBytes: LIMITS.receiptBytes,

@@ -1,6 +1,7 @@
 import { formatFingerprint, type HostToExtension, type WireError } from "@hitl/verifier/protocol";
 import { documentDigest } from "../lib/digest.js";
 import { writeIdentity } from "./identity.js";
+import { DEFAULT_KEY_POLICY } from "./key-lifetime.js";
 import type { PendingEntry } from "./pending.js";
 import type { ApproverService } from "./service.js";
 import { signPairing } from "./signer.js";
@@ -12,7 +13,7 @@ type PairEntry = Extract<PendingEntry, { kind: "pair" }>;
 const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again and click Pair only if the codes match.";
 
 /** `hitl pair` asks: show the code and the proposed name, and wait for the human. */
-export async function onPairRequest(service: ApproverService, { requestId, request }: PairRequest): Promise<void> {
+export async function onPairRequest(service: ApproverService, { requestId, request, keyLifetime }: PairRequest): Promise<void> {
   const { store } = service;
   if (store.byRequestId(requestId) !== undefined) {
     service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This pairing request is already shown in the browser.");
@@ -38,7 +39,18 @@ export async function onPairRequest(service: ApproverService, { requestId, reque
     void store.save();
     return;
   }
-  await service.track({ kind: "pair", key: requestId, requestId, generation: store.generation, request, digest }, "pairing");
+  await service.track(
+    {
+      kind: "pair",
+      key: requestId,
+      requestId,
+      generation: store.generation,
+      request,
+      digest,
+      keyLifetime: keyLifetime ?? DEFAULT_KEY_POLICY,
+    },
+    "pairing",
+  );
 }
 
 /** Pair or Cancel clicked in window `windowId`. */
@@ -67,7 +79,7 @@ export async function decidePair(
       service.replyError(requestId, "ERR_TIMEOUT", "Pair was clicked after the pairing request expired; run `hitl pair` again.");
       return undefined;
     }
-    const key = await service.ensureKey();
+    const key = await service.keyForPairing(taken.keyLifetime);
     const now = Date.now();
     const pairing = await signPairing(key, taken.request, now);
     await writeIdentity({ subject: taken.request.subject, kid: key.kid, pairedAt: Math.floor(now / 1000) });

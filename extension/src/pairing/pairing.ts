@@ -26,6 +26,13 @@ function render(request: PairingRequest, view: PairingView): void {
   if (request.requester.cwd !== undefined) row(list, "Working directory", visibleText(request.requester.cwd, "mono").node);
   row(list, "Audience", request.aud);
   row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
+  row(
+    list,
+    "Key lifetime",
+    view.keyLifetime === "session"
+      ? "session: kept in memory only, never on disk; ends when the browser quits"
+      : "persistent: stored in this browser profile, kept across restarts",
+  );
 }
 
 async function answer(requestId: string, accept: boolean): Promise<void> {

@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   "ERR_NATIVE_MESSAGE_TOO_LARGE",
   "ERR_PROTOCOL",
   "ERR_SIGNING_FAILED",
+  // the paired key was a session key (memory only) and ended with the browser: pair again
+  "ERR_SESSION_KEY_ENDED",
   // CLI
   "ERR_USAGE",
   "ERR_CONFIG",

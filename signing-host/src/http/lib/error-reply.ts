@@ -28,6 +28,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_EXTENSION_DISCONNECTED: 503,
   ERR_NO_KEY: 503,
   ERR_NOT_PAIRED: 503,
+  ERR_SESSION_KEY_ENDED: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {
