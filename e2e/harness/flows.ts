@@ -22,8 +22,13 @@ export function parseJsonOutcome(result: CliResult): JsonOutcome {
 }
 
 /** `hitl pair` end to end: the code in the terminal must be the one the window shows; click Pair. */
-export async function pairBrowser(session: BrowserSession, name = "e2e-approver"): Promise<{ result: CliResult; page: Page }> {
-  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"]);
+export async function pairBrowser(
+  session: BrowserSession,
+  name = "e2e-approver",
+  options: { keyLifetime?: "persistent" | "session" } = {},
+): Promise<{ result: CliResult; page: Page }> {
+  const lifetime = options.keyLifetime === undefined ? [] : ["--key-lifetime", options.keyLifetime];
+  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60", ...lifetime]);
   const page = await session.nextWindow("pairing", { run });
   const shownCode = (await page.locator("#code").textContent())?.trim();
   const terminalCode = await codeFromTerminal(run);

@@ -17,6 +17,11 @@ export type OffscreenResponse = { ok: true; info?: SessionKeyInfo; sig?: string 
 
 const BASE64URL_BYTES = /^[A-Za-z0-9_-]{1,8192}$/;
 
+/** Any message addressed to the offscreen document, well-formed or not. */
+export function isOffscreenMessage(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { target?: unknown }).target === OFFSCREEN_TARGET;
+}
+
 /** Strict: exactly these shapes, nothing inherited, nothing extra. */
 export function parseOffscreenRequest(value: unknown): OffscreenRequest | undefined {
   if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;

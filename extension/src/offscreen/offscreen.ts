@@ -21,7 +21,6 @@ declare const chrome: {
   runtime: {
     id: string;
     getURL(path: string): string;
-    getManifest(): { background?: { service_worker?: string } };
     onMessage: {
       addListener(
         listener: (message: unknown, sender: MessageSender, sendResponse: (response: OffscreenResponse) => void) => boolean,
@@ -30,12 +29,19 @@ declare const chrome: {
   };
 };
 
+/*
+ * The service worker's script as the browser names it: crxjs's loader (manifest
+ * background.service_worker). An offscreen document cannot read the manifest (runtime messaging
+ * is all it has), so the name is fixed here; a build that renamed it would make every session-key
+ * request fail closed, which e2e/key-at-rest.test.ts would show.
+ */
+const WORKER_SCRIPT = "service-worker-loader.js";
+
 const key = new MemoryKey();
-const workerScript = chrome.runtime.getManifest().background?.service_worker;
-const workerUrl = workerScript === undefined ? undefined : chrome.runtime.getURL(workerScript);
+const workerUrl = chrome.runtime.getURL(WORKER_SCRIPT);
 
 function fromWorker(sender: MessageSender): boolean {
-  return sender.id === chrome.runtime.id && workerUrl !== undefined && sender.url === workerUrl && sender.tab === undefined;
+  return sender.id === chrome.runtime.id && sender.url === workerUrl && sender.tab === undefined && sender.documentId === undefined;
 }
 
 async function answer(request: NonNullable<ReturnType<typeof parseOffscreenRequest>>): Promise<OffscreenResponse> {
