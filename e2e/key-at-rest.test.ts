@@ -207,3 +207,35 @@ describe("session key", () => {
     expect(seedsOf(scanForEd25519Seeds(session.userDataDir), again)).toEqual([]);
   });
 });
+
+describe("switching a persistent key to a session key", () => {
+  let session: BrowserSession;
+  beforeAll(async () => {
+    session = await launchSession();
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  test("the persistent record is deleted, but its bytes stay in the profile and the old key stays in the approvers file", async () => {
+    const old = pairedKey(parseJsonOutcome((await pairBrowser(session, "alice")).result));
+    const fresh = pairedKey(parseJsonOutcome((await pairBrowser(session, "alice", { keyLifetime: "session" })).result));
+    expect(fresh.kid).not.toBe(old.kid);
+    expect((await session.health()).extension).toMatchObject({ keyPresent: true, kid: fresh.kid, keyPolicy: "session" });
+    expect(await approveOnce(session, "with the new session key")).toMatchObject({ receipt: { kid: fresh.kid } });
+
+    let found: FoundSeed[] = [];
+    await session.restart({
+      whileStopped: () => {
+        found = scanForEd25519Seeds(session.userDataDir);
+      },
+    });
+    // Deleting an IndexedDB record does not erase its bytes: LevelDB keeps them until it compacts
+    // them away, at a time of its choosing. And the old key is still registered.
+    const leftover = seedsOf(found, old);
+    expect(leftover.length).toBeGreaterThan(0);
+    expect(seedsOf(found, fresh)).toEqual([]);
+    const forged = await forgeApproval(leftover[0]!.seed, join(session.configDir, "approvers.json"), "forged with the replaced key");
+    expect(forged).toMatchObject({ approver: { sub: "alice", kid: old.kid } });
+  });
+});
