@@ -1,6 +1,13 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { clickInWindow, type FirefoxSession, launchFirefoxSession, textOf, waitForWindowClosed } from "./harness/firefox/index.js";
+import {
+  clickInWindow,
+  confirmationCodeInWindow,
+  type FirefoxSession,
+  launchFirefoxSession,
+  textOf,
+  waitForWindowClosed,
+} from "./harness/firefox/index.js";
 import { type JsonOutcome, parseJsonOutcome } from "./harness/index.js";
 import { type FoundSeed, forgeApproval, scanForEd25519Seeds } from "./harness/key-scan.js";
 
@@ -20,14 +27,16 @@ interface Paired {
 
 async function pair(session: FirefoxSession, lifetime?: "session" | "persistent"): Promise<{ key: Paired; details: string }> {
   const extra = lifetime === undefined ? [] : ["--key-lifetime", lifetime];
-  const run = session.hitl(["pair", "--name", "fox", "--json", "--timeout", "60", ...extra]);
+  const run = session.hitl(["pair", "--name", "fox", "--json", "--timeout", "60", ...extra], { stdin: "pipe" });
   const window = await session.nextWindow("pairing", { run });
   const shown = (await textOf(session.bidi, window, "#code")).trim();
   expect(run.output()).toMatch(new RegExp(`Pairing code: ${shown}`));
   const details = await textOf(session.bidi, window, "#details");
   await clickInWindow(session.bidi, window, "Pair");
+  run.type(`${await confirmationCodeInWindow(session, window)}\n`);
   const result = await run.done;
   expect(result.code, result.stdout + result.stderr).toBe(0);
+  await clickInWindow(session.bidi, window, "Close");
   await waitForWindowClosed(session.bidi, window);
   const approver = parseJsonOutcome(result).approver as unknown as Paired;
   return { key: { kid: approver.kid, publicKey: approver.publicKey }, details };

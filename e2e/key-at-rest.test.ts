@@ -6,6 +6,7 @@ import { formatFingerprint } from "../verifier/dist/protocol/index.js";
 import {
   type BrowserSession,
   clickButton,
+  confirmationCodeIn,
   EXTENSION_ID,
   type JsonOutcome,
   launchSession,
@@ -88,14 +89,16 @@ describe("session key", () => {
   });
 
   test("hitl pair --key-lifetime session: the window says so; health, doctor and the popup show the lifetime; approve works", async () => {
-    const run = session.hitl(["pair", "--name", "alice", "--json", "--timeout", "60", "--key-lifetime", "session"]);
+    const run = session.hitl(["pair", "--name", "alice", "--json", "--timeout", "60", "--key-lifetime", "session"], { stdin: "pipe" });
     const window = await session.nextWindow("pairing", { run });
     await expect
       .poll(() => window.locator("#details").textContent())
       .toContain("session: kept in memory only, never on disk; ends when the browser quits");
     await window.getByRole("button", { name: "Pair", exact: true }).click();
+    run.type(`${await confirmationCodeIn(window)}\n`);
     const paired = await run.done;
     expect(paired.code, paired.stdout + paired.stderr).toBe(0);
+    await clickButton(window, "Close");
     key = pairedKey(parseJsonOutcome(paired));
     expect((await session.health()).extension).toMatchObject({ keyPresent: true, kid: key.kid, keyPolicy: "session", subject: "alice" });
 
