@@ -44,6 +44,8 @@ export function buildManifest(target: Target) {
   return {
     ...common,
     key: extensionId.manifestKey,
+    // offscreen: the document that holds a session key in memory (background/session-key.ts).
+    permissions: [...common.permissions, "offscreen"],
     // Ed25519 in WebCrypto is enabled by default from Chrome 137.
     minimum_chrome_version: "137",
     background: { service_worker: "src/background/index.ts", type: "module" as const },

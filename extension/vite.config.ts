@@ -44,9 +44,13 @@ export default defineConfig(({ mode }) => {
     build: {
       ...common,
       emptyOutDir: true,
-      // The pairing window is not named by the manifest (the service worker opens it).
+      // The pairing window and the offscreen document (Chromium only) are not named by the
+      // manifest (the service worker opens them).
       rollupOptions: {
-        input: { pairing: "src/pairing/pairing.html" },
+        input: {
+          pairing: "src/pairing/pairing.html",
+          ...(target === "chromium" && { offscreen: "src/offscreen/offscreen.html" }),
+        },
         // One shared chunk instead of many small ones. webextension-polyfill (only the service
         // worker uses it) stays out of it, so pages neither load nor run it.
         output: {

@@ -91,6 +91,18 @@ describe("argument parsing (in process)", () => {
     );
   });
 
+  it("hitl pair --key-lifetime: persistent by default, session on request, anything else is a usage error", () => {
+    expect(parsePairArgs([], {})).toMatchObject({ help: false, keyLifetime: "persistent" });
+    expect(parsePairArgs(["--key-lifetime", "session"], {})).toMatchObject({ keyLifetime: "session" });
+    expect(parsePairArgs(["--key-lifetime", "persistent", "--name", "bob"], {})).toMatchObject({ keyLifetime: "persistent", name: "bob" });
+    expect(() => parsePairArgs(["--key-lifetime", "Session"], {})).toThrow(
+      expect.objectContaining(usage('--key-lifetime must be persistent or session, not "Session".')),
+    );
+    expect(() => parsePairArgs(["--key-lifetime", ""], {})).toThrow(
+      expect.objectContaining(usage('--key-lifetime must be persistent or session, not "".')),
+    );
+  });
+
   it("a broken HITL_PORT is ERR_CONFIG, not silently the default", () => {
     expect(() => resolvePort(undefined, { HITL_PORT: "73x1" })).toThrow(
       expect.objectContaining({ code: "ERR_CONFIG", message: 'HITL_PORT must be a port number between 1 and 65535, got "73x1".' }),
@@ -110,6 +122,7 @@ describe("argument parsing (in process)", () => {
       help: false,
       json: false,
       name: "alice",
+      keyLifetime: "persistent",
       aud: "hitl-cli",
       timeoutSeconds: 120,
       port: 4100,

@@ -159,6 +159,42 @@ describe("hitl doctor", () => {
     });
   });
 
+  it("a session key that ended with the browser: ERR_SESSION_KEY_ENDED naming hitl pair; a live one shows its lifetime", async () => {
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    let keyPresent = false;
+    peer = await startPeerHost(() => ({
+      status: 200,
+      body: {
+        host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+        extension: {
+          connected: true,
+          extensionVersion: "0.1.0",
+          browser: "chromium",
+          keyPresent,
+          ...(keyPresent && { kid: alice.kid }),
+          subject: "alice",
+          keyPolicy: "session",
+          pending: 0,
+        },
+      },
+    }));
+    const port = String(peer.port);
+    const ended = await doctor({ HITL_PORT: port });
+    expect(ended.code).toBe(3);
+    expect(ended.checks["key present"]).toEqual({
+      name: "key present",
+      status: "fail",
+      required: true,
+      detail: "the paired session key ended when the browser quit (session keys live in memory only)",
+      code: "ERR_SESSION_KEY_ENDED",
+      remedy: "Run 'hitl pair --key-lifetime session' to pair a new session key, or 'hitl pair' for a key kept across browser restarts.",
+    });
+
+    keyPresent = true;
+    const live = await doctor({ HITL_PORT: port });
+    expect(live.checks["key present"]).toMatchObject({ status: "pass", detail: expect.stringMatching(/^session key [0-9a-f ]{19}$/) });
+  });
+
   it("checks the manifest of a custom profile with --user-data-dir", async () => {
     const profile = join(dirs.root, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });

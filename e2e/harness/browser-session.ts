@@ -37,6 +37,11 @@ export interface BrowserSession {
    */
   nextWindow(kind: WindowKind, options?: { run?: CliRun; timeoutMs?: number }): Promise<Page>;
   screenshot(page: Page, name: string): Promise<string>;
+  /**
+   * Quit Chromium (its files flushed, its host gone), run `whileStopped` on the quiet profile,
+   * then start it again on the same profile and wait for the extension to connect.
+   */
+  restart(options?: { whileStopped?: () => Promise<void> | void }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,14 +68,18 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
   if (installHost) await installHostWithSetup(userDataDir, env);
 
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: null, // pages keep the size of the window the extension opened
-    args: CHROMIUM_ARGS,
-    env: env as Record<string, string>,
-  });
-  const windows = new PageQueue(context);
+  const launch = () =>
+    chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: null, // pages keep the size of the window the extension opened
+      args: CHROMIUM_ARGS,
+      env: env as Record<string, string>,
+    });
+  let context = await launch();
+  let windows = new PageQueue(context);
+  const workerOf = async (of: BrowserContext) => of.serviceWorkers()[0] ?? (await of.waitForEvent("serviceworker", { timeout: 15_000 }));
+  let serviceWorker = await workerOf(context);
   const children = new Set<CliRun>();
   let hostPid: number | undefined;
 
@@ -99,14 +108,20 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   };
 
   const session: BrowserSession = {
-    context,
-    serviceWorker: context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 })),
+    get context() {
+      return context;
+    },
+    get serviceWorker() {
+      return serviceWorker;
+    },
     port,
     env,
     configDir,
     stateDir,
     userDataDir,
-    windows,
+    get windows() {
+      return windows;
+    },
     hitl(args, options) {
       const run = runHitl(args, env, options);
       children.add(run);
@@ -137,6 +152,16 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
       await page.screenshot({ path });
       return path;
     },
+    async restart({ whileStopped } = {}) {
+      const pid = (await health().catch(() => undefined))?.host.pid;
+      await context.close();
+      if (pid !== undefined) await waitUntilGone(pid);
+      await whileStopped?.();
+      context = await launch();
+      windows = new PageQueue(context);
+      serviceWorker = await workerOf(context);
+      await waitForHealth((h) => h.extension.connected);
+    },
     async close() {
       for (const run of children) run.signal("SIGKILL");
       await context.close().catch(() => {});
@@ -154,6 +179,20 @@ async function installHostWithSetup(userDataDir: string, env: NodeJS.ProcessEnv)
   const result = await runHitl(["setup", "--browser", "chromium", "--user-data-dir", userDataDir, "--extension-id", EXTENSION_ID], env)
     .done;
   if (result.code !== 0) throw new Error(`hitl setup failed (${result.code}):\n${result.stdout}${result.stderr}`);
+}
+
+/** The browser takes its host down when it quits; wait for that (10 s), then make sure by pid. */
+async function waitUntilGone(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  killIfAlive(pid);
 }
 
 function killIfAlive(pid: number): void {

@@ -24,10 +24,15 @@ export function parseJsonOutcome(result: CliResult): JsonOutcome {
 /**
  * `hitl pair` end to end, as a human does it: the code in the terminal must be the one the window
  * shows; click Pair; read the confirmation code the window then shows and type it into the
- * CLI's stdin; close the window.
+ * CLI's stdin; close the window. `keyLifetime` is passed as `--key-lifetime`.
  */
-export async function pairBrowser(session: BrowserSession, name = "e2e-approver"): Promise<{ result: CliResult; page: Page }> {
-  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"], { stdin: "pipe" });
+export async function pairBrowser(
+  session: BrowserSession,
+  name = "e2e-approver",
+  options: { keyLifetime?: "persistent" | "session" } = {},
+): Promise<{ result: CliResult; page: Page }> {
+  const lifetime = options.keyLifetime === undefined ? [] : ["--key-lifetime", options.keyLifetime];
+  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60", ...lifetime], { stdin: "pipe" });
   const page = await session.nextWindow("pairing", { run });
   const shownCode = (await page.locator("#code").textContent())?.trim();
   const terminalCode = await codeFromTerminal(run);

@@ -1,20 +1,37 @@
 import { describe, expect, test } from "vitest";
-import { keyActionAtStart } from "../src/background/key-lifetime.js";
+import { DEFAULT_KEY_POLICY, describeKeyLifetime, keyPlanAtPairing, missingKeyError } from "../src/background/key-lifetime.js";
 import { backoffDelay } from "../src/background/native-port.js";
 import { formatRemaining, secondsLeft } from "../src/lib/countdown.js";
+import { SESSION_KEY_ENDED_MESSAGE } from "../src/lib/memory-key.js";
 import { parseUiRequest, requestIdFromLocation } from "../src/lib/ui-messages.js";
 
 const ID = "3f278df0-09a5-4933-91bc-c68bdbfb9f7d";
 const DIGEST = "A".repeat(43);
 
-describe("key lifetime at worker start", () => {
-  test("persistent keys are kept, whether the browser just started or the worker woke", () => {
-    expect(keyActionAtStart("persistent", false)).toBe("keep");
-    expect(keyActionAtStart("persistent", true)).toBe("keep");
+describe("key lifetime", () => {
+  test("pairing keeps the held key only when it has the lifetime asked for", () => {
+    expect(keyPlanAtPairing("persistent", "persistent")).toBe("keep");
+    expect(keyPlanAtPairing("session", "session")).toBe("keep");
+    expect(keyPlanAtPairing("persistent", "session")).toBe("create");
+    expect(keyPlanAtPairing("session", "persistent")).toBe("create");
+    expect(keyPlanAtPairing(undefined, "persistent")).toBe("create");
+    expect(keyPlanAtPairing(undefined, "session")).toBe("create");
   });
-  test("session keys are regenerated at a browser start only, not at a worker wake-up", () => {
-    expect(keyActionAtStart("session", false)).toBe("regenerate");
-    expect(keyActionAtStart("session", true)).toBe("keep");
+  test("no key: a paired session key ended with the browser (ERR_SESSION_KEY_ENDED), otherwise ERR_NO_KEY; both name hitl pair", () => {
+    expect(missingKeyError("session", true)).toEqual({ code: "ERR_SESSION_KEY_ENDED", message: SESSION_KEY_ENDED_MESSAGE });
+    expect(SESSION_KEY_ENDED_MESSAGE).toContain("run `hitl pair --key-lifetime session`");
+    const noKey = { code: "ERR_NO_KEY", message: "The browser extension has no signing key yet: pair first: run `hitl pair`." };
+    expect(missingKeyError("session", false)).toEqual(noKey);
+    expect(missingKeyError("persistent", true)).toEqual(noKey);
+    expect(missingKeyError("persistent", false)).toEqual(noKey);
+  });
+  test("the popup says where the key lives", () => {
+    expect(describeKeyLifetime("persistent", true)).toBe("persistent: stored in this browser profile, kept across restarts");
+    expect(describeKeyLifetime("session", true)).toBe("session: in memory only, never on disk; ends when the browser quits");
+    expect(describeKeyLifetime("session", false)).toBe("session: ended when the browser quit; run `hitl pair` to pair a new key");
+  });
+  test("persistent is the default for local pairing", () => {
+    expect(DEFAULT_KEY_POLICY).toBe("persistent");
   });
 });
 

@@ -12,7 +12,7 @@ import {
 } from "@hitl/verifier/protocol";
 import { describe, expect, test } from "vitest";
 import { makeConfirmationCode } from "../src/background/confirmation-code.js";
-import { type Signer, signDecision, signPairing } from "../src/background/signer.js";
+import { cryptoKeySigner, type Signer, signDecision, signPairing } from "../src/background/signer.js";
 import { keyIdOf } from "../src/lib/digest.js";
 
 /*
@@ -24,7 +24,7 @@ async function makeSigner(): Promise<Signer & { raw: Uint8Array }> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   expect(pair.privateKey.extractable).toBe(false);
-  return { privateKey: pair.privateKey, kid: await keyIdOf(raw), publicKeyRaw: encodeBase64url(raw), raw };
+  return { sign: cryptoKeySigner(pair.privateKey), kid: await keyIdOf(raw), publicKeyRaw: encodeBase64url(raw), raw };
 }
 
 const b64 = (bytes: Uint8Array) => encodeBase64url(bytes);

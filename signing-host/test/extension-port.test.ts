@@ -183,7 +183,7 @@ describe("ExtensionPort requests", () => {
   it("rejects every pending request with ERR_EXTENSION_DISCONNECTED when closed, worded per kind", async () => {
     const { port } = connected();
     const sign = port.sign(makeChallenge(), { timeoutMs: 5000 });
-    const pair = port.pair(makePairingRequest(), { timeoutMs: 5000 });
+    const pair = port.pair(makePairingRequest(), undefined, { timeoutMs: 5000 });
     const status = port.status({ timeoutMs: 5000 });
     expect(port.pendingCount).toBe(3);
     port.close();

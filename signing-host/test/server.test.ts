@@ -498,6 +498,29 @@ describe("POST /pair", () => {
     expect(host.sent.find((m) => m.type === "pair.request")).toMatchObject({ request });
   });
 
+  it("passes keyLifetime on beside the request (absent stays absent) and refuses an unknown lifetime", async () => {
+    host = await startInProcess();
+    host.answer = (message, reply) => {
+      if (message.type === "pair.request")
+        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+    };
+    const request = makePairingRequest();
+    expect((await host.inject({ url: "/pair", body: { request, keyLifetime: "session" } })).statusCode).toBe(200);
+    expect(host.sent.filter((m) => m.type === "pair.request").at(-1)).toEqual({
+      type: "pair.request",
+      requestId: expect.any(String),
+      request,
+      keyLifetime: "session",
+    });
+    const plain = makePairingRequest();
+    expect((await host.inject({ url: "/pair", body: { request: plain } })).statusCode).toBe(200);
+    expect(host.sent.filter((m) => m.type === "pair.request").at(-1)).not.toHaveProperty("keyLifetime");
+
+    const bad = await host.inject({ url: "/pair", body: { request: makePairingRequest(), keyLifetime: "forever" } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toEqual({ code: "ERR_MALFORMED", message: expect.stringContaining("body.keyLifetime") });
+  });
+
   it("maps a refused pairing to 403 ERR_PAIRING_REJECTED and refuses an answer for another request", async () => {
     host = await startInProcess();
     host.answer = (message, reply) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/protocol/constants.js";
 import { findDuplicateMemberName, parseStrictJson } from "../src/protocol/lib/strict-json.js";
+import { KEY_POLICIES, parseHostToExtension, parsePairRequestBody } from "../src/protocol/messages.js";
 import {
   parseChallenge,
   parseDecisionStatement,
@@ -461,5 +462,37 @@ describe("pairing documents", () => {
     ["a short signature", ["sig"], "AAAA", "ERR_INVALID_ENCODING", "pairing.sig must be 86 base64url characters (no padding), got 4."],
   ])("pairing response: refuses %s", (_name, path, member, code, message) => {
     rejects(() => parsePairingResponse(withMember(response, path, member)), code, message);
+  });
+});
+
+describe("key lifetime beside the pairing request (pair.request message, POST /pair body)", () => {
+  const request = wire(makePairingRequest());
+  const requestId = "3f278df0-09a5-4933-91bc-c68bdbfb9f7d";
+
+  it("is optional, and when present exactly persistent or session", () => {
+    expect(parseHostToExtension({ type: "pair.request", requestId, request })).toEqual({ type: "pair.request", requestId, request });
+    for (const keyLifetime of KEY_POLICIES) {
+      expect(parseHostToExtension({ type: "pair.request", requestId, request, keyLifetime })).toEqual({
+        type: "pair.request",
+        requestId,
+        request,
+        keyLifetime,
+      });
+      expect(parsePairRequestBody({ request, keyLifetime })).toEqual({ request, keyLifetime });
+    }
+    expect(parsePairRequestBody({ request })).toEqual({ request });
+  });
+
+  it.each([["Session"], [""], ["forever"], [1], [null], [["session"]]])("refuses %j", (keyLifetime) => {
+    expect(() => parseHostToExtension({ type: "pair.request", requestId, request, keyLifetime })).toThrow(
+      expect.objectContaining({ code: "ERR_MALFORMED", message: expect.stringContaining("message.keyLifetime") }),
+    );
+    expect(() => parsePairRequestBody({ request, keyLifetime })).toThrow(
+      expect.objectContaining({ code: "ERR_MALFORMED", message: expect.stringContaining("body.keyLifetime") }),
+    );
+  });
+
+  it("is not part of the signed pairing request", () => {
+    expect(() => parsePairingRequest({ ...request, keyLifetime: "session" })).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
   });
 });

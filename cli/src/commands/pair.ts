@@ -1,4 +1,4 @@
-import { DEFAULT_AUDIENCE, HitlError, type PairingRequest } from "@hitl/verifier";
+import { DEFAULT_AUDIENCE, HitlError, type KeyPolicy, type PairingRequest } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { startCountdown } from "../lib/countdown.js";
 import { type LineReader, openLineReader } from "../lib/line-reader.js";
@@ -21,6 +21,10 @@ written. Case, spaces and the hyphen do not matter.
 
 Options:
   --name NAME         approver name to register (default: your OS user name)
+  --key-lifetime L    persistent (default): the browser keeps the key in its profile, across
+                      restarts, where the same OS user can copy it from disk;
+                      session: the key is held in memory only, never written to disk, and ends
+                      when the browser quits (then run hitl pair again)
   --aud AUD           audience (default "${DEFAULT_AUDIENCE}")
   --timeout SECONDS   how long you have to click Pair and type the code (default ${DEFAULT_PAIRING_TTL_SECONDS}, at most 3600)
   --port N            signing host port (default: HITL_PORT, then 7331)
@@ -35,14 +39,22 @@ type PairArgs = ReturnType<typeof parsePairArgs>;
 
 export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
   return parseAskingArgs("pair", argv, env, {
-    options: { name: { type: "string" } },
+    options: { name: { type: "string" }, "key-lifetime": { type: "string" } },
     defaultTimeoutSeconds: DEFAULT_PAIRING_TTL_SECONDS,
-    own(values): { name?: string } {
-      if (values.name === undefined) return {};
+    own(values): { name?: string; keyLifetime: KeyPolicy } {
+      const keyLifetime = parseKeyLifetime(values["key-lifetime"]);
+      if (values.name === undefined) return { keyLifetime };
       if (values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
-      return { name: values.name };
+      return { name: values.name, keyLifetime };
     },
   });
+}
+
+/** Local pairing keeps the key across browser restarts unless asked otherwise. */
+function parseKeyLifetime(value: string | undefined): KeyPolicy {
+  if (value === undefined) return "persistent";
+  if (value === "persistent" || value === "session") return value;
+  throw new HitlError("ERR_USAGE", `--key-lifetime must be persistent or session, not ${JSON.stringify(value)}.`);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -71,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       aud: args.aud,
       timeoutSeconds: args.timeoutSeconds,
       port: args.port,
+      keyLifetime: args.keyLifetime,
       signal: withdraw.signal,
       codeAttempts: interactive ? MAX_PAIRING_CODE_ATTEMPTS : 1,
       ...(args.name !== undefined && { subject: args.name }),

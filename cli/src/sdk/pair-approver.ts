@@ -2,6 +2,7 @@ import {
   addApprover,
   confirmPairingCode,
   HitlError,
+  type KeyPolicy,
   LIMITS,
   type PairingAwaitingCode,
   type PairingRequest,
@@ -48,6 +49,11 @@ export interface PairApproverOptions {
   timeoutSeconds?: number;
   requester?: RequesterContext;
   port?: number;
+  /**
+   * How the browser keeps the key it pairs: `persistent` (profile, across restarts) or `session`
+   * (memory only, ends with the browser). Not part of the signed request. Default: persistent.
+   */
+  keyLifetime?: KeyPolicy;
   /** Default: the approvers file under HITL_CONFIG_DIR. */
   approversFile?: string;
   signal?: AbortSignal;
@@ -95,7 +101,7 @@ export async function pairApprover(options: PairApproverOptions): Promise<Pairin
   const answer = await askHost({
     port,
     path: "/pair",
-    body: { request },
+    body: { request, keyLifetime: options.keyLifetime ?? "persistent" },
     exp: request.exp,
     what: "pairing",
     maxResponseBytes: LIMITS.receiptBytes,

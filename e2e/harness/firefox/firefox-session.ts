@@ -32,8 +32,13 @@ export interface FirefoxSession {
   waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /** The next approval/pairing window once rendered; fails at once if `run` exits first. */
   nextWindow(kind: FirefoxWindowKind, options?: { run?: CliRun; timeoutMs?: number }): Promise<ExtensionWindow>;
-  /** Quit Firefox and start it again on the same profile, loading the add-on again (as a developer would). */
-  restart(): Promise<void>;
+  /**
+   * Quit Firefox and start it again on the same profile, loading the add-on again (as a developer
+   * would); `whileStopped` runs in between, on the quiet profile.
+   */
+  restart(options?: { whileStopped?: () => Promise<void> | void }): Promise<void>;
+  /** The Firefox profile directory. */
+  readonly profile: string;
   /** Firefox's output so far (the extension's console included), all runs: for failure messages and checks. */
   browserLog(): string;
   close(): Promise<void>;
@@ -103,6 +108,7 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     port,
     env,
     home,
+    profile,
     configDir,
     stateDir,
     hitl(args, options) {
@@ -152,9 +158,10 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
       }
       throw new Error(`No ${kind} window appeared within ${timeoutMs} ms.\n${browserLog()}`);
     },
-    async restart() {
+    async restart({ whileStopped } = {}) {
       await firefox.stop();
       earlierLogs += firefox.log();
+      await whileStopped?.();
       firefox = await startFirefox(profile, env, options.backgroundIdleMs);
     },
     browserLog,

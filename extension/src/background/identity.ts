@@ -36,6 +36,11 @@ export async function writeIdentity(identity: Identity): Promise<void> {
   cached = { identity };
 }
 
+/** The lifetime of the key this browser made last (and paired): which store to look in. */
+export async function writeKeyPolicy(policy: KeyPolicy): Promise<void> {
+  await browser.storage.local.set({ [POLICY_KEY]: policy });
+}
+
 export async function readKeyPolicy(): Promise<KeyPolicy> {
   const value = (await browser.storage.local.get(POLICY_KEY))[POLICY_KEY];
   return value === "session" || value === "persistent" ? value : DEFAULT_KEY_POLICY;

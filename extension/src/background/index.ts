@@ -1,5 +1,6 @@
 import type { Runtime } from "webextension-polyfill";
 import browser from "../lib/browser.js";
+import { isOffscreenMessage } from "../lib/offscreen-messages.js";
 import { onPairRequest, onPairWindowClosed } from "./pair-requests.js";
 import { ApproverService } from "./service.js";
 import { onSignPrepare, onSignRequest, onSignWindowClosed } from "./sign-requests.js";
@@ -21,9 +22,11 @@ const ready = service.start().catch((error: unknown) => {
   console.error("hitl: start-up failed:", error instanceof Error ? error.message : String(error));
 });
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
-  ready.then(() => handleUiMessage(service, message, sender)),
-);
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  // Addressed to the offscreen document (which answers only this worker): not ours to answer.
+  if (isOffscreenMessage(message)) return undefined;
+  return ready.then(() => handleUiMessage(service, message, sender));
+});
 
 browser.windows.onRemoved.addListener((windowId) => {
   void ready.then(() => service.windowClosed(windowId));

@@ -1,19 +1,32 @@
-import type { KeyPolicy } from "@hitl/verifier/protocol";
+import type { ErrorCode, KeyPolicy } from "@hitl/verifier/protocol";
+import { SESSION_KEY_ENDED_MESSAGE } from "../lib/memory-key.js";
 
 /*
- * Key lifetime policy. `persistent` (default for local pairing): the key survives browser
- * restarts, because `hitl pair` recorded exactly this public key in the approvers file and a new
- * key would break the pairing at every start. `session` (team mode, where each start re-registers
- * the key through a login): the key is deleted and a new one made at each browser start.
- *
- * storage.session is empty after a browser (or extension) start and survives service-worker
- * restarts, so a marker there tells "the browser started" from "the worker woke up".
+ * Key lifetime. `persistent` (default for local pairing): kept in IndexedDB, in the browser
+ * profile, across browser restarts, because `hitl pair` recorded exactly this public key and a
+ * new key at every start would mean pairing again at every start. `session` (chosen with
+ * `hitl pair --key-lifetime session`; team mode's default once it exists): held in memory only,
+ * never written to disk, gone when the browser quits; the next request then fails closed until
+ * the human pairs a new key. A session key is never silently replaced by a new one: a key
+ * nobody registered could only produce receipts that fail verification.
  */
 export const DEFAULT_KEY_POLICY: KeyPolicy = "persistent";
 
-export type StartAction = "keep" | "regenerate";
+/** At Pair: keep the key the browser holds, or make a new one of the lifetime asked for. */
+export function keyPlanAtPairing(held: KeyPolicy | undefined, wanted: KeyPolicy): "keep" | "create" {
+  return held === wanted ? "keep" : "create";
+}
 
-export function keyActionAtStart(policy: KeyPolicy, browserSessionMarked: boolean): StartAction {
-  if (policy === "session" && !browserSessionMarked) return "regenerate";
-  return "keep";
+/** Why a request cannot be signed when the worker holds no key, and what to do. */
+export function missingKeyError(policy: KeyPolicy, paired: boolean): { code: ErrorCode; message: string } {
+  if (policy === "session" && paired) return { code: "ERR_SESSION_KEY_ENDED", message: SESSION_KEY_ENDED_MESSAGE };
+  return { code: "ERR_NO_KEY", message: "The browser extension has no signing key yet: pair first: run `hitl pair`." };
+}
+
+/** What the popup says about the key's lifetime. */
+export function describeKeyLifetime(policy: KeyPolicy, keyPresent: boolean): string {
+  if (policy === "persistent") return "persistent: stored in this browser profile, kept across restarts";
+  return keyPresent
+    ? "session: in memory only, never on disk; ends when the browser quits"
+    : "session: ended when the browser quit; run `hitl pair` to pair a new key";
 }

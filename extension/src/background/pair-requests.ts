@@ -2,6 +2,7 @@ import { formatFingerprint, type HostToExtension, type WireError } from "@hitl/v
 import { documentDigest } from "../lib/digest.js";
 import { makeConfirmationCode } from "./confirmation-code.js";
 import { writeIdentity } from "./identity.js";
+import { DEFAULT_KEY_POLICY } from "./key-lifetime.js";
 import type { PendingEntry } from "./pending.js";
 import type { ApproverService } from "./service.js";
 import { signPairing } from "./signer.js";
@@ -13,7 +14,7 @@ type PairEntry = Extract<PendingEntry, { kind: "pair" }>;
 const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again and click Pair only if the codes match.";
 
 /** `hitl pair` asks: show the code and the proposed name, and wait for the human. */
-export async function onPairRequest(service: ApproverService, { requestId, request }: PairRequest): Promise<void> {
+export async function onPairRequest(service: ApproverService, { requestId, request, keyLifetime }: PairRequest): Promise<void> {
   const { store } = service;
   if (store.byRequestId(requestId) !== undefined) {
     service.replyError(requestId, "ERR_DUPLICATE_REQUEST", "This pairing request is already shown in the browser.");
@@ -39,7 +40,18 @@ export async function onPairRequest(service: ApproverService, { requestId, reque
     void store.save();
     return;
   }
-  await service.track({ kind: "pair", key: requestId, requestId, generation: store.generation, request, digest }, "pairing");
+  await service.track(
+    {
+      kind: "pair",
+      key: requestId,
+      requestId,
+      generation: store.generation,
+      request,
+      digest,
+      keyLifetime: keyLifetime ?? DEFAULT_KEY_POLICY,
+    },
+    "pairing",
+  );
 }
 
 /** What the pairing window learns from its click: the code to show, or why there is none. */
@@ -80,7 +92,7 @@ export async function decidePair(
       service.replyError(requestId, "ERR_TIMEOUT", message);
       return { ok: false, error: { code: "ERR_TIMEOUT", message } };
     }
-    const key = await service.ensureKey();
+    const key = await service.keyForPairing(taken.keyLifetime);
     const now = Date.now();
     const confirmationCode = makeConfirmationCode();
     const pairing = await signPairing(key, taken.request, confirmationCode, now);

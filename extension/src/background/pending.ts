@@ -1,4 +1,4 @@
-import type { Challenge, ExtensionToHost, PairingRequest, Receipt } from "@hitl/verifier/protocol";
+import type { Challenge, ExtensionToHost, KeyPolicy, PairingRequest, Receipt } from "@hitl/verifier/protocol";
 import browser from "../lib/browser.js";
 
 /*
@@ -27,6 +27,8 @@ export type PendingEntry =
       generation: number;
       request: PairingRequest;
       digest: string;
+      /** The lifetime of the key to pair (from the terminal, beside the signed request). */
+      keyLifetime: KeyPolicy;
       windowId?: number;
     };
 

@@ -4,6 +4,7 @@ import {
   type ExtensionToHost,
   HitlError,
   type HostToExtension,
+  type KeyPolicy,
   NATIVE_HOST_NAME,
 } from "@hitl/verifier/protocol";
 import browser, { BROWSER_FAMILY } from "../lib/browser.js";
@@ -11,12 +12,14 @@ import type { HistoryItem } from "../lib/ui-messages.js";
 import { showPendingCount } from "./badge.js";
 import { ExpiryTimers } from "./expiry-timers.js";
 import { recordOutcome } from "./history.js";
-import { readIdentity, readKeyPolicy } from "./identity.js";
-import { generateKey, loadKey, type SigningKey } from "./key-store.js";
+import { readIdentity, readKeyPolicy, writeKeyPolicy } from "./identity.js";
+import { keyPlanAtPairing } from "./key-lifetime.js";
+import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
 import { NativeHostConnection } from "./native-port.js";
 import { expiresAt, type PendingEntry, PendingStore } from "./pending.js";
 import { type PreparedWindow, PreparedWindows } from "./prepared-windows.js";
 import { adoptWindowFor, openWindowFor } from "./request-windows.js";
+import { sessionKeys } from "./session-key.js";
 import { closeWindow, openRequestWindow, type WindowPage, windowExists } from "./windows.js";
 import { keyAtWorkerStart } from "./worker-key.js";
 
@@ -66,10 +69,25 @@ export class ApproverService {
     await this.#rebuild();
   }
 
-  async ensureKey(): Promise<SigningKey> {
-    this.key ??= await loadKey();
-    this.key ??= await generateKey(await readKeyPolicy());
-    return this.key;
+  /**
+   * The key to pair, of the lifetime the human confirmed. Re-pairing with the same lifetime keeps
+   * the key; another lifetime makes a new key and removes the other kind, so that at most one key
+   * exists (switching to session deletes the persistent record; the browser may keep its bytes on
+   * disk until it compacts the database, see docs/threat-model.md).
+   */
+  async keyForPairing(wanted: KeyPolicy): Promise<SigningKey> {
+    if (this.key !== undefined && keyPlanAtPairing(this.key.policy, wanted) === "keep") return this.key;
+    let key: SigningKey;
+    if (wanted === "session") {
+      key = await sessionKeys.create();
+      await deleteKey();
+    } else {
+      key = (await loadKey()) ?? (await generateKey());
+      await sessionKeys.drop();
+    }
+    await writeKeyPolicy(wanted);
+    this.key = key;
+    return key;
   }
 
   async status(): Promise<ExtensionStatus> {

@@ -1,6 +1,7 @@
-import type { Decision, HostToExtension, WireError } from "@hitl/verifier/protocol";
+import { type Decision, HitlError, type HostToExtension, type WireError } from "@hitl/verifier/protocol";
 import { documentDigest } from "../lib/digest.js";
-import { readIdentity } from "./identity.js";
+import { readIdentity, readKeyPolicy } from "./identity.js";
+import { missingKeyError } from "./key-lifetime.js";
 import type { PendingEntry } from "./pending.js";
 import type { PreparedWindow } from "./prepared-windows.js";
 import type { ApproverService } from "./service.js";
@@ -77,7 +78,8 @@ async function showSignRequest(
 
   // Fail closed before showing anything the human could not validly sign.
   if (service.key === undefined) {
-    service.replyError(requestId, "ERR_NO_KEY", "The browser extension has no signing key yet: pair first: run `hitl pair`.");
+    const { code, message } = missingKeyError(await readKeyPolicy(), (await readIdentity()) !== undefined);
+    service.replyError(requestId, code, message);
     return false;
   }
   if ((await readIdentity()) === undefined) {
@@ -157,6 +159,10 @@ export async function finishSign(service: ApproverService, entry: SignEntry, dec
     try {
       receipt = await signDecision(key, entry.challenge, decision, identity.subject, now);
     } catch (error) {
+      if (error instanceof HitlError && error.code === "ERR_SESSION_KEY_ENDED") {
+        service.replyError(entry.requestId, error.code, error.message);
+        return;
+      }
       const name = error instanceof Error ? error.name : "error";
       service.replyError(
         entry.requestId,

@@ -11,16 +11,26 @@ import {
 } from "@hitl/verifier/protocol";
 import { documentDigest } from "../lib/digest.js";
 
-/** What signing needs from a key: the non-extractable private key and its id. */
+/**
+ * What signing needs from a key: its id, its public half, and a way to sign bytes with the
+ * non-extractable private half (held by this worker, or by the offscreen document for a session
+ * key); the private key itself is never handed over.
+ */
 export interface Signer {
-  privateKey: CryptoKey;
   kid: string;
   publicKeyRaw: string;
+  /** Ed25519 signature over `bytes`, base64url. */
+  sign(bytes: Uint8Array): Promise<string>;
 }
 
-async function sign(signer: Signer, bytes: Uint8Array): Promise<string> {
-  const sig = await crypto.subtle.sign({ name: "Ed25519" }, signer.privateKey, bytes as Uint8Array<ArrayBuffer>);
-  return encodeBase64url(new Uint8Array(sig));
+/** A Signer over a CryptoKey this context holds. */
+export function cryptoKeySigner(privateKey: CryptoKey): Signer["sign"] {
+  return async (bytes) =>
+    encodeBase64url(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, privateKey, bytes as Uint8Array<ArrayBuffer>)));
+}
+
+function sign(signer: Signer, bytes: Uint8Array): Promise<string> {
+  return signer.sign(bytes);
 }
 
 /**

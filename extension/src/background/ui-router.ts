@@ -12,6 +12,7 @@ import {
 import { denyAllPending } from "./deny-all.js";
 import { readHistory } from "./history.js";
 import { readIdentity } from "./identity.js";
+import { describeKeyLifetime, keyPlanAtPairing } from "./key-lifetime.js";
 import { decidePair, fingerprintOf, refusePairing } from "./pair-requests.js";
 import type { ApproverService } from "./service.js";
 import { decideSign, finishSign } from "./sign-requests.js";
@@ -67,8 +68,9 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
       const entry = service.store.entries.get(message.requestId);
       if (entry?.kind !== "pair") return fail("ERR_WITHDRAWN", GONE);
       if (entry.windowId !== windowId) return fail("ERR_PROTOCOL", "A window can only show its own request.");
-      const view: PairingView = { requestId: entry.key, request: entry.request };
-      const fingerprint = fingerprintOf(service.key?.kid);
+      const view: PairingView = { requestId: entry.key, request: entry.request, keyLifetime: entry.keyLifetime };
+      const kept = service.key !== undefined && keyPlanAtPairing(service.key.policy, entry.keyLifetime) === "keep";
+      const fingerprint = kept ? fingerprintOf(service.key?.kid) : undefined;
       if (fingerprint !== undefined) view.fingerprint = fingerprint;
       return { ok: true, value: view };
     }
@@ -114,6 +116,7 @@ async function popupStatus(service: ApproverService): Promise<PopupStatus> {
   const result: PopupStatus = {
     keyPresent: status.keyPresent,
     keyPolicy: status.keyPolicy,
+    keyLifetimeText: describeKeyLifetime(status.keyPolicy, status.keyPresent),
     pairedKidMismatch: identity !== undefined && status.kid !== undefined && identity.kid !== status.kid,
     host,
     pending: status.pending,

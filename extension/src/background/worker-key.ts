@@ -1,22 +1,11 @@
-import browser from "../lib/browser.js";
 import { readKeyPolicy } from "./identity.js";
-import { keyActionAtStart } from "./key-lifetime.js";
-import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
+import { loadKey, type SigningKey } from "./key-store.js";
+import { sessionKeys } from "./session-key.js";
 
-/** Set in storage.session at the first worker start of a browser session (see key-lifetime.ts). */
-const SESSION_MARKER = "hitl.browserSession";
-
-/** The signing key at a worker start: the stored one, or a new one when the policy says so. */
+/**
+ * The signing key at a worker start: the persistent key from IndexedDB, or the session key still
+ * held in memory (after a worker restart; after a browser restart there is none, and none is made).
+ */
 export async function keyAtWorkerStart(): Promise<SigningKey | undefined> {
-  const policy = await readKeyPolicy();
-  const marked = (await browser.storage.session.get(SESSION_MARKER))[SESSION_MARKER] === true;
-  let key: SigningKey | undefined;
-  if (keyActionAtStart(policy, marked) === "regenerate") {
-    await deleteKey();
-    key = await generateKey(policy);
-  } else {
-    key = await loadKey();
-  }
-  if (!marked) await browser.storage.session.set({ [SESSION_MARKER]: true });
-  return key;
+  return (await readKeyPolicy()) === "session" ? sessionKeys.current() : loadKey();
 }

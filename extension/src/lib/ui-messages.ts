@@ -31,7 +31,9 @@ export interface ApprovalView {
 export interface PairingView {
   requestId: string;
   request: PairingRequest;
-  /** Fingerprint of the key that will be paired, when one exists already. */
+  /** The lifetime of the key that will be paired. */
+  keyLifetime: KeyPolicy;
+  /** Fingerprint of the key that will be paired, when the browser holds one of that lifetime already. */
   fingerprint?: string;
 }
 
@@ -56,9 +58,11 @@ export interface PopupStatus {
   kid?: string;
   fingerprint?: string;
   keyPolicy: KeyPolicy;
+  /** How the popup says the key's lifetime (key-lifetime.ts). */
+  keyLifetimeText: string;
   subject?: string;
   pairedAt?: number;
-  /** The key named at pairing differs from the current key (session key regenerated). */
+  /** The key named at pairing differs from the current key (e.g. a session key that ended). */
   pairedKidMismatch: boolean;
   host: { state: HostState; lastError?: string; hostVersion?: string; port?: number };
   pending: number;

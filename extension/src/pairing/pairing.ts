@@ -30,6 +30,13 @@ function render(request: PairingRequest, view: PairingView): void {
   if (request.requester.cwd !== undefined) row(list, "Working directory", visibleText(request.requester.cwd, "mono").node);
   row(list, "Audience", visibleText(request.aud, "").node);
   row(list, "Key", view.fingerprint ?? "a new key will be created in this browser");
+  row(
+    list,
+    "Key lifetime",
+    view.keyLifetime === "session"
+      ? "session: kept in memory only, never on disk; ends when the browser quits"
+      : "persistent: stored in this browser profile, kept across restarts",
+  );
 }
 
 async function answer(requestId: string, request: PairingRequest, accept: boolean): Promise<void> {

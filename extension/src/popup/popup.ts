@@ -15,8 +15,8 @@ const HOST_TEXT = {
 function render(status: PopupStatus): void {
   const list = byId("status");
   list.replaceChildren();
-  row(list, "Signing key", status.fingerprint ?? "none yet: run `hitl pair`");
-  row(list, "Key policy", status.keyPolicy === "persistent" ? "persistent (kept across restarts)" : "session (new key each browser start)");
+  row(list, "Signing key", status.fingerprint ?? "none: run `hitl pair`");
+  row(list, "Key lifetime", status.keyLifetimeText);
   const pairing =
     status.subject === undefined
       ? "not paired: run `hitl pair`"

@@ -6,6 +6,7 @@ import {
   errorFromWire,
   HitlError,
   type HostToExtension,
+  type KeyPolicy,
   type PairingRequest,
   type PairingResponse,
   parseExtensionToHost,
@@ -198,8 +199,10 @@ export class ExtensionPort {
     return answer.receipt;
   }
 
-  async pair(request: PairingRequest, options: CallOptions): Promise<PairingResponse> {
-    const answer = await this.#call((requestId) => ({ type: "pair.request", requestId, request }), "pair.result", options);
+  async pair(request: PairingRequest, keyLifetime: KeyPolicy | undefined, options: CallOptions): Promise<PairingResponse> {
+    const message = (requestId: string): HostToExtension =>
+      keyLifetime === undefined ? { type: "pair.request", requestId, request } : { type: "pair.request", requestId, request, keyLifetime };
+    const answer = await this.#call(message, "pair.result", options);
     if (answer.type !== "pair.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
     return answer.pairing;
   }

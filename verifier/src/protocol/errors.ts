@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   "ERR_SIGNING_FAILED",
   "ERR_REQUEST_TOO_SLOW",
   "ERR_TOO_MANY_CONNECTIONS",
+  // the paired key was a session key (memory only) and ended with the browser: pair again
+  "ERR_SESSION_KEY_ENDED",
   // CLI
   "ERR_USAGE",
   "ERR_CONFIG",

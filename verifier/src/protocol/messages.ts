@@ -11,7 +11,14 @@ import { parseChallenge, parsePairingRequest, parsePairingResponse, parseReceipt
  * not receive through its own native port.
  */
 
+/**
+ * How long the extension keeps the key it pairs. `persistent`: stored in the browser profile,
+ * kept across browser restarts (and readable from disk by the same OS user). `session`: held only
+ * in memory, never written to disk, gone when the browser quits.
+ */
 export type KeyPolicy = "persistent" | "session";
+
+export const KEY_POLICIES = ["persistent", "session"] as const satisfies readonly KeyPolicy[];
 
 export interface ExtensionStatus {
   keyPresent: boolean;
@@ -35,7 +42,11 @@ export type HostToExtension =
    */
   | { type: "sign.prepare"; requestId: string }
   | { type: "sign.request"; requestId: string; challenge: Challenge }
-  | { type: "pair.request"; requestId: string; request: PairingRequest }
+  /**
+   * `keyLifetime` travels beside the signed pairing request, not inside it: it is the terminal's
+   * wish for the key the extension will pair (default persistent), shown in the pairing window.
+   */
+  | { type: "pair.request"; requestId: string; request: PairingRequest; keyLifetime?: KeyPolicy }
   /** The HTTP client went away or gave up: close the window, sign nothing. */
   | { type: "request.withdraw"; requestId: string }
   | { type: "status.request"; requestId: string };
@@ -62,7 +73,7 @@ export function parseExtensionStatus(value: unknown, path: string): ExtensionSta
   if (typeof record.keyPresent !== "boolean") malformed(`${path}.keyPresent`, "must be a boolean");
   const status: ExtensionStatus = {
     keyPresent: record.keyPresent,
-    keyPolicy: readEnum(record.keyPolicy, `${path}.keyPolicy`, ["persistent", "session"] as const),
+    keyPolicy: readEnum(record.keyPolicy, `${path}.keyPolicy`, KEY_POLICIES),
     pending: readInteger(record.pending, `${path}.pending`, 0, 10_000),
   };
   if (record.kid !== undefined) status.kid = readString(record.kid, `${path}.kid`, 64, "line");
@@ -92,8 +103,14 @@ export function parseHostToExtension(value: unknown): HostToExtension {
       return { type, requestId: readUuid(r.requestId, `${p}.requestId`), challenge: parseChallenge(r.challenge, `${p}.challenge`) };
     }
     case "pair.request": {
-      const r = readObject(value, p, ["type", "requestId", "request"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), request: parsePairingRequest(r.request, `${p}.request`) };
+      const r = readObject(value, p, ["type", "requestId", "request"], ["keyLifetime"]);
+      const message: Extract<HostToExtension, { type: "pair.request" }> = {
+        type,
+        requestId: readUuid(r.requestId, `${p}.requestId`),
+        request: parsePairingRequest(r.request, `${p}.request`),
+      };
+      if (r.keyLifetime !== undefined) message.keyLifetime = readEnum(r.keyLifetime, `${p}.keyLifetime`, KEY_POLICIES);
+      return message;
     }
     case "sign.prepare":
     case "request.withdraw":
@@ -153,9 +170,10 @@ export interface SignRequestBody {
 export interface SignResponseBody {
   receipt: Receipt;
 }
-/** POST /pair. 200 -> PairResponse. */
+/** POST /pair. 200 -> PairResponse. `keyLifetime` is not signed; see the pair.request message. */
 export interface PairRequestBody {
   request: PairingRequest;
+  keyLifetime?: KeyPolicy;
 }
 export interface PairResponseBody {
   pairing: PairingResponse;
@@ -175,6 +193,8 @@ export function parseSignRequestBody(value: unknown): SignRequestBody {
 }
 
 export function parsePairRequestBody(value: unknown): PairRequestBody {
-  const r = readObject(value, "body", ["request"]);
-  return { request: parsePairingRequest(r.request, "body.request") };
+  const r = readObject(value, "body", ["request"], ["keyLifetime"]);
+  const body: PairRequestBody = { request: parsePairingRequest(r.request, "body.request") };
+  if (r.keyLifetime !== undefined) body.keyLifetime = readEnum(r.keyLifetime, "body.keyLifetime", KEY_POLICIES);
+  return body;
 }

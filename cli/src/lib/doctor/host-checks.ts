@@ -38,13 +38,22 @@ export async function checkHost(port: number): Promise<HostChecks> {
     return { health, results };
   }
   results.push(pass("extension connected", `hitl ${extension.extensionVersion} in ${extension.browser}`));
-  if (!extension.keyPresent || extension.kid === undefined) {
+  if (!extension.keyPresent && extension.keyPolicy === "session" && extension.subject !== undefined) {
+    results.push(
+      fail(
+        "key present",
+        "the paired session key ended when the browser quit (session keys live in memory only)",
+        "ERR_SESSION_KEY_ENDED",
+        "Run 'hitl pair --key-lifetime session' to pair a new session key, or 'hitl pair' for a key kept across browser restarts.",
+      ),
+    );
+  } else if (!extension.keyPresent || extension.kid === undefined) {
     results.push(
       fail(
         "key present",
         "the extension has no signing key",
         "ERR_NO_KEY",
-        "Reload the hitl extension (it creates its key at start-up), then open its toolbar popup to check the key fingerprint.",
+        "Run 'hitl pair': the extension creates its key when you click Pair; its toolbar popup then shows the key fingerprint.",
       ),
     );
   } else {

@@ -30,6 +30,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_NO_KEY: 503,
   ERR_NOT_PAIRED: 503,
   ERR_TOO_MANY_CONNECTIONS: 503,
+  ERR_SESSION_KEY_ENDED: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {

@@ -5,13 +5,14 @@ import { signalOnClientGone } from "../lib/client-gone.js";
 import { msUntilExpiry, type RouteContext } from "../lib/route-context.js";
 
 /**
- * POST /pair {request} -> 200 {pairing}. Same life cycle as /sign: open until the human pairs,
+ * POST /pair {request, keyLifetime?} -> 200 {pairing}. `keyLifetime` (persistent | session) is
+ * passed on to the extension beside the request; the host does not interpret it. Same life cycle as /sign: open until the human pairs,
  * refuses or the request expires; a client that goes away withdraws it. The CLI verifies the
  * proof of possession; the host only checks the answer is for the request it sent.
  */
 export function registerPairRoute(app: FastifyInstance, context: RouteContext): void {
   app.post("/pair", async (request, reply): Promise<PairResponseBody> => {
-    const { request: pairingRequest } = parsePairRequestBody(request.body);
+    const { request: pairingRequest, keyLifetime } = parsePairRequestBody(request.body);
     const timeoutMs = msUntilExpiry(pairingRequest.exp, context, "pairing request");
     context.extension.assertConnected();
     const { release, peer } = context.pending.reserve(pairingRequest, () => context.peerOf(request.raw.socket));
@@ -21,9 +22,10 @@ export function registerPairRoute(app: FastifyInstance, context: RouteContext): 
       tool: pairingRequest.requester.tool,
       pid: pairingRequest.requester.pid,
       peer: peer.key,
+      keyLifetime: keyLifetime ?? "default",
     });
     try {
-      const pairing = await context.extension.pair(pairingRequest, { timeoutMs, signal: clientGone.signal });
+      const pairing = await context.extension.pair(pairingRequest, keyLifetime, { timeoutMs, signal: clientGone.signal });
       if (pairing.statement.request !== pairingRequestDigest(pairingRequest)) {
         throw new HitlError(
           "ERR_CHALLENGE_MISMATCH",
