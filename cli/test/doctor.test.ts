@@ -133,7 +133,7 @@ describe("hitl doctor", () => {
             }
           : { connected: false },
       },
-    }));
+    }), { secretFile: dirs.secretFile });
     const port = String(peer.port);
     const detached = await doctor({ HITL_PORT: port });
     expect(detached.checks["host reachable"]).toMatchObject({

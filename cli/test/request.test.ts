@@ -49,7 +49,7 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
       return { status: 200, body: { host: { version: "0.1.0", pid: 1, port: peer?.port ?? 0 }, extension } };
     }
     return answer(challengeOf(request), request);
-  });
+  }, { secretFile: dirs.secretFile });
   return { ...dirs.env, HITL_PORT: String(peer.port) };
 }
 

@@ -1,4 +1,13 @@
-import { addApprover, HitlError, LIMITS, type PairingRequest, type RequesterContext, resolvePaths, verifyPairing } from "@hitl/verifier";
+import {
+  addApprover,
+  HitlError,
+  LIMITS,
+  type PairingRequest,
+  type RequesterContext,
+  readHostSecret,
+  resolvePaths,
+  verifyPairing,
+} from "@hitl/verifier";
 import { createPairingRequest } from "./create-pairing-request.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
 import { failureOf, type PairingOutcome } from "./lib/outcome.js";
@@ -30,8 +39,11 @@ export async function pairApprover(options: PairApproverOptions = {}): Promise<P
   const clock = options.clock ?? Date.now;
   let request: PairingRequest;
   let port: number;
+  let secret: Buffer;
   try {
     port = options.port ?? resolvePort(undefined, env);
+    // Before anything is sent: without it no answer could be trusted.
+    secret = await readHostSecret(resolvePaths(env).hostSecretFile);
     request = createPairingRequest({
       clock,
       ...(options.subject !== undefined && { subject: options.subject }),
@@ -47,6 +59,7 @@ export async function pairApprover(options: PairApproverOptions = {}): Promise<P
   options.onRequest?.(request);
   const answer = await askHost({
     port,
+    secret,
     path: "/pair",
     body: { request },
     exp: request.exp,

@@ -45,6 +45,11 @@ export const ERROR_CODES = [
   "ERR_NATIVE_MESSAGE_TOO_LARGE",
   "ERR_PROTOCOL",
   "ERR_SIGNING_FAILED",
+  // transport authentication: the per-user host secret and the host's proof on every answer
+  "ERR_HOST_UNAUTHENTICATED",
+  "ERR_HOST_SECRET_MISSING",
+  "ERR_HOST_SECRET_INSECURE",
+  "ERR_HOST_SECRET_INVALID",
   // CLI
   "ERR_USAGE",
   "ERR_CONFIG",
