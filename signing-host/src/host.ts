@@ -124,7 +124,7 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
     const env = options.env ?? process.env;
     const port = options.server?.port ?? portFromEnv(env);
     // No secret, no host: without it our answers could not be told from a stranger's.
-    const hostSecret = await readHostSecret(resolvePaths(env).hostSecretFile);
+    const hostSecret = readHostSecret(resolvePaths(env).hostSecretFile);
     server = await createSigningServer({ ...options.server, port, extension, log, hostSecret });
     await server.listen();
   } catch (error) {

@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const env = process.env;
   const paths = resolvePaths(env);
   // Independent links are checked at once; manifests and pairing are judged with what the host reports.
-  const secret = await checkHostSecret(paths.hostSecretFile);
+  const secret = checkHostSecret(paths.hostSecretFile);
   const [host, replay] = await Promise.all([checkHost(args.port, secret.secret), checkReplayStore(env)]);
   const connected = host.health?.extension.connected === true;
   const [manifests, paired] = await Promise.all([

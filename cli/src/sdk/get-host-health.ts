@@ -16,7 +16,7 @@ export interface GetHostHealthOptions {
 export async function getHostHealth(options: GetHostHealthOptions = {}): Promise<HealthResponseBody> {
   const env = options.env ?? process.env;
   const port = options.port ?? resolvePort(undefined, env);
-  const secret = options.secret ?? (await readHostSecret(resolvePaths(env).hostSecretFile));
+  const secret = options.secret ?? readHostSecret(resolvePaths(env).hostSecretFile);
   const timeoutMs = options.timeoutMs ?? 2000;
   const stop = new AbortController();
   const timer = setTimeout(

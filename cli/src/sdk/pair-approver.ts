@@ -43,7 +43,7 @@ export async function pairApprover(options: PairApproverOptions = {}): Promise<P
   try {
     port = options.port ?? resolvePort(undefined, env);
     // Before anything is sent: without it no answer could be trusted.
-    secret = await readHostSecret(resolvePaths(env).hostSecretFile);
+    secret = readHostSecret(resolvePaths(env).hostSecretFile);
     request = createPairingRequest({
       clock,
       ...(options.subject !== undefined && { subject: options.subject }),

@@ -71,7 +71,7 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
   try {
     port = options.port ?? resolvePort(undefined, env);
     // Before anything is sent: without it no answer could be trusted.
-    secret = await readHostSecret(resolvePaths(env).hostSecretFile);
+    secret = readHostSecret(resolvePaths(env).hostSecretFile);
     challenge = createChallenge({
       action: options.action,
       clock,

@@ -35,7 +35,7 @@ export async function startPeerHost(
   answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>,
   options: { secretFile: string; prove?: boolean },
 ): Promise<PeerHost> {
-  const secret = await readHostSecret(options.secretFile);
+  const secret = readHostSecret(options.secretFile);
   const requests: PeerRequest[] = [];
   const announced: string[] = [];
   let signalDisconnect: () => void = () => {};

@@ -17,9 +17,9 @@ export async function createHostSecret(path: string): Promise<"created" | "kept"
   } catch (error) {
     throw unwritable(path, error);
   }
-  await assertSafeDirectory(path);
+  assertSafeDirectory(path);
   try {
-    await readHostSecret(path);
+    readHostSecret(path);
     return "kept";
   } catch (error) {
     if (!(error instanceof HitlError) || error.code !== "ERR_HOST_SECRET_MISSING") throw error;
@@ -38,7 +38,7 @@ export async function createHostSecret(path: string): Promise<"created" | "kept"
     await handle.close();
   }
   // Read back through every check: what we return "created" for is what the host will accept.
-  await readHostSecret(path);
+  readHostSecret(path);
   return "created";
 }
 

@@ -4,9 +4,9 @@ import { type CheckResult, fail, pass } from "./check.js";
 const NAME = "host secret";
 
 /** The per-user host secret exists with safe modes; the host check needs it to trust any answer. */
-export async function checkHostSecret(path: string): Promise<{ secret: Buffer | undefined; result: CheckResult }> {
+export function checkHostSecret(path: string): { secret: Buffer | undefined; result: CheckResult } {
   try {
-    const secret = await readHostSecret(path);
+    const secret = readHostSecret(path);
     return { secret, result: pass(NAME, `${path} (yours, mode 0600 or stricter)`) };
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;

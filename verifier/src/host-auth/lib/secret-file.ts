@@ -1,5 +1,4 @@
-import { constants } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { HOST_AUTH } from "../../protocol/constants.js";
 import { HitlError } from "../../protocol/errors.js";
@@ -25,10 +24,10 @@ export function insecure(path: string, reason: string, fix: string): HitlError {
 }
 
 /** The directory must be ours and closed to group and others. */
-export async function assertSafeDirectory(file: string, platform: NodeJS.Platform = process.platform): Promise<void> {
+export function assertSafeDirectory(file: string, platform: NodeJS.Platform = process.platform): void {
   refuseUncheckable(file, platform);
   const dir = dirname(file);
-  const info = await stat(dir);
+  const info = statSync(dir);
   if (!info.isDirectory()) throw insecure(file, `is in ${dir}, which is not a directory`, "Set HITL_CONFIG_DIR to a directory.");
   if (info.uid !== process.getuid?.()) {
     throw insecure(file, `is in ${dir}, which belongs to uid ${info.uid}, not to you`, "Use a config directory of your own (HITL_CONFIG_DIR).");
@@ -39,8 +38,8 @@ export async function assertSafeDirectory(file: string, platform: NodeJS.Platfor
 }
 
 /** Reads and checks the open file: regular, ours, 0600 or stricter, well-formed. */
-export async function readCheckedSecret(handle: FileHandle, path: string): Promise<Buffer> {
-  const info = await handle.stat();
+export function readCheckedSecret(fd: number, path: string): Buffer {
+  const info = fstatSync(fd);
   if (!info.isFile()) throw insecure(path, "is not a regular file", `Remove it and run \`hitl setup\`.`);
   if (info.uid !== process.getuid?.()) {
     throw insecure(path, `belongs to uid ${info.uid}, not to you`, `Remove it and run \`hitl setup\` as yourself.`);
@@ -49,7 +48,7 @@ export async function readCheckedSecret(handle: FileHandle, path: string): Promi
     throw insecure(path, `is readable or writable by group or others (mode ${octal(info.mode)})`, `Run \`chmod 600 ${path}\`, then restart the browser.`);
   }
   if (info.size > MAX_BYTES) throw invalidSecret(path);
-  const text = (await handle.readFile()).toString("latin1");
+  const text = readFileSync(fd).toString("latin1");
   if (!CONTENT.test(text)) throw invalidSecret(path);
   const secret = Buffer.from(text.slice(0, 43), "base64url");
   if (secret.length !== HOST_AUTH.secretBytes || secret.toString("base64url") !== text.slice(0, 43)) throw invalidSecret(path);
@@ -57,9 +56,9 @@ export async function readCheckedSecret(handle: FileHandle, path: string): Promi
 }
 
 /** Opens without following a symbolic link at the last component: the checked file is the file read. */
-export async function openSecret(path: string): Promise<FileHandle> {
+export function openSecret(path: string): number {
   try {
-    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw missing(path);
@@ -68,6 +67,10 @@ export async function openSecret(path: string): Promise<FileHandle> {
       cause: error,
     });
   }
+}
+
+export function closeSecret(fd: number): void {
+  closeSync(fd);
 }
 
 export function missing(path: string): HitlError {
