@@ -133,24 +133,27 @@ describe("hitl doctor", () => {
     await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     let connected = false;
     const other = makeApprover("alice");
-    peer = await startPeerHost(() => ({
-      status: 200,
-      body: {
-        host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-        extension: connected
-          ? {
-              connected: true,
-              extensionVersion: "0.1.0",
-              browser: "chromium",
-              keyPresent: true,
-              kid: other.kid,
-              subject: "alice",
-              keyPolicy: "persistent",
-              pending: 0,
-            }
-          : { connected: false },
-      },
-    }), { secretFile: dirs.secretFile });
+    peer = await startPeerHost(
+      () => ({
+        status: 200,
+        body: {
+          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+          extension: connected
+            ? {
+                connected: true,
+                extensionVersion: "0.1.0",
+                browser: "chromium",
+                keyPresent: true,
+                kid: other.kid,
+                subject: "alice",
+                keyPolicy: "persistent",
+                pending: 0,
+              }
+            : { connected: false },
+        },
+      }),
+      { secretFile: dirs.secretFile },
+    );
     const port = String(peer.port);
     const detached = await doctor({ HITL_PORT: port });
     expect(detached.checks["host reachable"]).toMatchObject({

@@ -1,7 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes } from "node:crypto";
 import { HOST_AUTH, proveHostAnswer, resolvePaths } from "@hitl/verifier";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -153,7 +153,9 @@ describe("openEarlySign / takeEarlySign", () => {
   });
 
   it("keeps an answer that came before the exchange took the request (the host refused the headers)", async () => {
-    const port = await listen((req, res) => answer(req, res, 503, '{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}'));
+    const port = await listen((req, res) =>
+      answer(req, res, 503, '{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}'),
+    );
     openEarlySign(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(exchange(port)).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "not connected" });

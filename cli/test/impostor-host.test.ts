@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { addApprover, type ApproverRecord } from "@hitl/verifier";
+import { type ApproverRecord, addApprover } from "@hitl/verifier";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
@@ -144,8 +144,9 @@ describe.each([
     fake = await startFake(as, proof);
     const run = await runCli(["doctor", "--json"], { ...dirs.env, HITL_PORT: String(fake.port) });
     expect(run.code).toBe(3);
-    const checks = (JSON.parse(run.stdout) as { checks: Array<{ name: string; status: string; code?: string; detail: string; remedy?: string }> })
-      .checks;
+    const checks = (
+      JSON.parse(run.stdout) as { checks: Array<{ name: string; status: string; code?: string; detail: string; remedy?: string }> }
+    ).checks;
     const reachable = checks.find((check) => check.name === "host reachable");
     expect(reachable).toEqual({
       name: "host reachable",

@@ -146,11 +146,14 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
   /** A peer answering each POST /sign with the next scripted answer; the last one repeats. */
   async function scripted(answers: Array<(challenge: Challenge) => PeerAnswer>): Promise<Record<string, string>> {
     let next = 0;
-    peer = await startPeerHost((request) => {
-      if (request.path !== "/sign") return { status: 404, body: { error: { code: "ERR_MALFORMED", message: "only /sign here" } } };
-      const answer = answers[Math.min(next++, answers.length - 1)]!;
-      return answer(parseSignRequestBody(request.body).challenge);
-    }, { secretFile: dirs.secretFile });
+    peer = await startPeerHost(
+      (request) => {
+        if (request.path !== "/sign") return { status: 404, body: { error: { code: "ERR_MALFORMED", message: "only /sign here" } } };
+        const answer = answers[Math.min(next++, answers.length - 1)]!;
+        return answer(parseSignRequestBody(request.body).challenge);
+      },
+      { secretFile: dirs.secretFile },
+    );
     return { ...dirs.env, HITL_PORT: String(peer.port) };
   }
 
@@ -245,7 +248,9 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
   it("pairing is not re-sent: ERR_EXTENSION_DISCONNECTED exits 3 with the host's remedy", async () => {
     const message =
       "The browser side of the signing host went away while the pairing request was pending (the extension's service worker stopped or the browser closed); nothing was paired. Run 'hitl pair' again once the browser is running with the hitl extension.";
-    peer = await startPeerHost(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message } } }), { secretFile: dirs.secretFile });
+    peer = await startPeerHost(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message } } }), {
+      secretFile: dirs.secretFile,
+    });
     const run = await startCli(["pair", "--name", "alice", "--json"], { ...dirs.env, HITL_PORT: String(peer.port) }).done;
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_EXTENSION_DISCONNECTED", message });

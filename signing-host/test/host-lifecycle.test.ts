@@ -1,5 +1,5 @@
-import { PassThrough } from "node:stream";
 import { rm } from "node:fs/promises";
+import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningSigningHost, runSigningHost } from "../src/host.js";
 import { encodeNativeMessage, NativeMessageReader } from "../src/native/framing.js";

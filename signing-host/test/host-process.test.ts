@@ -35,7 +35,12 @@ afterEach(async () => {
 });
 
 function launch(env: Record<string, string> = {}): BrowserSide {
-  const browser = BrowserSide.launch({ HITL_PORT: String(port), HITL_STATE_DIR: stateDir, HITL_CONFIG_DIR: join(stateDir, "config"), ...env });
+  const browser = BrowserSide.launch({
+    HITL_PORT: String(port),
+    HITL_STATE_DIR: stateDir,
+    HITL_CONFIG_DIR: join(stateDir, "config"),
+    ...env,
+  });
   browsers.push(browser);
   return browser;
 }

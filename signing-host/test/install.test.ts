@@ -279,7 +279,9 @@ describe("inspectHostManifests", () => {
     writeFileSync(launcherFile(), `#!/bin/sh\nexec '${process.execPath}' '${HOST_MAIN_PATH}' "$@"\n`);
     expect((await inspectHostManifests({ userDataDir: profile, env, platform: "linux" }))[0]).toMatchObject({
       valid: false,
-      problem: expect.stringContaining("The launcher was written by an older `hitl setup`: it does not pin the config dir that holds the host secret"),
+      problem: expect.stringContaining(
+        "The launcher was written by an older `hitl setup`: it does not pin the config dir that holds the host secret",
+      ),
     });
   });
 });

@@ -54,8 +54,16 @@ export async function startPeerHost(
         const proof =
           options.prove === false
             ? undefined
-            : proveHostAnswer(secret, { nonce: typeof nonce === "string" ? nonce : "", method: req.method ?? "", path: req.url ?? "", status, body: bytes });
-        res.writeHead(status, { "content-type": "application/json", ...(proof !== undefined && { [HOST_AUTH.proofHeader]: proof }) }).end(bytes);
+            : proveHostAnswer(secret, {
+                nonce: typeof nonce === "string" ? nonce : "",
+                method: req.method ?? "",
+                path: req.url ?? "",
+                status,
+                body: bytes,
+              });
+        res
+          .writeHead(status, { "content-type": "application/json", ...(proof !== undefined && { [HOST_AUTH.proofHeader]: proof }) })
+          .end(bytes);
       };
       if (req.headers.origin !== undefined) return reply(403, { error: { code: "ERR_ORIGIN_FORBIDDEN", message: "no Origin" } });
       if (req.headers.host !== `127.0.0.1:${port}`) {

@@ -96,8 +96,7 @@ export async function installHostManifests(options: InstallOptions): Promise<Ins
     }
   }
   // The secret first: a host the browser starts from the new launcher must find it.
-  const hostSecret =
-    toWrite.length > 0 ? { path: hostSecretFile, action: await createHostSecret(hostSecretFile) } : undefined;
+  const hostSecret = toWrite.length > 0 ? { path: hostSecretFile, action: await createHostSecret(hostSecretFile) } : undefined;
   if (toWrite.length > 0) writeFileAtomic(launcher, launcherScript(node, hostMain, configDir), 0o755);
   for (const location of toWrite) {
     const manifest = buildManifest(location.browser, launcher, ids);

@@ -44,7 +44,11 @@ export async function createHostSecret(path: string): Promise<"created" | "kept"
 
 function unwritable(path: string, error: unknown): HitlError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new HitlError("ERR_CONFIG", `Cannot create the hitl host secret ${path} (${code}). Check the permissions of its directory, or set HITL_CONFIG_DIR.`, {
-    cause: error,
-  });
+  return new HitlError(
+    "ERR_CONFIG",
+    `Cannot create the hitl host secret ${path} (${code}). Check the permissions of its directory, or set HITL_CONFIG_DIR.`,
+    {
+      cause: error,
+    },
+  );
 }

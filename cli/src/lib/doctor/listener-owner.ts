@@ -96,7 +96,11 @@ async function processHolding(inode: string): Promise<{ pid: number; command?: s
       const link = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => undefined);
       if (link !== target) continue;
       const command = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-      const shown = command.split("\u0000").filter((part) => part.length > 0).join(" ").slice(0, 200);
+      const shown = command
+        .split("\u0000")
+        .filter((part) => part.length > 0)
+        .join(" ")
+        .slice(0, 200);
       return { pid: Number(entry), ...(shown.length > 0 && { command: shown }) };
     }
   }

@@ -30,7 +30,11 @@ export function assertSafeDirectory(file: string, platform: NodeJS.Platform = pr
   const info = statSync(dir);
   if (!info.isDirectory()) throw insecure(file, `is in ${dir}, which is not a directory`, "Set HITL_CONFIG_DIR to a directory.");
   if (info.uid !== process.getuid?.()) {
-    throw insecure(file, `is in ${dir}, which belongs to uid ${info.uid}, not to you`, "Use a config directory of your own (HITL_CONFIG_DIR).");
+    throw insecure(
+      file,
+      `is in ${dir}, which belongs to uid ${info.uid}, not to you`,
+      "Use a config directory of your own (HITL_CONFIG_DIR).",
+    );
   }
   if ((info.mode & 0o077) !== 0) {
     throw insecure(file, `is in ${dir}, which is open to group or others (mode ${octal(info.mode)})`, `Run \`chmod 700 ${dir}\`.`);
@@ -45,7 +49,11 @@ export function readCheckedSecret(fd: number, path: string): Buffer {
     throw insecure(path, `belongs to uid ${info.uid}, not to you`, `Remove it and run \`hitl setup\` as yourself.`);
   }
   if ((info.mode & 0o077) !== 0) {
-    throw insecure(path, `is readable or writable by group or others (mode ${octal(info.mode)})`, `Run \`chmod 600 ${path}\`, then restart the browser.`);
+    throw insecure(
+      path,
+      `is readable or writable by group or others (mode ${octal(info.mode)})`,
+      `Run \`chmod 600 ${path}\`, then restart the browser.`,
+    );
   }
   if (info.size > MAX_BYTES) throw invalidSecret(path);
   const text = readFileSync(fd).toString("latin1");
@@ -63,9 +71,13 @@ export function openSecret(path: string): number {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw missing(path);
     if (code === "ELOOP") throw insecure(path, "is a symbolic link", `Remove it and run \`hitl setup\`.`);
-    throw new HitlError("ERR_HOST_SECRET_INSECURE", `Cannot open the hitl host secret ${path} (${code ?? String(error)}); check its permissions, or run \`hitl setup\`.`, {
-      cause: error,
-    });
+    throw new HitlError(
+      "ERR_HOST_SECRET_INSECURE",
+      `Cannot open the hitl host secret ${path} (${code ?? String(error)}); check its permissions, or run \`hitl setup\`.`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
