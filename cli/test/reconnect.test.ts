@@ -185,6 +185,28 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
     expect(run.ms).toBeLessThan(4_000);
   });
 
+  it("a program that takes the port while the browser is away is not believed: its unproven approval ends the request (exit 3)", async () => {
+    let next = 0;
+    // The host answers "disconnected" (proven); the next copy lands on a squatter with its own valid receipt.
+    peer = await startPeerHost(
+      (request) =>
+        next++ === 0
+          ? { status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: SIGN_DISCONNECTED } } }
+          : { status: 200, body: { receipt: signReceipt(alice, parseSignRequestBody(request.body).challenge, "approve") } },
+      { secretFile: dirs.secretFile, prove: () => next === 1 },
+    );
+    const run = await startCli(ACTION, { ...dirs.env, HITL_PORT: String(peer.port) }).done;
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      decision: "error",
+      code: "ERR_HOST_UNAUTHENTICATED",
+      message: expect.stringContaining(
+        `Something else is listening on 127.0.0.1:${peer.port} and could not prove it is your hitl signing host`,
+      ),
+    });
+    expect(peer.requests.filter((r) => r.path === "/sign")).toHaveLength(2);
+  });
+
   it("the first attempt is not retried when the extension was never connected (exit 3 at once)", async () => {
     const env = await scripted([notConnected]);
     const run = await startCli(ACTION, env).done;

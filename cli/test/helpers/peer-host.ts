@@ -33,7 +33,8 @@ export interface PeerHost {
 
 export async function startPeerHost(
   answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>,
-  options: { secretFile: string; prove?: boolean },
+  /** `prove`: false, or a function returning false for a request, answers without the host's proof. */
+  options: { secretFile: string; prove?: boolean | ((request: PeerRequest) => boolean) },
 ): Promise<PeerHost> {
   const secret = readHostSecret(options.secretFile);
   const requests: PeerRequest[] = [];
@@ -48,11 +49,11 @@ export async function startPeerHost(
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", async () => {
-      const reply = (status: number, body: unknown): void => {
+      const reply = (status: number, body: unknown, request?: PeerRequest): void => {
         const bytes = Buffer.from(JSON.stringify(body), "utf8");
         const nonce = req.headers[HOST_AUTH.nonceHeader];
         const proof =
-          options.prove === false
+          options.prove === false || (typeof options.prove === "function" && request !== undefined && !options.prove(request))
             ? undefined
             : proveHostAnswer(secret, {
                 nonce: typeof nonce === "string" ? nonce : "",
@@ -90,7 +91,7 @@ export async function startPeerHost(
         req.socket.destroy();
         return;
       }
-      if (!res.destroyed) reply(decided.status, decided.body);
+      if (!res.destroyed) reply(decided.status, decided.body, request);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
