@@ -9,6 +9,7 @@ import {
   FIREFOX_EXTENSION_ID,
   type FirefoxSession,
   launchFirefoxSession,
+  pairFirefox,
   screenshotWindow,
   textOf,
   waitForWindowClosed,
@@ -32,17 +33,9 @@ afterAll(async () => {
   await session?.close();
 });
 
-/** Run `hitl pair`, check the window shows the terminal's code, click Pair. */
+/** `hitl pair` with the window's confirmation code typed into the CLI (pairFirefox); the CLI's result. */
 async function pair(name: string) {
-  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"]);
-  const window = await session.nextWindow("pairing", { run });
-  const shown = (await textOf(session.bidi, window, "#code")).trim();
-  expect(run.output()).toMatch(new RegExp(`Pairing code: ${shown}`));
-  expect(await textOf(session.bidi, window, "body")).toContain(name);
-  await clickInWindow(session.bidi, window, "Pair");
-  const result = await run.done;
-  await waitForWindowClosed(session.bidi, window);
-  return result;
+  return (await pairFirefox(session, name)).result;
 }
 
 describe("Firefox: the extension and its native host", () => {

@@ -75,8 +75,9 @@ function freePort() {
 const children = new Set();
 
 /** Spawn the CLI; resolves with its exit code, output and the Date.now() of its exit. */
-function hitl(args, env) {
-  const child = spawn(CLI, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+function hitl(args, env, stdin = "ignore") {
+  const child = spawn(CLI, args, { env, stdio: [stdin, "pipe", "pipe"] });
+  child.stdin?.on("error", () => {}); // it may exit before reading what was typed
   children.add(child);
   let out = "";
   child.stdout.on("data", (d) => (out += d));
@@ -396,6 +397,12 @@ const MARKS = `new Promise((resolve) => {
   setTimeout(() => { observer.disconnect(); resolve(null); }, 50);
 })`;
 
+/** The pairing window's confirmation code ("KPT-WRM") once it is shown after Pair, else null. */
+const CONFIRMATION_CODE = `(() => {
+  const code = document.getElementById("confirmation-code");
+  return code !== null && code.closest("[hidden]") === null && code.textContent !== "" ? code.textContent.trim() : null;
+})()`;
+
 /** Rejects with the run's output once the CLI exits: raced against what should happen before that. */
 const exitsFirst = (run, what) =>
   run.done.then((r) => {
@@ -472,7 +479,7 @@ try {
   let paired = false;
   let lastPairOutput = "";
   for (let attempt = 0; attempt < 50 && !paired; attempt++) {
-    const pair = hitl(["pair", "--name", "latency", "--json"], env);
+    const pair = hitl(["pair", "--name", "latency", "--json"], env, "pipe");
     const target = await targets.next("pairing", pair.done);
     if (target === undefined) {
       lastPairOutput = (await pair.done).output();
@@ -485,7 +492,15 @@ try {
         waitFor(() => page.enabledButtonCentre("pair"), "the Pair button to be enabled"),
         exitsFirst(pair, "Pair was clicked"),
       ]);
-      await page.click(centre).catch(() => {}); // the window closes itself
+      await page.click(centre);
+      // As a person does: read the code the window shows after Pair, type it into `hitl pair`.
+      const code = await Promise.race([
+        waitFor(() => page.evaluate(CONFIRMATION_CODE), "the pairing window's confirmation code"),
+        exitsFirst(pair, "the pairing window showed its code"),
+      ]);
+      pair.child.stdin.write(`${code}\n`);
+      const closed = page.enabledButtonCentre("close").then((at) => at && page.click(at));
+      await closed.catch(() => {}); // closing the window is tidiness, not part of the measurement
     } catch (error) {
       pair.child.kill("SIGKILL");
       lastPairOutput = `${error instanceof Error ? error.message : String(error)}\n${pair.output()}`;

@@ -1,13 +1,24 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createChallenge } from "../cli/dist/index.js";
 import { formatFingerprint } from "../verifier/dist/protocol/index.js";
-import { type BrowserSession, clickButton, EXTENSION_ID, httpJson, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
+import {
+  type BrowserSession,
+  clickButton,
+  confirmationCodeIn,
+  EXTENSION_ID,
+  httpJson,
+  launchSession,
+  pairBrowser,
+  parseJsonOutcome,
+} from "./harness/index.js";
 
 /*
  * Pairing (`hitl pair`): the terminal and the browser show the same code, the human clicks Pair,
- * the extension proves possession of its new key and the approver lands in the approvers file.
+ * the window shows a confirmation code the human types into the terminal, the extension proves
+ * possession of its new key, and only with the right code does the approver land in the
+ * approvers file.
  */
 let session: BrowserSession;
 beforeAll(async () => {
@@ -70,22 +81,34 @@ describe("before pairing", () => {
 });
 
 describe("pairing", () => {
-  test("Pair: the window shows the terminal's code, subject and requester; the approver is recorded", async () => {
-    const run = session.hitl(["pair", "--name", "alice", "--json"]);
+  test("Pair: the window shows the terminal's code, subject and requester; after Pair a code to type; typed, the approver is recorded", async () => {
+    const run = session.hitl(["pair", "--name", "alice", "--json"], { stdin: "pipe" });
     const page = await session.nextWindow("pairing", { run });
     await expect.poll(() => run.output()).toMatch(/Pairing code: [0-9]{3}-[0-9]{3}/);
     const terminalCode = /Pairing code: ([0-9]{3}-[0-9]{3})/.exec(run.output())?.[1];
     expect(await page.locator("#code").textContent()).toBe(terminalCode);
     expect(await page.getByText("Does the terminal show this code?").isVisible()).toBe(true);
+    expect(await page.locator("#confirmation-code").isVisible()).toBe(false);
     const details = await page.locator("#details").textContent();
     expect(details).toContain("alice");
     expect(details).toContain(String(run.pid));
     expect(details).toContain("a new key will be created");
-    const closed = page.waitForEvent("close");
     await clickButton(page, "Pair");
+
+    // The window now shows its own code (letters, never the terminal's digits) and stays open.
+    const windowCode = await confirmationCodeIn(page);
+    expect(windowCode).not.toContain(terminalCode);
+    expect(await page.getByText("Type this code into the terminal").isVisible()).toBe(true);
+    // With --json the prompt is on stderr; stdout stays for the one JSON document.
+    await expect.poll(() => run.output()).toContain("Type the code the pairing window now shows");
+    expect(existsSync(join(session.configDir, "approvers.json"))).toBe(false);
+
+    run.type(`${windowCode.toLowerCase()}\n`);
     const result = await run.done;
     expect(result.code).toBe(0);
-    await closed;
+    expect(result.stderr).toContain(
+      "Type the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess):",
+    );
     const outcome = parseJsonOutcome(result);
     expect(outcome).toMatchObject({ decision: "paired", approver: { sub: "alice" } });
     const kid = outcome.approver?.kid as string;
@@ -97,6 +120,12 @@ describe("pairing", () => {
 
     const health = await session.health();
     expect(health.extension).toMatchObject({ connected: true, keyPresent: true, kid, subject: "alice", keyPolicy: "persistent" });
+
+    // The human closes the window once the terminal said PAIRED.
+    expect(page.isClosed()).toBe(false);
+    const closed = page.waitForEvent("close");
+    await clickButton(page, "Close");
+    await closed;
   });
 
   test("the toolbar popup shows the fingerprint, the approver, the key policy and a connected host", async () => {
@@ -118,6 +147,76 @@ describe("pairing", () => {
     const { result } = await pairBrowser(session, "alice-laptop");
     expect(parseJsonOutcome(result)).toMatchObject({ decision: "paired", approver: { sub: "alice-laptop", kid: before.kid } });
     expect((await session.health()).extension).toMatchObject({ kid: before.kid, subject: "alice-laptop" });
+  });
+
+  test("a wrong code typed (a valid-looking code, not the window's): exit 3, ERR_PAIRING_CODE_MISMATCH, approvers file unchanged", async () => {
+    const approversFile = join(session.configDir, "approvers.json");
+    const before = readFileSync(approversFile, "utf8");
+    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
+    const page = await session.nextWindow("pairing", { run });
+    await clickButton(page, "Pair");
+    const windowCode = await confirmationCodeIn(page);
+    // One letter off: the most likely typo, and what a guess looks like.
+    const wrong = windowCode.slice(0, -1) + (windowCode.endsWith("B") ? "C" : "B");
+    run.type(`${wrong}\n`);
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    expect(parseJsonOutcome(result)).toEqual({
+      decision: "error",
+      code: "ERR_PAIRING_CODE_MISMATCH",
+      message:
+        "The code typed is not the one the pairing window signed. If no pairing window showed you a code after you clicked Pair, the answer did not come from your browser: another program may be answering on the signing host's port (run `hitl doctor`). Nothing was written.",
+    });
+    expect(readFileSync(approversFile, "utf8")).toBe(before);
+    await clickButton(page, "Close");
+  });
+
+  test("the terminal's own code typed instead of the window's: refused, approvers file unchanged", async () => {
+    const approversFile = join(session.configDir, "approvers.json");
+    const before = readFileSync(approversFile, "utf8");
+    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
+    const page = await session.nextWindow("pairing", { run });
+    const terminalCode = (await page.locator("#code").textContent()) ?? "";
+    await clickButton(page, "Pair");
+    await confirmationCodeIn(page);
+    run.type(`${terminalCode}\n`);
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    expect(parseJsonOutcome(result)).toEqual({
+      decision: "error",
+      code: "ERR_PAIRING_CODE_MISMATCH",
+      message:
+        "That is the code this terminal shows. Type the code the pairing window shows after you click Pair: six letters, like KPT-WRM.",
+    });
+    expect(readFileSync(approversFile, "utf8")).toBe(before);
+    await clickButton(page, "Close");
+  });
+
+  test("input ends without a code (stdin closed) after Pair: exit 3, ERR_PAIRING_CODE_MISSING, nothing written", async () => {
+    const approversFile = join(session.configDir, "approvers.json");
+    const before = readFileSync(approversFile, "utf8");
+    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
+    const page = await session.nextWindow("pairing", { run });
+    await clickButton(page, "Pair");
+    await confirmationCodeIn(page);
+    run.endInput();
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code: "ERR_PAIRING_CODE_MISSING" });
+    expect(readFileSync(approversFile, "utf8")).toBe(before);
+    await clickButton(page, "Close");
+  });
+
+  test("Pair clicked but no code typed before expiry: exit 2 (ERR_EXPIRED), the window with the code closes itself", async () => {
+    const run = session.hitl(["pair", "--name", "mallory", "--json", "--timeout", "6"], { stdin: "pipe" });
+    const page = await session.nextWindow("pairing", { run });
+    const closed = page.waitForEvent("close", { timeout: 15_000 });
+    await clickButton(page, "Pair");
+    await confirmationCodeIn(page);
+    const result = await run.done;
+    expect(result.code).toBe(2);
+    expect(parseJsonOutcome(result)).toMatchObject({ decision: "timeout", code: "ERR_EXPIRED" });
+    await closed;
   });
 
   test("a pairing request nobody answers times out: exit 2, the window closes", async () => {

@@ -108,12 +108,15 @@ export async function run(argv: string[]): Promise<number> {
     say(`     extension connected; its signing key: ${health.key}`);
 
     say(`3/4  Pairing this terminal with the browser: hitl pair`);
-    if (!auto) say("     Check that the code below matches the one in the browser window, then click Pair there.");
+    if (!auto) {
+      say("     Check that the code below matches the one in the browser window, then click Pair there;");
+      say("     the window then shows a code of six letters: type it here.");
+    }
     const paired = await runHitl(
       ["pair", "--port", String(port)],
       env,
       interrupt.signal,
-      clicker && ((stop) => clicker!.click("pairing", "Pair", stop)),
+      clicker && ((stop, type) => clicker!.pair(stop, type)),
     );
     if (interrupt.signal.aborted) {
       outcome = { code: 1, note: " The pairing request was withdrawn." };
@@ -152,15 +155,23 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * The real CLI, as a child with the demo's environment, its output straight to this terminal.
  * In its own process group, so an interrupt reaches it once: forwarded by us as SIGINT, which
- * withdraws its request. `alongside` (the auto-clicker) is cancelled when the child ends.
+ * withdraws its request. `alongside` (the auto-clicker) is cancelled when the child ends; it may
+ * type into the child's stdin (the pairing window's code). Without it the child reads this
+ * terminal, where the human types that code.
  */
 async function runHitl(
   args: string[],
   env: NodeJS.ProcessEnv,
   interrupt: AbortSignal,
-  alongside?: (stop: AbortSignal) => Promise<void>,
+  alongside?: (stop: AbortSignal, type: (line: string) => void) => Promise<void>,
 ): Promise<number> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "inherit", "inherit"], detached: true });
+  const stdin = alongside === undefined ? "inherit" : "pipe";
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: [stdin, "inherit", "inherit"], detached: true });
+  // The child may end before it reads what the clicker typed; that is its exit code's business.
+  child.stdin?.on("error", () => {});
+  const type = (line: string): void => {
+    child.stdin?.write(line);
+  };
   const exited = new Promise<number>((resolveExit) => child.once("exit", (code) => resolveExit(code ?? 3)));
   const withdraw = (): void => {
     if (child.exitCode === null) child.kill("SIGINT");
@@ -168,7 +179,7 @@ async function runHitl(
   if (interrupt.aborted) withdraw();
   interrupt.addEventListener("abort", withdraw, { once: true });
   const ended = new AbortController();
-  const helper = alongside?.(ended.signal).catch((error: unknown) => {
+  const helper = alongside?.(ended.signal, type).catch((error: unknown) => {
     if (ended.signal.aborted) return;
     // The click failed: withdraw the request instead of letting it wait for its timeout.
     process.stderr.write(`hitl demo: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -73,7 +73,14 @@ describe("pnpm demo (node cli/dist/demo.js)", () => {
     const run = await runDemo(["--auto-approve"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Pairing code: \d{3}-\d{3} — confirm it in your browser and click Pair\n/);
+    expect(run.stdout).toMatch(/Pairing code: \d{3}-\d{3} — check that your browser shows the same code, then click Pair there\n/);
+    // The clicker read the code from the window after Pair and typed it into `hitl pair`'s stdin.
+    expect(run.stdout).toMatch(
+      /\(auto-approve: clicked Pair in the pairing window, typing the code it shows: [BCDFGHJKLMNPQRSTVWXZ]{3}-[BCDFGHJKLMNPQRSTVWXZ]{3}\)\n/,
+    );
+    expect(run.stdout).toContain(
+      "Type the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): \n",
+    );
     expect(run.stdout).toMatch(/PAIRED — \S+ \(key [0-9a-f ]{19}\)\n/);
     expect(run.stdout).toMatch(/APPROVED — signature verified\nUser: \S+ \(key [0-9a-f ]{19}\)\nChallenge: [A-Za-z0-9_-]{12}…\n/);
     expect(run.stdout).toContain("Demo finished: approved and verified (exit code 0).");

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signPairing, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+import { isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` / `hitl pair` through the real signing host process (signing-host/dist/main.js)
@@ -113,14 +113,15 @@ describe("through the real signing host", () => {
         peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
       }
     });
-    const paired = await runCli(["pair", "--name", "alice"], env);
+    // The test plays the window too: it signed WINDOW_CODE ("KPTWRM"), which the human types.
+    const paired = await runCliWithInput(["pair", "--name", "alice"], env, "KPT-WRM\n");
     expect(paired.stderr).toBe("");
     expect(paired.code).toBe(0);
     const pairRequest = host!.received.find((m) => m.type === "pair.request");
     expect(pairRequest?.type === "pair.request" && pairRequest.request.subject).toBe("alice");
     const code = pairRequest?.type === "pair.request" ? pairRequest.request.code : "";
     expect(paired.stdout).toBe(
-      `Pairing code: ${code} — confirm it in your browser and click Pair\nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
+      `Pairing code: ${code} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): \nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
     );
 
     const file = `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;

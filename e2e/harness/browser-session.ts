@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
 import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
 import { chromiumArgs } from "./chromium-args.mjs";
-import { type CliRun, runHitl } from "./cli.js";
+import { type CliRun, type RunHitlOptions, runHitl } from "./cli.js";
 import { freePort } from "./free-port.js";
 import { httpJson } from "./http.js";
 import { PageQueue, type WindowKind } from "./page-queue.js";
@@ -28,7 +28,7 @@ export interface BrowserSession {
   readonly stateDir: string;
   readonly userDataDir: string;
   readonly windows: PageQueue;
-  hitl(args: readonly string[]): CliRun;
+  hitl(args: readonly string[], options?: RunHitlOptions): CliRun;
   health(): Promise<HealthResponseBody>;
   waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /**
@@ -107,8 +107,8 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
     stateDir,
     userDataDir,
     windows,
-    hitl(args) {
-      const run = runHitl(args, env);
+    hitl(args, options) {
+      const run = runHitl(args, env, options);
       children.add(run);
       void run.done.finally(() => children.delete(run));
       return run;

@@ -21,17 +21,33 @@ export function parseJsonOutcome(result: CliResult): JsonOutcome {
   }
 }
 
-/** `hitl pair` end to end: the code in the terminal must be the one the window shows; click Pair. */
+/**
+ * `hitl pair` end to end, as a human does it: the code in the terminal must be the one the window
+ * shows; click Pair; read the confirmation code the window then shows and type it into the
+ * CLI's stdin; close the window.
+ */
 export async function pairBrowser(session: BrowserSession, name = "e2e-approver"): Promise<{ result: CliResult; page: Page }> {
-  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"]);
+  const run = session.hitl(["pair", "--name", name, "--json", "--timeout", "60"], { stdin: "pipe" });
   const page = await session.nextWindow("pairing", { run });
   const shownCode = (await page.locator("#code").textContent())?.trim();
   const terminalCode = await codeFromTerminal(run);
   if (shownCode !== terminalCode) throw new Error(`Pairing window shows ${shownCode}, terminal shows ${terminalCode}.`);
   await page.getByRole("button", { name: "Pair", exact: true }).click();
+  run.type(`${await confirmationCodeIn(page)}\n`);
   const result = await run.done;
   if (result.code !== 0) throw new Error(`hitl pair failed (${result.code}): ${result.stdout}${result.stderr}`);
+  await clickButton(page, "Close");
   return { result, page };
+}
+
+/** The code the pairing window shows after the click on Pair ("KPT-WRM"), once it is visible. */
+export async function confirmationCodeIn(page: Page): Promise<string> {
+  const shown = page.locator("#confirmation-code");
+  await shown.waitFor({ state: "visible", timeout: 10_000 });
+  const code = (await shown.textContent())?.trim() ?? "";
+  if (!/^[BCDFGHJKLMNPQRSTVWXZ]{3}-[BCDFGHJKLMNPQRSTVWXZ]{3}$/.test(code))
+    throw new Error(`The pairing window shows "${code}", not a code.`);
+  return code;
 }
 
 /** The pairing code `hitl pair` printed (on stderr with --json), as soon as it appears. */
@@ -46,7 +62,7 @@ async function codeFromTerminal(run: CliRun): Promise<string> {
 }
 
 /** Click a decision button by its accessible name, the way a human (or a screen reader) finds it. */
-export async function clickButton(page: Page, name: "Approve" | "Deny" | "Pair" | "Cancel"): Promise<void> {
+export async function clickButton(page: Page, name: "Approve" | "Deny" | "Pair" | "Cancel" | "Close"): Promise<void> {
   try {
     await page.getByRole("button", { name, exact: true }).click();
   } catch (error) {

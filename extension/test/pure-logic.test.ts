@@ -51,6 +51,7 @@ describe("page -> worker messages", () => {
       accept: false,
     });
     expect(parseUiRequest({ type: "popup.status" })).toEqual({ type: "popup.status" });
+    expect(parseUiRequest({ type: "pairing.close" })).toEqual({ type: "pairing.close" });
   });
 
   test.each([
@@ -61,6 +62,8 @@ describe("page -> worker messages", () => {
     ["short digest", { type: "approval.decide", requestId: ID, decision: "approve", shownDigest: "abc" }],
     ["missing digest", { type: "approval.decide", requestId: ID, decision: "approve" }],
     ["accept not boolean", { type: "pairing.decide", requestId: ID, accept: "yes" }],
+    // A window closes only itself (the sender's window): no id to name another one.
+    ["pairing.close naming a window", { type: "pairing.close", windowId: 7 }],
     ["array", [ID]],
     ["null", null],
   ])("refuses %s", (_name, value) => {

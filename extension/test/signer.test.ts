@@ -1,7 +1,16 @@
 import { createHash, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
-import { HitlError, LocalKeyDirectory, verifyPairing, verifyReceipt } from "@hitl/verifier";
-import { type Challenge, canonicalBytes, encodeBase64url, type PairingRequest, signingInput } from "@hitl/verifier/protocol";
+import { confirmPairingCode, HitlError, LocalKeyDirectory, verifyPairing, verifyReceipt } from "@hitl/verifier";
+import {
+  type Challenge,
+  canonicalBytes,
+  encodeBase64url,
+  PAIRING_CONFIRMATION_ALPHABET,
+  PAIRING_CONFIRMATION_PATTERN,
+  type PairingRequest,
+  signingInput,
+} from "@hitl/verifier/protocol";
 import { describe, expect, test } from "vitest";
+import { makeConfirmationCode } from "../src/background/confirmation-code.js";
 import { type Signer, signDecision, signPairing } from "../src/background/signer.js";
 import { keyIdOf } from "../src/lib/digest.js";
 
@@ -115,16 +124,51 @@ describe("signPairing", () => {
       exp: now + 120,
       requester: { tool: "hitl-cli", pid: process.pid },
     };
-    const pairing = await signPairing(signer, request, Date.now());
+    const pairing = await signPairing(signer, request, "KPTWRM", Date.now());
+    const requestDigest = sha256(canonicalBytes(request));
     expect(pairing.statement).toMatchObject({
       v: 1,
-      request: sha256(canonicalBytes(request)),
+      request: requestDigest,
       sub: "zoë 🧑‍💻",
       kid: signer.kid,
       publicKey: signer.publicKeyRaw,
+      codeDigest: sha256(Buffer.from(`{"code":"KPTWRM","request":"${requestDigest}"}`)),
     });
     expect(nodeVerifies(signer.raw, signingInput("pairing", pairing.statement), pairing.sig)).toBe(true);
-    const record = await verifyPairing(pairing, request);
-    expect(record).toMatchObject({ sub: "zoë 🧑‍💻", kid: signer.kid, publicKey: signer.publicKeyRaw });
+    const awaiting = await verifyPairing(pairing, request);
+    expect(() => confirmPairingCode(awaiting, "KPT-WRN")).toThrow(expect.objectContaining({ code: "ERR_PAIRING_CODE_MISMATCH" }));
+    expect(confirmPairingCode(awaiting, "kpt-wrm")).toMatchObject({ sub: "zoë 🧑‍💻", kid: signer.kid, publicKey: signer.publicKeyRaw });
+  });
+});
+
+describe("makeConfirmationCode", () => {
+  test("six letters of the consonant alphabet, from the CSPRNG", () => {
+    const codes = new Set(Array.from({ length: 2000 }, () => makeConfirmationCode()));
+    for (const code of codes) expect(code).toMatch(PAIRING_CONFIRMATION_PATTERN);
+    // 2000 draws from 64,000,000 codes: a repeat has probability ~3%, more than a few means a broken source.
+    expect(codes.size).toBeGreaterThan(1995);
+  });
+
+  test("unbiased: bytes 240..255 are drawn again instead of folding onto the first letters", () => {
+    const script = [
+      [255, 240, 0, 19, 20, 39, 239, 250, 1, 2, 3, 4, 5, 6, 7, 8],
+      [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24],
+    ];
+    let call = 0;
+    const code = makeConfirmationCode((bytes) => bytes.set(script[call++]!));
+    // 255 and 240 rejected; 0 -> B, 19 -> Z, 20 -> B, 39 -> Z, 239 -> Z (239 % 20 = 19), 250 rejected, 1 -> C.
+    expect(code).toBe("BZBZZC");
+    expect(call).toBe(1);
+  });
+
+  test("all twenty letters occur, each about equally often", () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 4000; i++) for (const letter of makeConfirmationCode()) counts.set(letter, (counts.get(letter) ?? 0) + 1);
+    expect([...counts.keys()].sort().join("")).toBe(PAIRING_CONFIRMATION_ALPHABET);
+    // 24,000 letters, 1,200 expected each; the bounds are ~6 standard deviations wide.
+    for (const count of counts.values()) {
+      expect(count).toBeGreaterThan(1000);
+      expect(count).toBeLessThan(1400);
+    }
   });
 });

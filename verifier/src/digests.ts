@@ -33,6 +33,14 @@ export function pairingRequestDigest(request: PairingRequest): string {
   return documentDigest(request);
 }
 
+/**
+ * base64url(SHA-256(JCS({"code": code, "request": requestDigest}))): what a pairing statement's
+ * `codeDigest` carries. `code` is the canonical confirmation code (six letters, no hyphen).
+ */
+export function pairingCodeDigest(code: string, requestDigest: string): string {
+  return documentDigest({ code, request: requestDigest });
+}
+
 /** base64url(SHA-256(JCS(intent))): what `challenge.intent` carries. */
 export function intentDigest(intent: JsonValue): string {
   return documentDigest(intent);

@@ -1,3 +1,4 @@
+export { confirmPairingCode } from "./confirm-pairing-code.js";
 export type { KeyDirectory, NonceStore, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
 export * from "./digests.js";
 export { createHostSecret } from "./host-auth/create-host-secret.js";
@@ -25,5 +26,5 @@ export { type OpenNonceStoreOptions, openNonceStore } from "./nonces/open-nonce-
 export { RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
 export * from "./paths.js";
 export * from "./protocol/index.js";
-export { verifyPairing } from "./verify-pairing.js";
+export { type PairingAwaitingCode, verifyPairing } from "./verify-pairing.js";
 export { verifyReceipt } from "./verify-receipt.js";

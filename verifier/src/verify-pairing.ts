@@ -4,16 +4,30 @@ import { DEFAULT_SKEW_SECONDS } from "./lib/options.js";
 import { decodeBase64url } from "./protocol/base64url.js";
 import { HitlError } from "./protocol/errors.js";
 import { signingInput } from "./protocol/signing-input.js";
-import type { ApproverRecord, PairingRequest } from "./protocol/types.js";
+import type { PairingRequest, PairingStatement } from "./protocol/types.js";
 import { parsePairingRequest, parsePairingResponse } from "./protocol/validate.js";
+
+/**
+ * A pairing answer whose signature, key and binding checked out, still waiting for the human to
+ * type the code the real pairing window showed (confirmPairingCode). Not an approver yet: any
+ * key can sign its own statement, so only the code proves the answer came from the window the
+ * human saw.
+ */
+export interface PairingAwaitingCode {
+  readonly request: PairingRequest;
+  readonly statement: PairingStatement;
+}
 
 /**
  * Checks a pairing response against the request `hitl pair` sent, in the same order as
  * receipts: shape -> key (thumbprint, not weak) -> signature with the pairing prefix (proof
  * that the browser holds the private key) -> bound to this request -> subject -> time.
- * Returns the record to store in the approvers file.
  */
-export async function verifyPairing(response: unknown, request: PairingRequest, clock: () => number = Date.now): Promise<ApproverRecord> {
+export async function verifyPairing(
+  response: unknown,
+  request: PairingRequest,
+  clock: () => number = Date.now,
+): Promise<PairingAwaitingCode> {
   const ownRequest = parsePairingRequest(request, "request");
   const { statement, sig } = parsePairingResponse(response);
 
@@ -47,17 +61,20 @@ export async function verifyPairing(response: unknown, request: PairingRequest, 
     );
   }
 
-  const now = clock() / 1000;
-  const skew = DEFAULT_SKEW_SECONDS;
-  if (now > ownRequest.exp + skew) {
-    throw new HitlError("ERR_EXPIRED", "The pairing request expired before the answer arrived. Run `hitl pair` again and confirm sooner.");
-  }
-  if (statement.pairedAt < ownRequest.iat - skew || statement.pairedAt > ownRequest.exp + skew) {
+  assertPairingInTime(ownRequest, clock);
+  if (statement.pairedAt < ownRequest.iat - DEFAULT_SKEW_SECONDS || statement.pairedAt > ownRequest.exp + DEFAULT_SKEW_SECONDS) {
     throw new HitlError(
       "ERR_DECIDED_OUTSIDE_WINDOW",
       "The pairing is dated outside the request's time window. Check the clocks of this machine and the browser, then run `hitl pair` again.",
     );
   }
 
-  return { sub: statement.sub, kid: statement.kid, publicKey: statement.publicKey, pairedAt: statement.pairedAt };
+  return { request: ownRequest, statement };
+}
+
+/** The request's lifetime bounds the whole pairing, typing the code included. */
+export function assertPairingInTime(request: PairingRequest, clock: () => number): void {
+  if (clock() / 1000 > request.exp + DEFAULT_SKEW_SECONDS) {
+    throw new HitlError("ERR_EXPIRED", "The pairing request expired before it was confirmed. Run `hitl pair` again and confirm sooner.");
+  }
 }

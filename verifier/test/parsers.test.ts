@@ -443,6 +443,14 @@ describe("pairing documents", () => {
       "pairing.statement.publicKey must be 43 base64url characters (no padding), got 4.",
     ],
     ["a float pairedAt", ["statement", "pairedAt"], 2.5, "ERR_MALFORMED", "pairing.statement.pairedAt must be an integer."],
+    ["a missing codeDigest", ["statement", "codeDigest"], undefined, "ERR_MALFORMED", "pairing.statement.codeDigest is missing."],
+    [
+      "the code itself instead of its digest",
+      ["statement", "codeDigest"],
+      "KPTWRM",
+      "ERR_INVALID_ENCODING",
+      "pairing.statement.codeDigest must be 43 base64url characters (no padding), got 6.",
+    ],
     [
       "version 3",
       ["statement", "v"],

@@ -9,5 +9,5 @@ export {
 export { type GetHostHealthOptions, getHostHealth } from "./get-host-health.js";
 export { type ApprovalOutcome, EXIT_CODES, type Failure, type PairingOutcome } from "./lib/outcome.js";
 export { resolvePort } from "./lib/resolve-port.js";
-export { type PairApproverOptions, pairApprover } from "./pair-approver.js";
+export { MAX_PAIRING_CODE_ATTEMPTS, type PairApproverOptions, type PairingCodePrompt, pairApprover } from "./pair-approver.js";
 export { type RequestApprovalOptions, requestApproval } from "./request-approval.js";

@@ -9,6 +9,7 @@ import {
   keyIdFromPublicKey,
   type PairingRequest,
   type PairingResponse,
+  pairingCodeDigest,
   pairingRequestDigest,
   type Receipt,
   SIGNING_PREFIXES,
@@ -56,15 +57,28 @@ export function signReceipt(
   return { v: 1, challenge, statement, sig: signWithPrefix(approver, "decision", statement), kid: approver.kid };
 }
 
-/** A pairing answer; `kind` other than "pairing" makes the cross-protocol forgery a verifier must refuse. */
-export function signPairing(approver: TestApprover, request: PairingRequest, kind: StatementKind = "pairing"): PairingResponse {
+/** The confirmation code this test "pairing window" shows (canonical form), unless a test picks another. */
+export const WINDOW_CODE = "KPTWRM";
+
+/**
+ * A pairing answer binding `windowCode` (what the pairing window would show after Pair); `kind`
+ * other than "pairing" makes the cross-protocol forgery a verifier must refuse.
+ */
+export function signPairing(
+  approver: TestApprover,
+  request: PairingRequest,
+  kind: StatementKind = "pairing",
+  windowCode = WINDOW_CODE,
+): PairingResponse {
+  const requestDigest = pairingRequestDigest(request);
   const statement = {
     v: 1 as const,
-    request: pairingRequestDigest(request),
+    request: requestDigest,
     sub: request.subject,
     kid: approver.kid,
     publicKey: approver.publicKey,
     pairedAt: Math.floor(Date.now() / 1000),
+    codeDigest: pairingCodeDigest(windowCode, requestDigest),
   };
   return { statement, sig: signWithPrefix(approver, kind, statement) };
 }

@@ -23,13 +23,28 @@ export interface RunningCli {
   done: Promise<CliRun>;
 }
 
-/** Spawn `node cli/dist/bin.js ...args` with only the given HITL_* variables (never the real home). */
-export function startCli(args: string[], env: Record<string, string>): RunningCli {
+/**
+ * Spawn `node cli/dist/bin.js ...args` with only the given HITL_* variables (never the real home).
+ * stdin is /dev/null unless `stdin: "pipe"` (then write to `child.stdin`, e.g. the window's code).
+ */
+export function startCli(args: string[], env: Record<string, string>, options: { stdin?: "ignore" | "pipe" } = {}): RunningCli {
+  return startCommand(process.execPath, [BIN, ...args], env, options);
+}
+
+/** Any command with the same isolated environment and captured output (e.g. script(1) around the CLI). */
+export function startCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: "ignore" | "pipe" } = { stdin: "pipe" },
+): RunningCli {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: env.HITL_CONFIG_DIR ?? tmpdir(), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
   });
+  // A child that exits before reading what a test typed: EPIPE is not the test's failure.
+  child.stdin?.on("error", () => {});
   let stdout = "";
   let stderr = "";
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -66,6 +81,13 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
 
 export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return startCli(args, env).done;
+}
+
+/** Run the CLI with `input` on stdin (a pipe, closed after it): what `echo CODE | hitl pair` does. */
+export function runCliWithInput(args: string[], env: Record<string, string>, input: string): Promise<CliRun> {
+  const running = startCli(args, env, { stdin: "pipe" });
+  running.child.stdin?.end(input);
+  return running.done;
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HealthResponseBody } from "../../../verifier/dist/protocol/index.js";
-import { type CliRun, runHitl } from "../cli.js";
+import { type CliRun, type RunHitlOptions, runHitl } from "../cli.js";
 import { freePort } from "../free-port.js";
 import { httpJson } from "../http.js";
 import type { BidiConnection } from "./bidi.js";
@@ -27,7 +27,7 @@ export interface FirefoxSession {
   readonly home: string;
   readonly configDir: string;
   readonly stateDir: string;
-  hitl(args: readonly string[]): CliRun;
+  hitl(args: readonly string[], options?: RunHitlOptions): CliRun;
   health(): Promise<HealthResponseBody>;
   waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /** The next approval/pairing window once rendered; fails at once if `run` exits first. */
@@ -105,8 +105,8 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     home,
     configDir,
     stateDir,
-    hitl(args) {
-      const run = runHitl(args, env);
+    hitl(args, options) {
+      const run = runHitl(args, env, options);
       children.add(run);
       void run.done.finally(() => children.delete(run));
       return run;

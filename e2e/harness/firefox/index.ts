@@ -16,3 +16,4 @@ export {
   type FirefoxWindowKind,
   launchFirefoxSession,
 } from "./firefox-session.js";
+export { confirmationCodeInWindow, pairFirefox } from "./pair-firefox.js";

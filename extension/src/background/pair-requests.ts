@@ -1,5 +1,6 @@
 import { formatFingerprint, type HostToExtension, type WireError } from "@hitl/verifier/protocol";
 import { documentDigest } from "../lib/digest.js";
+import { makeConfirmationCode } from "./confirmation-code.js";
 import { writeIdentity } from "./identity.js";
 import type { PendingEntry } from "./pending.js";
 import type { ApproverService } from "./service.js";
@@ -41,50 +42,61 @@ export async function onPairRequest(service: ApproverService, { requestId, reque
   await service.track({ kind: "pair", key: requestId, requestId, generation: store.generation, request, digest }, "pairing");
 }
 
-/** Pair or Cancel clicked in window `windowId`. */
+/** What the pairing window learns from its click: the code to show, or why there is none. */
+export type PairAnswer = { ok: true; confirmationCode?: string } | { ok: false; error: WireError };
+
+/**
+ * Pair or Cancel clicked in window `windowId`. On Pair the worker draws the confirmation code,
+ * signs it into the statement, answers the host and hands the code to the window, which stays
+ * open showing it: the human types it into the terminal, which writes nothing until it matches.
+ */
 export async function decidePair(
   service: ApproverService,
   key: string,
   accept: boolean,
   windowId: number | undefined,
-): Promise<WireError | undefined> {
+): Promise<PairAnswer> {
   const entry = service.store.entries.get(key);
   if (entry === undefined || entry.kind !== "pair") {
-    return { code: "ERR_WITHDRAWN", message: "This pairing request is no longer pending (answered, withdrawn or expired)." };
+    return {
+      ok: false,
+      error: { code: "ERR_WITHDRAWN", message: "This pairing request is no longer pending (answered, withdrawn or expired)." },
+    };
   }
   if (windowId === undefined || entry.windowId !== windowId) {
-    return { code: "ERR_PROTOCOL", message: "A window can only answer the request it shows." };
+    return { ok: false, error: { code: "ERR_PROTOCOL", message: "A window can only answer the request it shows." } };
   }
   const taken = service.settle(key) as PairEntry;
   const { requestId } = taken;
+  let keepOpen = false;
   try {
     if (!accept) {
       service.replyError(requestId, "ERR_PAIRING_REJECTED", REJECTED);
       await service.history("pairing-rejected", taken);
-      return undefined;
+      return { ok: true };
     }
     if (Date.now() >= taken.request.exp * 1000) {
-      service.replyError(requestId, "ERR_TIMEOUT", "Pair was clicked after the pairing request expired; run `hitl pair` again.");
-      return undefined;
+      const message = "Pair was clicked after the pairing request expired; run `hitl pair` again.";
+      service.replyError(requestId, "ERR_TIMEOUT", message);
+      return { ok: false, error: { code: "ERR_TIMEOUT", message } };
     }
     const key = await service.ensureKey();
     const now = Date.now();
-    const pairing = await signPairing(key, taken.request, now);
+    const confirmationCode = makeConfirmationCode();
+    const pairing = await signPairing(key, taken.request, confirmationCode, now);
     await writeIdentity({ subject: taken.request.subject, kid: key.kid, pairedAt: Math.floor(now / 1000) });
     service.reply({ type: "pair.result", requestId, pairing });
     service.reply({ type: "status.update", status: await service.status() });
     await service.history("paired", taken);
-    return undefined;
+    keepOpen = true;
+    return { ok: true, confirmationCode };
   } catch (error) {
     const name = error instanceof Error ? error.name : "error";
-    service.replyError(
-      requestId,
-      "ERR_SIGNING_FAILED",
-      `The browser could not create or use its key (${name}); check that it supports Ed25519.`,
-    );
-    return undefined;
+    const message = `The browser could not create or use its key (${name}); check that it supports Ed25519.`;
+    service.replyError(requestId, "ERR_SIGNING_FAILED", message);
+    return { ok: false, error: { code: "ERR_SIGNING_FAILED", message } };
   } finally {
-    await closeWindow(taken.windowId);
+    if (!keepOpen) await closeWindow(taken.windowId);
   }
 }
 

@@ -46,15 +46,26 @@ export async function signDecision(
   return { v: 1, challenge, statement, sig, kid: signer.kid };
 }
 
-/** Proof of possession for `hitl pair`: the key signs the pairing request's digest and its own id. */
-export async function signPairing(signer: Signer, request: PairingRequest, nowMs: number): Promise<PairingResponse> {
+/**
+ * Proof of possession for `hitl pair`: the key signs the pairing request's digest, its own id,
+ * and the digest of the confirmation code the window shows next (bound to the request digest),
+ * which the human then types into the terminal.
+ */
+export async function signPairing(
+  signer: Signer,
+  request: PairingRequest,
+  confirmationCode: string,
+  nowMs: number,
+): Promise<PairingResponse> {
+  const requestDigest = await documentDigest(request);
   const statement: PairingStatement = {
     v: 1,
-    request: await documentDigest(request),
+    request: requestDigest,
     sub: request.subject,
     kid: signer.kid,
     publicKey: signer.publicKeyRaw,
     pairedAt: Math.floor(nowMs / 1000),
+    codeDigest: await documentDigest({ code: confirmationCode, request: requestDigest }),
   };
   return { statement, sig: await sign(signer, signingInput("pairing", statement)) };
 }

@@ -1,13 +1,20 @@
 import type { WireError } from "@hitl/verifier/protocol";
 import type { Runtime } from "webextension-polyfill";
 import browser from "../lib/browser.js";
-import { type ApprovalView, type PairingView, type PopupStatus, parseUiRequest, type UiResponse } from "../lib/ui-messages.js";
+import {
+  type ApprovalView,
+  type PairingDecided,
+  type PairingView,
+  type PopupStatus,
+  parseUiRequest,
+  type UiResponse,
+} from "../lib/ui-messages.js";
 import { readHistory } from "./history.js";
 import { readIdentity } from "./identity.js";
 import { decidePair, fingerprintOf } from "./pair-requests.js";
 import type { ApproverService } from "./service.js";
 import { decideSign } from "./sign-requests.js";
-import { pageUrl, type WindowPage } from "./windows.js";
+import { closeWindow, pageUrl, type WindowPage } from "./windows.js";
 
 /*
  * Answers the extension's own pages. The asking window is identified by the browser (`sender`),
@@ -66,8 +73,16 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
     }
     case "pairing.decide": {
       if (page !== "pairing") return fail("ERR_PROTOCOL", "Only a pairing window may answer a pairing request.");
-      const error = await decidePair(service, message.requestId, message.accept, windowId);
-      return error === undefined ? { ok: true, value: null } : { ok: false, error };
+      const answer = await decidePair(service, message.requestId, message.accept, windowId);
+      if (!answer.ok) return answer;
+      const view: PairingDecided = answer.confirmationCode === undefined ? {} : { confirmationCode: answer.confirmationCode };
+      return { ok: true, value: view };
+    }
+    case "pairing.close": {
+      // After Pair the window stays open to show its code; it may close itself, and only itself.
+      if (page !== "pairing") return fail("ERR_PROTOCOL", "Only a pairing window may close itself this way.");
+      await closeWindow(windowId);
+      return { ok: true, value: null };
     }
     case "popup.status":
       return { ok: true, value: await popupStatus(service) };

@@ -12,6 +12,8 @@ export type UiRequest =
   | { type: "approval.decide"; requestId: string; decision: Decision; shownDigest: string }
   | { type: "pairing.get"; requestId: string }
   | { type: "pairing.decide"; requestId: string; accept: boolean }
+  /** A pairing window closing itself after showing its code (sender = that window). */
+  | { type: "pairing.close" }
   | { type: "popup.status" };
 
 export type UiResponse<T> = { ok: true; value: T } | { ok: false; error: WireError };
@@ -29,6 +31,12 @@ export interface PairingView {
   request: PairingRequest;
   /** Fingerprint of the key that will be paired, when one exists already. */
   fingerprint?: string;
+}
+
+/** The answer to pairing.decide: after Pair, the code the window shows for the terminal. */
+export interface PairingDecided {
+  /** Canonical form (six letters); the window shows it as "KPT-WRM". */
+  confirmationCode?: string;
 }
 
 export type HostState = "disconnected" | "connecting" | "awaiting-hello" | "connected";
@@ -81,6 +89,7 @@ export function parseUiRequest(value: unknown): UiRequest | undefined {
       if (!exactKeys(r, ["type", "requestId", "accept"]) || !requestIdOk || typeof r.accept !== "boolean") return undefined;
       return { type: r.type, requestId: r.requestId as string, accept: r.accept };
     case "popup.status":
+    case "pairing.close":
       return exactKeys(r, ["type"]) ? { type: r.type } : undefined;
     default:
       return undefined;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign, verify } from "node:crypto";
-import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingRequestDigest } from "@hitl/verifier";
+import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingCodeDigest, pairingRequestDigest } from "@hitl/verifier";
 import {
   type Challenge,
   type DecisionStatement,
@@ -46,13 +46,15 @@ export function makeApprover(sub = "alice"): TestApprover {
       return { v: 1, challenge, statement, sig: signBytes(privateKey, signingInput("decision", statement)), kid };
     },
     pair(request) {
+      const requestDigest = pairingRequestDigest(request);
       const statement: PairingStatement = {
         v: 1,
-        request: pairingRequestDigest(request),
+        request: requestDigest,
         sub: request.subject,
         kid,
         publicKey: encodeBase64url(raw),
         pairedAt: Math.floor(Date.now() / 1000),
+        codeDigest: pairingCodeDigest("KPTWRM", requestDigest),
       };
       return { statement, sig: signBytes(privateKey, signingInput("pairing", statement)) };
     },

@@ -55,6 +55,17 @@ export const ENCODED_LENGTHS = {
 /** Pairing codes are shown in the terminal and in the browser: "123-456". */
 export const PAIRING_CODE_PATTERN = /^[0-9]{3}-[0-9]{3}$/;
 
+/**
+ * The confirmation code the pairing window makes with its CSPRNG after the click on Pair and the
+ * human types into the terminal. Letters only, so it can never be mistaken for the terminal's
+ * digits; consonants only (no vowels, no Y), so it spells no words and has no I/O to confuse with
+ * 1/0. Six of twenty: 20^6 = 64,000,000 codes (25.9 bits). Shown as "KPT-WRM"; canonical form
+ * (what is hashed into the statement) is the six letters without the hyphen.
+ */
+export const PAIRING_CONFIRMATION_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
+export const PAIRING_CONFIRMATION_LENGTH = 6;
+export const PAIRING_CONFIRMATION_PATTERN = /^[BCDFGHJKLMNPQRSTVWXZ]{6}$/;
+
 /** Default local signing-host port (overridable by HITL_PORT / --port). */
 export const DEFAULT_PORT = 7331;
 

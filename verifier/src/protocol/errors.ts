@@ -55,6 +55,9 @@ export const ERROR_CODES = [
   "ERR_CONFIG",
   "ERR_INTERNAL",
   "ERR_EXTENSION_DISCONNECTED",
+  // pairing confirmation: the code the pairing window shows, typed into the terminal
+  "ERR_PAIRING_CODE_MISMATCH",
+  "ERR_PAIRING_CODE_MISSING",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,7 @@ export * from "./errors.js";
 export { canonicalBytes, canonicalize, isWellFormed, utf8, utf8Length } from "./jcs.js";
 export { findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export * from "./messages.js";
+export * from "./pairing-confirmation.js";
 export * from "./signing-input.js";
 export type * from "./types.js";
 export * from "./validate.js";

@@ -91,6 +91,13 @@ export interface PairingStatement {
   /** Raw 32-byte Ed25519 public key. */
   publicKey: string;
   pairedAt: number;
+  /**
+   * Digest of JCS({"code": <confirmation code>, "request": <request>}): binds the code the window
+   * showed after the click on Pair, which the human types into the terminal. A hash, not the code,
+   * because the statement passes through the host and its log (the code space is small enough to
+   * brute-force, so this keeps it out of plain sight; it is not a secret once the statement is seen).
+   */
+  codeDigest: string;
 }
 
 export interface PairingResponse {

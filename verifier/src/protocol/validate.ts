@@ -225,14 +225,15 @@ export function parsePairingRequest(value: unknown, path = "pairingRequest"): Pa
 }
 
 export function parsePairingStatement(value: unknown, path = "pairing.statement"): PairingStatement {
-  const record = readObject(value, path, ["v", "request", "sub", "kid", "publicKey", "pairedAt"]);
+  const record = readObject(value, path, ["v", "request", "sub", "kid", "publicKey", "pairedAt", "codeDigest"]);
   const v = readVersion(record.v, `${path}.v`);
   const request = readBase64url(record.request, `${path}.request`, ENCODED_LENGTHS.digest);
   const sub = readString(record.sub, `${path}.sub`, LIMITS.subjectBytes, "line");
   const kid = readBase64url(record.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
   const publicKey = readBase64url(record.publicKey, `${path}.publicKey`, ENCODED_LENGTHS.publicKey);
   const pairedAt = readTimestamp(record.pairedAt, `${path}.pairedAt`);
-  return { kid, pairedAt, publicKey, request, sub, v };
+  const codeDigest = readBase64url(record.codeDigest, `${path}.codeDigest`, ENCODED_LENGTHS.digest);
+  return { codeDigest, kid, pairedAt, publicKey, request, sub, v };
 }
 
 export function parsePairingResponse(value: unknown, path = "pairing"): PairingResponse {

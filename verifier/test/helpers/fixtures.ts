@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from "node:crypto";
-import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingRequestDigest } from "../../src/digests.js";
+import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingCodeDigest, pairingRequestDigest } from "../../src/digests.js";
 import { decodeBase64url, encodeBase64url } from "../../src/protocol/base64url.js";
 import type { StatementKind } from "../../src/protocol/constants.js";
 import { signingInput } from "../../src/protocol/signing-input.js";
@@ -87,19 +87,25 @@ export function makePairingRequest(overrides: Partial<PairingRequest> = {}, now 
   };
 }
 
+/** The confirmation code the fixtures' "pairing window" shows (canonical form). */
+export const WINDOW_CODE = "KPTWRM";
+
 export function signPairing(
   request: PairingRequest,
   approver: TestApprover,
   statement: Partial<PairingStatement> = {},
   kind: StatementKind = "pairing",
+  windowCode = WINDOW_CODE,
 ): PairingResponse {
+  const requestDigest = pairingRequestDigest(request);
   const full: PairingStatement = {
     v: 1,
-    request: pairingRequestDigest(request),
+    request: requestDigest,
     sub: request.subject,
     kid: approver.kid,
     publicKey: encodeBase64url(approver.publicKey),
     pairedAt: request.iat + 3,
+    codeDigest: pairingCodeDigest(windowCode, requestDigest),
     ...statement,
   };
   return { statement: full, sig: signBytes(approver, signingInput(kind as "pairing", full)) };

@@ -602,3 +602,6 @@ for (const v of vectors) {
 }
 writeFileSync(join(HERE, "receipts.json"), `${JSON.stringify(file, null, 2)}\n`);
 process.stdout.write(`wrote ${vectors.length} vectors to ${join(HERE, "receipts.json")}\n`);
+
+// The pairing vectors (pairings.json) have their own generator; one command regenerates both.
+await import("./generate-pairings.mjs");

@@ -10,8 +10,16 @@ import { delay } from "./chromium.js";
 export interface AutoClicker {
   /** Wait for the next window of this kind, then click the button with this accessible name. */
   click(kind: "pairing" | "approval", button: "Pair" | "Approve", signal: AbortSignal): Promise<void>;
+  /**
+   * What a person does for `hitl pair`: click Pair in the next pairing window, read the
+   * confirmation code the window then shows, and type it (`type`, into the CLI's stdin).
+   */
+  pair(signal: AbortSignal, type: (line: string) => void): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The code the pairing window shows after Pair: "KPT-WRM". */
+const WINDOW_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{3}-[BCDFGHJKLMNPQRSTVWXZ]{3}$/;
 
 export async function attachAutoClicker(devtoolsPort: number): Promise<AutoClicker> {
   const { chromium } = await import("playwright-core");
@@ -27,6 +35,16 @@ export async function attachAutoClicker(devtoolsPort: number): Promise<AutoClick
         if (!page.isClosed()) throw error;
       }
       process.stdout.write(`     (auto-approve: clicked ${button} in the ${kind} window)\n`);
+    },
+    async pair(signal, type) {
+      const page = await nextWindow(browser, "pairing", handled, 30_000, signal);
+      await page.getByRole("button", { name: "Pair", exact: true }).click({ timeout: 10_000 });
+      const shown = page.locator("#confirmation-code");
+      await shown.waitFor({ state: "visible", timeout: 10_000 });
+      const code = ((await shown.textContent()) ?? "").trim();
+      if (!WINDOW_CODE.test(code)) throw new HitlError("ERR_INTERNAL", `The pairing window shows "${code}", not a confirmation code.`);
+      process.stdout.write(`     (auto-approve: clicked Pair in the pairing window, typing the code it shows: ${code})\n`);
+      type(`${code}\n`);
     },
     async close() {
       // Disconnects only: the browser is stopped by pid by its owner.
