@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       logFile: join(root, "chromium.log"),
     });
     if (auto) clicker = await attachAutoClicker(await chromium.devtoolsPort());
-    const health = await waitForExtension(port, join(dirs.state, "signing-host.log"), interrupt.signal);
+    const health = await waitForExtension(port, env, join(dirs.state, "signing-host.log"), interrupt.signal);
     hostPid = health.hostPid;
     say(`     extension connected; its signing key: ${health.key}`);
 
@@ -192,13 +192,19 @@ async function runHitl(
   return code;
 }
 
-async function waitForExtension(port: number, hostLog: string, interrupt: AbortSignal): Promise<{ hostPid: number; key: string }> {
+async function waitForExtension(
+  port: number,
+  env: NodeJS.ProcessEnv,
+  hostLog: string,
+  interrupt: AbortSignal,
+): Promise<{ hostPid: number; key: string }> {
   const deadline = Date.now() + 30_000;
   let last = "the signing host did not start";
   while (Date.now() < deadline) {
     if (interrupt.aborted) throw new HitlError("ERR_WITHDRAWN", "Interrupted while Chromium was starting.");
     try {
-      const health = await getHostHealth({ port, timeoutMs: 1000 });
+      // The demo's config dir (its own host secret), not this process's environment.
+      const health = await getHostHealth({ port, env, timeoutMs: 1000 });
       const { extension } = health;
       if (extension.connected) {
         const key =

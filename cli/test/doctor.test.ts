@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { installHostManifests } from "@hitl/signing-host";
 import { addApprover } from "@hitl/verifier";
@@ -47,6 +48,7 @@ async function doctor(
   const out = JSON.parse(run.stdout) as { ok: boolean; checks: Check[] };
   expect(out.checks.map((c) => c.name)).toEqual([
     "host manifest",
+    "host secret",
     "host reachable",
     "extension connected",
     "key present",
@@ -70,17 +72,18 @@ describe("hitl doctor", () => {
     const result = await doctor({ HITL_PORT: String(port) });
     expect(result.code).toBe(0);
     expect(result.ok).toBe(true);
-    expect(Object.values(result.checks).map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "pass"]);
+    expect(Object.values(result.checks).map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "pass", "pass"]);
     expect(result.checks["host manifest"]!.detail).toBe("installed for chromium");
     expect(result.checks["approver paired"]!.detail).toMatch(/^alice \(key [0-9a-f ]{19}\) in /);
 
     const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^✓ host manifest +installed for chromium\n✓ host reachable +signing host/);
+    expect(text.stdout).toMatch(/^✓ host manifest +installed for chromium\n✓ host secret +.+\n✓ host reachable +signing host/);
     expect(text.stdout).toContain("All checks passed");
   });
 
   it("with nothing set up: every failure has its code and remedy, and the exit code is 3", async () => {
+    await rm(dirs.secretFile); // `hitl setup` never ran
     const port = await freePort();
     const result = await doctor({ HITL_PORT: String(port) });
     expect(result.code).toBe(3);
@@ -91,11 +94,13 @@ describe("hitl doctor", () => {
       code: "ERR_CONFIG",
       remedy: "Run 'hitl setup' (add --browser chrome|chromium|brave|edge|firefox to pick one), then restart the browser.",
     });
-    expect(checks["host reachable"]).toMatchObject({
+    expect(checks["host secret"]).toMatchObject({
       status: "fail",
-      code: "ERR_HOST_UNREACHABLE",
-      remedy: expect.stringContaining(`No hitl signing host is listening on 127.0.0.1:${port}`),
+      code: "ERR_HOST_SECRET_MISSING",
+      detail: `cannot use ${dirs.secretFile}`,
+      remedy: `The hitl host secret ${dirs.secretFile} does not exist, so the signing host cannot be told apart from another program on its port. Run \`hitl setup\` (it creates the secret), then restart the browser.`,
     });
+    expect(checks["host reachable"]).toMatchObject({ status: "skip", detail: "needs the host secret", remedy: "Fix 'host secret' first." });
     expect(checks["extension connected"]).toMatchObject({ status: "skip", remedy: "Fix 'host reachable' first." });
     expect(checks["key present"]).toMatchObject({ status: "skip" });
     expect(checks["approver paired"]).toMatchObject({
@@ -107,33 +112,48 @@ describe("hitl doctor", () => {
 
     const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
     expect(text.code).toBe(3);
-    expect(text.stdout).toContain("✗ host reachable");
+    expect(text.stdout).toContain("✗ host secret");
+    expect(text.stdout).toContain("- host reachable");
     expect(text.stdout).toContain("→ Run 'hitl setup'");
     expect(text.stdout).toContain("Some checks failed");
+  });
+
+  it("with the secret but no host: 'host reachable' fails with ERR_HOST_UNREACHABLE", async () => {
+    const port = await freePort();
+    const { checks } = await doctor({ HITL_PORT: String(port) });
+    expect(checks["host secret"]).toMatchObject({ status: "pass", detail: `${dirs.secretFile} (yours, mode 0600 or stricter)` });
+    expect(checks["host reachable"]).toMatchObject({
+      status: "fail",
+      code: "ERR_HOST_UNREACHABLE",
+      remedy: expect.stringContaining(`No hitl signing host is listening on 127.0.0.1:${port}`),
+    });
   });
 
   it("names a host without extension, and a browser key that is not paired", async () => {
     await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     let connected = false;
     const other = makeApprover("alice");
-    peer = await startPeerHost(() => ({
-      status: 200,
-      body: {
-        host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-        extension: connected
-          ? {
-              connected: true,
-              extensionVersion: "0.1.0",
-              browser: "chromium",
-              keyPresent: true,
-              kid: other.kid,
-              subject: "alice",
-              keyPolicy: "persistent",
-              pending: 0,
-            }
-          : { connected: false },
-      },
-    }));
+    peer = await startPeerHost(
+      () => ({
+        status: 200,
+        body: {
+          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+          extension: connected
+            ? {
+                connected: true,
+                extensionVersion: "0.1.0",
+                browser: "chromium",
+                keyPresent: true,
+                kid: other.kid,
+                subject: "alice",
+                keyPolicy: "persistent",
+                pending: 0,
+              }
+            : { connected: false },
+        },
+      }),
+      { secretFile: dirs.secretFile },
+    );
     const port = String(peer.port);
     const detached = await doctor({ HITL_PORT: port });
     expect(detached.checks["host reachable"]).toMatchObject({

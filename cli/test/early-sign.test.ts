@@ -1,9 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolvePaths } from "@hitl/verifier";
+import { HOST_AUTH, proveHostAnswer, resolvePaths } from "@hitl/verifier";
 import { afterEach, describe, expect, it } from "vitest";
-import { dropEarlySign, earlyApproversFile, earlySignPort, openEarlySign, takeEarlySign } from "../src/lib/early-sign.js";
+import {
+  dropEarlySign,
+  EARLY_NONCE_HEADER,
+  earlyApproversFile,
+  earlyHostSecretFile,
+  earlySignPort,
+  openEarlySign,
+  takeEarlySign,
+} from "../src/lib/early-sign.js";
 import { encodeJsonBody, exchangeWithHost } from "../src/sdk/lib/host-http.js";
 import { resolvePort } from "../src/sdk/lib/resolve-port.js";
 
@@ -42,7 +51,16 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 const body = encodeJsonBody({ challenge: { hello: "wörld" } });
-const exchange = (port: number) => exchangeWithHost({ port, method: "POST", path: "/sign", body, maxResponseBytes: 10_000 });
+const secret = randomBytes(32);
+const exchange = (port: number) => exchangeWithHost({ port, secret, method: "POST", path: "/sign", body, maxResponseBytes: 10_000 });
+
+/** Answers as the signing host does: with its proof over the client's nonce (docs/protocol.md 6.1). */
+function answer(req: IncomingMessage, res: ServerResponse, status: number, text: string, nonce = req.headers[HOST_AUTH.nonceHeader]): void {
+  const bytes = Buffer.from(text, "utf8");
+  const proof = proveHostAnswer(secret, { nonce: String(nonce), method: req.method ?? "", path: req.url ?? "", status, body: bytes });
+  res.writeHead(status, { "content-type": "application/json", ...(proof !== undefined && { [HOST_AUTH.proofHeader]: proof }) });
+  res.end(bytes);
+}
 
 describe("earlySignPort", () => {
   it("is the port `hitl request` will use: --port, --port=, then HITL_PORT, then 7331", () => {
@@ -80,6 +98,12 @@ describe("earlySignPort", () => {
   });
 });
 
+describe("EARLY_NONCE_HEADER", () => {
+  it("is the protocol's nonce header (repeated in early-sign.ts to keep the verifier off the start-up path)", () => {
+    expect(EARLY_NONCE_HEADER).toBe(HOST_AUTH.nonceHeader);
+  });
+});
+
 describe("earlyApproversFile", () => {
   it("agrees with resolvePaths, the command's own rule, for every mix of HOME, XDG_CONFIG_HOME and HITL_CONFIG_DIR", () => {
     const choices = {
@@ -96,6 +120,7 @@ describe("earlyApproversFile", () => {
           if (xdg !== undefined) env.XDG_CONFIG_HOME = xdg;
           if (own !== undefined) env.HITL_CONFIG_DIR = own;
           expect(earlyApproversFile(env), JSON.stringify(env)).toBe(resolvePaths(env).approversFile);
+          expect(earlyHostSecretFile(env), JSON.stringify(env)).toBe(resolvePaths(env).hostSecretFile);
           checked++;
         }
       }
@@ -111,10 +136,7 @@ describe("openEarlySign / takeEarlySign", () => {
     const port = await listen((req, res) => {
       const read = readBody(req);
       seen.push({ headers: req.headers, body: read });
-      void read.then(() => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end('{"receipt":"ok"}');
-      });
+      void read.then(() => answer(req, res, 200, '{"receipt":"ok"}'));
     });
     openEarlySign(port);
     while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -123,6 +145,7 @@ describe("openEarlySign / takeEarlySign", () => {
       "content-type": "application/json",
       "x-hitl-prepare": "1",
       "transfer-encoding": "chunked",
+      [HOST_AUTH.nonceHeader]: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     await expect(exchange(port)).resolves.toEqual({ receipt: "ok" });
     expect(await seen[0]!.body).toBe(body.toString("utf8"));
@@ -130,10 +153,9 @@ describe("openEarlySign / takeEarlySign", () => {
   });
 
   it("keeps an answer that came before the exchange took the request (the host refused the headers)", async () => {
-    const port = await listen((_req, res) => {
-      res.writeHead(503, { "content-type": "application/json" });
-      res.end('{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}');
-    });
+    const port = await listen((req, res) =>
+      answer(req, res, 503, '{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}'),
+    );
     openEarlySign(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(exchange(port)).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "not connected" });
@@ -158,10 +180,7 @@ describe("openEarlySign / takeEarlySign", () => {
       arrived++;
       req.on("close", () => closed.push(req.headers["x-hitl-prepare"] === "1" ? "early" : "fresh"));
       readBody(req).then(
-        () => {
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end("{}");
-        },
+        () => answer(req, res, 200, "{}"),
         () => {}, // the early request is closed before its body
       );
     });
@@ -172,6 +191,17 @@ describe("openEarlySign / takeEarlySign", () => {
     await expect(exchange(port)).resolves.toEqual({});
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(closed.sort()).toEqual(["early", "fresh"]);
+  });
+
+  it("the host's proof must cover the nonce sent with the early headers: a proof for another nonce is refused", async () => {
+    const port = await listen((req, res) => {
+      void readBody(req).then(() => answer(req, res, 200, '{"receipt":"ok"}', randomBytes(32).toString("base64url")));
+    });
+    openEarlySign(port);
+    await expect(exchange(port)).rejects.toMatchObject({
+      code: "ERR_HOST_UNAUTHENTICATED",
+      message: expect.stringContaining(`Something else is listening on 127.0.0.1:${port} and could not prove it is your hitl signing host`),
+    });
   });
 
   it("dropEarlySign ends a request nobody sent: the host sees the client leave", async () => {

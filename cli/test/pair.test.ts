@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 async function withPeer(answer: (request: PairingRequest) => PeerAnswer): Promise<Record<string, string>> {
-  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request));
+  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request), { secretFile: dirs.secretFile });
   return { ...dirs.env, HITL_PORT: String(peer.port) };
 }
 

@@ -146,11 +146,14 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
   /** A peer answering each POST /sign with the next scripted answer; the last one repeats. */
   async function scripted(answers: Array<(challenge: Challenge) => PeerAnswer>): Promise<Record<string, string>> {
     let next = 0;
-    peer = await startPeerHost((request) => {
-      if (request.path !== "/sign") return { status: 404, body: { error: { code: "ERR_MALFORMED", message: "only /sign here" } } };
-      const answer = answers[Math.min(next++, answers.length - 1)]!;
-      return answer(parseSignRequestBody(request.body).challenge);
-    });
+    peer = await startPeerHost(
+      (request) => {
+        if (request.path !== "/sign") return { status: 404, body: { error: { code: "ERR_MALFORMED", message: "only /sign here" } } };
+        const answer = answers[Math.min(next++, answers.length - 1)]!;
+        return answer(parseSignRequestBody(request.body).challenge);
+      },
+      { secretFile: dirs.secretFile },
+    );
     return { ...dirs.env, HITL_PORT: String(peer.port) };
   }
 
@@ -180,6 +183,28 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
     // Backoff 100 + 200 + 400 + 800 ms: the copy lost again was never held, so no fresh start.
     expect(run.ms).toBeGreaterThanOrEqual(1_500);
     expect(run.ms).toBeLessThan(4_000);
+  });
+
+  it("a program that takes the port while the browser is away is not believed: its unproven approval ends the request (exit 3)", async () => {
+    let next = 0;
+    // The host answers "disconnected" (proven); the next copy lands on a squatter with its own valid receipt.
+    peer = await startPeerHost(
+      (request) =>
+        next++ === 0
+          ? { status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: SIGN_DISCONNECTED } } }
+          : { status: 200, body: { receipt: signReceipt(alice, parseSignRequestBody(request.body).challenge, "approve") } },
+      { secretFile: dirs.secretFile, prove: () => next === 1 },
+    );
+    const run = await startCli(ACTION, { ...dirs.env, HITL_PORT: String(peer.port) }).done;
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      decision: "error",
+      code: "ERR_HOST_UNAUTHENTICATED",
+      message: expect.stringContaining(
+        `Something else is listening on 127.0.0.1:${peer.port} and could not prove it is your hitl signing host`,
+      ),
+    });
+    expect(peer.requests.filter((r) => r.path === "/sign")).toHaveLength(2);
   });
 
   it("the first attempt is not retried when the extension was never connected (exit 3 at once)", async () => {
@@ -245,7 +270,9 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
   it("pairing is not re-sent: ERR_EXTENSION_DISCONNECTED exits 3 with the host's remedy", async () => {
     const message =
       "The browser side of the signing host went away while the pairing request was pending (the extension's service worker stopped or the browser closed); nothing was paired. Run 'hitl pair' again once the browser is running with the hitl extension.";
-    peer = await startPeerHost(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message } } }));
+    peer = await startPeerHost(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message } } }), {
+      secretFile: dirs.secretFile,
+    });
     const run = await startCli(["pair", "--name", "alice", "--json"], { ...dirs.env, HITL_PORT: String(peer.port) }).done;
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_EXTENSION_DISCONNECTED", message });

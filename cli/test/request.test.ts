@@ -36,21 +36,24 @@ function challengeOf(request: PeerRequest): Challenge {
 }
 
 async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>) {
-  peer = await startPeerHost((request) => {
-    if (request.path === "/health") {
-      const extension = {
-        connected: true,
-        extensionVersion: "0.1.0",
-        browser: "chromium",
-        keyPresent: true,
-        kid: alice.kid,
-        keyPolicy: "persistent",
-        pending: 0,
-      };
-      return { status: 200, body: { host: { version: "0.1.0", pid: 1, port: peer?.port ?? 0 }, extension } };
-    }
-    return answer(challengeOf(request), request);
-  });
+  peer = await startPeerHost(
+    (request) => {
+      if (request.path === "/health") {
+        const extension = {
+          connected: true,
+          extensionVersion: "0.1.0",
+          browser: "chromium",
+          keyPresent: true,
+          kid: alice.kid,
+          keyPolicy: "persistent",
+          pending: 0,
+        };
+        return { status: 200, body: { host: { version: "0.1.0", pid: 1, port: peer?.port ?? 0 }, extension } };
+      }
+      return answer(challengeOf(request), request);
+    },
+    { secretFile: dirs.secretFile },
+  );
   return { ...dirs.env, HITL_PORT: String(peer.port) };
 }
 

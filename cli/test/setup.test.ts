@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,8 +80,13 @@ describe("hitl setup", () => {
       allowed_origins: ["chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"],
     });
     expect(statSync(launcher()).mode & 0o777).toBe(0o755);
+    const secretFile = join(home, "config", "host-secret");
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, "config")).mode & 0o777).toBe(0o700);
+    expect(readFileSync(secretFile, "latin1")).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
     expect(stdout).toBe(
       [
+        "Host secret: ~/config/host-secret (created, mode 0600)",
         "Launcher: ~/config/signing-host/hitl-signing-host",
         `  runs ${process.execPath} ${HOST_MAIN_PATH}`,
         "Native-messaging host manifests (dev.hitl.signing_host):",
@@ -91,6 +96,31 @@ describe("hitl setup", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("keeps a valid host secret on a second run (a running host and the CLI keep agreeing), and pins the config dir in the launcher", async () => {
+    const profile = join(home, "profile");
+    expect(await run(["--user-data-dir", profile], env)).toBe(0);
+    const secretFile = join(home, "config", "host-secret");
+    const first = readFileSync(secretFile, "latin1");
+    stdout = "";
+    expect(await run(["--user-data-dir", profile], env)).toBe(0);
+    expect(readFileSync(secretFile, "latin1")).toBe(first);
+    expect(stdout.split("\n")[0]).toBe("Host secret: ~/config/host-secret (kept)");
+    expect(readFileSync(launcher(), "utf8")).toContain(`HITL_CONFIG_DIR='${join(home, "config")}'\nexport HITL_CONFIG_DIR\n`);
+  });
+
+  it("refuses to create the host secret in a config dir open to others, and writes nothing", async () => {
+    const config = join(home, "config");
+    mkdirSync(config, { recursive: true });
+    chmodSync(config, 0o755);
+    const profile = join(home, "profile");
+    await expect(run(["--user-data-dir", profile], env)).rejects.toMatchObject({
+      code: "ERR_HOST_SECRET_INSECURE",
+      message: `The hitl host secret ${join(config, "host-secret")} is in ${config}, which is open to group or others (mode 755), so another user could read or replace it and pass for your signing host; it is refused. Run \`chmod 700 ${config}\`.`,
+    });
+    expect(existsSync(join(config, "host-secret"))).toBe(false);
+    expect(existsSync(launcher())).toBe(false);
   });
 
   it("with --browser all, writes only where the browser was used; names skipped ones", async () => {

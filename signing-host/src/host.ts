@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import { readHostSecret, resolvePaths } from "@hitl/verifier";
 import { HitlError } from "@hitl/verifier/protocol";
 import { createSigningServer, type SigningServer, type SigningServerOptions } from "./http/server.js";
 import { describeLauncher, portFromEnv } from "./lib/launch-args.js";
@@ -12,14 +13,14 @@ export interface SigningHostOptions {
   input: Readable;
   /** Frames to the browser (the host's stdout). Nothing else is ever written to it. */
   output: Writable;
-  /** HITL_PORT is read from here (default process.env). */
+  /** HITL_PORT and the config dir (HITL_CONFIG_DIR, for the host secret) are read from here (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** The arguments the browser passed (logged). */
   argv?: readonly string[];
   log?: HostLogger;
   handshakeTimeoutMs?: number;
   /** Overrides for tests: port (instead of HITL_PORT), limits, timeouts. */
-  server?: Partial<Omit<SigningServerOptions, "extension" | "log">>;
+  server?: Partial<Omit<SigningServerOptions, "extension" | "log" | "hostSecret">>;
 }
 
 export interface RunningSigningHost {
@@ -108,7 +109,7 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
     return stopping;
   }
 
-  // A broken HITL_PORT is reported to the extension like a taken port: host.error, then exit.
+  // A broken HITL_PORT or host secret is reported to the extension like a taken port: host.error, then exit.
   const fail = (error: HitlError) => {
     log.error("host.cannot-start", { code: error.code, reason: error.message });
     try {
@@ -120,8 +121,11 @@ export async function runSigningHost(options: SigningHostOptions): Promise<Runni
   };
 
   try {
-    const port = options.server?.port ?? portFromEnv(options.env ?? process.env);
-    server = await createSigningServer({ ...options.server, port, extension, log });
+    const env = options.env ?? process.env;
+    const port = options.server?.port ?? portFromEnv(env);
+    // No secret, no host: without it our answers could not be told from a stranger's.
+    const hostSecret = readHostSecret(resolvePaths(env).hostSecretFile);
+    server = await createSigningServer({ ...options.server, port, extension, log, hostSecret });
     await server.listen();
   } catch (error) {
     const hitlError =

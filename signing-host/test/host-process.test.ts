@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect as connectTcp, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHostSecret } from "@hitl/verifier";
 import { LIMITS } from "@hitl/verifier/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
@@ -22,6 +23,8 @@ const approver = makeApprover();
 
 beforeEach(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "hitl-host-"));
+  // The host secret where `hitl setup` puts it, in the config dir the host is started with.
+  await createHostSecret(join(stateDir, "config", "host-secret"));
   port = await freePort();
 });
 
@@ -32,7 +35,12 @@ afterEach(async () => {
 });
 
 function launch(env: Record<string, string> = {}): BrowserSide {
-  const browser = BrowserSide.launch({ HITL_PORT: String(port), HITL_STATE_DIR: stateDir, ...env });
+  const browser = BrowserSide.launch({
+    HITL_PORT: String(port),
+    HITL_STATE_DIR: stateDir,
+    HITL_CONFIG_DIR: join(stateDir, "config"),
+    ...env,
+  });
   browsers.push(browser);
   return browser;
 }

@@ -75,19 +75,30 @@ describe("manifest locations", () => {
 
 describe("launcher script", () => {
   it("quotes any path and parses back", () => {
-    const script = launcherScript("/opt/no'de dir/bin/node", "/srv/h $HOME/`x`/main.js");
-    expect(parseLauncher(script)).toEqual({ node: "/opt/no'de dir/bin/node", hostMain: "/srv/h $HOME/`x`/main.js" });
+    const script = launcherScript("/opt/no'de dir/bin/node", "/srv/h $HOME/`x`/main.js", "/home/o'k/$x/.config/hitl");
+    expect(parseLauncher(script)).toEqual({
+      node: "/opt/no'de dir/bin/node",
+      hostMain: "/srv/h $HOME/`x`/main.js",
+      configDir: "/home/o'k/$x/.config/hitl",
+    });
   });
 
-  it("runs the given node with the given script and passes the browser's arguments", () => {
+  it("still parses a launcher written before the config dir was pinned", () => {
+    const old = `#!/bin/sh\n# hitl signing-host launcher\nexec '/usr/bin/node' '/srv/main.js' "$@"\n`;
+    expect(parseLauncher(old)).toEqual({ node: "/usr/bin/node", hostMain: "/srv/main.js" });
+  });
+
+  it("runs the given node with the given script, the pinned HITL_CONFIG_DIR, and passes the browser's arguments", () => {
     const dir = mkdtempSync(join(home, "l-"));
     const script = join(dir, "it's a script.mjs");
-    writeFileSync(script, "process.stdout.write(JSON.stringify(process.argv.slice(2)))");
+    writeFileSync(script, "process.stdout.write(JSON.stringify([process.env.HITL_CONFIG_DIR, ...process.argv.slice(2)]))");
     const launcher = join(dir, "launcher");
-    writeFileSync(launcher, launcherScript(process.execPath, script));
+    writeFileSync(launcher, launcherScript(process.execPath, script, "/pinned/it's config"));
     chmodSync(launcher, 0o755);
-    const output = execFileSync(launcher, ["chrome-extension://abc/", "a b"], { env: { PATH: "/nonexistent" } }).toString();
-    expect(JSON.parse(output)).toEqual(["chrome-extension://abc/", "a b"]);
+    // The browser's environment names another config dir (or none): the pinned one wins.
+    const env = { PATH: "/nonexistent", HITL_CONFIG_DIR: "/elsewhere" };
+    const output = execFileSync(launcher, ["chrome-extension://abc/", "a b"], { env }).toString();
+    expect(JSON.parse(output)).toEqual(["/pinned/it's config", "chrome-extension://abc/", "a b"]);
   });
 });
 
@@ -96,7 +107,13 @@ describe("installHostManifests", () => {
     const result = await installHostManifests({ browsers: BROWSERS, env, platform: "linux" });
     expect(result.launcher).toEqual({ path: launcherFile(), node: process.execPath, hostMain: HOST_MAIN_PATH, action: "written" });
     expect(statSync(launcherFile()).mode & 0o777).toBe(0o755);
-    expect(parseLauncher(readFileSync(launcherFile(), "utf8"))).toEqual({ node: process.execPath, hostMain: HOST_MAIN_PATH });
+    expect(parseLauncher(readFileSync(launcherFile(), "utf8"))).toEqual({
+      node: process.execPath,
+      hostMain: HOST_MAIN_PATH,
+      configDir: env.HITL_CONFIG_DIR,
+    });
+    expect(result.hostSecret).toEqual({ path: join(env.HITL_CONFIG_DIR!, "host-secret"), action: "created" });
+    expect(statSync(join(env.HITL_CONFIG_DIR!, "host-secret")).mode & 0o777).toBe(0o600);
     expect(result.manifests.map((m) => [m.browser, m.action])).toEqual(BROWSERS.map((b) => [b, "written"]));
 
     const chrome = readJson(join(home, ".config/google-chrome/NativeMessagingHosts/dev.hitl.signing_host.json"));
@@ -198,7 +215,7 @@ describe("inspectHostManifests", () => {
       exists: true,
       valid: true,
       pointsTo: launcherFile(),
-      runs: { node: process.execPath, hostMain: HOST_MAIN_PATH },
+      runs: { node: process.execPath, hostMain: HOST_MAIN_PATH, configDir: env.HITL_CONFIG_DIR },
     });
     expect(byBrowser.firefox).toMatchObject({ exists: true, valid: true });
     expect(byBrowser.brave).toMatchObject({
@@ -247,6 +264,26 @@ describe("inspectHostManifests", () => {
       problem: expect.stringContaining(`The launcher ${launcherFile()} is missing or not executable`),
     });
   });
+
+  it("catches a launcher that pins another config dir (host and CLI would not share the host secret), or none", async () => {
+    const profile = join(home, "profile");
+    await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env, platform: "linux" });
+    const elsewhere = { ...env, HITL_CONFIG_DIR: join(home, "elsewhere") };
+    // The launcher is looked for in the config dir of `env`; only the CLI side differs.
+    const [report] = await inspectHostManifests({ userDataDir: profile, env: elsewhere, platform: "linux" });
+    expect(report).toMatchObject({
+      valid: false,
+      problem: `The launcher starts the host with the config dir ${env.HITL_CONFIG_DIR}, but hitl here uses ${join(home, "elsewhere")} (HITL_CONFIG_DIR), so they would not share the host secret; run \`hitl setup --browser chrome --user-data-dir ${profile}\`.`,
+    });
+
+    writeFileSync(launcherFile(), `#!/bin/sh\nexec '${process.execPath}' '${HOST_MAIN_PATH}' "$@"\n`);
+    expect((await inspectHostManifests({ userDataDir: profile, env, platform: "linux" }))[0]).toMatchObject({
+      valid: false,
+      problem: expect.stringContaining(
+        "The launcher was written by an older `hitl setup`: it does not pin the config dir that holds the host secret",
+      ),
+    });
+  });
 });
 
 describe("the launcher really starts the host", () => {
@@ -256,7 +293,9 @@ describe("the launcher really starts the host", () => {
     const manifest = readJson(join(profile, "NativeMessagingHosts/dev.hitl.signing_host.json"));
     const { freePort } = await import("./lib/browser-side.js");
     const port = await freePort();
-    // stdin is empty and closed at once: the host says hello, then exits 0 (port closed).
+    // stdin is empty and closed at once: the host says hello, then exits 0 (port closed). No
+    // HITL_CONFIG_DIR here (a desktop session's browser): the launcher pins the one setup used,
+    // so the host finds the host secret.
     const run = spawnSync(manifest.path, [`chrome-extension://${DEFAULT_EXTENSION_ID}/`], {
       env: { PATH: "/nonexistent", HOME: home, HITL_PORT: String(port), HITL_STATE_DIR: join(home, "state") },
       input: "",
@@ -276,7 +315,7 @@ describe("package entry", () => {
       const m = await import(${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)});
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/fastify/"));
       const before = loaded();
-      await m.createSigningServer({ port: 0, extension: new m.ExtensionPort({ send() {} }) });
+      await m.createSigningServer({ port: 0, extension: new m.ExtensionPort({ send() {} }), hostSecret: new Uint8Array(32) });
       process.stdout.write(JSON.stringify({ before, after: loaded(), exports: typeof m.installHostManifests }));
     `;
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", probe]).toString();

@@ -1,6 +1,12 @@
 export { confirmPairingCode } from "./confirm-pairing-code.js";
 export type { KeyDirectory, NonceStore, VerifiedApproval, VerifyExpectations, VerifyOptions } from "./contracts.js";
 export * from "./digests.js";
+export { createHostSecret } from "./host-auth/create-host-secret.js";
+export type { HostAnswerFields } from "./host-auth/lib/proof-input.js";
+export { newClientNonce } from "./host-auth/new-client-nonce.js";
+export { proveHostAnswer } from "./host-auth/prove-host-answer.js";
+export { readHostSecret } from "./host-auth/read-host-secret.js";
+export { verifyHostAnswer } from "./host-auth/verify-host-answer.js";
 export { addApprover } from "./keys/add-approver.js";
 export { LocalKeyDirectory } from "./keys/local-key-directory.js";
 export {

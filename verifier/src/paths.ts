@@ -12,6 +12,11 @@ export interface HitlPaths {
   stateDir: string;
   /** Registered approver keys (written by `hitl pair`, mode 0600). */
   approversFile: string;
+  /**
+   * The per-user secret the signing host proves itself with (written by `hitl setup`, mode
+   * 0600 in a 0700 directory; docs/protocol.md section 6.1).
+   */
+  hostSecretFile: string;
   /** Embedded single-use nonce store. */
   nonceDir: string;
   /** Signing host log. */
@@ -26,6 +31,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): HitlPaths {
     configDir,
     stateDir,
     approversFile: join(configDir, "approvers.json"),
+    hostSecretFile: join(configDir, "host-secret"),
     nonceDir: join(stateDir, "nonces"),
     hostLogFile: join(stateDir, "signing-host.log"),
   };

@@ -6,14 +6,16 @@ import { checkHost } from "../lib/doctor/host-checks.js";
 import { checkManifests } from "../lib/doctor/manifest-check.js";
 import { checkPaired } from "../lib/doctor/paired-check.js";
 import { checkReplayStore } from "../lib/doctor/replay-store-check.js";
+import { checkHostSecret } from "../lib/doctor/secret-check.js";
 import { printJson, printProblem } from "../lib/output.js";
 import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
 
 Check every link between this terminal and your browser, and say how to fix what is broken:
-host manifest installed, signing host reachable, extension connected, key present, approver
-paired, replay store working.
+host manifest installed, host secret safe, signing host reachable and proving itself with that
+secret (else: who else listens on the port), extension connected, key present, approver paired,
+replay store working.
 
 Options:
   --port N             signing host port (default: HITL_PORT, then 7331)
@@ -71,14 +73,16 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const env = process.env;
+  const paths = resolvePaths(env);
   // Independent links are checked at once; manifests and pairing are judged with what the host reports.
-  const [host, replay] = await Promise.all([checkHost(args.port), checkReplayStore(env)]);
+  const secret = checkHostSecret(paths.hostSecretFile);
+  const [host, replay] = await Promise.all([checkHost(args.port, secret.secret), checkReplayStore(env)]);
   const connected = host.health?.extension.connected === true;
   const [manifests, paired] = await Promise.all([
     checkManifests(args.userDataDir, connected),
-    checkPaired(resolvePaths(env).approversFile, host.health),
+    checkPaired(paths.approversFile, host.health),
   ]);
-  const checks: CheckResult[] = [manifests, ...host.results, paired, replay];
+  const checks: CheckResult[] = [manifests, secret.result, ...host.results, paired, replay];
   const ok = checks.every((check) => check.status === "pass" || !check.required);
 
   if (args.json) printJson({ ok, checks });

@@ -13,10 +13,12 @@ import { EXIT, ExitError } from "../lib/exit-error.js";
 
 const HELP = `Usage: hitl setup [options]
 
-Register the hitl signing host with your browsers (native messaging). Writes a launcher script
-in the hitl config directory that runs the host with this node (${process.execPath}), and a
-manifest dev.hitl.signing_host.json per browser that points to it and allows only the hitl
-extension. Restart the browser (or reload the extension) afterwards.
+Register the hitl signing host with your browsers (native messaging). Creates the host secret
+(32 random bytes, mode 0600) in the hitl config directory unless a valid one exists: the host
+proves every answer with it, so hitl trusts no other program on its port. Writes a launcher
+script there that runs the host with this node (${process.execPath}) and that config directory,
+and a manifest dev.hitl.signing_host.json per browser that points to it and allows only the
+hitl extension. Restart the browser (or reload the extension) afterwards.
 
 Options:
   --browser NAME        chrome, chromium, brave, edge, firefox or all; repeatable
@@ -111,9 +113,13 @@ function report(result: InstallResult, uninstall: boolean, env: NodeJS.ProcessEn
     : result.launcher.action === "written"
       ? `Launcher: ${launcher}\n  runs ${result.launcher.node} ${result.launcher.hostMain}`
       : "";
+  const secretLine =
+    result.hostSecret === undefined
+      ? ""
+      : `Host secret: ${tilde(result.hostSecret.path, env)} (${result.hostSecret.action === "created" ? "created, mode 0600" : "kept"})\n`;
   const header = uninstall ? "Native-messaging host manifests:" : "Native-messaging host manifests (dev.hitl.signing_host):";
   const next = uninstall ? "" : "\nRestart the browser, or reload the hitl extension, so it starts the signing host.\n";
-  return `${launcherLine}\n${header}\n${lines.join("\n")}\n${next}`;
+  return `${secretLine}${launcherLine}\n${header}\n${lines.join("\n")}\n${next}`;
 }
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {

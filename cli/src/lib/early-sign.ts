@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { homedir } from "node:os";
@@ -19,6 +20,8 @@ import { join } from "node:path";
 
 export interface EarlySign {
   readonly port: number;
+  /** The x-hitl-client-nonce sent with the headers: the host's proof on the answer covers it. */
+  readonly nonce: string;
   readonly request: ClientRequest;
   /** What arrived before the exchange was taken; events after that go to `deliver`. */
   response?: IncomingMessage;
@@ -53,21 +56,37 @@ export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): 
  * (test/early-sign.test.ts checks that both agree).
  */
 export function earlyApproversFile(env: NodeJS.ProcessEnv): string {
+  return join(earlyConfigDir(env), "approvers.json");
+}
+
+/** The host secret file, by the same rule (paths.ts hostSecretFile). */
+export function earlyHostSecretFile(env: NodeJS.ProcessEnv): string {
+  return join(earlyConfigDir(env), "host-secret");
+}
+
+function earlyConfigDir(env: NodeJS.ProcessEnv): string {
   const nonEmpty = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
   const home = nonEmpty(env.HOME) ?? homedir();
-  const configDir = nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
-  return join(configDir, "approvers.json");
+  return nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
 }
 
 /**
  * Whether opening early is worth it: without an approvers file the command stops at "not
- * paired" before it asks anything, and an early window would only flash up empty.
+ * paired" before it asks anything, and without a host secret at "run hitl setup"; an early
+ * window would only flash up empty.
  */
 export function mayAsk(env: NodeJS.ProcessEnv): boolean {
-  return existsSync(earlyApproversFile(env));
+  return existsSync(earlyApproversFile(env)) && existsSync(earlyHostSecretFile(env));
 }
 
+/**
+ * The request header carrying the nonce: HOST_AUTH.nonceHeader of the protocol constants,
+ * repeated for the start-up reason above (test/early-sign.test.ts checks that both agree).
+ */
+export const EARLY_NONCE_HEADER = "x-hitl-client-nonce";
+
 export function openEarlySign(port: number): void {
+  const nonce = randomBytes(32).toString("base64url");
   const request = httpRequest({
     host: "127.0.0.1",
     port,
@@ -80,9 +99,10 @@ export function openEarlySign(port: number): void {
       "content-type": "application/json",
       connection: "close",
       "x-hitl-prepare": "1",
+      [EARLY_NONCE_HEADER]: nonce,
     },
   });
-  const early: EarlySign = { port, request };
+  const early: EarlySign = { port, nonce, request };
   request.on("response", (response) => {
     if (early.deliver !== undefined) early.deliver.response(response);
     else early.response = response;

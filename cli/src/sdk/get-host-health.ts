@@ -1,4 +1,4 @@
-import { type HealthResponseBody, HitlError, parseExtensionStatus } from "@hitl/verifier";
+import { type HealthResponseBody, HitlError, parseExtensionStatus, readHostSecret, resolvePaths } from "@hitl/verifier";
 import { exchangeWithHost } from "./lib/host-http.js";
 import { resolvePort } from "./lib/resolve-port.js";
 
@@ -6,12 +6,17 @@ export interface GetHostHealthOptions {
   port?: number;
   /** Give up after this long: a host that cannot answer /health quickly is not usable. Default 2000. */
   timeoutMs?: number;
+  /** HITL_PORT and the config dir (the host secret) come from here (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The host secret, when the caller has read it already (default: read from the config dir). */
+  secret?: Uint8Array;
 }
 
 /** GET /health: the host's true state (is the extension connected, does it hold a key). */
 export async function getHostHealth(options: GetHostHealthOptions = {}): Promise<HealthResponseBody> {
-  const port = options.port ?? resolvePort(undefined, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const port = options.port ?? resolvePort(undefined, env);
+  const secret = options.secret ?? readHostSecret(resolvePaths(env).hostSecretFile);
   const timeoutMs = options.timeoutMs ?? 2000;
   const stop = new AbortController();
   const timer = setTimeout(
@@ -25,7 +30,7 @@ export async function getHostHealth(options: GetHostHealthOptions = {}): Promise
     timeoutMs,
   );
   try {
-    const body = await exchangeWithHost({ port, method: "GET", path: "/health", signal: stop.signal, maxResponseBytes: 16 * 1024 });
+    const body = await exchangeWithHost({ port, secret, method: "GET", path: "/health", signal: stop.signal, maxResponseBytes: 16 * 1024 });
     return parseHealth(body, port);
   } finally {
     clearTimeout(timer);

@@ -7,6 +7,7 @@ import {
   type PairingAwaitingCode,
   type PairingRequest,
   type RequesterContext,
+  readHostSecret,
   resolvePaths,
   verifyPairing,
 } from "@hitl/verifier";
@@ -82,9 +83,12 @@ export async function pairApprover(options: PairApproverOptions): Promise<Pairin
   let request: PairingRequest;
   let port: number;
   let attempts: number;
+  let secret: Buffer;
   try {
     attempts = normalizeAttempts(options.codeAttempts);
     port = options.port ?? resolvePort(undefined, env);
+    // Before anything is sent: without it no answer could be trusted.
+    secret = readHostSecret(resolvePaths(env).hostSecretFile);
     request = createPairingRequest({
       clock,
       ...(options.subject !== undefined && { subject: options.subject }),
@@ -100,6 +104,7 @@ export async function pairApprover(options: PairApproverOptions): Promise<Pairin
   options.onRequest?.(request);
   const answer = await askHost({
     port,
+    secret,
     path: "/pair",
     body: { request, keyLifetime: options.keyLifetime ?? "persistent" },
     exp: request.exp,

@@ -7,6 +7,7 @@ import {
   LIMITS,
   type NonceStore,
   type RequesterContext,
+  readHostSecret,
   resolvePaths,
 } from "@hitl/verifier";
 import { createChallenge } from "./create-challenge.js";
@@ -65,9 +66,12 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
   let challenge: Challenge;
   let port: number;
   let approversFile: string;
+  let secret: Buffer;
   let early: VerificationStores | undefined;
   try {
     port = options.port ?? resolvePort(undefined, env);
+    // Before anything is sent: without it no answer could be trusted.
+    secret = readHostSecret(resolvePaths(env).hostSecretFile);
     challenge = createChallenge({
       action: options.action,
       clock,
@@ -77,9 +81,9 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
       ...(options.requester !== undefined && { requester: options.requester }),
     });
     approversFile = resolvePaths(env).approversFile;
-    const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port)) === "usable";
+    const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port, secret)) === "usable";
     const storeNeedsConnection = options.nonces === undefined && (env.HITL_REDIS_URL ?? "").length > 0;
-    if (!keysLookUsable || storeNeedsConnection) early = await openStoresOrExplain(approversFile, env, options, port);
+    if (!keysLookUsable || storeNeedsConnection) early = await openStoresOrExplain(approversFile, env, options, port, secret);
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
     return failureOf(error, "local");
@@ -87,7 +91,7 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
 
   let stores: Promise<VerificationStores> | undefined = early === undefined ? undefined : Promise.resolve(early);
   try {
-    return await askAndVerify(challenge, port, options, clock, () => {
+    return await askAndVerify(challenge, port, secret, options, clock, () => {
       stores ??= openStores(approversFile, env, options);
       return stores;
     });
@@ -98,10 +102,10 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
 }
 
 /** "none" is reported at once, but a missing host first: pairing needs the host too. */
-async function lookAtApprovers(approversFile: string, port: number): Promise<"usable" | "unclear"> {
+async function lookAtApprovers(approversFile: string, port: number, secret: Uint8Array): Promise<"usable" | "unclear"> {
   const look = precheckApprovers(approversFile);
   if (look !== "none") return look;
-  await getHostHealth({ port, timeoutMs: 1000 });
+  await getHostHealth({ port, secret, timeoutMs: 1000 });
   throw notPaired(approversFile);
 }
 
@@ -116,11 +120,12 @@ async function openStoresOrExplain(
   env: NodeJS.ProcessEnv,
   options: RequestApprovalOptions,
   port: number,
+  secret: Uint8Array,
 ): Promise<VerificationStores> {
   try {
     return await openStores(approversFile, env, options);
   } catch (error) {
-    if (error instanceof HitlError && error.code === "ERR_NOT_PAIRED") await getHostHealth({ port, timeoutMs: 1000 });
+    if (error instanceof HitlError && error.code === "ERR_NOT_PAIRED") await getHostHealth({ port, secret, timeoutMs: 1000 });
     throw error;
   }
 }
@@ -128,6 +133,7 @@ async function openStoresOrExplain(
 async function askAndVerify(
   challenge: Challenge,
   port: number,
+  secret: Uint8Array,
   options: RequestApprovalOptions,
   clock: () => number,
   prepare: () => Promise<VerificationStores>,
@@ -141,6 +147,7 @@ async function askAndVerify(
   try {
     const answer = await askHost({
       port,
+      secret,
       path: "/sign",
       body: { challenge },
       exp: challenge.exp,

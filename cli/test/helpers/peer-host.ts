@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HOST_AUTH, proveHostAnswer, readHostSecret } from "@hitl/verifier";
 
 /**
  * A real HTTP server on 127.0.0.1:0 speaking the signing host's documented API, for tests of
  * the CLI's side. It refuses what the real host refuses (Origin, foreign Host, non-JSON), so a
- * client that forgets a header fails here too. `answer` decides each reply.
+ * client that forgets a header fails here too. `answer` decides each reply. Every reply carries
+ * the host's proof (docs/protocol.md section 6.1), made with the host secret in `secretFile`,
+ * unless `prove` is false (a stranger on the port).
  */
 export interface PeerRequest {
   method: string;
@@ -28,7 +31,12 @@ export interface PeerHost {
   close(): Promise<void>;
 }
 
-export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>): Promise<PeerHost> {
+export async function startPeerHost(
+  answer: (request: PeerRequest) => PeerAnswer | Promise<PeerAnswer>,
+  /** `prove`: false, or a function returning false for a request, answers without the host's proof. */
+  options: { secretFile: string; prove?: boolean | ((request: PeerRequest) => boolean) },
+): Promise<PeerHost> {
+  const secret = readHostSecret(options.secretFile);
   const requests: PeerRequest[] = [];
   const announced: string[] = [];
   let signalDisconnect: () => void = () => {};
@@ -41,8 +49,22 @@ export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", async () => {
-      const reply = (status: number, body: unknown): void => {
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      const reply = (status: number, body: unknown, request?: PeerRequest): void => {
+        const bytes = Buffer.from(JSON.stringify(body), "utf8");
+        const nonce = req.headers[HOST_AUTH.nonceHeader];
+        const proof =
+          options.prove === false || (typeof options.prove === "function" && request !== undefined && !options.prove(request))
+            ? undefined
+            : proveHostAnswer(secret, {
+                nonce: typeof nonce === "string" ? nonce : "",
+                method: req.method ?? "",
+                path: req.url ?? "",
+                status,
+                body: bytes,
+              });
+        res
+          .writeHead(status, { "content-type": "application/json", ...(proof !== undefined && { [HOST_AUTH.proofHeader]: proof }) })
+          .end(bytes);
       };
       if (req.headers.origin !== undefined) return reply(403, { error: { code: "ERR_ORIGIN_FORBIDDEN", message: "no Origin" } });
       if (req.headers.host !== `127.0.0.1:${port}`) {
@@ -69,7 +91,7 @@ export async function startPeerHost(answer: (request: PeerRequest) => PeerAnswer
         req.socket.destroy();
         return;
       }
-      if (!res.destroyed) reply(decided.status, decided.body);
+      if (!res.destroyed) reply(decided.status, decided.body, request);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -79,7 +79,7 @@ export async function startRealHost(options: {
   host.port = await hello;
   // extension.hello is in flight: wait until the host reports the extension as connected.
   for (let attempt = 0; attempt < 100; attempt++) {
-    const health = await getHostHealth({ port: host.port });
+    const health = await getHostHealth({ port: host.port, env: options.env });
     if (health.extension.connected) return host;
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 20));
   }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createHostSecret, resolvePaths } from "@hitl/verifier";
 
 /** The built command, exactly what `pnpm exec hitl` runs. */
 export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.js", import.meta.url)));
@@ -89,12 +90,20 @@ export function runCliWithInput(args: string[], env: Record<string, string>, inp
   return running.done;
 }
 
-/** Fresh HITL_CONFIG_DIR / HITL_STATE_DIR under the OS temp dir; `cleanup` removes them. */
-export async function isolatedDirs(): Promise<{ root: string; env: Record<string, string>; cleanup(): Promise<void> }> {
+/**
+ * Fresh HITL_CONFIG_DIR / HITL_STATE_DIR under the OS temp dir, with the host secret created the
+ * way `hitl setup` creates it (createHostSecret); `cleanup` removes them.
+ */
+export async function isolatedDirs(): Promise<{
+  root: string;
+  env: Record<string, string>;
+  /** The host secret file in the config dir; peer and real hosts prove their answers with it. */
+  secretFile: string;
+  cleanup(): Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), "hitl-cli-test-"));
-  return {
-    root,
-    env: { HITL_CONFIG_DIR: join(root, "config"), HITL_STATE_DIR: join(root, "state") },
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
+  const env = { HITL_CONFIG_DIR: join(root, "config"), HITL_STATE_DIR: join(root, "state") };
+  const secretFile = resolvePaths(env).hostSecretFile;
+  await createHostSecret(secretFile);
+  return { root, env, secretFile, cleanup: () => rm(root, { recursive: true, force: true }) };
 }

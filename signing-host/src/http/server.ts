@@ -1,4 +1,5 @@
-import { HitlError, LIMITS } from "@hitl/verifier/protocol";
+import { proveHostAnswer } from "@hitl/verifier";
+import { HitlError, HOST_AUTH, LIMITS } from "@hitl/verifier/protocol";
 import type { FastifyInstance } from "fastify";
 import { type HostLogger, silentLogger } from "../lib/log.js";
 import type { ExtensionPort } from "../native/extension-port.js";
@@ -19,6 +20,12 @@ export const LISTEN_ADDRESS = "127.0.0.1";
 
 export interface SigningServerOptions {
   extension: ExtensionPort;
+  /**
+   * The per-user host secret (readHostSecret of the config dir's host-secret file): every answer
+   * carries an HMAC proof made with it, so the CLI can tell this host from another program
+   * that took the port (docs/protocol.md section 6.1).
+   */
+  hostSecret: Uint8Array;
   /** Port to listen on; 0 picks a free one (tests). The Host-header check uses the bound port. */
   port: number;
   hostVersion?: string;
@@ -105,9 +112,21 @@ export async function createSigningServer(options: SigningServerOptions): Promis
     return reply;
   });
 
-  app.addHook("onSend", async (_request, reply, payload) => {
+  const hostSecret = Uint8Array.from(options.hostSecret);
+  if (hostSecret.length !== HOST_AUTH.secretBytes) throw new HitlError("ERR_INTERNAL", "The host secret must be 32 bytes.");
+  // Every answer, refusals and 404s included, passes here with its final status and body bytes.
+  app.addHook("onSend", async (request, reply, payload) => {
     reply.header("cache-control", "no-store");
     reply.header("x-content-type-options", "nosniff");
+    const nonce = request.headers[HOST_AUTH.nonceHeader];
+    const proof = proveHostAnswer(hostSecret, {
+      nonce: typeof nonce === "string" ? nonce : "",
+      method: request.method,
+      path: request.url,
+      status: reply.statusCode,
+      body: bodyBytes(payload),
+    });
+    if (proof !== undefined) reply.header(HOST_AUTH.proofHeader, proof);
     return payload;
   });
 
@@ -164,4 +183,13 @@ export async function createSigningServer(options: SigningServerOptions): Promis
     },
     close: () => app.close(),
   };
+}
+
+/** The bytes fastify will write for `payload` (routes and error replies send serialized JSON). */
+function bodyBytes(payload: unknown): Uint8Array {
+  if (payload === null || payload === undefined) return new Uint8Array(0);
+  if (typeof payload === "string") return Buffer.from(payload, "utf8");
+  if (payload instanceof Uint8Array) return payload;
+  // A stream cannot be digested before it is sent; no route sends one.
+  throw new HitlError("ERR_INTERNAL", "The signing host tried to send an answer it cannot prove.");
 }

@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access, readFile } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { isAbsolute, resolve } from "node:path";
+import { resolvePaths } from "@hitl/verifier";
 import { NATIVE_HOST_NAME } from "@hitl/verifier/protocol";
 import { normalizeIds } from "./lib/ids.js";
 import { parseLauncher } from "./lib/launcher.js";
@@ -27,7 +28,7 @@ export interface HostManifestReport {
   /** The executable the manifest names (normally the hitl launcher). */
   pointsTo?: string;
   /** What that launcher runs, when it is one written by `hitl setup`. */
-  runs?: { node: string; hostMain: string };
+  runs?: { node: string; hostMain: string; configDir?: string };
   /** Why it is not valid, and what to do. */
   problem?: string;
 }
@@ -39,6 +40,8 @@ export async function inspectHostManifests(options: InspectOptions = {}): Promis
   const remedyFlags = (browser: BrowserName) =>
     `--browser ${browser}${options.userDataDir === undefined ? "" : ` --user-data-dir ${options.userDataDir}`}`;
   const reports: HostManifestReport[] = [];
+  // The config dir this process uses: the launcher must pin the same one, or host and CLI read different host secrets.
+  const configDir = resolve(resolvePaths(options.env ?? process.env).configDir);
   for (const browser of browsers) {
     const location = manifestLocation(browser, {
       ...(options.env === undefined ? {} : { env: options.env }),
@@ -62,7 +65,7 @@ export async function inspectHostManifests(options: InspectOptions = {}): Promis
       reports.push(report);
       continue;
     }
-    const problem = await checkManifest(text, browser, ids, report);
+    const problem = await checkManifest(text, browser, ids, configDir, report);
     if (problem === undefined) report.valid = true;
     else report.problem = `${problem}; ${fix}.`;
     reports.push(report);
@@ -75,6 +78,7 @@ async function checkManifest(
   text: string,
   browser: BrowserName,
   ids: { extensionId: string; firefoxId: string },
+  configDir: string,
   report: HostManifestReport,
 ): Promise<string | undefined> {
   let manifest: Record<string, unknown>;
@@ -105,6 +109,12 @@ async function checkManifest(
   report.runs = runs;
   if (!(await isExecutable(runs.node))) return `The launcher runs ${runs.node}, which is missing or not executable (node moved?)`;
   if (!(await isPresent(runs.hostMain))) return `The launcher runs ${runs.hostMain}, which is missing (hitl moved or not built?)`;
+  if (runs.configDir === undefined) {
+    return "The launcher was written by an older `hitl setup`: it does not pin the config dir that holds the host secret";
+  }
+  if (runs.configDir !== configDir) {
+    return `The launcher starts the host with the config dir ${runs.configDir}, but hitl here uses ${configDir} (HITL_CONFIG_DIR), so they would not share the host secret`;
+  }
   return undefined;
 }
 

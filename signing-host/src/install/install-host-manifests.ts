@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
-import { isAbsolute } from "node:path";
-import { resolvePaths } from "@hitl/verifier";
+import { isAbsolute, resolve } from "node:path";
+import { createHostSecret, resolvePaths } from "@hitl/verifier";
 import { HitlError } from "@hitl/verifier/protocol";
 import { HOST_MAIN_PATH } from "../host-main-path.js";
 import { inspectHostManifests } from "./inspect-host-manifests.js";
@@ -35,6 +35,8 @@ export interface InstallOptions {
 export type ManifestAction = "written" | "removed" | "absent" | "skipped";
 
 export interface InstallResult {
+  /** The per-user host secret (created when missing, kept when valid; never removed by uninstall). */
+  hostSecret?: { path: string; action: "created" | "kept" };
   launcher: { path: string; node: string; hostMain: string; action: "written" | "removed" | "kept" | "absent" };
   manifests: Array<{ browser: BrowserName; path: string; action: ManifestAction; allowed: string; reason?: string }>;
 }
@@ -56,7 +58,11 @@ export async function installHostManifests(options: InstallOptions): Promise<Ins
   const locations = dedupe(options.browsers.map((browser) => manifestLocation(browser, locationOptions)));
   const node = options.nodePath ?? process.execPath;
   const hostMain = options.hostMain ?? HOST_MAIN_PATH;
-  const launcher = launcherPath(resolvePaths(env).configDir);
+  const paths = resolvePaths(env);
+  // Absolute: the launcher pins it for a host started in the browser's working directory.
+  const configDir = resolve(paths.configDir);
+  const hostSecretFile = resolve(paths.hostSecretFile);
+  const launcher = launcherPath(configDir);
 
   if (options.uninstall === true) return uninstall(locations, launcher, { node, hostMain }, ids, options, locationOptions);
 
@@ -89,14 +95,20 @@ export async function installHostManifests(options: InstallOptions): Promise<Ins
       toWrite.push(location);
     }
   }
-  if (toWrite.length > 0) writeFileAtomic(launcher, launcherScript(node, hostMain), 0o755);
+  // The secret first: a host the browser starts from the new launcher must find it.
+  const hostSecret = toWrite.length > 0 ? { path: hostSecretFile, action: await createHostSecret(hostSecretFile) } : undefined;
+  if (toWrite.length > 0) writeFileAtomic(launcher, launcherScript(node, hostMain, configDir), 0o755);
   for (const location of toWrite) {
     const manifest = buildManifest(location.browser, launcher, ids);
     writeFileAtomic(location.file, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
     manifests.push({ browser: location.browser, path: location.file, action: "written", allowed: allowedCaller(location.browser, ids) });
   }
   manifests.sort((a, b) => BROWSERS.indexOf(a.browser) - BROWSERS.indexOf(b.browser));
-  return { launcher: { path: launcher, node, hostMain, action: toWrite.length > 0 ? "written" : "absent" }, manifests };
+  return {
+    ...(hostSecret !== undefined && { hostSecret }),
+    launcher: { path: launcher, node, hostMain, action: toWrite.length > 0 ? "written" : "absent" },
+    manifests,
+  };
 }
 
 async function uninstall(

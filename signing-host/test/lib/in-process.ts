@@ -2,6 +2,7 @@ import type { HostToExtension } from "@hitl/verifier/protocol";
 import { createSigningServer, type SigningServer, type SigningServerOptions } from "../../src/http/server.js";
 import { ExtensionPort } from "../../src/native/extension-port.js";
 import { EXTENSION_HELLO } from "./approver.js";
+import { configWithSecret } from "./host-secret.js";
 
 export const TEST_PORT = 7331;
 
@@ -12,6 +13,8 @@ export const TEST_PORT = 7331;
  */
 export interface InProcessHost {
   server: SigningServer;
+  /** The host secret the server proves its answers with (from a config dir set up like `hitl setup` does). */
+  secret: Buffer;
   extension: ExtensionPort;
   sent: HostToExtension[];
   answer: (message: HostToExtension, reply: (value: unknown) => void) => void;
@@ -47,8 +50,10 @@ export async function startInProcess(
     handshakeTimeoutMs: 60_000,
   });
   if (options.connected !== false) extension.receive(EXTENSION_HELLO);
-  const server = await createSigningServer({ port: TEST_PORT, extension, ...options.server });
+  const config = await configWithSecret();
+  const server = await createSigningServer({ port: TEST_PORT, extension, hostSecret: config.secret, ...options.server });
   host.server = server;
+  host.secret = config.secret;
   host.extension = extension;
   host.inject = async ({ method = "POST", url = "/sign", headers = {}, body, payload }) => {
     const response = await server.app.inject({
@@ -62,6 +67,7 @@ export async function startInProcess(
   host.close = async () => {
     extension.close();
     await server.close();
+    await config.remove();
   };
   return host;
 }

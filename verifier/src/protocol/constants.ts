@@ -74,3 +74,20 @@ export const DEFAULT_AUDIENCE = "hitl-cli";
 
 /** Native messaging host name registered with browsers. */
 export const NATIVE_HOST_NAME = "dev.hitl.signing_host";
+
+/**
+ * Transport authentication (docs/protocol.md section 6.1). The client sends a fresh random nonce
+ * with every request; the signing host answers every response with an HMAC-SHA256 proof, keyed
+ * with the per-user host secret, over PREFIX || nonce || NUL || method || NUL || path || NUL ||
+ * status || NUL || SHA-256(body). A program of another OS user cannot read the secret, so it
+ * cannot answer in the host's place.
+ */
+export const HOST_AUTH = {
+  /** Request header: 32 CSPRNG bytes, base64url (43 characters). */
+  nonceHeader: "x-hitl-client-nonce",
+  /** Response header: the 32-byte HMAC, base64url (43 characters). */
+  proofHeader: "x-hitl-host-proof",
+  proofPrefix: "hitl/host-proof/v1\u0000",
+  /** Bytes of the host secret (the file holds them base64url-encoded, 43 characters). */
+  secretBytes: 32,
+} as const;

@@ -49,6 +49,11 @@ export const ERROR_CODES = [
   "ERR_TOO_MANY_CONNECTIONS",
   // the paired key was a session key (memory only) and ended with the browser: pair again
   "ERR_SESSION_KEY_ENDED",
+  // transport authentication: the per-user host secret and the host's proof on every answer
+  "ERR_HOST_UNAUTHENTICATED",
+  "ERR_HOST_SECRET_MISSING",
+  "ERR_HOST_SECRET_INSECURE",
+  "ERR_HOST_SECRET_INVALID",
   // CLI
   "ERR_USAGE",
   "ERR_CONFIG",

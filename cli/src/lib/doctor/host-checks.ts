@@ -1,21 +1,39 @@
 import { formatFingerprint, type HealthResponseBody, HitlError } from "@hitl/verifier";
 import { getHostHealth } from "../../sdk/get-host-health.js";
 import { type CheckResult, fail, pass, skip } from "./check.js";
+import { describeOwner, findListenerOwner } from "./listener-owner.js";
 
 export interface HostChecks {
   health: HealthResponseBody | undefined;
   results: CheckResult[];
 }
 
-/** Host reachable -> extension connected -> key present: each needs the one before it. */
-export async function checkHost(port: number): Promise<HostChecks> {
+/**
+ * Host reachable -> extension connected -> key present: each needs the one before it, and all
+ * need the host secret (without it no answer can be told from a stranger's).
+ */
+export async function checkHost(port: number, secret: Uint8Array | undefined): Promise<HostChecks> {
+  const needsHost = "Fix 'host reachable' first.";
+  if (secret === undefined) {
+    const needsSecret = "Fix 'host secret' first.";
+    return {
+      health: undefined,
+      results: [
+        skip("host reachable", "needs the host secret", needsSecret),
+        skip("extension connected", "needs the host", needsHost),
+        skip("key present", "needs the host", needsHost),
+      ],
+    };
+  }
   let health: HealthResponseBody;
   try {
-    health = await getHostHealth({ port });
+    health = await getHostHealth({ port, secret });
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
-    const unreachable = fail("host reachable", `nothing usable answers on 127.0.0.1:${port}`, error.code, error.message);
-    const needsHost = "Fix 'host reachable' first.";
+    const unreachable =
+      error.code === "ERR_HOST_UNAUTHENTICATED"
+        ? await impostor(port)
+        : fail("host reachable", `nothing usable answers on 127.0.0.1:${port}`, error.code, error.message);
     return {
       health: undefined,
       results: [unreachable, skip("extension connected", "needs the host", needsHost), skip("key present", "needs the host", needsHost)],
@@ -60,6 +78,20 @@ export async function checkHost(port: number): Promise<HostChecks> {
     results.push(pass("key present", `${extension.keyPolicy} key ${fingerprintOf(extension.kid)}`));
   }
   return { health, results };
+}
+
+/** Something answered without our host's proof: name it, as far as the OS tells. */
+async function impostor(port: number): Promise<CheckResult> {
+  const owner = await findListenerOwner(port);
+  const who = owner === undefined ? "its owner is not visible on this OS" : `owner: ${describeOwner(owner)}`;
+  const stop =
+    owner?.pid === undefined ? `Stop the program listening on port ${port}` : `Stop it (kill ${owner.pid}, as its owner or root)`;
+  return fail(
+    "host reachable",
+    `something else is listening on ${port} and could not prove it is your hitl signing host (${who})`,
+    "ERR_HOST_UNAUTHENTICATED",
+    `${stop}, then restart your browser so its signing host can take the port; until then nothing it answers is trusted. If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
+  );
 }
 
 function fingerprintOf(kid: string): string {

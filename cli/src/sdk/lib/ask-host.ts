@@ -3,6 +3,8 @@ import { encodeJsonBody, exchangeWithHost, socketFailure } from "./host-http.js"
 
 export interface AskHostOptions {
   port: number;
+  /** The host secret: every answer must carry the host's proof made with it. */
+  secret: Uint8Array;
   path: "/sign" | "/pair";
   body: unknown;
   /** The request's own expiry, seconds: the host answers 408 then; we stop waiting a little later. */
@@ -177,6 +179,7 @@ async function attemptOnce(
   try {
     const sent = exchangeWithHost({
       port: options.port,
+      secret: options.secret,
       method: "POST",
       path: options.path,
       body,

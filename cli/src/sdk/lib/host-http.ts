@@ -1,5 +1,5 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
-import { errorFromWire, HitlError } from "@hitl/verifier";
+import { errorFromWire, HitlError, HOST_AUTH, newClientNonce, verifyHostAnswer } from "@hitl/verifier";
 import { takeEarlySign } from "../../lib/early-sign.js";
 
 /**
@@ -7,9 +7,15 @@ import { takeEarlySign } from "../../lib/early-sign.js";
  * (every `hitl` run is one short process; a pooled socket would only keep it alive), an explicit
  * Host header (the host refuses any other, against DNS rebinding), JSON in and out, and a cap
  * on the answer so a stranger on the port cannot make us buffer without end.
+ *
+ * Every exchange carries a fresh client nonce, and nothing in the answer (status, error, body) is
+ * used before the host's proof over it checked out against the host secret (docs/protocol.md
+ * section 6.1): another program on the port, even of another OS user, cannot make one.
  */
 export interface HostExchange {
   port: number;
+  /** The host secret (readHostSecret): the answer must carry a proof made with it. */
+  secret: Uint8Array;
   method: "GET" | "POST";
   path: "/sign" | "/pair" | "/health";
   /** The JSON body, already encoded (see encodeJsonBody), so a re-sent request is byte-identical. */
@@ -48,10 +54,18 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
     // `hitl request` may have opened this exchange already (headers sent, see lib/early-sign.ts).
     const early = method === "POST" && path === "/sign" ? takeEarlySign(port) : undefined;
     let req: ClientRequest;
+    let nonce: string;
     if (early !== undefined) {
       req = early.request;
+      nonce = early.nonce;
     } else {
-      const headers: Record<string, string> = { host: `127.0.0.1:${port}`, accept: "application/json", connection: "close" };
+      nonce = newClientNonce();
+      const headers: Record<string, string> = {
+        host: `127.0.0.1:${port}`,
+        accept: "application/json",
+        connection: "close",
+        [HOST_AUTH.nonceHeader]: nonce,
+      };
       if (payload !== undefined) {
         headers["content-type"] = "application/json";
         headers["content-length"] = String(payload.length);
@@ -95,9 +109,15 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
       res.on("error", (error: NodeJS.ErrnoException) => finish(transportError(error, port)));
       res.on("end", () => {
         const status = res.statusCode ?? 0;
+        const body = Buffer.concat(chunks);
+        // Before anything of the answer is looked at: was it made by our signing host, for this request?
+        if (!verifyHostAnswer(exchange.secret, { nonce, method, path, status, body }, res.headers[HOST_AUTH.proofHeader])) {
+          finish(unauthenticated(port));
+          return;
+        }
         let parsed: unknown;
         try {
-          parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          parsed = JSON.parse(body.toString("utf8"));
         } catch {
           finish(notAHost(port, status));
           return;
@@ -142,6 +162,14 @@ function transportError(error: NodeJS.ErrnoException, port: number): HitlError {
     "ERR_HOST_UNREACHABLE",
     `The connection to the signing host on 127.0.0.1:${port} failed (${error.code ?? error.message}); the browser may have closed. Reopen it and run 'hitl doctor'.`,
     { cause: error },
+  );
+}
+
+/** Also what `hitl doctor` shows; it names the program when the OS tells. */
+export function unauthenticated(port: number): HitlError {
+  return new HitlError(
+    "ERR_HOST_UNAUTHENTICATED",
+    `Something else is listening on 127.0.0.1:${port} and could not prove it is your hitl signing host (no valid ${HOST_AUTH.proofHeader}); nothing was written or approved. Stop that program ('hitl doctor' names its owner when the OS tells) and restart your browser, or point hitl at your host's port with HITL_PORT / --port. If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
   );
 }
 

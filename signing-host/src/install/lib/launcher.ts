@@ -19,26 +19,39 @@ function shellUnquote(quoted: string): string {
 
 /**
  * The launcher pins an absolute node and an absolute host script: browsers start hosts with a
- * minimal environment, where `node` on PATH may be missing or another version.
+ * minimal environment, where `node` on PATH may be missing or another version. It also pins the
+ * hitl config directory `hitl setup` used: a browser started from a desktop session may not
+ * carry HITL_CONFIG_DIR, and the host must read the same host secret as the CLI.
  */
-export function launcherScript(nodePath: string, hostMain: string): string {
+export function launcherScript(nodePath: string, hostMain: string, configDir: string): string {
   return [
     "#!/bin/sh",
     "# hitl signing-host launcher, written by `hitl setup`. Browsers run it through the",
     "# native-messaging manifest dev.hitl.signing_host.json. Re-run `hitl setup` after moving",
     "# node or hitl.",
+    `HITL_CONFIG_DIR=${shellQuote(configDir)}`,
+    "export HITL_CONFIG_DIR",
     `exec ${shellQuote(nodePath)} ${shellQuote(hostMain)} "$@"`,
     "",
   ].join("\n");
 }
 
 const EXEC_LINE = /^exec ('(?:[^']|'\\'')*') ('(?:[^']|'\\'')*') "\$@"$/m;
+const CONFIG_LINE = /^HITL_CONFIG_DIR=('(?:[^']|'\\'')*')$/m;
 
-/** What a launcher written by launcherScript runs, or undefined for any other script. */
-export function parseLauncher(text: string): { node: string; hostMain: string } | undefined {
+/**
+ * What a launcher written by launcherScript runs, or undefined for any other script. `configDir`
+ * is absent for launchers written before the config dir was pinned.
+ */
+export function parseLauncher(text: string): { node: string; hostMain: string; configDir?: string } | undefined {
   const match = EXEC_LINE.exec(text);
   if (match === null) return undefined;
-  return { node: shellUnquote(match[1]!), hostMain: shellUnquote(match[2]!) };
+  const config = CONFIG_LINE.exec(text);
+  return {
+    node: shellUnquote(match[1]!),
+    hostMain: shellUnquote(match[2]!),
+    ...(config !== null && { configDir: shellUnquote(config[1]!) }),
+  };
 }
 
 /** Write-then-rename, so a browser starting the host never reads half a file. */
