@@ -1,17 +1,25 @@
 import type { Redis } from "ioredis";
 import type { NonceStore } from "../contracts.js";
-import { DEFAULT_SKEW_SECONDS } from "../lib/options.js";
+import { DEFAULT_SKEW_SECONDS, MAX_SKEW_SECONDS } from "../lib/options.js";
 import { redactUrl } from "../lib/redact-url.js";
 import { HitlError } from "../protocol/errors.js";
+import { checkConsumeArguments, firstAcceptanceMs, lastAcceptanceMs } from "./lib/retention.js";
 
 export interface RedisNonceStoreOptions {
-  /** Key prefix; default "hitl:nonce:". Lets several verifiers share one Redis without clashing. */
+  /**
+   * Key prefix; default "hitl:nonce:". Lets several verifiers share one Redis without clashing.
+   * The store's epoch marker is `<prefix>~epoch` (never a nonce: `~` is not base64url).
+   */
   prefix?: string;
   /** Any command slower than this fails the approval (closed). Default 2000 ms. */
   commandTimeoutMs?: number;
   /** Default 2000 ms. */
   connectTimeoutMs?: number;
-  /** Added to the key's lifetime so a receipt accepted with clock skew is still remembered. Default 30. */
+  /**
+   * The largest clock skew any verifier sharing this Redis tolerates (default 30 s, at most 300);
+   * a consume passing a larger one uses that. Sizes the key lifetime and the epoch check
+   * (see lib/retention.ts).
+   */
   skewSeconds?: number;
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number;
@@ -28,23 +36,57 @@ export interface RedisNonceStoreOptions {
   batchWindowMs?: number;
 }
 
-/** One `SET key 1 NX PX ttl` per key, in one round trip; 1 = consumed now, 0 = already used. */
-const CONSUME_SCRIPT = `local used = {}
-for i = 1, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[i]) then used[i] = 1 else used[i] = 0 end
+/**
+ * KEYS[1] = the epoch marker, KEYS[2..] = nonces; ARGV[1] = now (ms, the calling verifier's clock),
+ * then per nonce its TTL (ms) and the latest epoch start that still covers it (ms). The marker is
+ * created once (NX, no expiry); a store that lost its data lost the marker too and gets a new one.
+ * Reply: the marker's value, then per nonce 1 = consumed now, 0 = already used, 2 = not recorded:
+ * the store's memory starts after this receipt could first have been used.
+ */
+const CONSUME_SCRIPT = `redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local since = redis.call('GET', KEYS[1])
+local start = tonumber(since)
+local out = { since }
+for i = 2, #KEYS do
+  if start ~= nil and start <= tonumber(ARGV[2 * i - 1]) then
+    if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[2 * i - 2]) then out[i] = 1 else out[i] = 0 end
+  elseif redis.call('EXISTS', KEYS[i]) == 1 then out[i] = 0
+  else out[i] = 2 end
 end
-return used`;
+return out`;
+
+const CONSUMED = 1;
+const ALREADY_USED = 0;
+const BEFORE_EPOCH = 2;
 
 interface PendingConsume {
   key: string;
   ttl: number;
+  /** The latest epoch start (ms) at which the store has certainly seen every use of this nonce. */
+  coveredSince: number;
+  issuedAt: number;
   resolve: () => void;
   reject: (error: HitlError) => void;
+}
+
+/** What `hitl doctor` needs to judge whether consumed nonces survive a restart and memory pressure. */
+export interface RedisDurability {
+  /** "yes"/"no"/undefined (unknown: INFO persistence unavailable). */
+  appendOnly: boolean | undefined;
+  /** appendfsync ("always", "everysec", "no"), undefined when CONFIG is disabled or renamed. */
+  appendFsync: string | undefined;
+  /** The `save` rule ("" = no RDB snapshots), undefined when CONFIG is disabled or renamed. */
+  save: string | undefined;
+  /** Bytes; 0 = no limit (nothing is ever evicted). Undefined when unknown. */
+  maxMemory: number | undefined;
+  /** e.g. "noeviction", "volatile-lru"; undefined when unknown. */
+  maxMemoryPolicy: string | undefined;
 }
 
 type ScriptedRedis = Redis & { hitlConsumeNonces(numKeys: number, ...args: (string | number)[]): Promise<unknown> };
 
 const MIN_TTL_MS = 1000;
+const NOT_WRITTEN = "Stream isn't writeable";
 
 /**
  * Single-use nonces in Redis, shared by any number of verifiers: `SET <prefix><nonce> 1 NX PX
@@ -61,7 +103,8 @@ export class RedisNonceStore implements NonceStore {
   readonly #redis: ScriptedRedis;
   readonly #where: string;
   readonly #prefix: string;
-  readonly #skewMs: number;
+  readonly #epochKey: string;
+  readonly #skewSeconds: number;
   readonly #clock: () => number;
   readonly #batchSize: number;
   readonly #batchWindowMs: number;
@@ -76,7 +119,8 @@ export class RedisNonceStore implements NonceStore {
     this.#batchWindowMs = options.batchWindowMs ?? 1;
     this.#where = where;
     this.#prefix = options.prefix ?? "hitl:nonce:";
-    this.#skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
+    this.#epochKey = `${this.#prefix}~epoch`;
+    this.#skewSeconds = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
     this.#clock = options.clock ?? Date.now;
     // Without a listener ioredis prints "Unhandled error event"; the error is reported by consume.
     redis.on("error", (error: Error) => {
@@ -96,6 +140,10 @@ export class RedisNonceStore implements NonceStore {
     const batchWindowMs = options.batchWindowMs ?? 1;
     if (!Number.isFinite(batchWindowMs) || batchWindowMs < 0 || batchWindowMs > 100) {
       throw new HitlError("ERR_CONFIG", "The Redis nonce batch window must be from 0 to 100 ms.");
+    }
+    const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+    if (!Number.isFinite(skew) || skew < 0 || skew > MAX_SKEW_SECONDS) {
+      throw new HitlError("ERR_CONFIG", `The Redis nonce store's skewSeconds must be from 0 to ${MAX_SKEW_SECONDS}.`);
     }
     const { Redis } = await import("ioredis");
     const connectTimeout = options.connectTimeoutMs ?? 2000;
@@ -127,10 +175,24 @@ export class RedisNonceStore implements NonceStore {
     return store;
   }
 
-  consume(nonce: string, expiresAt: number): Promise<void> {
-    const ttl = Math.max(MIN_TTL_MS, Math.ceil(expiresAt * 1000 - this.#clock() + this.#skewMs));
+  /**
+   * The key lives until the last moment any verifier within the skew could accept the receipt
+   * (`exp + 3·skew` on this clock, lib/retention.ts), counted by Redis from when it is set, so
+   * Redis's own clock offset does not matter. The nonce is recorded only if the store's epoch
+   * began before the first moment any verifier could have accepted the receipt; otherwise
+   * ERR_NONCE_STORE_RESET (unless the nonce is there: ERR_REPLAYED).
+   */
+  consume(nonce: string, expiresAt: number, issuedAt: number, skewSeconds: number = this.#skewSeconds): Promise<void> {
+    try {
+      checkConsumeArguments(nonce, expiresAt, issuedAt, skewSeconds);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const skew = Math.max(skewSeconds, this.#skewSeconds);
+    const ttl = Math.max(MIN_TTL_MS, lastAcceptanceMs(expiresAt, skew) - this.#clock());
+    const coveredSince = firstAcceptanceMs(issuedAt, skew);
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ key: this.#prefix + nonce, ttl, resolve, reject });
+      this.#queue.push({ key: this.#prefix + nonce, ttl, coveredSince, issuedAt, resolve, reject });
       if (this.#queue.length >= this.#batchSize) this.#send();
       else if (this.#flushTimer === undefined) {
         // The first consume of a batch waits at most batchWindowMs for others to share its
@@ -154,40 +216,96 @@ export class RedisNonceStore implements NonceStore {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
-    const reply = batch.length === 1 ? this.#setOne(batch[0]!) : this.#setMany(batch);
+    // Not connected: nothing is sent, so nothing can land later (no offline queue, no resend).
+    if (this.#redis.status !== "ready") {
+      const failure = this.#unavailable(new Error(`connection ${this.#redis.status}`));
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    const now = Math.floor(this.#clock());
+    const reply = this.#batchSize === 1 ? this.#transaction(batch[0]!, now) : this.#script(batch, now);
     reply.then(
-      (outcomes) => {
-        for (let i = 0; i < batch.length; i++) this.#settle(batch[i]!, outcomes[i]);
+      ({ since, outcomes }) => {
+        for (let i = 0; i < batch.length; i++) this.#settle(batch[i]!, outcomes[i], since);
       },
       (error: unknown) => {
-        const failure = this.#unavailable(error);
+        const failure = this.#failed(error);
         for (const p of batch) p.reject(failure);
       },
     );
   }
 
-  async #setOne(only: PendingConsume): Promise<unknown[]> {
-    const reply = await this.#redis.set(only.key, "1", "PX", only.ttl, "NX");
-    return [reply === "OK" ? 1 : reply === null ? 0 : reply];
-  }
-
-  async #setMany(batch: PendingConsume[]): Promise<unknown[]> {
-    const args: (string | number)[] = batch.map((p) => p.key);
-    for (const p of batch) args.push(p.ttl);
-    const reply = await this.#redis.hitlConsumeNonces(batch.length, ...args);
-    if (!Array.isArray(reply) || reply.length !== batch.length) {
-      throw new Error(`unexpected reply to the consume script: ${JSON.stringify(reply)?.slice(0, 100)}`);
+  async #script(batch: PendingConsume[], now: number): Promise<{ since: unknown; outcomes: unknown[] }> {
+    const args: (string | number)[] = [this.#epochKey];
+    for (const p of batch) args.push(p.key);
+    args.push(now);
+    for (const p of batch) args.push(p.ttl, p.coveredSince);
+    const reply = await this.#redis.hitlConsumeNonces(batch.length + 1, ...args);
+    if (!Array.isArray(reply) || reply.length !== batch.length + 1) {
+      throw new UncertainReply(`unexpected reply to the consume script: ${JSON.stringify(reply)?.slice(0, 100)}`);
     }
-    return reply;
+    return { since: reply[0], outcomes: reply.slice(1) };
   }
 
-  #settle(pending: PendingConsume, outcome: unknown): void {
-    if (outcome === 1) pending.resolve();
-    else if (outcome === 0) {
+  /**
+   * batchSize 1, for a Redis where scripting is disabled: the same three steps in MULTI/EXEC
+   * (atomic, one round trip). A transaction cannot branch, so a nonce refused for a reset store is
+   * still recorded: presented again it is ERR_REPLAYED instead of ERR_NONCE_STORE_RESET.
+   */
+  async #transaction(only: PendingConsume, now: number): Promise<{ since: unknown; outcomes: unknown[] }> {
+    const replies = await this.#redis
+      .multi()
+      .set(this.#epochKey, now, "NX")
+      .get(this.#epochKey)
+      .set(only.key, "1", "PX", only.ttl, "NX")
+      .exec();
+    if (replies === null) throw new NotExecuted("the consume transaction was aborted");
+    if (replies.length !== 3) throw new UncertainReply(`unexpected reply to the consume transaction: ${replies.length} results`);
+    // The commands of a transaction run even when one of them fails: the nonce may be set.
+    for (const [error] of replies) if (error) throw new UncertainReply(`in the consume transaction: ${error.message}`);
+    const since = replies[1]![1];
+    const start = typeof since === "string" ? Number(since) : Number.NaN;
+    const set = replies[2]![1];
+    const outcome = set === null ? ALREADY_USED : set !== "OK" ? set : start <= only.coveredSince ? CONSUMED : BEFORE_EPOCH;
+    return { since, outcomes: [outcome] };
+  }
+
+  #settle(pending: PendingConsume, outcome: unknown, since: unknown): void {
+    if (outcome === CONSUMED) pending.resolve();
+    else if (outcome === ALREADY_USED) {
       pending.reject(
         new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action."),
       );
-    } else pending.reject(this.#unavailable(new Error(`unexpected reply ${JSON.stringify(outcome)}`)));
+    } else if (outcome === BEFORE_EPOCH) pending.reject(this.#reset(pending, since));
+    else pending.reject(this.#failed(new UncertainReply(`unexpected reply ${JSON.stringify(outcome)}`)));
+  }
+
+  /**
+   * Persistence and eviction settings, for `hitl doctor`. INFO first (it works where CONFIG is
+   * disabled or renamed, as managed services often do); CONFIG GET only for what INFO lacks.
+   */
+  async durability(): Promise<RedisDurability> {
+    const info = await this.#redis
+      .info()
+      .then((text) => parseInfo(text))
+      .catch(() => new Map<string, string>());
+    const config = async (name: string): Promise<string | undefined> => {
+      try {
+        const reply = await this.#redis.config("GET", name);
+        return Array.isArray(reply) && reply.length === 2 && typeof reply[1] === "string" ? reply[1] : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const aof = info.get("aof_enabled");
+    const maxMemory = info.get("maxmemory") ?? (await config("maxmemory"));
+    return {
+      appendOnly: aof === "1" ? true : aof === "0" ? false : undefined,
+      appendFsync: await config("appendfsync"),
+      save: await config("save"),
+      maxMemory: maxMemory === undefined ? undefined : Number(maxMemory),
+      maxMemoryPolicy: info.get("maxmemory_policy") ?? (await config("maxmemory-policy")),
+    };
   }
 
   async close(): Promise<void> {
@@ -196,6 +314,35 @@ export class RedisNonceStore implements NonceStore {
       await Promise.race([this.#redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     this.#redis.disconnect();
+  }
+
+  /**
+   * Not consumed: the command was never written (ioredis refuses to write on a socket that is not
+   * writable; nothing is queued or resent), or Redis answered with an error for the whole command
+   * (OOM under noeviction, NOAUTH, READONLY, a script error: the script can fail only before its
+   * first nonce SET), or refused the transaction. Anything else after the write (timeout,
+   * connection lost while waiting, a surprising reply) may still have set the nonce.
+   */
+  #failed(error: unknown): HitlError {
+    if (error instanceof HitlError) return error;
+    const name = error instanceof Error ? error.name : "";
+    const reason = error instanceof Error ? error.message : String(error);
+    if (name === "ReplyError" || error instanceof NotExecuted || reason.startsWith(NOT_WRITTEN)) return this.#unavailable(error);
+    return new HitlError(
+      "ERR_NONCE_MAYBE_CONSUMED",
+      `The replay store (${this.#where}) did not confirm the nonce (${reason}) after the request was sent, so the approval is refused; the nonce may be consumed all the same. Do not proceed. Presenting this receipt again may give ERR_REPLAYED because of this attempt; request a new approval instead.`,
+      { cause: error },
+    );
+  }
+
+  #reset(pending: PendingConsume, since: unknown): HitlError {
+    const start = typeof since === "string" ? Number(since) : Number.NaN;
+    const when = Number.isFinite(start) ? new Date(start).toISOString() : `an unreadable time (${JSON.stringify(since)?.slice(0, 40)})`;
+    const issued = new Date(Math.floor(pending.issuedAt) * 1000).toISOString();
+    return new HitlError(
+      "ERR_NONCE_STORE_RESET",
+      `The replay store (${this.#where}) holds consumed nonces only since ${when} (it restarted without persistence, was flushed, or is new), and this approval, issued ${issued}, could have been used before that, so it is refused. Request a new approval; to keep single use across restarts, run Redis with appendonly yes and appendfsync always.`,
+    );
   }
 
   #unavailable(error: unknown): HitlError {
@@ -208,4 +355,23 @@ export class RedisNonceStore implements NonceStore {
       { cause: error },
     );
   }
+}
+
+/** Redis ran (part of) the request but the reply is not the expected one: the outcome is unknown. */
+class UncertainReply extends Error {
+  override name = "UncertainReply";
+}
+
+/** Redis refused the request as a whole: nothing ran. */
+class NotExecuted extends Error {
+  override name = "NotExecuted";
+}
+
+function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && !line.startsWith("#")) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
 }

@@ -11,6 +11,8 @@ export interface RedisServer {
   readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s) and waits for it to exit. */
   stop(): Promise<void>;
+  /** A crash: SIGKILL (no shutdown save, no AOF rewrite), and waits for it to exit. */
+  crash(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -45,7 +47,10 @@ export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-/** `port`: restart on a known port (e.g. after stop()); otherwise a random free one. */
+/**
+ * `port`: restart on a known port (e.g. after stop()); otherwise a random free one. No
+ * persistence unless `extraArgs` turn it on (later arguments win, e.g. `--appendonly yes --dir D`).
+ */
 export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
   // A port found free can be taken before redis binds it: retry with another one.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -67,13 +72,19 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
 }
 
 function handle(child: ChildProcess, port: number): RedisServer {
-  return { port, url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: () => stopChild(child),
+    crash: () => stopChild(child, "SIGKILL"),
+  };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
+  process.kill(child.pid, signal);
   const killer = setTimeout(() => {
     if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
   }, 3000);
