@@ -46,7 +46,8 @@ async function connect(url = redis.url, options: Parameters<typeof RedisNonceSto
 async function inService(url: string, prefix = "hitl:nonce:"): Promise<void> {
   const client = new Redis(url, { lazyConnect: true });
   await client.connect();
-  await client.set(`${prefix}~epoch`, String(Date.now() - 7_200_000));
+  const runId = /run_id:([0-9a-f]{40})/.exec(await client.info("server"))?.[1];
+  await client.set(`${prefix}~epoch`, `${Date.now() - 7_200_000}:${runId}`);
   await client.quit();
 }
 

@@ -24,9 +24,9 @@ export interface RedisNonceStoreOptions {
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number;
   /**
-   * Consumes issued together are sent as one script call of at most this many SETs (one round
-   * trip, one reply); 1 sends plain SET commands only (for a Redis where scripting is disabled).
-   * Default 64.
+   * Consumes issued together are sent as one script call of at most this many nonces (one round
+   * trip, one reply); 1 = one script call per consume. Default 64. The script (EVALSHA) is
+   * required: it checks the epoch marker and sets the nonce atomically.
    */
   batchSize?: number;
   /**
@@ -37,19 +37,33 @@ export interface RedisNonceStoreOptions {
 }
 
 /**
- * KEYS[1] = the epoch marker, KEYS[2..] = nonces; ARGV[1] = now (ms, the calling verifier's clock),
- * then per nonce its TTL (ms) and the latest epoch start that still covers it (ms). The marker is
- * created once (NX, no expiry); a store that lost its data lost the marker too and gets a new one.
- * Reply: the marker's value, then per nonce 1 = consumed now, 0 = already used, 2 = not recorded:
- * the store's memory starts after this receipt could first have been used.
+ * KEYS[1] = the epoch marker, KEYS[2..] = nonces; ARGV[1] = now (ms, the calling verifier's
+ * clock), ARGV[2] = the run_id of the redis-server process this connection reached, then per
+ * nonce its TTL (ms) and the latest epoch start that still covers it (ms).
+ *
+ * The marker `<since>:<run_id>` says since when this server process has held every consumed
+ * nonce. It is (re)started when missing (new store, restart without persistence, FLUSHALL,
+ * eviction) and when it names another process: a restart from an older RDB snapshot or an AOF
+ * that lost its last writes (appendfsync everysec/no and an OS crash), or a failover to a replica
+ * that missed the last writes, all keep a marker yet may have lost nonces.
+ * Reply: the marker, then per nonce 1 = consumed now, 0 = already used, 2 = not recorded: the
+ * epoch starts after this receipt could first have been used.
  */
-const CONSUME_SCRIPT = `redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local since = redis.call('GET', KEYS[1])
-local start = tonumber(since)
-local out = { since }
+const CONSUME_SCRIPT = `local mark = redis.call('GET', KEYS[1])
+local start = nil
+if mark then
+  local since, run = string.match(mark, '^(%d+):(%x+)$')
+  if run == ARGV[2] then start = tonumber(since) end
+end
+if start == nil then
+  mark = ARGV[1] .. ':' .. ARGV[2]
+  redis.call('SET', KEYS[1], mark)
+  start = tonumber(ARGV[1])
+end
+local out = { mark }
 for i = 2, #KEYS do
-  if start ~= nil and start <= tonumber(ARGV[2 * i - 1]) then
-    if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[2 * i - 2]) then out[i] = 1 else out[i] = 0 end
+  if start <= tonumber(ARGV[2 * i]) then
+    if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[2 * i - 1]) then out[i] = 1 else out[i] = 0 end
   elseif redis.call('EXISTS', KEYS[i]) == 1 then out[i] = 0
   else out[i] = 2 end
 end
@@ -111,6 +125,9 @@ export class RedisNonceStore implements NonceStore {
   #queue: PendingConsume[] = [];
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #lastError: Error | undefined;
+  /** run_id of the server on the current connection; undefined until known (no consume is sent). */
+  #runId: string | undefined;
+  #connection = 0;
 
   private constructor(redis: Redis, where: string, options: RedisNonceStoreOptions) {
     redis.defineCommand("hitlConsumeNonces", { lua: CONSUME_SCRIPT });
@@ -126,6 +143,23 @@ export class RedisNonceStore implements NonceStore {
     redis.on("error", (error: Error) => {
       this.#lastError = error;
     });
+    // A reconnect may reach another server process (restarted, or a promoted replica): its run_id
+    // is learnt again before any consume is sent on the new connection.
+    redis.on("close", () => {
+      this.#connection++;
+      this.#runId = undefined;
+    });
+    redis.on("ready", () => {
+      this.#learnRunId().catch(() => undefined);
+    });
+  }
+
+  async #learnRunId(): Promise<void> {
+    const connection = this.#connection;
+    const info = parseInfo(await this.#redis.info("server"));
+    const runId = info.get("run_id");
+    if (runId === undefined || !/^[0-9a-f]{40}$/.test(runId)) throw new Error("INFO server has no run_id");
+    if (connection === this.#connection) this.#runId = runId;
   }
 
   static async connect(url: string, options: RedisNonceStoreOptions = {}): Promise<RedisNonceStore> {
@@ -166,6 +200,7 @@ export class RedisNonceStore implements NonceStore {
           timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeout} ms`)), connectTimeout);
         }),
       ]);
+      await store.#learnRunId();
     } catch (error) {
       redis.disconnect();
       throw store.#unavailable(error);
@@ -217,16 +252,16 @@ export class RedisNonceStore implements NonceStore {
     if (batch.length === 0) return;
     this.#queue = [];
     // Not connected: nothing is sent, so nothing can land later (no offline queue, no resend).
-    if (this.#redis.status !== "ready") {
-      const failure = this.#unavailable(new Error(`connection ${this.#redis.status}`));
+    const runId = this.#runId;
+    if (this.#redis.status !== "ready" || runId === undefined) {
+      const state = this.#redis.status === "ready" ? "connected, server identity (INFO server run_id) not known yet" : this.#redis.status;
+      const failure = this.#unavailable(new Error(`connection ${state}`));
       for (const p of batch) p.reject(failure);
       return;
     }
-    const now = Math.floor(this.#clock());
-    const reply = this.#batchSize === 1 ? this.#transaction(batch[0]!, now) : this.#script(batch, now);
-    reply.then(
-      ({ since, outcomes }) => {
-        for (let i = 0; i < batch.length; i++) this.#settle(batch[i]!, outcomes[i], since);
+    this.#script(batch, Math.floor(this.#clock()), runId).then(
+      ({ mark, outcomes }) => {
+        for (let i = 0; i < batch.length; i++) this.#settle(batch[i]!, outcomes[i], mark);
       },
       (error: unknown) => {
         const failure = this.#failed(error);
@@ -235,48 +270,25 @@ export class RedisNonceStore implements NonceStore {
     );
   }
 
-  async #script(batch: PendingConsume[], now: number): Promise<{ since: unknown; outcomes: unknown[] }> {
+  async #script(batch: PendingConsume[], now: number, runId: string): Promise<{ mark: unknown; outcomes: unknown[] }> {
     const args: (string | number)[] = [this.#epochKey];
     for (const p of batch) args.push(p.key);
-    args.push(now);
+    args.push(now, runId);
     for (const p of batch) args.push(p.ttl, p.coveredSince);
     const reply = await this.#redis.hitlConsumeNonces(batch.length + 1, ...args);
     if (!Array.isArray(reply) || reply.length !== batch.length + 1) {
       throw new UncertainReply(`unexpected reply to the consume script: ${JSON.stringify(reply)?.slice(0, 100)}`);
     }
-    return { since: reply[0], outcomes: reply.slice(1) };
+    return { mark: reply[0], outcomes: reply.slice(1) };
   }
 
-  /**
-   * batchSize 1, for a Redis where scripting is disabled: the same three steps in MULTI/EXEC
-   * (atomic, one round trip). A transaction cannot branch, so a nonce refused for a reset store is
-   * still recorded: presented again it is ERR_REPLAYED instead of ERR_NONCE_STORE_RESET.
-   */
-  async #transaction(only: PendingConsume, now: number): Promise<{ since: unknown; outcomes: unknown[] }> {
-    const replies = await this.#redis
-      .multi()
-      .set(this.#epochKey, now, "NX")
-      .get(this.#epochKey)
-      .set(only.key, "1", "PX", only.ttl, "NX")
-      .exec();
-    if (replies === null) throw new NotExecuted("the consume transaction was aborted");
-    if (replies.length !== 3) throw new UncertainReply(`unexpected reply to the consume transaction: ${replies.length} results`);
-    // The commands of a transaction run even when one of them fails: the nonce may be set.
-    for (const [error] of replies) if (error) throw new UncertainReply(`in the consume transaction: ${error.message}`);
-    const since = replies[1]![1];
-    const start = typeof since === "string" ? Number(since) : Number.NaN;
-    const set = replies[2]![1];
-    const outcome = set === null ? ALREADY_USED : set !== "OK" ? set : start <= only.coveredSince ? CONSUMED : BEFORE_EPOCH;
-    return { since, outcomes: [outcome] };
-  }
-
-  #settle(pending: PendingConsume, outcome: unknown, since: unknown): void {
+  #settle(pending: PendingConsume, outcome: unknown, mark: unknown): void {
     if (outcome === CONSUMED) pending.resolve();
     else if (outcome === ALREADY_USED) {
       pending.reject(
         new HitlError("ERR_REPLAYED", "This approval was already used (its nonce is consumed). Request a new approval for every action."),
       );
-    } else if (outcome === BEFORE_EPOCH) pending.reject(this.#reset(pending, since));
+    } else if (outcome === BEFORE_EPOCH) pending.reject(this.#reset(pending, mark));
     else pending.reject(this.#failed(new UncertainReply(`unexpected reply ${JSON.stringify(outcome)}`)));
   }
 
@@ -335,13 +347,13 @@ export class RedisNonceStore implements NonceStore {
     );
   }
 
-  #reset(pending: PendingConsume, since: unknown): HitlError {
-    const start = typeof since === "string" ? Number(since) : Number.NaN;
-    const when = Number.isFinite(start) ? new Date(start).toISOString() : `an unreadable time (${JSON.stringify(since)?.slice(0, 40)})`;
+  #reset(pending: PendingConsume, mark: unknown): HitlError {
+    const start = typeof mark === "string" ? Number(mark.slice(0, mark.indexOf(":"))) : Number.NaN;
+    const when = Number.isFinite(start) ? new Date(start).toISOString() : `an unreadable time (${JSON.stringify(mark)?.slice(0, 60)})`;
     const issued = new Date(Math.floor(pending.issuedAt) * 1000).toISOString();
     return new HitlError(
       "ERR_NONCE_STORE_RESET",
-      `The replay store (${this.#where}) holds consumed nonces only since ${when} (it restarted without persistence, was flushed, or is new), and this approval, issued ${issued}, could have been used before that, so it is refused. Request a new approval; to keep single use across restarts, run Redis with appendonly yes and appendfsync always.`,
+      `The replay store (${this.#where}) holds consumed nonces only since ${when} (it restarted, failed over, was flushed, or is new), and this approval, issued ${issued}, could have been used before that, so it is refused. Request a new approval.`,
     );
   }
 
