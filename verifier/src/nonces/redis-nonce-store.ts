@@ -103,15 +103,22 @@ const MIN_TTL_MS = 1000;
 const NOT_WRITTEN = "Stream isn't writeable";
 
 /**
- * Single-use nonces in Redis, shared by any number of verifiers: `SET <prefix><nonce> 1 NX PX
- * <ttl>` is atomic on the server, so exactly one SET per nonce succeeds. ioredis is imported on
- * first use only (~45 ms). Consumes issued within batchWindowMs (1 ms) of each other are sent
- * together: a small Lua script runs that same SET NX PX once per nonce and returns one result
- * per nonce, so a busy verifier pays the per-command costs once per batch instead of once per
- * receipt (measured on 2 vCPUs: ~9 us of client CPU per ioredis command and 8-10 us of server
- * CPU per receipt in tiny batches, against ~1 us and ~2.5 us per nonce in batches of 64).
- * There is no offline queue and no resend after a reconnect: while Redis is unreachable every
- * consume fails at once, closed.
+ * Single-use nonces in Redis, shared by any number of verifiers: one Lua script checks the
+ * store's epoch marker and runs `SET <prefix><nonce> 1 NX PX <ttl>`, atomically on the server,
+ * so exactly one consume per nonce succeeds, and none succeeds for a receipt the store may have
+ * forgotten (restart, failover, flush: ERR_NONCE_STORE_RESET). ioredis is imported on first use
+ * only (~45 ms). Consumes issued within batchWindowMs (1 ms) of each other share one script call
+ * and return one result per nonce, so a busy verifier pays the per-command costs once per batch
+ * instead of once per receipt (measured on 2 vCPUs: ~9 us of client CPU per ioredis command and
+ * 8-10 us of server CPU per receipt in tiny batches, against ~1 us and ~2.5 us per nonce in
+ * batches of 64).
+ * There is no offline queue, no retry and no resend after a reconnect: a consume is written to
+ * the socket once or not at all. Not written (not connected) or refused by Redis as a whole:
+ * ERR_NONCE_STORE_UNAVAILABLE, nothing recorded. Written but unanswered in commandTimeoutMs, or
+ * the connection lost while waiting: ERR_NONCE_MAYBE_CONSUMED (the write may land later).
+ * Needs: a standalone Redis reached directly (run_id must be that of the server holding the
+ * keys), scripting (EVALSHA) and INFO allowed, and `maxmemory-policy noeviction` whenever
+ * maxmemory is set (an evicted nonce is forgotten without a trace; `hitl doctor` warns).
  */
 export class RedisNonceStore implements NonceStore {
   readonly #redis: ScriptedRedis;
