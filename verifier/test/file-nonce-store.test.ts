@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -142,6 +142,19 @@ describe("FileNonceStore", () => {
     clock = (now + 502) * 1000;
     expect(await store.prune()).toBe(1);
     await expect(store.consume(wideSkew, now - 400, now - 460, 300)).resolves.toBeUndefined();
+  });
+
+  it("not defended (documented): deleting a nonce's file, which only the same OS user can do, lets its receipt be accepted again", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const store = new FileNonceStore(storeDir);
+    const n = nonce();
+    await store.consume(n, nowSeconds() + 60, nowSeconds());
+    const name = createHash("sha256").update(n).digest("hex");
+    const file = join(storeDir, name.slice(0, 2), name);
+    expect(statSync(file).uid).toBe(process.getuid?.());
+    expect(statSync(join(storeDir, name.slice(0, 2))).mode & 0o777).toBe(0o700); // nobody else can delete it
+    unlinkSync(file);
+    await expect(store.consume(n, nowSeconds() + 60, nowSeconds())).resolves.toBeUndefined();
   });
 
   it("sweeps in the background at most once per interval", async () => {

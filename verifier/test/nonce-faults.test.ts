@@ -5,7 +5,7 @@ import { RedisNonceStore, type RedisNonceStoreOptions } from "../src/nonces/redi
 import type { Challenge, Receipt } from "../src/protocol/types.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { makeChallenge, newApprover, nowSeconds, signReceipt } from "./helpers/fixtures.js";
-import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+import { type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 /*
@@ -104,6 +104,7 @@ describe("Redis restarts", () => {
     await expect(verify(used, first)).resolves.toMatchObject({ nonceConsumed: true });
 
     await redis.stop();
+    await untilDisconnected(first);
     await server([], redis.port);
     // The first presentation after the restart recreates the epoch marker; the receipt is refused.
     await expect(firstAnswer(() => verify(used, first))).resolves.toMatchObject(reset(used));
@@ -148,6 +149,7 @@ describe("Redis restarts", () => {
     await (await client(redis.url)).save();
     await verify(afterSnapshot, nonces);
     await redis.crash();
+    await untilDisconnected(nonces);
     await server(["--dir", dir.path], redis.port);
     const restored = await client(redis.url);
     expect(await restored.exists(`hitl:nonce:${afterSnapshot.challenge.nonce}`)).toBe(0); // lost with the crash
@@ -164,6 +166,7 @@ describe("Redis restarts", () => {
     const used = receipt();
     await verify(used, nonces);
     await redis.crash();
+    await untilDisconnected(nonces);
     const refused = receipt();
     await expect(verify(refused, nonces)).rejects.toMatchObject({
       code: "ERR_NONCE_STORE_UNAVAILABLE",
@@ -185,6 +188,7 @@ describe("Redis restarts", () => {
     const used = receipt();
     await verify(used, nonces);
     await redis.crash(); // within the second: not yet fsynced, but written to the kernel before the reply
+    await untilDisconnected(nonces);
     await server(aof, redis.port);
     await expect(firstAnswer(() => verify(used, nonces))).resolves.toMatchObject(REPLAYED);
   });
@@ -239,7 +243,7 @@ describe("a Redis that does not answer in time", () => {
     await inService(redis.url);
     const nonces = await store(redis.url);
     await redis.stop();
-    await new Promise((r) => setTimeout(r, 50)); // the store sees the connection close
+    await untilDisconnected(nonces);
     const started = Date.now();
     await expect(verify(receipt(), nonces)).rejects.toMatchObject({
       code: "ERR_NONCE_STORE_UNAVAILABLE",
@@ -248,5 +252,37 @@ describe("a Redis that does not answer in time", () => {
       ),
     });
     expect(Date.now() - started).toBeLessThan(200);
+  });
+
+  it("a full Redis under noeviction refuses the script (OOM): ERR_NONCE_STORE_UNAVAILABLE, nothing recorded, the receipt works once memory is free", async () => {
+    const redis = await server(["--maxmemory-policy", "noeviction"]);
+    await inService(redis.url);
+    const nonces = await store(redis.url);
+    const admin = await client(redis.url);
+    // 2 MB of data, then a limit below it: every write is refused until memory is freed.
+    await admin.set("ballast", "x".repeat(2 * 1024 * 1024));
+    await admin.config("SET", "maxmemory", String(1024 * 1024));
+    const r = receipt();
+    await expect(verify(r, nonces)).rejects.toMatchObject({
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+      message: expect.stringMatching(
+        /^The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) is unavailable \(OOM command not allowed when used memory > 'maxmemory'.*\), so the approval is refused\./,
+      ),
+    });
+    await admin.del("ballast");
+    await admin.config("SET", "maxmemory", "0");
+    await expect(verify(r, nonces)).resolves.toMatchObject({ nonceConsumed: true });
+  });
+});
+
+describe("not defended (documented)", () => {
+  it("a nonce key deleted alone (DEL, or evicted under a volatile-*/allkeys-* policy) while the marker stays: its receipt is accepted again", async () => {
+    const redis = await server();
+    await inService(redis.url);
+    const nonces = await store(redis.url);
+    const r = receipt();
+    await verify(r, nonces);
+    await (await client(redis.url)).del(`hitl:nonce:${r.challenge.nonce}`);
+    await expect(verify(r, nonces)).resolves.toMatchObject({ nonceConsumed: true });
   });
 });

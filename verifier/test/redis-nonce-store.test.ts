@@ -8,7 +8,7 @@ import { openNonceStore } from "../src/nonces/open-nonce-store.js";
 import { RedisNonceStore } from "../src/nonces/redis-nonce-store.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
 import { makeChallenge, newApprover, nowSeconds, signReceipt, wire } from "./helpers/fixtures.js";
-import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+import { type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
 
 const nonce = () => randomBytes(32).toString("base64url");
 const REPLAYED = {
@@ -194,6 +194,7 @@ describe("fail closed", () => {
       const store = await connect(url);
       await store.consume(nonce(), nowSeconds() + 60, nowSeconds());
       await server.stop();
+      await untilDisconnected(store);
       const failure = await store.consume(nonce(), nowSeconds() + 60, nowSeconds()).then(
         () => undefined,
         (error: unknown) => error,
@@ -258,6 +259,7 @@ describe("fail closed", () => {
       const store = await connect(server.url);
       const receipt = signReceipt(makeChallenge(), alice);
       await server.stop();
+      await untilDisconnected(store);
       await expect(verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: store })).rejects.toMatchObject({
         code: "ERR_NONCE_STORE_UNAVAILABLE",
         message: expect.stringContaining("Start Redis or fix HITL_REDIS_URL"),

@@ -135,6 +135,7 @@ export class RedisNonceStore implements NonceStore {
   /** run_id of the server on the current connection; undefined until known (no consume is sent). */
   #runId: string | undefined;
   #connection = 0;
+  #learning: Promise<void> | undefined;
 
   private constructor(redis: Redis, where: string, options: RedisNonceStoreOptions) {
     redis.defineCommand("hitlConsumeNonces", { lua: CONSUME_SCRIPT });
@@ -161,7 +162,15 @@ export class RedisNonceStore implements NonceStore {
     });
   }
 
-  async #learnRunId(): Promise<void> {
+  /** One INFO at a time; a failed one is tried again by the next consume (which fails meanwhile). */
+  #learnRunId(): Promise<void> {
+    this.#learning ??= this.#readRunId().finally(() => {
+      this.#learning = undefined;
+    });
+    return this.#learning;
+  }
+
+  async #readRunId(): Promise<void> {
     const connection = this.#connection;
     const info = parseInfo(await this.#redis.info("server"));
     const runId = info.get("run_id");
@@ -261,6 +270,7 @@ export class RedisNonceStore implements NonceStore {
     // Not connected: nothing is sent, so nothing can land later (no offline queue, no resend).
     const runId = this.#runId;
     if (this.#redis.status !== "ready" || runId === undefined) {
+      if (this.#redis.status === "ready") this.#learnRunId().catch(() => undefined);
       const state = this.#redis.status === "ready" ? "connected, server identity (INFO server run_id) not known yet" : this.#redis.status;
       const failure = this.#unavailable(new Error(`connection ${state}`));
       for (const p of batch) p.reject(failure);

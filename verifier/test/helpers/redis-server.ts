@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer } from "node:net";
+import type { NonceStore } from "../../src/contracts.js";
 
 /**
  * A real redis-server for one test file: random free port, no persistence, stopped by pid.
@@ -13,6 +15,24 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** A crash: SIGKILL (no shutdown save, no AOF rewrite), and waits for it to exit. */
   crash(): Promise<void>;
+}
+
+/**
+ * Waits until a Redis-backed store has seen its connection close (a throwaway consume fails with
+ * ERR_NONCE_STORE_UNAVAILABLE). Before that, a consume is written to a socket whose peer is gone,
+ * and the store (rightly) cannot say whether it landed: ERR_NONCE_MAYBE_CONSUMED.
+ */
+export async function untilDisconnected(store: NonceStore): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < 100; i++) {
+    const code = await store.consume(randomBytes(32).toString("base64url"), now + 60, now).then(
+      () => "consumed",
+      (error: { code?: string }) => error.code,
+    );
+    if (code === "ERR_NONCE_STORE_UNAVAILABLE") return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the store did not notice that Redis went away within 2 s");
 }
 
 export async function freePort(): Promise<number> {
