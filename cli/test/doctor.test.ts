@@ -241,7 +241,7 @@ describe("hitl doctor", () => {
       expect(result.checks["replay store"]).toMatchObject({
         status: "warn",
         detail:
-          "Redis (HITL_REDIS_URL) works, but maxmemory-policy volatile-lru with maxmemory 67108864 can evict used nonces before they expire, and an evicted nonce's approval is accepted again; appendfsync everysec can lose the last second of used nonces in an OS crash (hitl then relies on the clocks)",
+          "Redis (HITL_REDIS_URL) works, but maxmemory-policy volatile-lru with maxmemory 67108864 can evict used nonces before they expire, and an evicted nonce's approval is accepted again; appendfsync everysec can lose the last seconds of used nonces in a crash (hitl then refuses those approvals, relying on the clocks)",
         remedy: "Set maxmemory-policy noeviction (a full Redis then refuses approvals instead); set appendfsync always.",
       });
     } finally {

@@ -44,7 +44,7 @@ export interface RedisNonceStoreOptions {
  * The marker `<since>:<run_id>` says since when this server process has held every consumed
  * nonce. It is (re)started when missing (new store, restart without persistence, FLUSHALL,
  * eviction) and when it names another process: a restart from an older RDB snapshot or an AOF
- * that lost its last writes (appendfsync everysec/no and an OS crash), or a failover to a replica
+ * that lost its last writes (appendfsync everysec/no and a crash), or a failover to a replica
  * that missed the last writes, all keep a marker yet may have lost nonces.
  * Reply: the marker, then per nonce 1 = consumed now, 0 = already used, 2 = not recorded: the
  * epoch starts after this receipt could first have been used.

@@ -86,7 +86,9 @@ function judge(d: RedisDurability, problems: string[], remedies: string[]): void
     );
     remedies.push("set appendonly yes and appendfsync always");
   } else if (d.appendFsync !== undefined && d.appendFsync !== "always") {
-    problems.push(`appendfsync ${d.appendFsync} can lose the last second of used nonces in an OS crash (hitl then relies on the clocks)`);
+    problems.push(
+      `appendfsync ${d.appendFsync} can lose the last seconds of used nonces in a crash (hitl then refuses those approvals, relying on the clocks)`,
+    );
     remedies.push("set appendfsync always");
   } else if (d.appendFsync === undefined) {
     problems.push("its appendfsync setting cannot be read (CONFIG refused)");
