@@ -323,7 +323,7 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
       const fresh = await runCli(ACTION, env);
       expect(fresh.code).toBe(3);
       expect(fresh.stderr).toMatch(
-        /^hitl: ERR_NONCE_STORE_RESET: The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) holds consumed nonces only since .+ so it is refused\. Request a new approval\.\n$/,
+        /^hitl: ERR_NONCE_STORE_RESET: The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) holds consumed nonces only since .+ so it is refused\. Request a new approval; approvals issued from .+Z on are accepted\.\n$/,
       );
       await markInService(redis.url);
       const approved = await runCli(ACTION, env);

@@ -157,6 +157,26 @@ describe("FileNonceStore", () => {
     await expect(store.consume(n, nowSeconds() + 60, nowSeconds())).resolves.toBeUndefined();
   });
 
+  it("refuses meaningless arguments (ERR_USAGE) before touching the disk", async () => {
+    const storeDir = join(dir.path, "nonces");
+    const store = new FileNonceStore(storeDir);
+    const now = nowSeconds();
+    await expect(store.consume("../../etc", now + 60, now)).rejects.toMatchObject({
+      code: "ERR_USAGE",
+      message: "NonceStore.consume: the nonce must be 16 to 256 base64url characters.",
+    });
+    await expect(store.consume(nonce(), Number.NaN, now)).rejects.toMatchObject({
+      code: "ERR_USAGE",
+      message: "NonceStore.consume: expiresAt and issuedAt must be the challenge's exp and iat (seconds).",
+    });
+    await expect(store.consume(nonce(), now + 60, undefined as unknown as number)).rejects.toMatchObject({ code: "ERR_USAGE" });
+    await expect(store.consume(nonce(), now + 60, now, 301)).rejects.toMatchObject({
+      code: "ERR_USAGE",
+      message: "NonceStore.consume: skewSeconds must be between 0 and 300.",
+    });
+    expect(() => statSync(storeDir)).toThrow(expect.objectContaining({ code: "ENOENT" }));
+  });
+
   it("sweeps in the background at most once per interval", async () => {
     const storeDir = join(dir.path, "nonces");
     let clock = Date.now();

@@ -135,6 +135,21 @@ describe("RedisNonceStore against a real redis-server", () => {
     expect(await inspect.get(`hitl:nonce:${n}`)).toBe("1");
   });
 
+  it("refuses meaningless consume arguments (ERR_USAGE) before sending anything", async () => {
+    const store = await connect();
+    const now = nowSeconds();
+    await expect(store.consume("~epoch", now + 60, now)).rejects.toMatchObject({
+      code: "ERR_USAGE",
+      message: "NonceStore.consume: the nonce must be 16 to 256 base64url characters.",
+    });
+    await expect(store.consume(nonce(), now + 60, Number.POSITIVE_INFINITY)).rejects.toMatchObject({ code: "ERR_USAGE" });
+    await expect(store.consume(nonce(), now + 60, now, -1)).rejects.toMatchObject({ code: "ERR_USAGE" });
+    await expect(RedisNonceStore.connect(redis.url, { skewSeconds: 301 })).rejects.toMatchObject({
+      code: "ERR_CONFIG",
+      message: "The Redis nonce store's skewSeconds must be from 0 to 300.",
+    });
+  });
+
   it("refuses a bad prefix or batch size", async () => {
     await expect(RedisNonceStore.connect(redis.url, { batchSize: 0 })).rejects.toMatchObject({
       code: "ERR_CONFIG",

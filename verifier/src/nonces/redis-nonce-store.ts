@@ -366,11 +366,18 @@ export class RedisNonceStore implements NonceStore {
 
   #reset(pending: PendingConsume, mark: unknown): HitlError {
     const start = typeof mark === "string" ? Number(mark.slice(0, mark.indexOf(":"))) : Number.NaN;
-    const when = Number.isFinite(start) ? new Date(start).toISOString() : `an unreadable time (${JSON.stringify(mark)?.slice(0, 60)})`;
     const issued = new Date(Math.floor(pending.issuedAt) * 1000).toISOString();
+    if (!Number.isFinite(start)) {
+      return new HitlError(
+        "ERR_NONCE_STORE_RESET",
+        `The replay store (${this.#where}) has an unreadable epoch marker (${JSON.stringify(mark)?.slice(0, 60)}), so this approval, issued ${issued}, is refused. Request a new approval.`,
+      );
+    }
+    // Approvals issued this long after the epoch began are covered (lib/retention.ts).
+    const coveredFrom = Math.ceil((start + pending.issuedAt * 1000 - pending.coveredSince) / 1000) * 1000;
     return new HitlError(
       "ERR_NONCE_STORE_RESET",
-      `The replay store (${this.#where}) holds consumed nonces only since ${when} (it restarted, failed over, was flushed, or is new), and this approval, issued ${issued}, could have been used before that, so it is refused. Request a new approval.`,
+      `The replay store (${this.#where}) holds consumed nonces only since ${new Date(start).toISOString()} (it restarted, failed over, was flushed, or is new), and this approval, issued ${issued}, could have been used before that, so it is refused. Request a new approval; approvals issued from ${new Date(coveredFrom).toISOString()} on are accepted.`,
     );
   }
 
