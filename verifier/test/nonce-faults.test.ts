@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
@@ -14,6 +17,7 @@ import { tempDir } from "./helpers/temp-dir.js";
  * a Redis that stops answering writes, and one that is gone.
  */
 
+const DIST_INDEX = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
 const alice = newApprover("alice");
 const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
 const REPLAYED = {
@@ -220,6 +224,49 @@ describe("verifiers whose clocks differ", () => {
     expect(ttl).toBeLessThanOrEqual((now - 24 + 91) * 1000 - (now * 1000 + 5000) + 1000);
     await new Promise((r) => setTimeout(r, 1300));
     await expect(verify(late, b, behind)).rejects.toMatchObject(REPLAYED);
+  });
+});
+
+/**
+ * verifyReceipt in a separate Node process (the built library), as another verifier would run it,
+ * its clock `offsetMs` away from this machine's. Prints "consumed" or the error code.
+ */
+function verifyInProcess(url: string, r: Receipt, offsetMs: number): Promise<string> {
+  const script = `
+    const { LocalKeyDirectory, RedisNonceStore, decodeBase64url, verifyReceipt } = await import(${JSON.stringify(DIST_INDEX)});
+    const [url, receipt, publicKey, offset] = process.argv.slice(1);
+    const clock = () => Date.now() + Number(offset);
+    const keys = LocalKeyDirectory.fromPublicKey("alice", decodeBase64url(publicKey));
+    const nonces = await RedisNonceStore.connect(url, { clock });
+    try { await verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces, clock }); process.stdout.write("consumed"); }
+    catch (error) { process.stdout.write(error.code ?? String(error)); }
+    finally { await nonces.close(); }
+  `;
+  const publicKey = Buffer.from(alice.publicKey).toString("base64url");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script, url, JSON.stringify(r), publicKey, String(offsetMs)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", () => resolve(stdout));
+  });
+}
+
+describe("verifier processes whose clocks differ", () => {
+  it("two Node processes at +5 s and -5 s: the second presentation, after the first one's former TTL lapsed, is ERR_REPLAYED", async () => {
+    const redis = await server();
+    await inService(redis.url);
+    const now = nowSeconds();
+    // exp + 30 s (the skew) is 3 s after "now" on the fast clock, 13 s after on the slow one.
+    const late = receipt({ iat: now - 200, exp: now - 22 });
+    await expect(verifyInProcess(redis.url, late, 5000)).resolves.toBe("consumed");
+    // The former TTL (exp + skew - now on the fast clock) has lapsed by now + 3 s.
+    await new Promise((r) => setTimeout(r, Math.max(0, (now + 3.3) * 1000 - Date.now())));
+    await expect(verifyInProcess(redis.url, late, -5000)).resolves.toBe("ERR_REPLAYED");
   });
 });
 
