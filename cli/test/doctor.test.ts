@@ -6,14 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { startRedis } from "./helpers/redis.js";
+import { markInService, startRedis } from "./helpers/redis.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
 
 /* `hitl doctor` as a real process, against a real signing host, real manifests in a temp HOME. */
 
 interface Check {
   name: string;
-  status: "pass" | "fail" | "skip";
+  status: "pass" | "warn" | "fail" | "skip";
   required: boolean;
   detail: string;
   code?: string;
@@ -225,15 +225,96 @@ describe("hitl doctor", () => {
     });
   });
 
-  it("tests the Redis replay store for real: PASS when up, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {
-    const redis = await startRedis();
+  it("tests the Redis replay store for real: PASS with AOF always and noeviction, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {
+    const redis = await startRedis([
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--dir",
+      dirs.root,
+      "--maxmemory-policy",
+      "noeviction",
+    ]);
     try {
+      await markInService(redis.url);
       const up = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: String(await freePort()) });
-      expect(up.checks["replay store"]).toMatchObject({ status: "pass", detail: "Redis (HITL_REDIS_URL) accepts single-use nonces" });
+      expect(up.checks["replay store"]).toEqual({
+        name: "replay store",
+        status: "pass",
+        required: true,
+        detail: "Redis (HITL_REDIS_URL) accepts single-use nonces",
+      });
     } finally {
       await redis.stop();
     }
     const down = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: String(await freePort()) });
     expect(down.checks["replay store"]).toMatchObject({ status: "fail", code: "ERR_NONCE_STORE_UNAVAILABLE", remedy: expect.any(String) });
+  });
+
+  it("warns (exit code unchanged) on a Redis without persistence, and on one whose record of used approvals just started", async () => {
+    const redis = await startRedis(); // --save "" --appendonly no
+    try {
+      const port = String(await freePort());
+      const fresh = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: port });
+      expect(fresh.checks["replay store"]).toEqual({
+        name: "replay store",
+        status: "warn",
+        required: true,
+        detail:
+          "Redis (HITL_REDIS_URL) works, but its record of used approvals started less than 91 s ago (new, restarted, flushed, or failed over), so approvals issued before then + 91 s are refused (ERR_NONCE_STORE_RESET); it has no AOF persistence: a restart forgets used approvals, so hitl refuses every approval issued before it (ERR_NONCE_STORE_RESET) and single use then rests on the clocks alone",
+        remedy: "Wait 91 s before requesting approvals; set appendonly yes and appendfsync always.",
+      });
+      await markInService(redis.url);
+      const inService = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: port });
+      expect(inService.checks["replay store"]).toMatchObject({
+        status: "warn",
+        detail:
+          "Redis (HITL_REDIS_URL) works, but it has no AOF persistence: a restart forgets used approvals, so hitl refuses every approval issued before it (ERR_NONCE_STORE_RESET) and single use then rests on the clocks alone",
+        remedy: "Set appendonly yes and appendfsync always.",
+      });
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it("warns on an eviction policy that can drop used nonces, on appendfsync everysec, and when CONFIG is disabled", async () => {
+    const evicting = await startRedis([
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--dir",
+      dirs.root,
+      "--maxmemory",
+      "64mb",
+      "--maxmemory-policy",
+      "volatile-lru",
+    ]);
+    try {
+      await markInService(evicting.url);
+      const result = await doctor({ HITL_REDIS_URL: evicting.url, HITL_PORT: String(await freePort()) });
+      expect(result.checks["replay store"]).toMatchObject({
+        status: "warn",
+        detail:
+          "Redis (HITL_REDIS_URL) works, but maxmemory-policy volatile-lru with maxmemory 67108864 can evict used nonces before they expire, and an evicted nonce's approval is accepted again; appendfsync everysec can lose the last seconds of used nonces in a crash (hitl then refuses those approvals, relying on the clocks)",
+        remedy: "Set maxmemory-policy noeviction (a full Redis then refuses approvals instead); set appendfsync always.",
+      });
+    } finally {
+      await evicting.stop();
+    }
+    const locked = await startRedis(["--appendonly", "yes", "--dir", dirs.root, "--rename-command", "CONFIG", ""]);
+    try {
+      await markInService(locked.url);
+      const result = await doctor({ HITL_REDIS_URL: locked.url, HITL_PORT: String(await freePort()) });
+      expect(result.code).toBe(3); // no host in this test; the replay store alone would not fail it
+      expect(result.checks["replay store"]).toMatchObject({
+        status: "warn",
+        detail: "Redis (HITL_REDIS_URL) works, but its appendfsync setting cannot be read (CONFIG refused)",
+        remedy: "Check by hand that appendfsync is always.",
+      });
+    } finally {
+      await locked.stop();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, parseSi
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
-import { startRedis } from "./helpers/redis.js";
+import { markInService, startRedis } from "./helpers/redis.js";
 import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
 
 /*
@@ -374,6 +374,13 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
         ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))),
         HITL_REDIS_URL: redis.url,
       };
+      // A Redis that just started (as after a restart that lost its data) cannot prove first use.
+      const fresh = await runCli(ACTION, env);
+      expect(fresh.code).toBe(3);
+      expect(fresh.stderr).toMatch(
+        /^hitl: ERR_NONCE_STORE_RESET: The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) holds consumed nonces only since .+ so it is refused\. Request a new approval; approvals issued from .+Z on are accepted\.\n$/,
+      );
+      await markInService(redis.url);
       const approved = await runCli(ACTION, env);
       expect(approved.stderr).toBe("");
       expect(approved.code).toBe(0);

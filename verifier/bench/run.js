@@ -104,6 +104,19 @@ async function startRedis() {
   throw new Error("redis-server did not answer PING within 5 s; install it (apt-get install redis-server)");
 }
 
+/**
+ * A store in service (its epoch marker two hours old, naming this server process), as in
+ * production: a fresh one refuses receipts issued in its first 91 s (ERR_NONCE_STORE_RESET).
+ */
+async function markInService(port) {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true });
+  await client.connect();
+  const runId = /run_id:([0-9a-f]{40})/.exec(await client.info("server"))?.[1];
+  await client.set("hitl:nonce:~epoch", `${Date.now() - 7_200_000}:${runId}`);
+  client.disconnect();
+}
+
 async function stopRedis({ child }) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -369,6 +382,7 @@ async function main() {
   const began = performance.now();
   const redis = await startRedis();
   redisChild = redis.child;
+  await markInService(redis.port);
   log(`redis-server on 127.0.0.1:${redis.port} (pid ${redis.child.pid}); libuv pool: ${THREADPOOL_SIZE} threads`);
   try {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");

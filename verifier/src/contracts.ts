@@ -18,10 +18,18 @@ export interface KeyDirectory {
 /** Single-use nonces. Every implementation fails closed. */
 export interface NonceStore {
   /**
-   * Consume once. Resolves if this is the first use; throws HitlError ERR_REPLAYED if used before,
-   * ERR_NONCE_STORE_UNAVAILABLE on any error or timeout. expiresAt = seconds (challenge exp).
+   * Consume once. Resolves if this is the first use. Throws HitlError:
+   * - ERR_REPLAYED: used before;
+   * - ERR_NONCE_STORE_RESET: the store lost its memory (e.g. Redis restarted without persistence)
+   *   after this receipt could already have been used, so it cannot prove first use;
+   * - ERR_NONCE_STORE_UNAVAILABLE: nothing was recorded (store unreachable, refused the write);
+   *   presenting the same receipt again once the store works gives the normal answer;
+   * - ERR_NONCE_MAYBE_CONSUMED: the write was sent but its outcome is unknown (timeout, connection
+   *   lost): presenting it again may give ERR_REPLAYED, which then means this attempt used it.
+   * expiresAt/issuedAt = the challenge's exp/iat (seconds); skewSeconds = the clock skew the
+   * verifier tolerated (the store keeps the nonce long enough for every verifier within it).
    */
-  consume(nonce: string, expiresAt: number): Promise<void>;
+  consume(nonce: string, expiresAt: number, issuedAt: number, skewSeconds?: number): Promise<void>;
   close(): Promise<void>;
 }
 

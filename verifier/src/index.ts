@@ -23,7 +23,7 @@ export {
 export { DEFAULT_SKEW_SECONDS } from "./lib/options.js";
 export { FileNonceStore, type FileNonceStoreOptions } from "./nonces/file-nonce-store.js";
 export { type OpenNonceStoreOptions, openNonceStore } from "./nonces/open-nonce-store.js";
-export { RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
+export { type RedisDurability, RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
 export * from "./paths.js";
 export * from "./protocol/index.js";
 export { type PairingAwaitingCode, verifyPairing } from "./verify-pairing.js";

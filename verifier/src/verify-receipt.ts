@@ -95,7 +95,7 @@ export async function verifyReceipt(input: unknown, expectations: VerifyExpectat
 
   if (opts.nonces === "offline-audit") return { receipt, approver, nonceConsumed: false };
   try {
-    await opts.nonces.consume(challenge.nonce, challenge.exp);
+    await opts.nonces.consume(challenge.nonce, challenge.exp, challenge.iat, opts.skewSeconds);
   } catch (error) {
     throw asUnavailable(error, "ERR_NONCE_STORE_UNAVAILABLE", "The nonce store failed");
   }

@@ -21,6 +21,7 @@ Options:
   --port N             signing host port (default: HITL_PORT, then 7331)
   --user-data-dir DIR  also look for the host manifest in this browser profile directory
   --json               print {ok, checks:[{name, status, required, detail, code?, remedy?}]}
+                       (status: pass, warn (works, but weakened: exit code stays 0), fail, skip)
   -h, --help           show this help
 
 Exit code: 0 when every required check passes, 3 otherwise.
@@ -83,14 +84,14 @@ export async function run(argv: string[]): Promise<number> {
     checkPaired(paths.approversFile, host.health),
   ]);
   const checks: CheckResult[] = [manifests, secret.result, ...host.results, paired, replay];
-  const ok = checks.every((check) => check.status === "pass" || !check.required);
+  const ok = checks.every((check) => check.status === "pass" || check.status === "warn" || !check.required);
 
   if (args.json) printJson({ ok, checks });
   else printReport(checks, ok);
   return ok ? 0 : 3;
 }
 
-const MARKS = { pass: "✓", fail: "✗", skip: "-" } as const;
+const MARKS = { pass: "✓", warn: "!", fail: "✗", skip: "-" } as const;
 
 function printReport(checks: CheckResult[], ok: boolean): void {
   const width = Math.max(...checks.map((check) => check.name.length));

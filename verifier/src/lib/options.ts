@@ -12,7 +12,7 @@ export interface NormalizedVerifyOptions {
 
 export const DEFAULT_SKEW_SECONDS = 30;
 /** More skew than this stops being skew and silently extends every approval. */
-const MAX_SKEW_SECONDS = 300;
+export const MAX_SKEW_SECONDS = 300;
 
 function usage(message: string): never {
   throw new HitlError("ERR_USAGE", `verifyReceipt: ${message}`);

@@ -2,13 +2,19 @@ import { createHash } from "node:crypto";
 import { type FileHandle, mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { NonceStore } from "../contracts.js";
+import { DEFAULT_SKEW_SECONDS, MAX_SKEW_SECONDS } from "../lib/options.js";
 import { LIMITS } from "../protocol/constants.js";
 import { HitlError } from "../protocol/errors.js";
+import { checkConsumeArguments, lastAcceptanceMs } from "./lib/retention.js";
 
 export interface FileNonceStoreOptions {
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number;
-  /** Kept this long after the challenge expiry, so skew can never reopen a nonce. Default 300 s. */
+  /**
+   * Kept at least this long after the challenge expiry (default 300 s), and never less than any
+   * verifier within the skew could still accept it (`exp + 3·skew`, lib/retention.ts): clock
+   * steps between processes on one machine can never reopen a nonce.
+   */
   graceSeconds?: number;
   /** How often (at most) one process sweeps expired entries. Default 10 minutes. */
   pruneIntervalMs?: number;
@@ -22,7 +28,9 @@ export interface FileNonceStoreOptions {
  *
  * Limits: local filesystems only (O_EXCL is not reliable on NFS v2 or some network mounts);
  * space grows with unexpired nonces (one small file each, swept after expiry); for several
- * machines use RedisNonceStore.
+ * machines use RedisNonceStore. Whoever can write the directory (the same OS user) can delete a
+ * nonce's file and so accept its receipt again: that user can equally run the approved command
+ * without asking, so this store defends against replay by a tool, not against that user.
  */
 export class FileNonceStore implements NonceStore {
   readonly #dir: string;
@@ -42,22 +50,28 @@ export class FileNonceStore implements NonceStore {
     this.#pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
   }
 
-  async consume(nonce: string, expiresAt: number): Promise<void> {
+  async consume(nonce: string, expiresAt: number, issuedAt: number, skewSeconds: number = DEFAULT_SKEW_SECONDS): Promise<void> {
+    checkConsumeArguments(nonce, expiresAt, issuedAt, skewSeconds);
+    const keepUntil = Math.max(Math.ceil(expiresAt + this.#graceSeconds), Math.ceil(lastAcceptanceMs(expiresAt, skewSeconds) / 1000));
     const name = createHash("sha256").update(nonce, "utf8").digest("hex");
     const shard = join(this.#dir, name.slice(0, 2));
     const file = join(shard, name);
     try {
       const handle = await this.#create(shard, file);
       try {
-        await handle.writeFile(`${Math.ceil(expiresAt + this.#graceSeconds)}\n`, "utf8");
+        await handle.writeFile(`${keepUntil}\n`, "utf8");
       } catch (error) {
         // Not recorded properly: give the nonce back so a retry after the fix can succeed.
-        await unlink(file).catch(() => undefined);
-        throw error;
+        const givenBack = await unlink(file).then(
+          () => true,
+          () => false,
+        );
+        throw givenBack ? error : this.#maybeConsumed(error, file);
       } finally {
         await handle.close();
       }
     } catch (error) {
+      if (error instanceof HitlError) throw error;
       if ((error as NodeJS.ErrnoException).code === "EEXIST") {
         throw new HitlError(
           "ERR_REPLAYED",
@@ -104,13 +118,14 @@ export class FileNonceStore implements NonceStore {
   }
 
   /**
-   * Removes entries whose challenge expired more than the grace period ago. Only files older
-   * than the longest challenge lifetime are read at all; a file left empty by a crash is removed
-   * once that old, which is safe because no challenge lives that long.
+   * Removes entries past their keep-until time. Only files older than the longest challenge
+   * lifetime plus the longest retention after expiry are read at all; a file left empty by a crash
+   * is removed once that old, which is safe because no receipt stays acceptable that long.
    */
   async prune(): Promise<number> {
     const nowSeconds = this.#clock() / 1000;
-    const oldEnough = nowSeconds - LIMITS.maxLifetimeSeconds - this.#graceSeconds;
+    const longestRetention = Math.max(this.#graceSeconds, lastAcceptanceMs(0, MAX_SKEW_SECONDS) / 1000);
+    const oldEnough = nowSeconds - LIMITS.maxLifetimeSeconds - longestRetention;
     let removed = 0;
     let shards: string[];
     try {
@@ -134,6 +149,15 @@ export class FileNonceStore implements NonceStore {
       }
     }
     return removed;
+  }
+
+  #maybeConsumed(error: unknown, file: string): HitlError {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return new HitlError(
+      "ERR_NONCE_MAYBE_CONSUMED",
+      `The replay store ${this.#dir} created the nonce's file but could not complete it (${code}) nor remove it, so the approval is refused and the nonce stays consumed. Do not proceed; request a new approval, and check that directory's free space (${file}).`,
+      { cause: error },
+    );
   }
 
   #unavailable(error: unknown): HitlError {

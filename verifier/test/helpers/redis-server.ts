@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer } from "node:net";
+import type { NonceStore } from "../../src/contracts.js";
 
 /**
  * A real redis-server for one test file: random free port, no persistence, stopped by pid.
@@ -11,6 +13,26 @@ export interface RedisServer {
   readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s) and waits for it to exit. */
   stop(): Promise<void>;
+  /** A crash: SIGKILL (no shutdown save, no AOF rewrite), and waits for it to exit. */
+  crash(): Promise<void>;
+}
+
+/**
+ * Waits until a Redis-backed store has seen its connection close (a throwaway consume fails with
+ * ERR_NONCE_STORE_UNAVAILABLE). Before that, a consume is written to a socket whose peer is gone,
+ * and the store (rightly) cannot say whether it landed: ERR_NONCE_MAYBE_CONSUMED.
+ */
+export async function untilDisconnected(store: NonceStore): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < 100; i++) {
+    const code = await store.consume(randomBytes(32).toString("base64url"), now + 60, now).then(
+      () => "consumed",
+      (error: { code?: string }) => error.code,
+    );
+    if (code === "ERR_NONCE_STORE_UNAVAILABLE") return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the store did not notice that Redis went away within 2 s");
 }
 
 export async function freePort(): Promise<number> {
@@ -45,7 +67,10 @@ export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-/** `port`: restart on a known port (e.g. after stop()); otherwise a random free one. */
+/**
+ * `port`: restart on a known port (e.g. after stop()); otherwise a random free one. No
+ * persistence unless `extraArgs` turn it on (later arguments win, e.g. `--appendonly yes --dir D`).
+ */
 export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
   // A port found free can be taken before redis binds it: retry with another one.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -67,13 +92,19 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
 }
 
 function handle(child: ChildProcess, port: number): RedisServer {
-  return { port, url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: () => stopChild(child),
+    crash: () => stopChild(child, "SIGKILL"),
+  };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
+  process.kill(child.pid, signal);
   const killer = setTimeout(() => {
     if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
   }, 3000);
