@@ -182,22 +182,25 @@ describe("hitl doctor", () => {
   it("a session key that ended with the browser: ERR_SESSION_KEY_ENDED naming hitl pair; a live one shows its lifetime", async () => {
     await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     let keyPresent = false;
-    peer = await startPeerHost(() => ({
-      status: 200,
-      body: {
-        host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-        extension: {
-          connected: true,
-          extensionVersion: "0.1.0",
-          browser: "chromium",
-          keyPresent,
-          ...(keyPresent && { kid: alice.kid }),
-          subject: "alice",
-          keyPolicy: "session",
-          pending: 0,
+    peer = await startPeerHost(
+      () => ({
+        status: 200,
+        body: {
+          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+          extension: {
+            connected: true,
+            extensionVersion: "0.1.0",
+            browser: "chromium",
+            keyPresent,
+            ...(keyPresent && { kid: alice.kid }),
+            subject: "alice",
+            keyPolicy: "session",
+            pending: 0,
+          },
         },
-      },
-    }));
+      }),
+      { secretFile: dirs.secretFile },
+    );
     const port = String(peer.port);
     const ended = await doctor({ HITL_PORT: port });
     expect(ended.code).toBe(3);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,7 +63,7 @@ describe("connection cap", () => {
     const sent: string[] = [];
     const extension = new ExtensionPort({ send: (message) => void sent.push(message.type), handshakeTimeoutMs: 60_000 });
     extension.receive(EXTENSION_HELLO);
-    server = await createSigningServer({ port: 0, extension, maxConnections: 3 });
+    server = await createSigningServer({ port: 0, extension, maxConnections: 3, hostSecret: randomBytes(32) });
     const port = await server.listen();
     const head = (path: string, extra = "") => `${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}`;
 

@@ -14,8 +14,8 @@ export {
   INVISIBLE_CHARACTERS,
   isVisibleCodePoint,
 } from "./lib/characters.js";
-export { canonicalNumberText, decodeUtf8Strict, findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export { describeCodePoint, isInvisibleCodePoint } from "./lib/invisible.js";
+export { canonicalNumberText, decodeUtf8Strict, findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export * from "./mark-text.js";
 export * from "./marked-plain-text.js";
 export * from "./messages.js";
