@@ -40,7 +40,7 @@ describe("the host's proof on every answer", () => {
     ["GET /health", 200, "", { method: "GET", url: "/health" }],
     ["POST /sign approved", 200, "", { url: "/sign", body: { challenge: makeChallenge() } }],
     ["POST /pair paired", 200, "", { url: "/pair", body: { request: makePairingRequest() } }],
-    ["a malformed body", 400, "ERR_MALFORMED", { url: "/sign", body: { challenge: { v: 2 } } }],
+    ["a malformed body", 400, "ERR_MALFORMED", { url: "/sign", body: { challenge: { v: 1 } } }],
     ["invalid JSON", 400, "ERR_MALFORMED", { url: "/sign", payload: "{" }],
     ["an Origin header", 403, "ERR_ORIGIN_FORBIDDEN", { url: "/sign", headers: { origin: "https://evil.example" }, body: {} }],
     ["a foreign Host header", 403, "ERR_HOST_HEADER_FORBIDDEN", { method: "GET", url: "/health", headers: { host: "evil.example:7331" } }],

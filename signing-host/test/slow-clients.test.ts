@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHostSecret } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_INTERVAL_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS } from "../src/http/lib/slow-clients.js";
 import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
@@ -23,6 +24,7 @@ const approver = makeApprover();
 
 beforeEach(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "hitl-slow-"));
+  await createHostSecret(join(stateDir, "config", "host-secret"));
   port = await freePort();
 });
 
@@ -34,7 +36,7 @@ afterEach(async () => {
 });
 
 async function connect(): Promise<BrowserSide> {
-  browser = BrowserSide.launch({ HITL_PORT: String(port), HITL_STATE_DIR: stateDir });
+  browser = BrowserSide.launch({ HITL_PORT: String(port), HITL_STATE_DIR: stateDir, HITL_CONFIG_DIR: join(stateDir, "config") });
   await browser.next("host.hello");
   browser.send(EXTENSION_HELLO);
   const deadline = Date.now() + 5_000;
