@@ -217,10 +217,11 @@ test("a stack of 200 combining marks cannot draw over the line under it: it is o
 });
 
 test("the pairing window marks a look-alike approver name the same way", async () => {
-  const run = session.hitl(["pair", "--name", "\u0430lice\u200B", "--json", "--timeout", "60"]);
+  // (An invisible character in the name is refused before any window: one-line names, protocol §1.1.)
+  const run = session.hitl(["pair", "--name", "\u0430lice", "--json", "--timeout", "60"]);
   const page = await session.nextWindow("pairing", { run });
   const details = await page.locator("#details").textContent();
-  expect(details).toContain("Approver name\u0430lice⟨mixed scripts: Cyrillic, Latin⟩⟨U+200B ZERO WIDTH SPACE⟩");
+  expect(details).toContain("Approver name\u0430lice⟨mixed scripts: Cyrillic, Latin⟩");
   expect(await page.evaluate(() => window.scrollY)).toBe(0);
   await session.screenshot(page, "hostile-pairing-name");
   await page.getByRole("button", { name: "Cancel", exact: true }).click();
