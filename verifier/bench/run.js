@@ -180,6 +180,9 @@ function cpuPerOp({ n, cpu }) {
 /* ---------- workload ---------- */
 
 /** Receipts signed by one approver, each with a fresh nonce, signed on the thread pool. */
+/** The intent digest of one structured call (the same for every receipt, as for one tool's calls). */
+const BENCH_INTENT = encodeBase64url(randomBytes(32));
+
 async function makeReceipts(count, privateKey, sub, kid) {
   const now = Math.floor(Date.now() / 1000);
   const receipts = new Array(count);
@@ -195,7 +198,7 @@ async function makeReceipts(count, privateKey, sub, kid) {
         iat: now,
         exp: now + 600,
         action: { summary: `delete /tmp/bench-${i} ✓ — «données» 🚀`, details: { path: `/tmp/bench-${i}`, recursive: false, size: 1234 } },
-        intent: encodeBase64url(randomBytes(32)),
+        intent: BENCH_INTENT,
         requester: { tool: "bench", host: "localhost", pid: 4242, cwd: "/work" },
       };
       const statement = { v: 1, decision: "approve", challenge: challengeDigest(challenge), sub, kid, decidedAt: now };
@@ -285,7 +288,8 @@ async function pipeline(supply, options, inFlight, ms) {
   let n = 0;
   const start = performance.now();
   const end = start + ms;
-  const expectations = { aud: "hitl-cli" };
+  // As a service verifying SDK calls does: it names the structured call it will run.
+  const expectations = { aud: "hitl-cli", intent: BENCH_INTENT };
   async function lane() {
     while (performance.now() < end) {
       if (supply.next >= supply.receipts.length) throw new Error("the bench ran out of pre-signed receipts");
