@@ -4,6 +4,7 @@ import { importPublicKey, type StrictPublicKey, verifyStrict, verifyStrictAsync 
 import { checkExpectations, normalizeVerifyOptions } from "./lib/options.js";
 import { decodeBase64url } from "./protocol/base64url.js";
 import { HitlError } from "./protocol/errors.js";
+import { markedPlainText } from "./protocol/marked-plain-text.js";
 import { signingInput } from "./protocol/signing-input.js";
 import type { ApproverKey, Challenge, Receipt } from "./protocol/types.js";
 import { type ParseNotes, parseReceipt, parseReceiptBytes, parseReceiptJson } from "./protocol/validate.js";
@@ -182,11 +183,12 @@ function iso(seconds: number): string {
   return new Date(Math.floor(seconds) * 1000).toISOString();
 }
 
-/** Control and bidi characters removed: this text ends up on terminals. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
-
+/**
+ * This text ends up on terminals: cut first (by code point, so a marker is never cut in two),
+ * then marked as the window marks it (protocol/mark-text.ts), on one line.
+ */
 function shortSummary(receipt: Receipt): string {
-  const summary = receipt.challenge.action.summary.replace(UNPRINTABLE, " ").replace(/\s+/g, " ").trim();
-  const characters = Array.from(summary); // by code point: never cut a surrogate pair in two
-  return characters.length > 80 ? `${characters.slice(0, 79).join("")}…` : summary;
+  const characters = Array.from(receipt.challenge.action.summary.replace(/\s+/g, " ").trim());
+  const cut = characters.length > 80 ? `${characters.slice(0, 79).join("")}…` : characters.join("");
+  return markedPlainText(cut);
 }

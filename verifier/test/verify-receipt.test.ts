@@ -226,12 +226,12 @@ describe("every rejection has a stable code and a message that says what to do",
     );
   });
 
-  it("ERR_DENIED: a signed deny, with the action in the message (control characters removed)", async () => {
-    const challenge = makeChallenge({ action: { summary: "drop\u001b[2J table\nusers" } });
+  it("ERR_DENIED: a signed deny, with the action in the message (control and bidi characters marked as the window marks them)", async () => {
+    const challenge = makeChallenge({ action: { summary: "drop\u001b[2J table\nusers\u202e" } });
     await fails(
       signReceipt(challenge, alice, { decision: "deny" }),
       "ERR_DENIED",
-      'alice denied this action ("drop [2J table users"). Do not proceed.',
+      'alice denied this action ("drop⟨U+001B⟩[2J table users⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"). Do not proceed.',
     );
   });
 
