@@ -21,7 +21,7 @@ export async function checkPaired(approversFile: string, health: HealthResponseB
       NAME,
       `no approver in ${approversFile}`,
       "ERR_NOT_PAIRED",
-      "Run 'hitl pair' with your browser open and click Pair when the codes match.",
+      "Run 'hitl pair' with your browser open: click Pair when the codes match, then type the code the window shows.",
     );
   }
   const extension = health?.extension;
