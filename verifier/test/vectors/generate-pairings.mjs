@@ -7,7 +7,7 @@
  *   node verifier/test/vectors/generate-pairings.mjs
  * Expected verdicts are written here by construction, never computed by the verifier under test.
  */
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import {
   pairingRequestDigest,
   signingInput,
 } from "../../dist/index.js";
+import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
 
 ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());
 
@@ -82,27 +83,6 @@ function makeRequest(name, overrides = {}) {
     requester: { tool: "hitl-cli", host: "build-01", pid: 4242, cwd: "/home/alice/project" },
     ...overrides,
   };
-}
-
-function nodeRawVerify(publicKey, data, signature) {
-  try {
-    const key = createPublicKey({
-      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]),
-      format: "der",
-      type: "spki",
-    });
-    return nodeVerify(null, data, key, signature);
-  } catch {
-    return false;
-  }
-}
-
-function nobleVerify(publicKey, data, signature) {
-  try {
-    return ed.verify(signature, data, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
 }
 
 const vectors = [];

@@ -7,7 +7,7 @@
  * independent verifier against the same bytes. Expected verdicts are written here by
  * construction, never computed by the verifier under test. See README.md for the format.
  */
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import {
   SIGNING_PREFIXES,
   signingInput,
 } from "../../dist/index.js";
+import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
 
 ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());
 
@@ -72,27 +73,6 @@ function nodePrivateKey(secretHex, publicHex) {
     key: { kty: "OKP", crv: "Ed25519", d: encodeBase64url(fromHex(secretHex)), x: encodeBase64url(fromHex(publicHex)) },
     format: "jwk",
   });
-}
-
-function nodeRawVerify(publicKey, data, signature) {
-  try {
-    const key = createPublicKey({
-      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]),
-      format: "der",
-      type: "spki",
-    });
-    return nodeVerify(null, data, key, signature);
-  } catch {
-    return false;
-  }
-}
-
-function nobleVerify(publicKey, data, signature) {
-  try {
-    return ed.verify(signature, data, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
 }
 
 // Sanity: node:crypto reproduces the RFC's own signatures with the RFC's keys.
