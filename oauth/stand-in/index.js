@@ -234,6 +234,8 @@ function providerConfiguration(realm, signingJwk) {
       response_types: client.standardFlowEnabled ? ["code"] : [],
       redirect_uris: client.standardFlowEnabled ? client.redirectUris.map((uri) => uri.replace(/\*$/, "")) : [],
       post_logout_redirect_uris: [],
+      // Keycloak puts auth_time into every ID token, asked for or not.
+      require_auth_time: true,
     };
   });
   const audienceOf = (clientId) => {
@@ -264,6 +266,7 @@ function providerConfiguration(realm, signingJwk) {
       revocation: `${OIDC}/revoke`,
       introspection: `${OIDC}/token/introspect`,
     },
+    responseTypes: ["code", "none"],
     scopes: ["openid", "offline_access", "profile", "email", "roles", "basic", "acr"],
     claims: {
       openid: ["sub"],

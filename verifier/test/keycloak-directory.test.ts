@@ -139,7 +139,8 @@ describe("KeycloakKeyDirectory: caches", () => {
   it("negative cache is bounded: the oldest refusal is forgotten first", async () => {
     const keys = await open({ negativeCacheTtlMs: 60_000, negativeCacheMaxEntries: 2 });
     const strangers = [1, 2, 3].map((n) => newApprover(`00000000-0000-4000-8000-00000000000${n}`));
-    for (const stranger of strangers) await expect(verify(receiptOf(stranger), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_APPROVER" });
+    for (const stranger of strangers)
+      await expect(verify(receiptOf(stranger), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_APPROVER" });
     const before = kc.adminHelpers.adminRequestCount();
     await expect(verify(receiptOf(strangers[2]!), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_APPROVER" });
     expect(kc.adminHelpers.adminRequestCount()).toBe(before); // still cached
@@ -210,15 +211,30 @@ describe("KeycloakKeyDirectory: the stand-in's own checks", () => {
 
 describe("KeycloakKeyDirectory.open: options are checked before anything runs", () => {
   it.each([
-    [{ url: "http://id.example.com", clientSecret: "s" }, "KeycloakKeyDirectory: url must use https (plain http only on loopback); got http://id.example.com."],
-    [{ url: "https://user:pw@id.example.com", clientSecret: "s" }, "KeycloakKeyDirectory: url must not carry credentials, a query or a fragment."],
-    [{ url: "not a url", clientSecret: "s" }, 'KeycloakKeyDirectory: url "not a url" is not a URL; give Keycloak\'s base URL, e.g. https://id.example.com.'],
+    [
+      { url: "http://id.example.com", clientSecret: "s" },
+      "KeycloakKeyDirectory: url must use https (plain http only on loopback); got http://id.example.com.",
+    ],
+    [
+      { url: "https://user:pw@id.example.com", clientSecret: "s" },
+      "KeycloakKeyDirectory: url must not carry credentials, a query or a fragment.",
+    ],
+    [
+      { url: "not a url", clientSecret: "s" },
+      'KeycloakKeyDirectory: url "not a url" is not a URL; give Keycloak\'s base URL, e.g. https://id.example.com.',
+    ],
     [
       { url: "https://id.example.com", clientSecret: "" },
       'KeycloakKeyDirectory: clientSecret is required: the secret of the "hitl-server" client (Keycloak: Clients → hitl-server → Credentials).',
     ],
-    [{ url: "https://id.example.com", clientSecret: "s", timeoutMs: 0 }, "KeycloakKeyDirectory: timeoutMs must be an integer between 1 and 60000."],
-    [{ url: "https://id.example.com", clientSecret: "s", cacheTtlMs: 600_000 }, "KeycloakKeyDirectory: cacheTtlMs must be an integer between 0 and 300000."],
+    [
+      { url: "https://id.example.com", clientSecret: "s", timeoutMs: 0 },
+      "KeycloakKeyDirectory: timeoutMs must be an integer between 1 and 60000.",
+    ],
+    [
+      { url: "https://id.example.com", clientSecret: "s", cacheTtlMs: 600_000 },
+      "KeycloakKeyDirectory: cacheTtlMs must be an integer between 0 and 300000.",
+    ],
   ] as const)("%j → ERR_CONFIG", async (options, message) => {
     await expect(KeycloakKeyDirectory.open(options as KeycloakKeyDirectoryOptions)).rejects.toMatchObject({ code: "ERR_CONFIG", message });
   });

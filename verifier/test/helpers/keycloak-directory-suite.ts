@@ -33,7 +33,7 @@ export function receiptOf(approver: TestApprover) {
  * keycloak-directory.test.ts and against a real Keycloak by keycloak-contract.test.ts. Every case
  * goes through verifyReceipt with a real Ed25519 receipt, and asserts code and message.
  */
-export function describeKeycloakDirectory(fixture: () => KeycloakFixture): void {
+export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promise<KeycloakFixture>): void {
   let kc: KeycloakFixture;
   const directories: KeycloakKeyDirectory[] = [];
   // No caching here: each case sees Keycloak's current state (caches are tested on the stand-in).
@@ -62,8 +62,8 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture): void 
     return { user, approver };
   };
 
-  beforeAll(() => {
-    kc = fixture();
+  beforeAll(async () => {
+    kc = await fixture();
   });
   afterAll(async () => {
     await kc.cleanup();
@@ -105,12 +105,18 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture): void 
       const message = (username: string) =>
         `The Keycloak account "${username}" does not have the realm role hitl-approver; only its members may approve. Ask an admin to grant it.`;
       const never = await approverUser({ approver: false });
-      await expect(verify(receiptOf(never.approver))).rejects.toMatchObject({ code: "ERR_NOT_AN_APPROVER", message: message(never.user.username) });
+      await expect(verify(receiptOf(never.approver))).rejects.toMatchObject({
+        code: "ERR_NOT_AN_APPROVER",
+        message: message(never.user.username),
+      });
 
       const former = await approverUser();
       await verify(receiptOf(former.approver));
       await kc.setApprover(former.user.id, false);
-      await expect(verify(receiptOf(former.approver))).rejects.toMatchObject({ code: "ERR_NOT_AN_APPROVER", message: message(former.user.username) });
+      await expect(verify(receiptOf(former.approver))).rejects.toMatchObject({
+        code: "ERR_NOT_AN_APPROVER",
+        message: message(former.user.username),
+      });
     });
 
     it("a key that is not registered for this user (never, or removed): ERR_UNKNOWN_KEY", async () => {
@@ -156,7 +162,12 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture): void 
     it("an entry whose kid is not its key's thumbprint (passes the realm's pattern): ERR_KEY_ENTRY_INVALID", async () => {
       const other = newApprover("unused");
       const { approver } = await approverUser({
-        keys: (a) => [entryFor(a).replace(`.${Buffer.from(a.publicKey).toString("base64url")}.`, `.${Buffer.from(other.publicKey).toString("base64url")}.`)],
+        keys: (a) => [
+          entryFor(a).replace(
+            `.${Buffer.from(a.publicKey).toString("base64url")}.`,
+            `.${Buffer.from(other.publicKey).toString("base64url")}.`,
+          ),
+        ],
       });
       await expect(verify(receiptOf(approver))).rejects.toMatchObject({
         code: "ERR_KEY_ENTRY_INVALID",

@@ -74,7 +74,8 @@ export async function realKeycloakFixture(env: NodeJS.ProcessEnv): Promise<Keycl
   });
   admin.setConfig({ realmName: KEYCLOAK_REALM });
   const role = await admin.roles.findOneByName({ name: APPROVER_ROLE });
-  if (role?.id === undefined || role.name === undefined) throw new Error(`The realm has no role ${APPROVER_ROLE}; import oauth/realm-hitl.json.`);
+  if (role?.id === undefined || role.name === undefined)
+    throw new Error(`The realm has no role ${APPROVER_ROLE}; import oauth/realm-hitl.json.`);
   const approverRole = { id: role.id, name: role.name };
   const created: string[] = [];
   const fresh = async () => {
