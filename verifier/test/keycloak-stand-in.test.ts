@@ -99,11 +99,9 @@ async function admin(method: string, path: string, bearer: string | undefined, b
   const headers: Record<string, string> = {};
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${kc.url}/admin/realms/hitl${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await fetch(`${kc.url}/admin/realms/hitl${path}`, init);
   const text = await response.text();
   return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
 }
