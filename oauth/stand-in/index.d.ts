@@ -31,6 +31,8 @@ export interface KeycloakStandIn {
   realm: string;
   /** The `hitl-server` client's secret (the realm's ${HITL_SERVER_CLIENT_SECRET}). */
   serverClientSecret: string;
+  /** The `hitl-verifier` client's secret (the realm's ${HITL_VERIFIER_CLIENT_SECRET}). */
+  verifierClientSecret: string;
   adminHelpers: {
     addUser(spec: StandInUserSpec): StandInUser;
     user(id: string): StandInUser | undefined;
@@ -44,7 +46,8 @@ export interface KeycloakStandIn {
     tokenRequestCount(): number;
     setAdminDelay(ms: number): void;
     setTokenDelay(ms: number): void;
-    serviceAccount(): StandInUser;
+    /** The service-account user of a confidential client (default hitl-server). */
+    serviceAccount(clientId?: string): StandInUser;
   };
   stop(): Promise<void>;
 }
@@ -55,6 +58,8 @@ export interface StandInOptions {
   users?: StandInUserSpec[];
   /** Default: random. */
   serverClientSecret?: string;
+  /** Default: random. */
+  verifierClientSecret?: string;
 }
 
 export function startKeycloakStandIn(options?: StandInOptions): Promise<KeycloakStandIn>;

@@ -19,8 +19,13 @@ import { addUser, effectiveClientRoles, effectiveRealmRoles, findUserByUsername,
 const OIDC = "/protocol/openid-connect";
 
 export async function startKeycloakStandIn(options = {}) {
-  const { port = 0, users = [], serverClientSecret = randomBytes(24).toString("base64url") } = options;
-  const realm = loadRealm({ HITL_SERVER_CLIENT_SECRET: serverClientSecret });
+  const {
+    port = 0,
+    users = [],
+    serverClientSecret = randomBytes(24).toString("base64url"),
+    verifierClientSecret = randomBytes(24).toString("base64url"),
+  } = options;
+  const realm = loadRealm({ HITL_SERVER_CLIENT_SECRET: serverClientSecret, HITL_VERIFIER_CLIENT_SECRET: verifierClientSecret });
   for (const spec of users) addUser(realm, spec);
   const state = { adminRequests: 0, tokenRequests: 0, adminDelayMs: 0, tokenDelayMs: 0 };
 
@@ -140,6 +145,7 @@ export async function startKeycloakStandIn(options = {}) {
     issuer,
     realm: realm.name,
     serverClientSecret,
+    verifierClientSecret,
     adminHelpers: {
       addUser: (spec) => publicUser(addUser(realm, spec)),
       user: (id) => publicUser(realm.users.get(id)),
@@ -174,7 +180,8 @@ export async function startKeycloakStandIn(options = {}) {
       setTokenDelay(ms) {
         state.tokenDelayMs = ms;
       },
-      serviceAccount: () => publicUser([...realm.users.values()].find((user) => user.serviceAccountClientId !== undefined)),
+      serviceAccount: (clientId = "hitl-server") =>
+        publicUser([...realm.users.values()].find((user) => user.serviceAccountClientId === clientId)),
     },
     async stop() {
       const closed = once(server, "close");
@@ -357,7 +364,9 @@ function providerConfiguration(realm, signingJwk) {
       };
       const resourceAccess = {};
       for (const [target, allowed] of realm.clientScope.get(clientId) ?? []) {
-        const roles = [...effectiveClientRoles(user, target)].filter((role) => allowed.has(role));
+        // A composite role in scope brings its children into scope, as in Keycloak.
+        const inScope = effectiveClientRoles({ clientRoles: new Map([[target, allowed]]) }, target);
+        const roles = [...effectiveClientRoles(user, target)].filter((role) => inScope.has(role));
         if (roles.length > 0) resourceAccess[target] = { roles };
       }
       if (Object.keys(resourceAccess).length > 0) claims.resource_access = resourceAccess;

@@ -35,7 +35,7 @@ async function approverOnStandIn(stand: KeycloakStandIn = kc): Promise<{ id: str
 }
 
 function open(extra: Partial<KeycloakKeyDirectoryOptions> = {}, stand: KeycloakStandIn = kc): Promise<KeycloakKeyDirectory> {
-  return KeycloakKeyDirectory.open({ url: stand.url, clientSecret: stand.serverClientSecret, ...extra });
+  return KeycloakKeyDirectory.open({ url: stand.url, clientSecret: stand.verifierClientSecret, ...extra });
 }
 
 function verify(receipt: unknown, keys: KeycloakKeyDirectory) {
@@ -197,11 +197,11 @@ describe("KeycloakKeyDirectory: the stand-in's own checks", () => {
     const stand = await startKeycloakStandIn();
     try {
       const { approver } = await approverOnStandIn(stand);
-      stand.adminHelpers.setClientRoles(stand.adminHelpers.serviceAccount().id, "realm-management", []);
+      stand.adminHelpers.setClientRoles(stand.adminHelpers.serviceAccount("hitl-verifier").id, "realm-management", []);
       const keys = await open({}, stand);
       await expect(verify(receiptOf(approver), keys)).rejects.toMatchObject({
         code: "ERR_KEYCLOAK_UNAUTHORIZED",
-        message: expect.stringContaining('refused the "hitl-server" service account (HTTP 403)'),
+        message: expect.stringContaining('refused the "hitl-verifier" service account (HTTP 403)'),
       });
     } finally {
       await stand.stop();
@@ -225,7 +225,7 @@ describe("KeycloakKeyDirectory.open: options are checked before anything runs", 
     ],
     [
       { url: "https://id.example.com", clientSecret: "" },
-      'KeycloakKeyDirectory: clientSecret is required: the secret of the "hitl-server" client (Keycloak: Clients → hitl-server → Credentials).',
+      'KeycloakKeyDirectory: clientSecret is required: the secret of the "hitl-verifier" client (Keycloak: Clients → hitl-verifier → Credentials).',
     ],
     [
       { url: "https://id.example.com", clientSecret: "s", timeoutMs: 0 },

@@ -12,6 +12,7 @@ import {
   KEYS_ATTRIBUTE,
   MAX_KEYS_PER_USER,
   SERVER_CLIENT_ID,
+  VERIFIER_CLIENT_ID,
 } from "../src/keys/lib/keycloak-realm.js";
 
 /*
@@ -19,6 +20,9 @@ import {
  * and the code agree on every name and rule the code relies on. A rename on either side fails here.
  */
 
+/** Keycloak's import replaces ${NAME} with the environment variable NAME. */
+const SECRET_PLACEHOLDER = ["$", "{HITL_SERVER_CLIENT_SECRET}"].join("");
+const VERIFIER_SECRET_PLACEHOLDER = ["$", "{HITL_VERIFIER_CLIENT_SECRET}"].join("");
 const realmPath = fileURLToPath(new URL("../../oauth/realm-hitl.json", import.meta.url));
 const realm = JSON.parse(readFileSync(realmPath, "utf8"));
 const extensionIds = JSON.parse(readFileSync(fileURLToPath(new URL("../../extension/extension-id.json", import.meta.url)), "utf8"));
@@ -85,7 +89,7 @@ describe("realm export ↔ code", () => {
     expect(client(SERVER_CLIENT_ID)).toMatchObject({
       publicClient: false,
       clientAuthenticatorType: "client-secret",
-      secret: "${HITL_SERVER_CLIENT_SECRET}",
+      secret: SECRET_PLACEHOLDER,
       serviceAccountsEnabled: true,
       standardFlowEnabled: false,
       implicitFlowEnabled: false,
@@ -94,15 +98,28 @@ describe("realm export ↔ code", () => {
       redirectUris: [],
     });
     const placeholders = new Set(readFileSync(realmPath, "utf8").match(/\$\{[A-Z][A-Z0-9_]*\}/g));
-    expect([...placeholders]).toEqual(["${HITL_SERVER_CLIENT_SECRET}"]);
+    expect([...placeholders]).toEqual([SECRET_PLACEHOLDER, VERIFIER_SECRET_PLACEHOLDER]);
   });
 
-  it("the service account holds exactly view-users and manage-users of realm-management, mapped and in scope", () => {
-    const account = realm.users.find((user: { serviceAccountClientId?: string }) => user.serviceAccountClientId === SERVER_CLIENT_ID);
-    expect(account).toMatchObject({ username: `service-account-${SERVER_CLIENT_ID}`, enabled: true, realmRoles: [] });
-    expect(account.clientRoles).toEqual({ "realm-management": ["view-users", "manage-users"] });
+  it("hitl-verifier: the same shape, read-only, its own secret from the environment", () => {
+    const { clientId, secret, name, description, ...rest } = client(VERIFIER_CLIENT_ID);
+    const { clientId: _c, secret: _s, name: _n, description: _d, ...serverRest } = client(SERVER_CLIENT_ID);
+    expect(rest).toEqual(serverRest);
+    expect(secret).toBe(VERIFIER_SECRET_PLACEHOLDER);
+  });
+
+  it("service accounts: hitl-server holds exactly view-users + manage-users, hitl-verifier only view-users; mapped and in scope", () => {
+    const account = (id: string) => realm.users.find((user: { serviceAccountClientId?: string }) => user.serviceAccountClientId === id);
+    expect(account(SERVER_CLIENT_ID)).toMatchObject({ username: `service-account-${SERVER_CLIENT_ID}`, enabled: true, realmRoles: [] });
+    expect(account(SERVER_CLIENT_ID).clientRoles).toEqual({ "realm-management": ["view-users", "manage-users"] });
+    expect(account(VERIFIER_CLIENT_ID)).toMatchObject({ username: `service-account-${VERIFIER_CLIENT_ID}`, enabled: true, realmRoles: [] });
+    expect(account(VERIFIER_CLIENT_ID).clientRoles).toEqual({ "realm-management": ["view-users"] });
+    expect(realm.users).toHaveLength(2);
     expect(realm.clientScopeMappings).toEqual({
-      "realm-management": [{ client: SERVER_CLIENT_ID, roles: ["view-users", "manage-users"] }],
+      "realm-management": [
+        { client: SERVER_CLIENT_ID, roles: ["view-users", "manage-users"] },
+        { client: VERIFIER_CLIENT_ID, roles: ["view-users"] },
+      ],
     });
   });
 

@@ -7,6 +7,7 @@ import {
   EXTENSION_REDIRECT_URIS,
   KEYS_ATTRIBUTE,
   SERVER_CLIENT_ID,
+  VERIFIER_CLIENT_ID,
 } from "../src/keys/lib/keycloak-realm.js";
 import { newApprover } from "./helpers/fixtures.js";
 import { entryFor } from "./helpers/keycloak-directory-suite.js";
@@ -322,7 +323,7 @@ describe("stand-in OIDC: the server's client credentials", () => {
       azp: SERVER_CLIENT_ID,
       sub: kc.adminHelpers.serviceAccount().id,
       preferred_username: "service-account-hitl-server",
-      resource_access: { "realm-management": { roles: ["view-users", "manage-users"] } },
+      resource_access: { "realm-management": { roles: ["view-users", "query-users", "query-groups", "manage-users"] } },
     });
     expect(payload.sub).not.toBe(SERVER_CLIENT_ID);
   });
@@ -398,6 +399,51 @@ describe("stand-in Admin REST: rights and the user profile", () => {
     expect(tooMany).toMatchObject({ status: 400, body: { field: KEYS_ATTRIBUTE, errorMessage: "error-invalid-multivalued-size" } });
     // Refused writes change nothing.
     expect(kc.adminHelpers.user(mallory.id)?.attributes).toEqual({ [KEYS_ATTRIBUTE]: [good] });
+  });
+
+  it("hitl-verifier (view-users only) reads users and roles but cannot write keys or grant roles: 403", async () => {
+    const { status, body } = await token({ grant_type: "client_credentials" }, [VERIFIER_CLIENT_ID, kc.verifierClientSecret]);
+    expect(status).toBe(200);
+    const readOnly = body.access_token as string;
+    expect(decodeJwt(readOnly).payload).toMatchObject({
+      azp: VERIFIER_CLIENT_ID,
+      resource_access: { "realm-management": { roles: ["view-users", "query-users", "query-groups"] } },
+    });
+    expect((await admin("GET", `/users/${alice.id}`, readOnly)).status).toBe(200);
+    expect((await admin("GET", `/users/${alice.id}/role-mappings/realm/composite`, readOnly)).status).toBe(200);
+    const write = await admin("PUT", `/users/${alice.id}`, readOnly, {
+      attributes: { [KEYS_ATTRIBUTE]: [entryFor(newApprover(alice.id))] },
+    });
+    expect(write).toEqual({ status: 403, body: { error: "HTTP 403 Forbidden" } });
+    const mallory = kc.adminHelpers.userByUsername("mallory")!;
+    const grant = await admin("POST", `/users/${mallory.id}/role-mappings/realm`, readOnly, [{ name: APPROVER_ROLE }]);
+    expect(grant.status).toBe(403);
+    expect(kc.adminHelpers.user(mallory.id)?.realmRoles).not.toContain(APPROVER_ROLE);
+  });
+
+  it("hitl-server (manage-users) CAN grant hitl-approver: why its secret is a root of trust (oauth/README.md)", async () => {
+    const stand = await startKeycloakStandIn({ users: [{ username: "erin" }] });
+    try {
+      const response = await fetch(`${stand.issuer}/protocol/openid-connect/token`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Basic ${Buffer.from(`${SERVER_CLIENT_ID}:${stand.serverClientSecret}`).toString("base64")}`,
+        },
+        body: "grant_type=client_credentials",
+      });
+      const { access_token: serverToken } = (await response.json()) as { access_token: string };
+      const erin = stand.adminHelpers.userByUsername("erin")!;
+      const grant = await fetch(`${stand.url}/admin/realms/hitl/users/${erin.id}/role-mappings/realm`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${serverToken}`, "content-type": "application/json" },
+        body: JSON.stringify([{ name: APPROVER_ROLE }]),
+      });
+      expect(grant.status).toBe(204);
+      expect(stand.adminHelpers.user(erin.id)?.realmRoles).toContain(APPROVER_ROLE);
+    } finally {
+      await stand.stop();
+    }
   });
 
   it("a service account without manage-users may read but not write: 403", async () => {

@@ -29,8 +29,9 @@ const TOKEN_MARGIN_MS = 10_000;
  * well-formed, not revoked and not expired. Anything else, and a Keycloak that does not answer
  * within `timeoutMs`, denies with its own code.
  *
- * Reads go through the official admin client with the `hitl-server` service account (realm-
- * management `view-users`); its token is cached until shortly before it expires. Answers are
+ * Reads go through the official admin client with a service account that may view users
+ * (`hitl-verifier`, realm-management `view-users` only; the hitl server uses its own
+ * `hitl-server`); its token is cached until shortly before it expires. Answers are
  * cached briefly (positive and negative caches, both bounded); concurrent lookups of one subject
  * share one round trip.
  */

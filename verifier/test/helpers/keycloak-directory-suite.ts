@@ -186,7 +186,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
       await expect(verify(receiptOf(approver), { clientSecret: "not-the-secret" })).rejects.toMatchObject({
         code: "ERR_KEYCLOAK_UNAUTHORIZED",
         message: expect.stringMatching(
-          /refused the "hitl-server" service account \(HTTP 401\); the approval is refused\. Check the client secret and that its service account has the realm-management role view-users\.$/,
+          /refused the "hitl-verifier" service account \(HTTP 401\); the approval is refused\. Check the client secret and that its service account has the realm-management role view-users\.$/,
         ),
       });
     });

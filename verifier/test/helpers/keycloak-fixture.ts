@@ -11,7 +11,7 @@ export interface KeycloakFixture {
   kind: "stand-in" | "real Keycloak";
   /** Keycloak base URL. */
   url: string;
-  /** The hitl-server client's secret. */
+  /** The hitl-verifier client's secret (the directory's default client). */
   clientSecret: string;
   createUser(spec: { username: string; enabled?: boolean; approver?: boolean; keys?: string[] }): Promise<{ id: string; username: string }>;
   setEnabled(id: string, enabled: boolean): Promise<void>;
@@ -32,7 +32,7 @@ export function standInFixture(kc: KeycloakStandIn): KeycloakFixture {
   return {
     kind: "stand-in",
     url: kc.url,
-    clientSecret: kc.serverClientSecret,
+    clientSecret: kc.verifierClientSecret,
     async createUser({ username, enabled = true, approver = true, keys = [] }) {
       const user = helpers.addUser({
         username,
@@ -60,7 +60,7 @@ export function standInFixture(kc: KeycloakStandIn): KeycloakFixture {
 /**
  * A real Keycloak 26 with the realm imported from oauth/realm-hitl.json:
  * HITL_KEYCLOAK_URL, HITL_KEYCLOAK_ADMIN_USER / HITL_KEYCLOAK_ADMIN_PASSWORD (master realm),
- * HITL_KEYCLOAK_CLIENT_SECRET (the hitl-server client's secret).
+ * HITL_KEYCLOAK_VERIFIER_SECRET (the hitl-verifier client's secret).
  */
 export async function realKeycloakFixture(env: NodeJS.ProcessEnv): Promise<KeycloakFixture> {
   const url = required(env, "HITL_KEYCLOAK_URL");
@@ -99,7 +99,7 @@ export async function realKeycloakFixture(env: NodeJS.ProcessEnv): Promise<Keycl
   return {
     kind: "real Keycloak",
     url,
-    clientSecret: required(env, "HITL_KEYCLOAK_CLIENT_SECRET"),
+    clientSecret: required(env, "HITL_KEYCLOAK_VERIFIER_SECRET"),
     async createUser({ username, enabled = true, approver = true, keys = [] }) {
       await fresh();
       const { id } = await admin.users.create({

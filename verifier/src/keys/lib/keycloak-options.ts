@@ -1,12 +1,15 @@
 import { HitlError } from "../../protocol/errors.js";
-import { KEYCLOAK_REALM, SERVER_CLIENT_ID } from "./keycloak-realm.js";
+import { KEYCLOAK_REALM, VERIFIER_CLIENT_ID } from "./keycloak-realm.js";
 
 export interface KeycloakKeyDirectoryOptions {
   /** Keycloak's base URL (e.g. https://id.example.com); https, or http only on loopback. */
   url: string;
   /** Default "hitl". */
   realm?: string;
-  /** The confidential client whose service account reads users; default "hitl-server". */
+  /**
+   * The confidential client whose service account reads users; default "hitl-verifier" (read
+   * only). The hitl server passes its own "hitl-server".
+   */
   clientId?: string;
   clientSecret: string;
   /** Every lookup (token + user + roles) answers within this, or denies; default 3000 ms. */
@@ -58,7 +61,7 @@ export function normalizeKeycloakOptions(options: KeycloakKeyDirectoryOptions): 
   const {
     url,
     realm = KEYCLOAK_REALM,
-    clientId = SERVER_CLIENT_ID,
+    clientId = VERIFIER_CLIENT_ID,
     clientSecret,
     timeoutMs = 3000,
     cacheTtlMs = 15_000,

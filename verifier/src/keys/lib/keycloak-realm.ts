@@ -7,6 +7,8 @@ export const KEYCLOAK_REALM = "hitl";
 export const EXTENSION_CLIENT_ID = "hitl-extension";
 /** Confidential client of the hitl server; its service account reads and writes keys. */
 export const SERVER_CLIENT_ID = "hitl-server";
+/** Read-only confidential client for verifiers (realm-management view-users only). */
+export const VERIFIER_CLIENT_ID = "hitl-verifier";
 /** Only members of this realm role may approve. */
 export const APPROVER_ROLE = "hitl-approver";
 /** Declarative user-profile attribute holding the user's registered keys (admin-edit only). */
