@@ -129,6 +129,10 @@ describe("realm export ↔ code", () => {
     expect(Number(keysAttribute.validations.multivalued.max)).toBe(MAX_KEYS_PER_USER);
     // 112 = "v1." + 43 + "." + 43 + "." + 10 + "." + 10; 123 with ".<revokedAt>"
     expect(keysAttribute.validations.length).toEqual({ min: 112, max: 123 });
+    // docs/protocol.md §3.7 states the same expression.
+    const protocol = readFileSync(fileURLToPath(new URL("../../docs/protocol.md", import.meta.url)), "utf8");
+    const section = protocol.slice(protocol.indexOf("### 3.7 Team mode"), protocol.indexOf("## 4. Verification"));
+    expect(section).toContain(`\`${KEY_ENTRY_PATTERN.source}\``);
   });
 
   it("users cannot add attributes of their own (no unmanagedAttributePolicy = DISABLED), and edit only their name and email", () => {
