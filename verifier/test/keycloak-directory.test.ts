@@ -123,6 +123,22 @@ describe("KeycloakKeyDirectory: caches", () => {
     await expect(verify(receiptOf(approver), keys)).rejects.toMatchObject({ code: "ERR_KEY_REVOKED" });
   });
 
+  it("a key registered after the user was cached works at once (one refetch); made-up kids refetch at most once a second", async () => {
+    const { id, approver } = await approverOnStandIn();
+    const keys = await open({ cacheTtlMs: 60_000 });
+    await verify(receiptOf(approver), keys);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    const second = newApprover(id);
+    kc.adminHelpers.setAttribute(id, KEYS_ATTRIBUTE, [entryFor(approver), entryFor(second)]);
+    const before = kc.adminHelpers.adminRequestCount();
+    expect((await verify(receiptOf(second), keys)).approver.kid).toBe(second.kid);
+    expect(kc.adminHelpers.adminRequestCount()).toBe(before + 2);
+    for (let i = 0; i < 20; i++) {
+      await expect(verify(receiptOf(newApprover(id)), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_KEY" });
+    }
+    expect(kc.adminHelpers.adminRequestCount()).toBe(before + 2);
+  });
+
   it("key expiry is judged at every lookup, also for a cached user", async () => {
     const { id, approver } = await approverOnStandIn();
     const now = nowSeconds();

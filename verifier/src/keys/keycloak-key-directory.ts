@@ -14,10 +14,16 @@ type UserRecord =
   | { kind: "disabled"; username: string }
   | { kind: "not-approver"; username: string }
   | { kind: "invalid"; username: string; error: HitlError }
-  | { kind: "approver"; username: string; keys: ReadonlyMap<string, KeyEntry> };
+  | { kind: "approver"; username: string; keys: ReadonlyMap<string, KeyEntry>; fetchedAtMs: number };
 
 /** Keycloak user ids are UUIDs (or `f:<provider>:<id>` for federated users): printable ASCII. */
 const USER_ID = /^[\x21-\x7e]{1,255}$/;
+/**
+ * A cached approver without the receipt's kid is asked for again (a key registered a moment
+ * ago must work at once), but at most this often per user, so receipts with made-up kids cannot
+ * turn every presentation into Keycloak calls.
+ */
+const MISSING_KEY_REFRESH_MS = 1000;
 /** Refresh the service-account token this long before Keycloak says it expires. */
 const TOKEN_MARGIN_MS = 10_000;
 
@@ -67,7 +73,10 @@ export class KeycloakKeyDirectory implements KeyDirectory {
   }
 
   async lookup(sub: string, kid: string): Promise<ApproverKey | undefined> {
-    const record = await this.#record(sub);
+    let record = await this.#record(sub);
+    if (record.kind === "approver" && !record.keys.has(kid) && performance.now() - record.fetchedAtMs >= MISSING_KEY_REFRESH_MS) {
+      record = await this.#record(sub, true);
+    }
     if (record.kind !== "approver") return undefined;
     const entry = record.keys.get(kid);
     if (entry === undefined || entry.revokedAt !== undefined || this.#expired(entry)) return undefined;
@@ -88,15 +97,20 @@ export class KeycloakKeyDirectory implements KeyDirectory {
     return this.#options.clock() >= entry.expiresAt * 1000;
   }
 
-  #record(sub: string): Promise<UserRecord> {
+  #record(sub: string, refresh = false): Promise<UserRecord> {
     if (typeof sub !== "string" || !USER_ID.test(sub)) return Promise.resolve({ kind: "unknown" });
-    const cached = this.#approvers?.get(sub) ?? this.#refused?.get(sub);
+    const cached = refresh ? undefined : (this.#approvers?.get(sub) ?? this.#refused?.get(sub));
     if (cached !== undefined) return Promise.resolve(cached);
     let pending = this.#inFlight.get(sub);
     if (pending === undefined) {
       pending = this.#withDeadline(this.#fetch(sub)).then((record) => {
-        if (record.kind === "approver") this.#approvers?.set(sub, record);
-        else this.#refused?.set(sub, record);
+        if (record.kind === "approver") {
+          this.#refused?.delete(sub);
+          this.#approvers?.set(sub, record);
+        } else {
+          this.#approvers?.delete(sub);
+          this.#refused?.set(sub, record);
+        }
         return record;
       });
       pending.then(
@@ -119,7 +133,7 @@ export class KeycloakKeyDirectory implements KeyDirectory {
     const roles = await this.#call(() => this.#client.users.listCompositeRealmRoleMappings({ id: sub }));
     if (!Array.isArray(roles) || !roles.some((role) => role.name === APPROVER_ROLE)) return { kind: "not-approver", username };
     try {
-      return { kind: "approver", username, keys: parseKeys(user.attributes?.[KEYS_ATTRIBUTE]) };
+      return { kind: "approver", username, keys: parseKeys(user.attributes?.[KEYS_ATTRIBUTE]), fetchedAtMs: performance.now() };
     } catch (error) {
       if (error instanceof HitlError) return { kind: "invalid", username, error };
       throw error;
