@@ -177,7 +177,8 @@ export function userRepresentation(realm, user) {
   if (user.firstName !== undefined) rep.firstName = user.firstName;
   if (user.lastName !== undefined) rep.lastName = user.lastName;
   if (user.email !== undefined) rep.email = user.email;
-  if (user.serviceAccountClientId !== undefined) rep.serviceAccountClientId = user.serviceAccountClientId;
+  // Keycloak names the client by its internal id here, not by its clientId.
+  if (user.serviceAccountClientId !== undefined) rep.serviceAccountClientId = realm.clients.get(user.serviceAccountClientId).id;
   const attributes = {};
   for (const [name, values] of Object.entries(user.attributes)) {
     const meta = profileAttribute(realm, name);

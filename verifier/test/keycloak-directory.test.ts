@@ -209,6 +209,24 @@ describe("KeycloakKeyDirectory: the stand-in's own checks", () => {
     });
   });
 
+  it("a service account never approves, even with hitl-approver and a key: ERR_NOT_AN_APPROVER", async () => {
+    const account = kc.adminHelpers.serviceAccount("hitl-server");
+    const approver = newApprover(account.id);
+    kc.adminHelpers.grantRealmRole(account.id, APPROVER_ROLE);
+    kc.adminHelpers.setAttribute(account.id, KEYS_ATTRIBUTE, [entryFor(approver)]);
+    try {
+      const keys = await open({ cacheTtlMs: 0, negativeCacheTtlMs: 0 });
+      await expect(verify(receiptOf(approver), keys)).rejects.toMatchObject({
+        code: "ERR_NOT_AN_APPROVER",
+        message:
+          'The Keycloak account "service-account-hitl-server" is a client\'s service account, not a person; it cannot approve, whatever its roles.',
+      });
+    } finally {
+      kc.adminHelpers.revokeRealmRole(account.id, APPROVER_ROLE);
+      kc.adminHelpers.setAttribute(account.id, KEYS_ATTRIBUTE, []);
+    }
+  });
+
   it("the service account without view-users (token scope intact, role mapping removed): ERR_KEYCLOAK_UNAUTHORIZED (HTTP 403)", async () => {
     const stand = await startKeycloakStandIn();
     try {

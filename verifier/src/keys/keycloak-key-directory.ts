@@ -13,6 +13,7 @@ type UserRecord =
   | { kind: "unknown" }
   | { kind: "disabled"; username: string }
   | { kind: "not-approver"; username: string }
+  | { kind: "service-account"; username: string }
   | { kind: "invalid"; username: string; error: HitlError }
   | { kind: "approver"; username: string; keys: ReadonlyMap<string, KeyEntry>; fetchedAtMs: number };
 
@@ -130,6 +131,8 @@ export class KeycloakKeyDirectory implements KeyDirectory {
     }
     const username = user.username;
     if (user.enabled !== true) return { kind: "disabled", username };
+    // Approvals are a person's: a client's service account never approves, whatever its roles.
+    if (user.serviceAccountClientId !== undefined && user.serviceAccountClientId !== null) return { kind: "service-account", username };
     const roles = await this.#call(() => this.#client.users.listCompositeRealmRoleMappings({ id: sub }));
     if (!Array.isArray(roles) || !roles.some((role) => role.name === APPROVER_ROLE)) return { kind: "not-approver", username };
     try {
@@ -272,6 +275,11 @@ function explain(record: UserRecord, sub: string, kid: string, nowMs: number): H
       return new HitlError(
         "ERR_NOT_AN_APPROVER",
         `The Keycloak account "${record.username}" does not have the realm role ${APPROVER_ROLE}; only its members may approve. Ask an admin to grant it.`,
+      );
+    case "service-account":
+      return new HitlError(
+        "ERR_NOT_AN_APPROVER",
+        `The Keycloak account "${record.username}" is a client's service account, not a person; it cannot approve, whatever its roles.`,
       );
     case "invalid":
       return record.error;
