@@ -64,6 +64,15 @@ export const ERROR_CODES = [
   // pairing confirmation: the code the pairing window shows, typed into the terminal
   "ERR_PAIRING_CODE_MISMATCH",
   "ERR_PAIRING_CODE_MISSING",
+  // team mode: the Keycloak key directory (verifier/src/keys/keycloak-key-directory.ts)
+  "ERR_APPROVER_DISABLED",
+  "ERR_NOT_AN_APPROVER",
+  "ERR_KEY_EXPIRED",
+  "ERR_KEY_REVOKED",
+  "ERR_KEY_ENTRY_INVALID",
+  "ERR_KEYCLOAK_UNREACHABLE",
+  "ERR_KEYCLOAK_TIMEOUT",
+  "ERR_KEYCLOAK_UNAUTHORIZED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
