@@ -1,4 +1,4 @@
-import { type GuardOptions, normalizeGuardOptions, usage } from "./lib/approval-options.js";
+import { checkName, type GuardOptions, normalizeGuardOptions, usage } from "./lib/approval-options.js";
 import { guard } from "./lib/guard.js";
 
 export type RequireHumanApprovalOptions = GuardOptions;
@@ -12,9 +12,10 @@ export type RequireHumanApprovalOptions = GuardOptions;
  *       async deploy(env: string) { ... }
  *     }
  *
- * The call's name defaults to `Class.method`, the class being that of `this` at call time (for
- * a static method, `this` itself); options.name fixes it instead. `this` is passed through, not
- * serialised: the object's state is not part of what the human approves.
+ * The call's name defaults to the method's name as written (context.name): the class's runtime
+ * name is not used, since compilers rename classes (esbuild turns a decorated class expression
+ * into `_a`). options.name gives a qualified name instead ("Releaser.publish"). `this` is passed
+ * through, not serialised: the object's state is not part of what the human approves.
  */
 export function requireHumanApproval<This, Args extends unknown[]>(
   describe: (this: This, ...args: Args) => string,
@@ -27,14 +28,8 @@ export function requireHumanApproval<This, Args extends unknown[]>(
   const normalized = normalizeGuardOptions(options);
   return (method, context) => {
     if (context?.kind !== "method") usage("@requireHumanApproval decorates methods only (standard decorators, not experimentalDecorators)");
-    const methodName = typeof context.name === "symbol" ? (context.name.description ?? "symbol") : context.name;
-    const nameOf = (receiver: This): string => normalized.name ?? `${className(receiver, context.static)}.${methodName}`;
-    return guard(method, describe, normalized, nameOf) as (this: This, ...args: Args) => Promise<never>;
+    const name =
+      normalized.name ?? checkName(typeof context.name === "symbol" ? context.name.description : context.name, "the method's name");
+    return guard(method, describe, normalized, () => name) as (this: This, ...args: Args) => Promise<never>;
   };
-}
-
-function className(receiver: unknown, isStatic: boolean): string {
-  const owner = isStatic ? receiver : (receiver as { constructor?: unknown } | null | undefined)?.constructor;
-  const name = typeof owner === "function" ? owner.name : "";
-  return name === "" ? "(anonymous class)" : name;
 }

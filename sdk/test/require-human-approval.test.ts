@@ -46,7 +46,7 @@ describe("@requireHumanApproval", () => {
     const deployer = new Deployer("eu-1");
     await expect(deployer.deploy("api", "1.2.3")).resolves.toBe("api@1.2.3");
     expect(deployer.log).toEqual(["api@1.2.3 on eu-1 (alice)"]);
-    const intent = { call: "Deployer.deploy", arguments: ["api", "1.2.3"] };
+    const intent = { call: "deploy", arguments: ["api", "1.2.3"] };
     expect(running.shown).toHaveLength(1);
     expect(running.shown[0]?.action).toEqual({ summary: "Deploy api 1.2.3 to eu-1", details: intent });
     expect(running.shown[0]?.intent).toBe(intentDigest(intent));
@@ -67,12 +67,23 @@ describe("@requireHumanApproval", () => {
     expect(deployer.log).toEqual([]);
   });
 
-  it("a subclass instance is named by its own class", async () => {
+  it("the call's name is the method's name as written, whatever compiles or subclasses the class", async () => {
     running = await startApprovingHost(() => "approve");
     Object.assign(env, running.env);
     class CanaryDeployer extends Deployer {}
+    // A decorated class expression: esbuild names it `_a` at run time; the name bound stays "ship".
+    const Shipper = class Shipper {
+      @requireHumanApproval((what: string) => `Ship ${what}`, { env })
+      async ship(what: string): Promise<string> {
+        return what;
+      }
+    };
     await new CanaryDeployer("us-2").deploy("web", "9");
-    expect(running.shown[0]?.action.details).toEqual({ call: "CanaryDeployer.deploy", arguments: ["web", "9"] });
+    await new Shipper().ship("crate");
+    expect(running.shown.map((challenge) => challenge.action.details)).toEqual([
+      { call: "deploy", arguments: ["web", "9"] },
+      { call: "ship", arguments: ["crate"] },
+    ]);
   });
 
   it("used on something other than a method, or with bad options: ERR_USAGE when the class is defined", () => {
