@@ -198,6 +198,8 @@ async function shellCommand(
     via,
   );
   let command = false;
+  // -s: commands come from standard input even when arguments follow (they are $1, $2, …).
+  let fromStdin = false;
   let i = 0;
   for (; i < args.length; i++) {
     const value = args[i]!.value;
@@ -212,6 +214,7 @@ async function shellCommand(
     }
     if (/^[-+][A-Za-z]+$/.test(value)) {
       if (value.startsWith("-") && value.includes("c")) command = true;
+      if (value.startsWith("-") && value.includes("s")) fromStdin = true;
       continue;
     }
     if (value.startsWith("--")) continue;
@@ -223,7 +226,7 @@ async function shellCommand(
     if (first.value === undefined) return [unreadable(text, `${program} -c runs text that is not fixed`, via)];
     return [self, ...(await analyzeText(first.value, context, [...via, `${program} -c`], depth))];
   }
-  if (first !== undefined) {
+  if (first !== undefined && !fromStdin) {
     // A script file: what is in it is not on the command line (like ./build.sh).
     if (first.value === undefined) return [unreadable(text, `${program} runs a script whose name is not fixed (e.g. <(…))`, via)];
     return [self];
