@@ -224,13 +224,16 @@ describe("the default policy on shell commands", async () => {
     expect(protectedPolicy.problem).toBeUndefined();
   });
 
-  it.each(TABLE)("%j → %s %s", async (command, decision, rule) => {
-    const verdict = await decide(protectedPolicy, { kind: "shell", agentTool: "Bash", command, cwd: PROJECT }, { env: ENV });
-    expect(verdict.decision).toBe(decision);
-    if (rule !== undefined) expect(verdict.rule).toBe(rule);
-    if (decision === "allow") expect(verdict.rule).toBe("builtin:otherwise");
-    expect(verdict.reason.length).toBeGreaterThan(10);
-  });
+  it.each(TABLE.map(([command, decision, rule]) => ({ command, decision, rule })))(
+    "$command → $decision $rule",
+    async ({ command, decision, rule }) => {
+      const verdict = await decide(protectedPolicy, { kind: "shell", agentTool: "Bash", command, cwd: PROJECT }, { env: ENV });
+      expect(verdict.decision).toBe(decision);
+      if (rule !== undefined) expect(verdict.rule).toBe(rule);
+      if (decision === "allow") expect(verdict.rule).toBe("builtin:otherwise");
+      expect(verdict.reason.length).toBeGreaterThan(10);
+    },
+  );
 
   it("names the rule and the part that mattered in the reason", async () => {
     const verdict = await decide(
