@@ -135,6 +135,8 @@ const EVASIONS: Row[] = [
   ["/bin/rm -rf build", "ask", "builtin:destructive-rm"],
   ["/usr/bin/env rm -rf build", "ask", "builtin:destructive-rm"],
   ["FOO=bar rm -rf build", "ask", "builtin:destructive-rm"],
+  ["_=x rm -rf build", "ask", "builtin:destructive-rm"],
+  ["A=1 B+=2 rm -rf build", "ask", "builtin:destructive-rm"],
   ["env -i PATH=/bin rm -rf build", "ask", "builtin:destructive-rm"],
   ["env -S 'rm -rf build'", "ask", "builtin:destructive-rm"],
   ["nice -n 10 rm -rf build", "ask", "builtin:destructive-rm"],

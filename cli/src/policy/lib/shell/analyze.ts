@@ -41,13 +41,19 @@ async function analyzeText(text: string, context: AnalysisContext, via: readonly
 }
 
 async function analyzeCommand(
-  words: readonly RawWord[],
+  allWords: readonly RawWord[],
   stdin: RawStdin | undefined,
   text: string,
   context: AnalysisContext,
   via: readonly string[],
   depth: number,
 ): Promise<ShellPart[]> {
+  // NAME=value words before the program are assignments in bash; tree-sitter-bash reads "_=x"
+  // as a program name, so they are skipped here whatever the parser said.
+  let words = allWords;
+  let start = 0;
+  while (start < words.length && words[start]!.value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(words[start]!.value!)) start++;
+  if (start > 0) words = words.slice(start);
   const head = words[0];
   if (head === undefined) return [];
   if (head.value === undefined)
