@@ -219,6 +219,17 @@ const PROTECTED: Row[] = [
   ["cd ~/.claude && tar xf /srv/project/evil.tar", "ask", "builtin:protect-hitl"],
   ["unzip -o evil.zip -d ~/.codex", "ask", "builtin:protect-hitl"],
   ["pushd /srv/project/a && popd && echo x > notes.txt", "ask", "builtin:write-outside-project"],
+  ["cd a && cd .. && touch x", "allow"],
+  ["cd a; cd ..; touch x", "ask", "builtin:write-outside-project"],
+  ["(cd a); cd .. && touch x", "ask", "builtin:write-outside-project"],
+  ["cd a || true; cd .. && touch x", "ask", "builtin:write-outside-project"],
+  ["bash -c 'cd a' && cd .. && touch x", "ask", "builtin:write-outside-project"],
+  ["eval 'cd a' && cd .. && touch x", "allow"],
+  ["cd /etc && echo x > hosts && cd /srv/project", "ask", "builtin:write-outside-project"],
+  ["cd /etc && { echo x; } > hosts && cd /srv/project", "ask", "builtin:write-outside-project"],
+  ["cd build && make > log.txt", "allow"],
+  ["cd db && psql prod <<EOF\nDROP TABLE users;\nEOF", "ask", "builtin:destructive-sql"],
+  ["ls | psql prod < drop.sql", "ask", "builtin:destructive-sql"],
   ["sudoedit /etc/hosts", "ask", "builtin:privileged"],
 ];
 

@@ -27,7 +27,7 @@ export async function analyzeShell(command: string, cwd: string, home: string): 
     const { parseWithTreeSitter } = await import("./tree-sitter.js");
     return parseWithTreeSitter(text, home);
   };
-  const context: AnalysisContext = { cwd, home, parse };
+  const context: AnalysisContext = { cwd, home, parse, chained: true, moved: false };
   const parts = await analyzeScript(await parse(command), context);
   return { parts, parser };
 }

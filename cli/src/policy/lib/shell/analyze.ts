@@ -12,6 +12,10 @@ export interface AnalysisContext {
   readonly home: string;
   /** Parses nested shell text (bash -c, eval, here-docs into a shell, aliases). */
   readonly parse: (text: string) => Promise<RawScript>;
+  /** The command being analysed is a link of the line's one `&&` chain (RawCommand.chained). */
+  chained: boolean;
+  /** A cd, pushd or popd was met: the working directory may differ from the call's. */
+  moved: boolean;
 }
 
 const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "fish", "rbash"]);
@@ -27,17 +31,36 @@ export async function analyzeScript(
   depth = 0,
 ): Promise<ShellPart[]> {
   const parts: ShellPart[] = raw.unreadable.map(({ text, reason }) => unreadable(text, reason, via));
-  for (const command of raw.commands)
+  const outer = context.chained;
+  for (const command of raw.commands) {
+    context.chained = outer && command.chained;
+    // A command's redirections open before it runs: in the directory it starts in.
+    for (const write of command.redirectWrites) parts.push({ ...blank(write.text, via), writes: [pathOf(write.target, context)] });
     parts.push(...(await analyzeCommand(command.words, command.stdin, command.text, context, via, depth)));
+  }
+  context.chained = outer;
+  // Redirections of compound commands: when they open is not tracked, so after any cd a relative target is unknown.
   for (const write of raw.redirectWrites) {
-    parts.push({ ...blank(write.text, via), writes: [pathOf(write.target, context)] });
+    const target = write.target.value;
+    const known = target !== undefined && (isAbsolute(target) || !context.moved);
+    parts.push({ ...blank(write.text, via), writes: [known ? pathOf(write.target, context) : undefined] });
   }
   return parts;
 }
 
-async function analyzeText(text: string, context: AnalysisContext, via: readonly string[], depth: number): Promise<ShellPart[]> {
+/**
+ * Nested shell text. A child shell (bash -c, su -c, a script on stdin) gets its own working
+ * directory: its `cd` does not move the parent. eval and aliases run in the same shell ("same").
+ */
+async function analyzeText(
+  text: string,
+  context: AnalysisContext,
+  via: readonly string[],
+  depth: number,
+  shell: "child" | "same" = "child",
+): Promise<ShellPart[]> {
   if (depth >= MAX_DEPTH) return [unreadable(text, `commands are nested more than ${MAX_DEPTH} levels deep`, via)];
-  return analyzeScript(await context.parse(text), context, via, depth + 1);
+  return analyzeScript(await context.parse(text), shell === "same" ? context : { ...context }, via, depth + 1);
 }
 
 async function analyzeCommand(
@@ -97,14 +120,14 @@ async function analyzeCommand(
       return findCommand(program, args, text, context, via, depth);
     case "eval": {
       if (values.some((value) => value === undefined)) return [unreadable(text, "eval runs text that is not fixed", via)];
-      return analyzeText(values.join(" "), context, [...via, "eval"], depth);
+      return analyzeText(values.join(" "), context, [...via, "eval"], depth, "same");
     }
     case "alias": {
       const parts: ShellPart[] = [];
       for (const value of values) {
         if (value === undefined) return [unreadable(text, "alias defines text that is not fixed", via)];
         const eq = value.indexOf("=");
-        if (eq > 0) parts.push(...(await analyzeText(value.slice(eq + 1), context, [...via, "alias"], depth)));
+        if (eq > 0) parts.push(...(await analyzeText(value.slice(eq + 1), context, [...via, "alias"], depth, "same")));
       }
       return parts;
     }
@@ -114,11 +137,14 @@ async function analyzeCommand(
       return [plain(program, values, text, via)];
     case "cd":
     case "pushd":
-      context.cwd = changeDirectory(values, args.length, context);
+      // Outside the line's one && chain a cd may or may not have run: where later paths resolve is unknown.
+      context.cwd = context.chained ? changeDirectory(values, args.length, context) : undefined;
+      context.moved = true;
       return [plain(program, values, text, via)];
     case "popd":
       // Where it returns to is on a stack this does not keep.
       context.cwd = undefined;
+      context.moved = true;
       return [plain(program, values, text, via)];
     case "busybox":
     case "toybox":

@@ -58,5 +58,5 @@ export function fastLex(text: string): RawScript | undefined {
   // drops arguments of a program that does not exist; it never loses a program that runs.
   if (!COMMAND_NAME.test(name)) return undefined;
   const words = tokens.slice(first).map((word) => ({ value: word, text: word, glob: false }));
-  return { commands: [{ text, words, stdin: undefined }], redirectWrites: [], unreadable: [] };
+  return { commands: [{ text, words, stdin: undefined, chained: true, redirectWrites: [] }], redirectWrites: [], unreadable: [] };
 }

@@ -23,12 +23,20 @@ export interface RawCommand {
   readonly words: readonly RawWord[];
   /** Set by a redirection on the command or by the stage before it in a pipeline. */
   stdin: RawStdin | undefined;
+  /**
+   * The line is one `&&` chain and this command is a link of it (not in a subshell, pipeline,
+   * loop, function, substitution, `;` or `||` list): every command after it runs only if it
+   * succeeded, so a `cd` here moves where the following relative paths resolve, for certain.
+   */
+  readonly chained: boolean;
+  /** Targets of this command's own >, >>, … redirections (set up before it runs, in the directory it starts in). */
+  readonly redirectWrites: { readonly target: RawWord; readonly text: string }[];
 }
 
 export interface RawScript {
   /** Every simple command, nested ones ($(…), <(…), bodies of functions, loops, subshells) included, in source order. */
   readonly commands: RawCommand[];
-  /** Targets of >, >>, >|, &>, &>>, <> anywhere in the script. */
+  /** Targets of >, >>, >|, &>, &>>, <> on compound commands ({ …; } > f, loops, subshells). */
   readonly redirectWrites: { readonly target: RawWord; readonly text: string }[];
   /** Reasons the script cannot be fully read (parse errors); any → ask. */
   readonly unreadable: { readonly text: string; readonly reason: string }[];

@@ -99,7 +99,7 @@ class Walker {
     const words: RawWord[] = [];
     if (name !== null) words.push(this.word(name.namedChildren[0] ?? name));
     for (const argument of node.childrenForFieldName("argument")) if (argument !== null) words.push(this.word(argument));
-    const command: RawCommand = { text: node.text, words, stdin: undefined };
+    const command: RawCommand = { text: node.text, words, stdin: undefined, chained: isChainLink(node), redirectWrites: [] };
     this.byNode.set(node.id, command);
     if (words.length > 0) this.script.commands.push(command);
   }
@@ -113,7 +113,8 @@ class Walker {
     if (WRITE_OPERATORS.has(operator)) {
       // >&2, >&- and friends duplicate or close a descriptor; they write no file.
       if ((operator === ">&" || operator === "<&") && /^(?:[0-9]+|-)$/.test(target.value ?? "")) return;
-      this.script.redirectWrites.push({ target, text: node.text });
+      const owner = this.ownerOf(node);
+      (owner?.redirectWrites ?? this.script.redirectWrites).push({ target, text: node.text });
     } else if (operator === "<") {
       const owner = this.ownerOf(node);
       if (owner !== undefined) owner.stdin = { type: "file" };
@@ -142,7 +143,12 @@ class Walker {
     if (parent === null) return undefined;
     if (parent.type === "command") return this.ensure(parent);
     if (parent.type === "redirected_statement") {
-      const body = parent.childForFieldName("body");
+      // tree-sitter-bash hangs "a && b > f" and "a | b > f" on the whole list or pipeline; in
+      // bash the redirection belongs to the last simple command, b.
+      let body = parent.childForFieldName("body");
+      while (body !== null && (body.type === "list" || body.type === "pipeline"))
+        body = body.namedChildren.filter((c) => c !== null && c.type !== "comment").at(-1) ?? null;
+      if (body?.type === "redirected_statement") body = body.childForFieldName("body");
       if (body?.type === "command") return this.ensure(body);
     }
     return undefined;
@@ -270,4 +276,16 @@ function ansiC(body: string): string | undefined {
     return undefined;
   }
   return out;
+}
+
+/** The command is a link of the one top-level `&&` chain of the line (see RawCommand.chained). */
+function isChainLink(command: Node): boolean {
+  let node = command;
+  for (let parent = node.parent; parent !== null; node = parent, parent = node.parent) {
+    if (parent.type === "program") return parent.namedChildren.filter((child) => child !== null && child.type !== "comment").length === 1;
+    if (parent.type === "redirected_statement" && parent.childForFieldName("body")?.id === node.id) continue;
+    if (parent.type === "list" && parent.children.some((child) => child?.type === "&&")) continue;
+    return false;
+  }
+  return false;
 }
