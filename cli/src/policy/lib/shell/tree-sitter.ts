@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
 import type { Node, Parser } from "web-tree-sitter";
 import type { RawCommand, RawScript, RawWord } from "./raw.js";
 
@@ -12,6 +13,12 @@ let parser: Promise<Parser> | undefined;
 
 export function bashParser(): Promise<Parser> {
   parser ??= (async () => {
+    // V8 tiers hot wasm up with TurboFan in the background, and a process waits for those jobs
+    // before it exits: for the 1.3 MB grammar that made a hook that parsed one line exit ~0.8 s
+    // late (measured: 1.05 s wall vs 0.28 s with Liftoff only, cli/scripts/policy-timing.mjs).
+    // Liftoff's code parses a command line in well under a millisecond, so stay with it. Set
+    // before the first wasm compile; it concerns only wasm, which nothing else in hitl uses.
+    setFlagsFromString("--liftoff-only");
     const { Language, Parser } = await import("web-tree-sitter");
     await Parser.init();
     const wasm = createRequire(import.meta.url).resolve("tree-sitter-bash/tree-sitter-bash.wasm");
