@@ -16,6 +16,14 @@ beforeAll(async () => {
 });
 afterAll(() => dirs.cleanup());
 
+describe("hitl --help", () => {
+  it("lists the policy command", async () => {
+    const run = await runCli(["--help"], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}policy +check the agent policy file, or explain its verdict on a command$/m);
+  });
+});
+
 describe("hitl policy check", () => {
   it("without a file: the built-in default applies, exit 0", async () => {
     const run = await runCli(["policy", "check"], env);

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -40,5 +42,18 @@ describe("the fast path", () => {
 
   it("decides a dangerous command the fast lexer reads without the parser", () => {
     expect(freshDecide("rm -rf build")).toEqual({ wasm: 0, decision: "ask", rule: "builtin:destructive-rm" });
+  });
+});
+
+describe("the grammar", () => {
+  it("ships as .wasm inside the tree-sitter-bash npm package and is read from node_modules", () => {
+    const require = createRequire(new URL("../src/policy/lib/shell/tree-sitter.ts", import.meta.url));
+    const wasm = require.resolve("tree-sitter-bash/tree-sitter-bash.wasm");
+    expect(wasm).toMatch(/node_modules\/(?:\.pnpm\/.+\/node_modules\/)?tree-sitter-bash\/tree-sitter-bash\.wasm$/);
+    // A wasm module: the magic number, and the size of a real grammar.
+    expect([...readFileSync(wasm).subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
+    expect(statSync(wasm).size).toBeGreaterThan(500_000);
+    const manifest = JSON.parse(readFileSync(require.resolve("tree-sitter-bash/package.json"), "utf8")) as { files: string[] };
+    expect(manifest.files).toContain("*.wasm");
   });
 });
