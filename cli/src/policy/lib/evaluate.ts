@@ -5,7 +5,7 @@ import { homeDir } from "./config-dir.js";
 import { DEFAULT_DOCUMENT } from "./default-rules.js";
 import { matches, type Subject } from "./match.js";
 import type { PolicyDocument, Rule } from "./model.js";
-import type { PathContext } from "./path-match.js";
+import { loadGlob, type PathContext } from "./path-match.js";
 import { mentionsProtected, protectedReason, UNKNOWN_PATH_REASON } from "./protected-paths.js";
 import { analyzeShell } from "./shell/analyze-shell.js";
 import type { ShellPart } from "./shell/part.js";
@@ -47,6 +47,7 @@ export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS
   if (shape !== undefined) return only(builtinVerdict("ask", "builtin:malformed-call", `The call cannot be judged: ${shape}.`));
   const document = compiled.document;
   const rules = ruleList(document, compiled.builtin);
+  if (rules.some(({ rule }) => rule.when.writes?.paths !== undefined || rule.when.reads?.paths !== undefined)) await loadGlob();
   const cwd = call.cwd ?? process.cwd();
   const context: PathContext = { cwd, home: homeDir(env) };
   const judge = (subject: Subject): PolicyVerdict => {

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, relative } from "node:path";
 import type picomatchType from "picomatch";
@@ -15,9 +14,14 @@ export interface PathContext {
 const HARMLESS_FILES = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"]);
 
 let picomatch: typeof picomatchType | undefined;
+
+/** Loads the glob matcher; decide() calls it first when the policy has path globs (the default has none). */
+export async function loadGlob(): Promise<void> {
+  picomatch ??= ((await import("picomatch")) as unknown as { default: typeof picomatchType }).default;
+}
+
 function glob(): typeof picomatchType {
-  // picomatch is CommonJS and only needed once a path rule is evaluated.
-  picomatch ??= createRequire(import.meta.url)("picomatch") as typeof picomatchType;
+  if (picomatch === undefined) throw new Error("path globs were matched before loadGlob()");
   return picomatch;
 }
 

@@ -23,7 +23,7 @@ export async function analyzeShell(command: string, cwd: string, home: string): 
     if (fast !== undefined) return fast;
     parser = "tree-sitter";
     // Loaded on first need: a line the fast lexer reads never pays for the parser module or its
-    // wasm. (tree-sitter.ts finds the grammar through import.meta.url: a bundler keeps it apart.)
+    // wasm. (tree-sitter.ts finds the grammar from its own module URL: a bundler keeps it apart.)
     const { parseWithTreeSitter } = await import("./tree-sitter.js");
     return parseWithTreeSitter(text, home);
   };
