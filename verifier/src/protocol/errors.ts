@@ -73,6 +73,10 @@ export const ERROR_CODES = [
   "ERR_KEYCLOAK_UNREACHABLE",
   "ERR_KEYCLOAK_TIMEOUT",
   "ERR_KEYCLOAK_UNAUTHORIZED",
+
+  // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
+  "ERR_POLICY_INVALID",
+  "ERR_POLICY_UNREADABLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
