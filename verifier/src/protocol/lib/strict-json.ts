@@ -49,7 +49,8 @@ export function decodeUtf8Strict(bytes: Uint8Array, what: string): string {
 
 /** First duplicate member name of a text JSON.parse accepted, or undefined. */
 export function findDuplicateMemberName(text: string): string | undefined {
-  const problem = scanJsonText(text);
+  // Numbers are not this function's concern: a "1.0" before a duplicate must not hide it.
+  const problem = scanJsonText(text, { numbers: false });
   return problem?.kind === "duplicate" ? problem.text : undefined;
 }
 
@@ -71,7 +72,7 @@ const SHORT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
  * member name that occurs twice in one object (compared after unescaping, so "a" and "\u0061"
  * collide) or a number literal that is not in canonical form.
  */
-function scanJsonText(text: string): TextProblem | undefined {
+function scanJsonText(text: string, check: { numbers: boolean } = { numbers: true }): TextProblem | undefined {
   // One entry per open container: a Set of names for objects, null for arrays.
   const stack: (Set<string> | null)[] = [];
   let expectName = false;
@@ -95,7 +96,7 @@ function scanJsonText(text: string): TextProblem | undefined {
       let end = i + 1;
       while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
       const literal = text.slice(i, end);
-      if (!SHORT_INTEGER.test(literal)) {
+      if (check.numbers && !SHORT_INTEGER.test(literal)) {
         const canonical = canonicalNumberText(literal);
         if (canonical !== literal) return { kind: "number", text: literal, canonical };
       }
