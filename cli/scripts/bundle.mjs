@@ -18,6 +18,11 @@
  * - Not bundled: ioredis (loaded only with HITL_REDIS_URL; 320 KB a process would parse for
  *   nothing; a dependency of @hitl/cli so it resolves from here), fastify and playwright-core
  *   (never loaded by these commands).
+ * - `hook`: the bundle holds only what an allowed call runs (stdin, policy, answer). The asking
+ *   path (SDK, node:http, the verifier) and `hook install` are imported by a relative path that
+ *   names the same tsc output from dist/bundle/ as from dist/hooks/ and dist/commands/, and are
+ *   left out (LAZY_UNBUNDLED): ES module imports are hoisted, so bundling them in would load
+ *   node:http and node:crypto on every allowed call. Asking waits for a human anyway.
  * - setup and doctor are not bundled: they use @hitl/signing-host, which finds its own files
  *   through import.meta.url (a bundle would move that URL), and neither is on a latency path.
  */
@@ -29,7 +34,7 @@ import { build } from "esbuild";
 const CLI_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DIST = `${CLI_ROOT}dist/`;
 const OUT = `${DIST}bundle`;
-const BUNDLED_COMMANDS = ["request", "pair", "verify"];
+const BUNDLED_COMMANDS = ["request", "pair", "verify", "hook"];
 
 const entryPlugin = {
   name: "hitl-command-entry",
@@ -43,6 +48,17 @@ const entryPlugin = {
       resolveDir: DIST,
       loader: "js",
     }));
+  },
+};
+
+/** Imported lazily by the hook command; resolved at run time next to tsc's output (see above). */
+const LAZY_UNBUNDLED = new Set(["../hooks/lib/ask-human.js", "../hooks/install-command.js"]);
+const lazyPlugin = {
+  name: "hitl-lazy-unbundled",
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/hooks\// }, (args) =>
+      LAZY_UNBUNDLED.has(args.path) ? { path: args.path, external: true } : undefined,
+    );
   },
 };
 
@@ -61,7 +77,7 @@ const results = await Promise.all(
       legalComments: "none",
       logLevel: "warning",
       metafile: true,
-      plugins: [entryPlugin],
+      plugins: [entryPlugin, lazyPlugin],
     }),
   ),
 );

@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   // pairing confirmation: the code the pairing window shows, typed into the terminal
   "ERR_PAIRING_CODE_MISMATCH",
   "ERR_PAIRING_CODE_MISSING",
+  // coding-agent hooks: an agent's settings file hitl will not edit (malformed, odd shape)
+  "ERR_AGENT_SETTINGS_INVALID",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
