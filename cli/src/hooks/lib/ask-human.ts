@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { DEFAULT_AUDIENCE, HitlError, LIMITS } from "@hitl/verifier";
 import type { PolicyVerdict } from "../../policy/index.js";
 import type { ApprovalOutcome } from "../../sdk/lib/outcome.js";
@@ -36,7 +37,7 @@ export async function askHuman(
     intent: request.intent,
     aud: verdict.audience ?? DEFAULT_AUDIENCE,
     timeoutSeconds,
-    requester: { tool: `hitl hook ${agent}`, pid: process.pid, cwd: input.cwd },
+    requester: { tool: `hitl hook ${agent}`, host: hostname(), pid: process.pid, cwd: input.cwd },
     env,
     ...(options.signal !== undefined && { signal: options.signal }),
   });
