@@ -130,7 +130,7 @@ describe("Codex CLI and Gemini CLI fixtures, asked and approved", () => {
     const run = await hook(agent, fixture.text, { ...env, ...SECURE });
     expect(readHookOutput(agent, run).effect).toBe(effect);
     expect(shown.map((challenge) => challenge.action.summary)).toEqual([summary]);
-    expect((shown[0]?.action.details as Record<string, unknown>).input).toEqual(fixture.json.tool_input);
+    expect((shown[0]!.action.details as Record<string, unknown>).input).toEqual(fixture.json.tool_input);
   });
 });
 
@@ -352,6 +352,6 @@ describe("policy", () => {
     const run = await hook("claude-code", hookFixture("claude-code", "bash-allowed").text, env);
     expect(readHookOutput("claude-code", run).effect).toBe("block");
     expect(shown).toHaveLength(1);
-    expect(String((shown[0]?.action.details as Record<string, unknown>).why)).toContain(`${dirs.env.HITL_CONFIG_DIR}/policy.json`);
+    expect(String((shown[0]!.action.details as Record<string, unknown>).why)).toContain(`${dirs.env.HITL_CONFIG_DIR}/policy.json`);
   });
 });
