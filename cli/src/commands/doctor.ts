@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { resolvePort } from "@hitl/sdk";
 import { HitlError, resolvePaths } from "@hitl/verifier";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
 import type { CheckResult } from "../lib/doctor/check.js";
@@ -8,7 +9,6 @@ import { checkPaired } from "../lib/doctor/paired-check.js";
 import { checkReplayStore } from "../lib/doctor/replay-store-check.js";
 import { checkHostSecret } from "../lib/doctor/secret-check.js";
 import { printJson, printProblem } from "../lib/output.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
 
