@@ -1,7 +1,6 @@
+import type { ApprovalOutcome, RequestApprovalOptions } from "@hitl/sdk";
 import { HitlError } from "@hitl/verifier/protocol";
 import { decide, loadPolicy, type PolicyVerdict } from "../policy/index.js";
-import type { ApprovalOutcome } from "../sdk/lib/outcome.js";
-import type { RequestApprovalOptions } from "../sdk/request-approval.js";
 import { AGENT_CONTRACTS, type AgentName } from "./lib/agents.js";
 import { type HookInput, parseHookInput } from "./lib/hook-input.js";
 import { allowOutput, denyOutput, type HookResult } from "./lib/hook-output.js";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
+import type { ApprovalOutcome } from "@hitl/sdk";
 import { DEFAULT_AUDIENCE, HitlError, LIMITS } from "@hitl/verifier";
 import type { PolicyVerdict } from "../../policy/index.js";
-import type { ApprovalOutcome } from "../../sdk/lib/outcome.js";
 import type { RunHookOptions } from "../run-hook.js";
 import type { AgentName } from "./agents.js";
 import { approvalRequest } from "./approval-request.js";
@@ -31,7 +31,7 @@ export async function askHuman(
     Math.max(1, Math.trunc(verdict.timeoutSeconds ?? DEFAULT_HOOK_APPROVAL_SECONDS)),
     LIMITS.maxLifetimeSeconds,
   );
-  const requestApproval = options.requestApproval ?? (await import("../../sdk/request-approval.js")).requestApproval;
+  const requestApproval = options.requestApproval ?? (await import("@hitl/sdk")).requestApproval;
   const outcome = await requestApproval({
     action: request.action,
     intent: request.intent,
