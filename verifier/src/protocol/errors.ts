@@ -66,6 +66,9 @@ export const ERROR_CODES = [
   "ERR_PAIRING_CODE_MISSING",
   // coding-agent hooks: an agent's settings file hitl will not edit (malformed, odd shape)
   "ERR_AGENT_SETTINGS_INVALID",
+  // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
+  "ERR_POLICY_INVALID",
+  "ERR_POLICY_UNREADABLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
