@@ -95,7 +95,7 @@ describe("Claude Code: one fixture per documented tool input shape, asked (HITL_
         tool: fixture.json.tool_name,
         cwd: "/home/dev/app",
         input: fixture.json.tool_input,
-        why: "HITL_SECURE=1 asks for everything (rule secure)",
+        why: expect.stringMatching(/\(rule (secure|builtin:[a-z-]+)\)/), // the policy's reason, naming its rule
       });
       // The receipt binds {agent, tool, cwd, input}: exactly the call the agent will make.
       expect(challenge.intent).toBe(
@@ -156,8 +156,9 @@ describe("every way a gated call can end without an approval blocks, with a reas
     const run = await hook(agent, fixtureOf(agent), { ...dirs.env, HITL_PORT: String(peer.port), ...SECURE });
     expect(readHookOutput(agent, run)).toEqual({
       effect: "block",
-      reason:
-        "hitl: nobody approved this call within 120 s (ERR_TIMEOUT), so it is blocked. It needs approval because: HITL_SECURE=1 asks for everything (rule secure). Ask the user to watch for the approval window in their browser, then retry.",
+      reason: expect.stringMatching(
+        /^hitl: nobody approved this call within 120 s \(ERR_TIMEOUT\), so it is blocked\. It needs approval because: rm -r .*\(rule builtin:destructive-rm\).*\. Ask the user to watch for the approval window in their browser, then retry\.$/,
+      ),
     });
   });
 

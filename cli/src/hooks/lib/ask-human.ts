@@ -19,7 +19,8 @@ export async function askHuman(
   options: RunHookOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<HookResult> {
-  const why = `${verdict.reason} (rule ${verdict.rule})`;
+  // The policy's reason, naming its rule once (built-in reasons name it already).
+  const why = verdict.reason.includes(`(rule ${verdict.rule})`) ? verdict.reason : `${verdict.reason} (rule ${verdict.rule})`;
   let request: ReturnType<typeof approvalRequest>;
   try {
     request = approvalRequest(agent, input, mapped, why);
