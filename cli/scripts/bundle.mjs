@@ -92,8 +92,10 @@ const inputs = [...new Set(results.flatMap((result) => Object.keys(result.metafi
 // picomatch and the bash grammar's .wasm). From dist/bundle/ Node walks up to the same
 // node_modules as from dist/policy/, so it finds the same files.
 const unfit = inputs.filter((file) => {
-  const text = readFileSync(resolve(CLI_ROOT, file), "utf8").replaceAll("createRequire(import.meta.url)", "");
-  return text.includes("import.meta") || /\brequire\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ""));
+  const code = readFileSync(resolve(CLI_ROOT, file), "utf8")
+    .replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, "")
+    .replaceAll("createRequire(import.meta.url)", "");
+  return code.includes("import.meta") || /\brequire\(/.test(code);
 });
 if (unfit.length > 0) {
   rmSync(OUT, { recursive: true, force: true });
