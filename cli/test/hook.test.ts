@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { addApprover, type Challenge, type ExtensionStatus, type HostToExtension, intentDigest, type JsonValue } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -244,13 +244,14 @@ describe("input hitl cannot read is blocked before anyone is asked", () => {
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
     });
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    closeSync(fd);
     expect(readHookOutput("codex", { code, stdout, stderr })).toEqual({
       effect: "block",
       reason:
