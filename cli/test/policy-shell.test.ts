@@ -67,6 +67,8 @@ const HARMLESS: Row[] = [
   ["diff <(ls a) <(ls b)", "allow"],
   ["python3 -c 'print(1)'", "allow"],
   ["echo $HOME", "allow"],
+  ["tar -czf backup.tgz src", "allow"],
+  ["tar -xzf vendor.tgz -C vendor", "allow"],
 ];
 
 const DANGEROUS: Row[] = [
@@ -144,6 +146,8 @@ const EVASIONS: Row[] = [
   ["time rm -rf build", "ask", "builtin:destructive-rm"],
   ["timeout -s KILL 5 rm -rf build", "ask", "builtin:destructive-rm"],
   ["exec rm -rf build", "ask", "builtin:destructive-rm"],
+  ["busybox rm -rf build", "ask", "builtin:destructive-rm"],
+  ["busybox sh -c 'rm -rf build'", "ask", "builtin:destructive-rm"],
   ["sudo -u root rm -rf /var/www", "ask", "builtin:privileged"],
   ["rm -r\\f build", "ask", "builtin:destructive-rm"],
   ["rm '-rf' build", "ask", "builtin:destructive-rm"],
@@ -210,6 +214,12 @@ const PROTECTED: Row[] = [
   ["python3 -c \"open('.claude/settings.json','w').write('{}')\"", "ask", "builtin:protect-hitl"],
   ["cat > ~/.claude/settings.local.json <<EOF\n{}\nEOF", "ask", "builtin:protect-hitl"],
   ["cp x ~/.cla*/settings.json", "ask", "builtin:protect-hitl"],
+  ["tar -xzf evil.tgz -C ~", "ask", "builtin:protect-hitl"],
+  ["tar -xzf evil.tgz -C /opt", "ask", "builtin:write-outside-project"],
+  ["cd ~/.claude && tar xf /srv/project/evil.tar", "ask", "builtin:protect-hitl"],
+  ["unzip -o evil.zip -d ~/.codex", "ask", "builtin:protect-hitl"],
+  ["pushd /srv/project/a && popd && echo x > notes.txt", "ask", "builtin:write-outside-project"],
+  ["sudoedit /etc/hosts", "ask", "builtin:privileged"],
 ];
 
 const TABLE: Row[] = [...HARMLESS, ...DANGEROUS, ...EVASIONS, ...UNREADABLE, ...PROTECTED];

@@ -19,8 +19,8 @@ const HELP = `Usage: hitl policy <check|explain|init> [options]
       mattered. COMMAND's words are joined with spaces and read as one shell command line
       (quote the whole line to keep its own quoting). --tool names the agent tool (default
       Bash); Write, Edit, MultiEdit and NotebookEdit take COMMAND as the paths written, Read,
-      Glob, Grep and LS as the paths read, WebFetch as the URL, mcp__SERVER__TOOL as an MCP
-      call whose read-only annotation is unknown.
+      Glob, Grep and LS as the paths read, WebFetch as the URL; for mcp__SERVER__TOOL it is the
+      call's arguments as one JSON object (the tool's read-only annotation counts as unknown).
   hitl policy init [--force]
       Write the built-in default policy to ${"$"}HITL_CONFIG_DIR/policy.json (or ${"$"}HITL_POLICY),
       to edit. --force replaces an existing file.
@@ -163,8 +163,21 @@ async function init(argv: string[]): Promise<number> {
 /** The call an agent would make with this tool, for the words given. */
 function callFor(tool: string, words: readonly string[], cwd: string): ToolCall {
   if (tool.startsWith("mcp__")) {
-    const [, server = "", name = ""] = /^mcp__(.+?)__(.+)$/.exec(tool) ?? [];
-    return { kind: "mcp", server, tool: name, arguments: {}, readOnlyHint: undefined, cwd };
+    const named = /^mcp__(.+?)__(.+)$/.exec(tool);
+    if (named === null) throw new HitlError("ERR_USAGE", `--tool ${tool} is not mcp__SERVER__TOOL.`);
+    let args: unknown;
+    try {
+      args = JSON.parse(words.join(" "));
+    } catch {
+      args = undefined;
+    }
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      throw new HitlError(
+        "ERR_USAGE",
+        'For an MCP tool, give the call\'s arguments as one JSON object after --, e.g. -- \'{"path": "a.txt"}\'.',
+      );
+    }
+    return { kind: "mcp", server: named[1]!, tool: named[2]!, arguments: args as Record<string, unknown>, readOnlyHint: undefined, cwd };
   }
   if (["Write", "Edit", "MultiEdit", "NotebookEdit", "write_file", "replace"].includes(tool))
     return { kind: "file-write", agentTool: tool, paths: words, cwd };

@@ -130,7 +130,7 @@ export const DEFAULT_POLICY_JSON = {
       id: "privileged",
       decision: "ask",
       reason: "sudo runs as another user, usually root",
-      when: { command: { program: ["sudo", "doas", "su", "pkexec", "run0"] } },
+      when: { command: { program: ["sudo", "sudoedit", "doas", "su", "pkexec", "run0"] } },
     },
     { id: "write-outside-project", decision: "ask", reason: "it writes outside the project", when: { writes: { outsideProject: true } } },
     { id: "mcp-read-only", decision: "allow", reason: "the MCP tool is annotated readOnlyHint: true", when: { mcp: { readOnly: true } } },

@@ -14,10 +14,10 @@ export interface AnalysisContext {
   readonly parse: (text: string) => Promise<RawScript>;
 }
 
-const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "fish", "busybox", "rbash"]);
+const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "fish", "rbash"]);
 const INTERPRETERS = new Set(["python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua", "tclsh"]);
 const DOWNLOADERS = new Set(["curl", "wget", "fetch", "http", "https", "xh", "aria2c", "lwp-request", "GET"]);
-const PRIVILEGE = new Set(["sudo", "doas", "run0", "pkexec"]);
+const PRIVILEGE = new Set(["sudo", "doas", "run0", "pkexec", "sudoedit"]);
 
 /** Every part of a parsed script, wrappers unwrapped and nested scripts followed. */
 export async function analyzeScript(
@@ -116,6 +116,14 @@ async function analyzeCommand(
     case "pushd":
       context.cwd = changeDirectory(values, args.length, context);
       return [plain(program, values, text, via)];
+    case "popd":
+      // Where it returns to is on a stack this does not keep.
+      context.cwd = undefined;
+      return [plain(program, values, text, via)];
+    case "busybox":
+    case "toybox":
+      // busybox rm -rf x: the applet is the program.
+      return args.length === 0 ? [plain(program, values, text, via)] : next(args, program);
   }
   if (PRIVILEGE.has(program)) {
     const rest = skipOptions(args, {
@@ -488,6 +496,22 @@ function writesOf(program: string, args: readonly RawWord[], context: AnalysisCo
     return args
       .filter((word) => word.value === undefined || word.value.startsWith("of="))
       .map((word) => (word.value === undefined ? undefined : resolvePath(word.value.slice(3), context)));
+  }
+  if (program === "tar" || program === "bsdtar") {
+    // Extracting writes under -C DIR (else here), wherever the archive says.
+    const mode = args[0]?.value;
+    const extracts =
+      args.some(
+        (word) => word.value === "--extract" || word.value === "--get" || (word.value !== undefined && /^-[A-Za-z]*x/.test(word.value)),
+      ) ||
+      (mode !== undefined && /^[A-Za-z]*x[A-Za-z]*$/.test(mode));
+    if (!extracts) return [];
+    const into = optionValue(args, ["-C", "--directory"]);
+    return [into === null ? context.cwd : resolvePath(into, context)];
+  }
+  if (program === "unzip") {
+    const into = optionValue(args, ["-d"]);
+    return [into === null ? context.cwd : resolvePath(into, context)];
   }
   if (program === "curl" || program === "wget") {
     const out = optionValue(args, program === "curl" ? ["-o", "--output"] : ["-O", "--output-document"]);
