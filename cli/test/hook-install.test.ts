@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { addApprover, type Challenge, parseSignRequestBody } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hookCommand } from "../src/hooks/install-hook.js";
+import { makeApprover, signReceipt } from "./helpers/approver-key.js";
 import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
-import { freePort } from "./helpers/peer-host.js";
+import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, type CliRun, isolatedDirs, startCli } from "./helpers/run-cli.js";
 
 /*
@@ -16,6 +18,7 @@ import { BIN, type CliRun, isolatedDirs, startCli } from "./helpers/run-cli.js";
 let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
 let home: string;
 let project: string;
+let peer: PeerHost | undefined;
 
 beforeEach(async () => {
   dirs = await isolatedDirs();
@@ -26,11 +29,32 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await peer?.close();
+  peer = undefined;
   await dirs.cleanup();
 });
 
 function install(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return startCli(["hook", "install", ...args], { ...dirs.env, HOME: home, ...env }, { cwd: project }).done;
+}
+
+/**
+ * Removing the hook asks the human: a peer speaking the signing host's API answers every window
+ * with `decision`, signed by alice's real key. The challenges it was shown are kept.
+ */
+async function removalAnswered(decision: "approve" | "deny"): Promise<{ env: Record<string, string>; shown: Challenge[] }> {
+  const alice = makeApprover("alice");
+  await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+  const shown: Challenge[] = [];
+  peer = await startPeerHost(
+    (request) => {
+      const challenge = parseSignRequestBody(request.body).challenge;
+      shown.push(challenge);
+      return { status: 200, body: { receipt: signReceipt(alice, challenge, decision) } };
+    },
+    { secretFile: dirs.secretFile },
+  );
+  return { env: { HITL_PORT: String(peer.port) }, shown };
 }
 
 const NODE = realpathSync(process.execPath);
@@ -92,12 +116,20 @@ describe("hitl hook install claude-code", () => {
     expect(Object.keys(installed)).toEqual(Object.keys(THEIRS));
     expect(statSync(CLAUDE_USER()).mode & 0o777).toBe(0o644);
 
-    const removed = await install(["claude-code", "--uninstall"]);
+    const { env, shown } = await removalAnswered("approve");
+    const removed = await install(["claude-code", "--uninstall"], env);
     expect(removed).toMatchObject({ code: 0, stderr: "" });
+    expect(shown.map((challenge) => challenge.action)).toEqual([
+      {
+        summary: `Remove hitl's Claude Code hook from ${CLAUDE_USER()}`,
+        details: { file: CLAUDE_USER(), effect: "Claude Code then runs every tool call without asking hitl or its policy." },
+      },
+    ]);
     expect(removed.stdout).toBe(`hitl's Claude Code hook was removed from ${CLAUDE_USER()}; everything else in it is as it was.\n`);
     expect(readFileSync(CLAUDE_USER(), "utf8")).toBe(THEIRS_TEXT);
     expect(statSync(CLAUDE_USER()).mode & 0o777).toBe(0o644);
-    const again = await install(["claude-code", "--uninstall"]);
+    const again = await install(["claude-code", "--uninstall"], env);
+    expect(shown).toHaveLength(1); // nothing to remove: nobody is asked
     expect(again.stdout).toBe(`hitl's Claude Code hook is not in ${CLAUDE_USER()}; nothing to remove.\n`);
   });
 
@@ -116,7 +148,7 @@ describe("hitl hook install claude-code", () => {
         ],
       },
     });
-    await install(["claude-code", "--uninstall"]);
+    expect((await install(["claude-code", "--uninstall"], (await removalAnswered("approve")).env)).code).toBe(0);
     expect(read(CLAUDE_USER())).toEqual({ hooks: { PreToolUse: [{ matcher: "*", hooks: [other] }] } });
   });
 
@@ -140,6 +172,21 @@ describe("hitl hook install claude-code", () => {
       );
       expect(readFileSync(CLAUDE_USER(), "utf8")).toBe(text);
     }
+  });
+
+  it("--uninstall takes a click: denied -> exit 1, no host -> exit 3, the hook stays and the message says how to remove it by hand", async () => {
+    expect((await install(["claude-code"])).code).toBe(0);
+    const installed = readFileSync(CLAUDE_USER(), "utf8");
+    const byHand = `Nothing was removed. To remove it without hitl, edit ${CLAUDE_USER()} yourself and delete the hook whose command ends in "#hitl-hook".`;
+
+    const denied = await install(["claude-code", "--uninstall"], (await removalAnswered("deny")).env);
+    expect(denied).toMatchObject({ code: 1, stdout: "", stderr: `hitl: ERR_DENIED: alice denied removing the hook. ${byHand}\n` });
+    expect(readFileSync(CLAUDE_USER(), "utf8")).toBe(installed);
+
+    const noHost = await install(["claude-code", "--uninstall"], { HITL_PORT: String(await freePort()) });
+    expect(noHost.code).toBe(3);
+    expect(noHost.stderr).toMatch(new RegExp(`^hitl: ERR_HOST_UNREACHABLE: .+ ${byHand.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\n$`, "s"));
+    expect(readFileSync(CLAUDE_USER(), "utf8")).toBe(installed);
   });
 
   it("a symlinked settings file (dotfile managers) stays a link; its target gets the hook", async () => {
@@ -180,7 +227,7 @@ describe("hitl hook install codex | gemini", () => {
     const run = await install(["codex"], { CODEX_HOME: codexHome });
     expect(run.stdout).toBe(`hitl now gates every Codex CLI tool call (hook timeout 3660 s): ${join(codexHome, "hooks.json")}\n`);
     expect(read(join(codexHome, "hooks.json"))).toEqual({ hooks: { PreToolUse: [{ matcher: "*", hooks: [ourEntry("codex")] }] } });
-    await install(["codex", "--uninstall"], { CODEX_HOME: codexHome });
+    expect((await install(["codex", "--uninstall"], { CODEX_HOME: codexHome, ...(await removalAnswered("approve")).env })).code).toBe(0);
     expect(read(join(codexHome, "hooks.json"))).toEqual({});
   });
 
@@ -196,7 +243,7 @@ describe("hitl hook install codex | gemini", () => {
       ...theirs,
       hooks: { BeforeTool: [{ matcher: ".*", hooks: [ourEntry("gemini")] }] },
     });
-    await install(["gemini", "--uninstall"]);
+    expect((await install(["gemini", "--uninstall"], (await removalAnswered("approve")).env)).code).toBe(0);
     expect(readFileSync(join(home, ".gemini/settings.json"), "utf8")).toBe(`${JSON.stringify(theirs, null, 2)}\n`);
   });
 });

@@ -66,8 +66,8 @@ describe("README: Use it from your agent (coding agents)", () => {
       expect(language).toBe("sh");
       expect(snippetCodeLines(code)).toBeLessThanOrEqual(10);
       const lines = code.split("\n").filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
-      const [install, ...rest] = lines;
-      const installed = await sh(install!);
+      expect(lines).toHaveLength(1);
+      const installed = await sh(lines[0]!);
       expect(installed).toMatchObject({ code: 0, stderr: "" });
       expect(installed.stdout).toMatch(
         /^hitl now gates every (Claude Code|Codex CLI|Gemini CLI) tool call \(hook timeout 3660(000 ms| s)\): /,
@@ -80,13 +80,6 @@ describe("README: Use it from your agent (coding agents)", () => {
       const fixture = hookFixture(agent, agent === "gemini" ? "run-shell-command" : "bash").text;
       const run = await sh(command!, fixture);
       expect(readHookOutput(agent, run)).toMatchObject({ effect: "block", reason: expect.stringContaining("ERR_HOST_UNREACHABLE") });
-
-      for (const line of rest) {
-        const removed = await sh(line);
-        expect(removed).toMatchObject({ code: 0, stderr: "" });
-        expect(removed.stdout).toMatch(/hook was removed from/);
-        expect(installedCommand(agent)).toBeUndefined();
-      }
     },
   );
 });

@@ -19,7 +19,7 @@ hitl hook <agent>   (run by the agent, not by you) reads one tool call as JSON o
 hitl hook install <agent>   adds hitl to the agent's settings file, keeping everything else:
   --user        ~/.claude/settings.json, ~/.codex/hooks.json ($CODEX_HOME), ~/.gemini/settings.json (default)
   --project     the same file under the current directory (.claude/, .codex/, .gemini/)
-  --uninstall   remove only hitl's entry
+  --uninstall   remove only hitl's entry, after you approve that in the approval window
 Run it again after moving or updating hitl: the entry names this node and this hitl by absolute path.
 `;
 

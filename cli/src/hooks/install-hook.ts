@@ -21,6 +21,11 @@ export interface InstallHookOptions {
   bin: string;
   /** CODEX_HOME moves Codex's user directory. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called before hitl's entry is removed (only when there is one): turning hitl off must not be
+   * something an agent does with one command. Throwing leaves the file as it was.
+   */
+  confirmRemoval?: (file: string) => Promise<void>;
 }
 
 export interface InstallHookResult {
@@ -65,6 +70,7 @@ export async function installHook(options: InstallHookOptions): Promise<InstallH
 
   if (options.uninstall === true) {
     if (existing.length === 0) return result("unchanged");
+    await options.confirmRemoval?.(settings.path);
     const kept = withoutOurs(groups as unknown[]);
     const nextHooks = { ...(hooks as Record<string, unknown>) };
     if (kept.length > 0) nextHooks[contract.event] = kept;
