@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import("./commands/policy.js"),
   },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
+  hook: {
+    summary: "gate a coding agent's tool calls (Claude Code, Codex CLI, Gemini CLI); 'hook install' wires it in",
+    load: () => import("./commands/hook.js"),
+  },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 
@@ -33,6 +37,13 @@ function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `Usage: hitl <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hitl <command> --help' for a command's options.\n`;
 }
+
+/*
+ * `hitl hook <agent>` runs as a coding agent's hook, where every exit code but 0 and 2 is a
+ * NON-blocking error that lets the tool call run: a failure there must exit 2 (block) instead of 3.
+ */
+const HOOK_BLOCK = 2;
+let failureExitCode: number | undefined;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -45,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 3 : 0;
   }
   const command = COMMANDS[name];
+  if (name === "hook" && rest[0] !== "install") failureExitCode = HOOK_BLOCK;
   if (command === undefined) {
     process.stderr.write(`hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
     return 3;
@@ -64,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await loaded.run(rest);
   } catch (error) {
-    return loaded.reportAndExitCode(error);
+    const code = loaded.reportAndExitCode(error);
+    return failureExitCode ?? code;
   } finally {
     dropEarlySign?.();
   }
@@ -76,6 +89,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`hitl: ERR_INTERNAL: ${String(error)}\n`);
-    process.exitCode = 3;
+    process.exitCode = failureExitCode ?? 3;
   },
 );

@@ -8,6 +8,10 @@
  *                  overlap with verification
  *   pipeline_2core the same with signatureCheck "threadpool": verification on both cores
  *   cli_start      wall time of `node cli/dist/bin.js --version` vs `node -e 0`, in pairs
+ *   hook_allow     wall time of `node cli/dist/bin.js hook claude-code` deciding an allowed Bash
+ *                  call (`git status`, through the default policy and its shell analysis) vs
+ *                  `node -e 0`, in pairs, NODE_EXTRA_CA_CERTS unset for both (an agent runs the
+ *                  hook on every tool call)
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
  * parses, looks up, verifies, hashes and consumes each one in full.
@@ -18,9 +22,9 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -380,6 +384,63 @@ function startupTimes(runs) {
   return { node: median(node), cli: median(cli), ratio: median(ratios) };
 }
 
+/** A Claude Code PreToolUse call the default policy allows: what most tool calls look like. */
+function allowedHookCall(cwd) {
+  return JSON.stringify({
+    session_id: "bench",
+    transcript_path: join(cwd, "transcript.jsonl"),
+    cwd,
+    permission_mode: "default",
+    hook_event_name: "PreToolUse",
+    tool_name: "Bash",
+    tool_input: { command: "git status", description: "Show working tree status" },
+    tool_use_id: "toolu_bench",
+  });
+}
+
+/**
+ * Pairs of `node -e 0` and `hitl hook claude-code` deciding an allowed call (order alternating),
+ * both without NODE_EXTRA_CA_CERTS, the hook with a config dir of its own (the default policy).
+ */
+function hookAllowTimes(runs) {
+  const dir = mkdtempSync(join(tmpdir(), "hitl-bench-hook-"));
+  try {
+    const env = { ...process.env, HITL_CONFIG_DIR: join(dir, "config"), HITL_STATE_DIR: join(dir, "state") };
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.HITL_SECURE;
+    const input = allowedHookCall(dir);
+    const time = (args, stdin) => {
+      const start = performance.now();
+      const result = spawnSync(process.execPath, args, { input: stdin, env, stdio: ["pipe", "pipe", "pipe"] });
+      const ms = performance.now() - start;
+      if (result.status !== 0 || result.stdout.length > 0) {
+        throw new Error(`node ${args.join(" ")} did not allow (exit ${result.status}): ${result.stdout}${result.stderr}`);
+      }
+      return ms;
+    };
+    const nodeRun = () => time(["-e", "0"], "");
+    const hookRun = () => time([join(ROOT, "cli", "dist", "bin.js"), "hook", "claude-code"], input);
+    nodeRun();
+    hookRun();
+    const node = [];
+    const hook = [];
+    const ratios = [];
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) {
+        node.push(nodeRun());
+        hook.push(hookRun());
+      } else {
+        hook.push(hookRun());
+        node.push(nodeRun());
+      }
+      ratios.push(hook.at(-1) / node.at(-1));
+    }
+    return { node: median(node), hook: median(hook), ratio: median(ratios) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /* ---------- main ---------- */
 
 async function main() {
@@ -468,6 +529,11 @@ async function main() {
       `start-up: node -e 0 ${start.node.toFixed(1)} ms, hitl --version ${start.cli.toFixed(1)} ms (medians of ${SPAWNS}); median per-pair ratio ${start.ratio.toFixed(3)}`,
     );
 
+    const hookAllow = hookAllowTimes(SPAWNS);
+    log(
+      `hook: node -e 0 ${hookAllow.node.toFixed(1)} ms, hitl hook claude-code (allowed git status) ${hookAllow.hook.toFixed(1)} ms (medians of ${SPAWNS}, NODE_EXTRA_CA_CERTS unset); median per-pair ratio ${hookAllow.ratio.toFixed(3)}`,
+    );
+
     const result = {
       raw_1core_per_s: Math.round(one.a),
       pipeline_1core_per_s: Math.round(one.b),
@@ -480,6 +546,8 @@ async function main() {
       node_start_ms: Number(start.node.toFixed(1)),
       cli_start_ms: Number(start.cli.toFixed(1)),
       cli_start_vs_node: Number(start.ratio.toFixed(3)),
+      hook_allow_ms: Number(hookAllow.hook.toFixed(1)),
+      hook_allow_vs_node: Number(hookAllow.ratio.toFixed(3)),
       receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       rounds: ROUNDS,

@@ -74,6 +74,8 @@ export const ERROR_CODES = [
   "ERR_KEYCLOAK_TIMEOUT",
   "ERR_KEYCLOAK_UNAUTHORIZED",
 
+  // coding-agent hooks: an agent's settings file hitl will not edit (malformed, odd shape)
+  "ERR_AGENT_SETTINGS_INVALID",
   // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
   "ERR_POLICY_INVALID",
   "ERR_POLICY_UNREADABLE",
