@@ -74,7 +74,8 @@ const results = await Promise.all(
       format: "esm",
       platform: "node",
       target: "node20",
-      external: ["ioredis", "fastify", "playwright-core", "web-tree-sitter"],
+      // picomatch is CommonJS and loaded only when a policy rule has path globs.
+      external: ["ioredis", "fastify", "playwright-core", "web-tree-sitter", "picomatch"],
       legalComments: "none",
       logLevel: "warning",
       metafile: true,
@@ -88,8 +89,8 @@ const results = await Promise.all(
 const inputs = [...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))].filter(
   (file) => !file.startsWith("hitl-command:"),
 );
-// One use of import.meta is fine: createRequire(import.meta.url) resolving a package (the policy's
-// picomatch and the bash grammar's .wasm). From dist/bundle/ Node walks up to the same
+// One use of import.meta is fine: createRequire(import.meta.url) resolving a package (the bash
+// grammar's .wasm). From dist/bundle/ Node walks up to the same
 // node_modules as from dist/policy/, so it finds the same files.
 const unfit = inputs.filter((file) => {
   const code = readFileSync(resolve(CLI_ROOT, file), "utf8")
