@@ -402,6 +402,8 @@ describe("findDuplicateMemberName", () => {
     ['"just a string"', undefined],
     ["[]", undefined],
     ['{"a":[1,2,{"b":3}],"c":{}}', undefined],
+    // A number in another form than JCS's comes first: the duplicate after it is still found.
+    ['{"n":1.0,"a":1,"a":2}', "a"],
   ])("%s -> %s", (text, duplicate) => {
     expect(findDuplicateMemberName(text)).toBe(duplicate);
     if (duplicate === undefined) expect(parseStrictJson(text, "doc")).toEqual(JSON.parse(text));
