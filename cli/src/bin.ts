@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
+  mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 
