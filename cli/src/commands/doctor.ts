@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
+import { resolvePort } from "@hitl/sdk";
 import { HitlError } from "@hitl/verifier";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
 import type { CheckResult } from "../lib/doctor/check.js";
 import { runDoctorChecks } from "../lib/doctor/run-checks.js";
 import { printJson, printProblem } from "../lib/output.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
 

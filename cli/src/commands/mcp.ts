@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_TTL_SECONDS, resolvePort } from "@hitl/sdk";
 import { DEFAULT_AUDIENCE, HitlError } from "@hitl/verifier";
 import { parseSeconds, withUsageErrors } from "../lib/args.js";
 import { printProblem } from "../lib/output.js";
-import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl mcp [options]
 

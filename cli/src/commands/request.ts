@@ -1,11 +1,9 @@
+import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
 import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
-import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
-import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
-import { requestApproval } from "../sdk/request-approval.js";
 
 const HELP = `Usage: hitl request --action TEXT [options]
 

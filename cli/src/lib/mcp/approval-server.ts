@@ -1,8 +1,8 @@
+import { requestApproval } from "@hitl/sdk";
+import { defaultRequester } from "@hitl/sdk/internal";
 import { HitlError, hasVisibleCharacter, type JsonValue, LIMITS } from "@hitl/verifier";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import * as z from "zod";
-import { defaultRequester } from "../../sdk/lib/requester.js";
-import { requestApproval } from "../../sdk/request-approval.js";
 import { runDoctorChecks } from "../doctor/run-checks.js";
 import { errorResult, outcomeResult } from "./outcome-result.js";
 

@@ -1,5 +1,5 @@
+import type { ApprovalOutcome } from "@hitl/sdk";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { ApprovalOutcome } from "../../sdk/lib/outcome.js";
 import { approverJson, describeApprover } from "../output.js";
 
 /** What `request_approval` returns in structuredContent (its outputSchema in approval-server.ts). */

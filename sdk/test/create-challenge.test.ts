@@ -1,6 +1,6 @@
 import { intentDigest, LIMITS, PAIRING_CODE_PATTERN, parseChallenge } from "@hitl/verifier";
 import { describe, expect, it } from "vitest";
-import { createChallenge, createPairingRequest, pairingCode } from "../src/sdk/index.js";
+import { createChallenge, createPairingRequest, pairingCode } from "../src/index.js";
 
 describe("createChallenge", () => {
   it("makes a valid challenge bound to the action: UUID v4, 32-byte nonce, seconds, intent = digest(action)", () => {

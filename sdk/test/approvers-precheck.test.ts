@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { precheckApprovers } from "../src/sdk/lib/approvers-precheck.js";
-import { makeApprover } from "./helpers/approver-key.js";
+import { makeApprover } from "../../cli/test/helpers/approver-key.js";
+import { precheckApprovers } from "../src/lib/approvers-precheck.js";
 
 /*
  * The quick look before a challenge is sent. "usable" only lets the full check run while the

@@ -1,6 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { errorFromWire, HitlError, HOST_AUTH, newClientNonce, verifyHostAnswer } from "@hitl/verifier";
-import { takeEarlySign } from "../../lib/early-sign.js";
+import { takeEarlySign } from "./early-sign.js";
 
 /**
  * One HTTP exchange with the local signing host on 127.0.0.1. node:http without keep-alive
@@ -51,7 +51,7 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
       reject(abortReason(signal));
       return;
     }
-    // `hitl request` may have opened this exchange already (headers sent, see lib/early-sign.ts).
+    // `hitl request` may have opened this exchange already (headers sent, see early-sign.ts).
     const early = method === "POST" && path === "/sign" ? takeEarlySign(port) : undefined;
     let req: ClientRequest;
     let nonce: string;
