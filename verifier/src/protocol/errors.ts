@@ -64,6 +64,9 @@ export const ERROR_CODES = [
   // pairing confirmation: the code the pairing window shows, typed into the terminal
   "ERR_PAIRING_CODE_MISMATCH",
   "ERR_PAIRING_CODE_MISSING",
+  // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
+  "ERR_POLICY_INVALID",
+  "ERR_POLICY_UNREADABLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
