@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
   mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
+  "mcp-gate": {
+    summary: "MCP proxy: starts an MCP server and forwards its tool calls only after your approval",
+    load: () => import("./commands/mcp-gate.js"),
+  },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 
