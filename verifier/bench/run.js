@@ -8,6 +8,9 @@
  *                  overlap with verification
  *   pipeline_2core the same with signatureCheck "threadpool": verification on both cores
  *   cli_start      wall time of `node cli/dist/bin.js --version` vs `node -e 0`, in pairs
+ *   gate_passthrough_overhead  p50 of 1,000 allowed tools/call through `hitl mcp-gate` vs direct
+ *                  (cli/bench/gate-passthrough.mjs; the reference filesystem server, and _echo: an
+ *                  upstream that answers at once)
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
  * parses, looks up, verifies, hashes and consumes each one in full.
@@ -380,6 +383,14 @@ function startupTimes(runs) {
   return { node: median(node), cli: median(cli), ratio: median(ratios) };
 }
 
+/** cli/bench/gate-passthrough.mjs in its own process, NODE_EXTRA_CA_CERTS unset for every side. */
+function gatePassthrough(calls) {
+  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+  const run = spawnSync(process.execPath, [join(ROOT, "cli", "bench", "gate-passthrough.mjs"), String(calls)], { env, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`gate-passthrough.mjs exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 /* ---------- main ---------- */
 
 async function main() {
@@ -468,6 +479,11 @@ async function main() {
       `start-up: node -e 0 ${start.node.toFixed(1)} ms, hitl --version ${start.cli.toFixed(1)} ms (medians of ${SPAWNS}); median per-pair ratio ${start.ratio.toFixed(3)}`,
     );
 
+    const gate = gatePassthrough(1000);
+    log(
+      `mcp-gate p50 tools/call: filesystem server direct ${gate.filesystem.direct_p50_ms} ms, gated ${gate.filesystem.gate_p50_ms} ms (x${gate.gate_passthrough_overhead}); echo server direct ${gate.echo.direct_p50_ms} ms, gated ${gate.echo.gate_p50_ms} ms (x${gate.gate_passthrough_overhead_echo})`,
+    );
+
     const result = {
       raw_1core_per_s: Math.round(one.a),
       pipeline_1core_per_s: Math.round(one.b),
@@ -480,6 +496,8 @@ async function main() {
       node_start_ms: Number(start.node.toFixed(1)),
       cli_start_ms: Number(start.cli.toFixed(1)),
       cli_start_vs_node: Number(start.ratio.toFixed(3)),
+      gate_passthrough_overhead: gate.gate_passthrough_overhead,
+      gate_passthrough_overhead_echo: gate.gate_passthrough_overhead_echo,
       receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       rounds: ROUNDS,

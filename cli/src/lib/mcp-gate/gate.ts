@@ -96,16 +96,20 @@ export function runGate(options: GateOptions): Promise<number> {
   const toClient = (text: string): void => {
     options.output.write(`${text}\n`);
   };
+  /** A whole line as received ("\n" included), in one write. */
+  const relayToClient = (line: Buffer): void => {
+    options.output.write(line);
+  };
   const replyError = (id: unknown, code: number, message: string): void => {
     toClient(JSON.stringify({ jsonrpc: "2.0", id: idKey(id) === undefined ? null : id, error: { code, message } }));
   };
   const replyToolError = (id: Id, text: string): void => {
     toClient(JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }], isError: true } }));
   };
+  /** A line with its "\n", in one write. */
   const toUpstream = (line: Buffer | string): void => {
     if (upstreamExited || child.stdin === null || child.stdin.destroyed) return;
     child.stdin.write(line);
-    child.stdin.write("\n");
   };
 
   // ---- client → upstream -------------------------------------------------------------------
@@ -136,8 +140,20 @@ export function runGate(options: GateOptions): Promise<number> {
     }
     const msg = message as Message;
     // A name twice in one object is read differently by different parsers: the upstream might
-    // see a tools/call where the gate saw something else. Refused, never forwarded.
-    const duplicate = findDuplicateMemberName(text);
+    // see a tools/call where the gate saw something else. Refused, never forwarded. (A tools/call
+    // gets the stricter check below, which finds duplicates too.)
+    let duplicate: string | undefined;
+    let unclear: unknown;
+    if (msg.method === "tools/call") {
+      try {
+        parseStrictJson(text, "The tools/call message");
+      } catch (error) {
+        duplicate = findDuplicateMemberName(text);
+        unclear = error;
+      }
+    } else {
+      duplicate = findDuplicateMemberName(text);
+    }
     if (duplicate !== undefined) {
       if (idKey(msg.id) !== undefined) {
         replyError(
@@ -151,7 +167,7 @@ export function runGate(options: GateOptions): Promise<number> {
     const key = idKey(msg.id);
     if (msg.method === "tools/call") {
       // A tools/call without a usable id is not forwarded either: nothing would answer it.
-      if (key !== undefined) onToolCall(line, text, msg, msg.id as Id, key);
+      if (key !== undefined) onToolCall(line, msg, msg.id as Id, key, unclear);
       return;
     }
     if (msg.method === "notifications/cancelled") {
@@ -171,7 +187,8 @@ export function runGate(options: GateOptions): Promise<number> {
     toUpstream(line);
   }
 
-  function onToolCall(line: Buffer, text: string, msg: Message, id: Id, key: string): void {
+  /** `unclear`: why the text is not in the one form every parser reads alike (numbers), if it is not. */
+  function onToolCall(line: Buffer, msg: Message, id: Id, key: string, unclear: unknown): void {
     if (waiting.has(key)) {
       replyError(id, JSONRPC_INVALID_REQUEST, "hitl mcp-gate: a tools/call with this id is already waiting for approval; use a new id.");
       return;
@@ -189,10 +206,8 @@ export function runGate(options: GateOptions): Promise<number> {
     }
     // What the window shows must be what the upstream reads: numbers only in the one form that
     // every parser reads the same way (canonical JSON).
-    try {
-      parseStrictJson(text, "The tools/call message");
-    } catch (error) {
-      const problem = error instanceof HitlError ? `${error.code}: ${error.message}` : String(error);
+    if (unclear !== undefined) {
+      const problem = unclear instanceof HitlError ? `${unclear.code}: ${unclear.message}` : String(unclear);
       replyToolError(id, `hitl mcp-gate: ${problem} The call was not forwarded; send it again in that form.`);
       return;
     }
@@ -257,7 +272,9 @@ export function runGate(options: GateOptions): Promise<number> {
             clearTimeout(timer);
             resolve(value);
           });
-          toUpstream(JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list", ...(cursor !== undefined && { params: { cursor } }) }));
+          toUpstream(
+            `${JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list", ...(cursor !== undefined && { params: { cursor } }) })}\n`,
+          );
         });
         const next = typeof result === "object" && result !== null ? (result as { nextCursor?: unknown }).nextCursor : undefined;
         catalog.learn(result, typeof next !== "string");
@@ -279,12 +296,20 @@ export function runGate(options: GateOptions): Promise<number> {
     () => process.stderr.write("hitl mcp-gate: the upstream sent a message over 64 MiB; it was dropped.\n"),
   );
 
+  /** Does the gate wait for an answer from the upstream, or could this text change what it knows? */
+  const mayTeach = (bytes: Buffer): boolean =>
+    clientLists.size > 0 || ownLists.size > 0 || initializeId !== undefined || bytes.includes("list_changed");
+
+  function onUpstreamChunk(chunk: Buffer): void {
+    // The common case: whole lines the gate has nothing to learn from go on as one write.
+    if (fromUpstream.idle && chunk[chunk.length - 1] === 0x0a && !mayTeach(chunk)) relayToClient(chunk);
+    else fromUpstream.push(chunk);
+  }
+
   function onUpstreamLine(line: Buffer): void {
     // Most lines only pass through; parse those that can teach the gate something.
-    const interesting = clientLists.size > 0 || ownLists.size > 0 || initializeId !== undefined || line.includes("list_changed");
-    if (!interesting) {
-      options.output.write(line);
-      options.output.write("\n");
+    if (!mayTeach(line)) {
+      relayToClient(line);
       return;
     }
     let message: Message | undefined;
@@ -311,8 +336,7 @@ export function runGate(options: GateOptions): Promise<number> {
     } else if (message?.method === "notifications/tools/list_changed") {
       catalog.forget();
     }
-    options.output.write(line);
-    options.output.write("\n");
+    relayToClient(line);
   }
 
   // ---- lifetime ----------------------------------------------------------------------------
@@ -345,7 +369,7 @@ export function runGate(options: GateOptions): Promise<number> {
         `hitl mcp-gate: ERR_MCP_UPSTREAM_FAILED: the upstream server exited (${signal ?? `code ${code}`}) before the call could be forwarded. Restart the MCP server.`,
       );
     });
-    child.stdout?.on("data", (chunk: Buffer) => fromUpstream.push(chunk));
+    child.stdout?.on("data", onUpstreamChunk);
     // Everything the upstream said reaches the client before the gate exits with its code.
     child.on("close", (code, signal) => {
       options.input.pause();

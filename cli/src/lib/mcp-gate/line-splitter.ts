@@ -1,7 +1,7 @@
 /**
  * Splits a byte stream into newline-delimited messages (the MCP stdio framing) without decoding
- * or copying more than needed: each line is handed over as the exact bytes received, without its
- * "\n", so a relay can forward it unchanged.
+ * or copying more than needed: each line is handed over as the exact bytes received, with its
+ * "\n", so a relay can forward it unchanged in one write.
  */
 export class LineSplitter {
   #pending: Buffer[] = [];
@@ -14,10 +14,15 @@ export class LineSplitter {
     private readonly onTooLong: () => void,
   ) {}
 
+  /** No partial line is held: the next byte starts a line. */
+  get idle(): boolean {
+    return this.#pending.length === 0;
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
-      const piece = chunk.subarray(start, end);
+      const piece = chunk.subarray(start, end + 1);
       start = end + 1;
       if (this.#pending.length === 0) {
         this.onLine(piece);
