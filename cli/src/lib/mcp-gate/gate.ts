@@ -396,6 +396,8 @@ export function runGate(options: GateOptions): Promise<number> {
     };
     options.input.on("data", (chunk: Buffer) => fromClient.push(chunk));
     options.input.on("end", endSession);
+    // The client stopped reading (EPIPE): nobody can receive an answer any more.
+    options.output.on("error", endSession);
     options.stop.addEventListener("abort", endSession, { once: true });
   });
 }
