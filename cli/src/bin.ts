@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
   pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
+  policy: {
+    summary: "check the agent policy file, or explain its verdict on a command",
+    load: () => import("./commands/policy.js"),
+  },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
   mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
   "mcp-gate": {

@@ -6,7 +6,7 @@ import { DEFAULT_DOCUMENT } from "./default-rules.js";
 import { matches, type Subject } from "./match.js";
 import type { PolicyDocument, Rule } from "./model.js";
 import type { PathContext } from "./path-match.js";
-import { mentionsProtected, protectedReason } from "./protected-paths.js";
+import { mentionsProtected, protectedReason, UNKNOWN_PATH_REASON } from "./protected-paths.js";
 import { analyzeShell } from "./shell/analyze-shell.js";
 import type { ShellPart } from "./shell/part.js";
 
@@ -68,14 +68,13 @@ export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS
     verdict = explained.length === 0 ? judge({ call }) : explained.map((entry) => entry.verdict).reduce((a, b) => stricter(a, b));
   } else {
     const paths = call.kind === "file-write" || call.kind === "file-read" ? call.paths.map((path) => resolve(cwd, path)) : undefined;
-    verdict = judge(paths === undefined ? { call } : { call, paths });
-    if (call.kind === "file-write") {
-      for (const path of paths ?? []) verdict = stricter(verdict, protect(protectedReason(path, env, policy.file)));
-    }
+    const reasons: (string | undefined)[] = [];
+    if (call.kind === "file-write") for (const path of paths ?? []) reasons.push(protectedReason(path, env, policy.file));
     if (call.kind === "mcp") {
       const mentioned = firstProtectedString(call.arguments, env, policy.file);
-      if (mentioned !== undefined) verdict = stricter(verdict, protect(`an argument names ${mentioned}`));
+      if (mentioned !== undefined) reasons.push(`an argument names ${mentioned}`);
     }
+    verdict = withProtection(reasons, judge(paths === undefined ? { call } : { call, paths }));
   }
   if (document.secure || isSecure(env)) {
     verdict = stricter(
@@ -100,19 +99,26 @@ function judgePart(
   if (part.unreadable !== undefined) {
     return builtinVerdict("ask", "builtin:unreadable-shell", `hitl cannot tell what this runs (${part.unreadable}): ${clip(part.text)}`);
   }
-  let verdict = judge({ call, part });
-  for (const path of part.writes) verdict = stricter(verdict, protect(protectedReason(path, env, policyFile), part));
+  const reasons = part.writes.map((path) => protectedReason(path, env, policyFile));
   const mentioned = mentionsProtected(part.args.filter((arg) => arg !== undefined).join("\n"), env, policyFile);
-  if (mentioned !== undefined) verdict = stricter(verdict, protect(`the command names ${mentioned}`, part));
-  return verdict;
+  if (mentioned !== undefined) reasons.push(`the command names ${mentioned}`);
+  return withProtection(reasons, judge({ call, part }), part);
 }
 
-function protect(reason: string | undefined, part?: ShellPart): PolicyVerdict {
-  if (reason === undefined) return builtinVerdict("allow", "builtin:protect-hitl", "no protected file");
+/**
+ * hitl's own files are guarded whatever the rules say: a call touching one is at least "ask",
+ * and on a tie this reason is the one reported (it is the one no policy can lift).
+ */
+function withProtection(reasons: readonly (string | undefined)[], verdict: PolicyVerdict, part?: ShellPart): PolicyVerdict {
+  const known = reasons.find((r) => r !== undefined && r !== UNKNOWN_PATH_REASON);
+  const reason = known ?? reasons.find((r) => r !== undefined);
+  if (reason === undefined || verdict.decision === "deny") return verdict;
+  // A path nobody can know is reported only when nothing else asked: the rule's reason says more.
+  if (known === undefined && verdict.decision === "ask") return verdict;
   return builtinVerdict(
     "ask",
     "builtin:protect-hitl",
-    `it may change hitl's configuration or an agent's hook settings (${reason})${part === undefined ? "" : `: ${clip(part.text)}`} (rule builtin:protect-hitl)`,
+    `it may change hitl's configuration or an agent's hook settings (${reason}) (rule builtin:protect-hitl)${part === undefined ? "" : `: ${clip(part.text)}`}`,
   );
 }
 

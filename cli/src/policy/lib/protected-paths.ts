@@ -33,9 +33,12 @@ function isAgentSettings(path: string): boolean {
   return path.split(sep).includes(".codex");
 }
 
+/** The reason given for a write whose path the command does not fix: it could be any of them. */
+export const UNKNOWN_PATH_REASON = "it writes to a path that is not fixed in the command, which could be hitl's configuration";
+
 /** Why writing `path` would touch a protected file, or undefined. `undefined` paths (not knowable) are protected. */
 export function protectedReason(path: string | undefined, env: NodeJS.ProcessEnv, policyFile: string): string | undefined {
-  if (path === undefined) return "it writes to a path that is not fixed in the command, which could be hitl's configuration";
+  if (path === undefined) return UNKNOWN_PATH_REASON;
   const fixed = fixedPaths(env, policyFile);
   const config = configDir(env);
   if (hasGlob(path)) {
@@ -55,7 +58,7 @@ export function protectedReason(path: string | undefined, env: NodeJS.ProcessEnv
   for (const candidate of realCandidates(path)) {
     if (isWithin(candidate, config)) return `${candidate} is in hitl's configuration directory`;
     const covered = fixed.find((f) => isWithin(f, candidate));
-    if (covered !== undefined) return `${candidate} is or contains ${covered}`;
+    if (covered !== undefined) return covered === candidate ? `${candidate} is protected` : `${candidate} contains ${covered}`;
     if (isAgentSettings(candidate)) return `${candidate} holds an agent's hook settings`;
   }
   return undefined;

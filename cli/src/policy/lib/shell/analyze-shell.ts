@@ -2,7 +2,6 @@ import { type AnalysisContext, analyzeScript } from "./analyze.js";
 import { fastLex } from "./fast-lexer.js";
 import type { ShellPart } from "./part.js";
 import type { RawScript } from "./raw.js";
-import { parseWithTreeSitter } from "./tree-sitter.js";
 
 /** A shell command line is at most this long; a longer one is asked, unread. */
 export const MAX_COMMAND_LENGTH = 64 * 1024;
@@ -23,6 +22,9 @@ export async function analyzeShell(command: string, cwd: string, home: string): 
     const fast = fastLex(text);
     if (fast !== undefined) return fast;
     parser = "tree-sitter";
+    // Loaded on first need: a line the fast lexer reads never pays for the parser module or its
+    // wasm. (tree-sitter.ts finds the grammar through import.meta.url: a bundler keeps it apart.)
+    const { parseWithTreeSitter } = await import("./tree-sitter.js");
     return parseWithTreeSitter(text, home);
   };
   const context: AnalysisContext = { cwd, home, parse };

@@ -41,13 +41,19 @@ async function analyzeText(text: string, context: AnalysisContext, via: readonly
 }
 
 async function analyzeCommand(
-  words: readonly RawWord[],
+  allWords: readonly RawWord[],
   stdin: RawStdin | undefined,
   text: string,
   context: AnalysisContext,
   via: readonly string[],
   depth: number,
 ): Promise<ShellPart[]> {
+  // NAME=value words before the program are assignments in bash; tree-sitter-bash reads "_=x"
+  // as a program name, so they are skipped here whatever the parser said.
+  let words = allWords;
+  let start = 0;
+  while (start < words.length && words[start]!.value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(words[start]!.value!)) start++;
+  if (start > 0) words = words.slice(start);
   const head = words[0];
   if (head === undefined) return [];
   if (head.value === undefined)
@@ -198,6 +204,8 @@ async function shellCommand(
     via,
   );
   let command = false;
+  // -s: commands come from standard input even when arguments follow (they are $1, $2, …).
+  let fromStdin = false;
   let i = 0;
   for (; i < args.length; i++) {
     const value = args[i]!.value;
@@ -212,6 +220,7 @@ async function shellCommand(
     }
     if (/^[-+][A-Za-z]+$/.test(value)) {
       if (value.startsWith("-") && value.includes("c")) command = true;
+      if (value.startsWith("-") && value.includes("s")) fromStdin = true;
       continue;
     }
     if (value.startsWith("--")) continue;
@@ -223,7 +232,7 @@ async function shellCommand(
     if (first.value === undefined) return [unreadable(text, `${program} -c runs text that is not fixed`, via)];
     return [self, ...(await analyzeText(first.value, context, [...via, `${program} -c`], depth))];
   }
-  if (first !== undefined) {
+  if (first !== undefined && !fromStdin) {
     // A script file: what is in it is not on the command line (like ./build.sh).
     if (first.value === undefined) return [unreadable(text, `${program} runs a script whose name is not fixed (e.g. <(…))`, via)];
     return [self];
