@@ -81,7 +81,7 @@ describe("README: Use it from your agent", () => {
     await mkdir(project);
     const server = serverFromConfig(code.replace("/path/to/project", project));
     expect(server.command).toBe("hitl");
-    expect(server.args.slice(0, 2)).toEqual(["mcp-gate", "--"]);
+    expect(server.args.slice(0, 4)).toEqual(["mcp-gate", "--name", "files", "--"]);
     const session = await start(server);
     expect((await session.listTools()).tools.map((tool) => tool.name)).toContain("write_file");
     expect(session.getServerVersion()?.name).toBe("secure-filesystem-server");
@@ -89,7 +89,9 @@ describe("README: Use it from your agent", () => {
     const target = join(project, "x.txt");
     const written = await session.callTool({ name: "write_file", arguments: { path: target, content: "x" } });
     expect(written.isError).toBe(true);
-    expect(text(written)).toMatch(/^hitl mcp-gate: ERR_HOST_UNREACHABLE: .* did not receive the call to tool "write_file"\.$/);
+    expect(text(written)).toMatch(
+      /^hitl mcp-gate: ERR_HOST_UNREACHABLE: .* The server "files" did not receive the call to tool "write_file"\.$/,
+    );
     expect(existsSync(target)).toBe(false);
   });
 });
