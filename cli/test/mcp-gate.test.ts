@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addApprover, type ExtensionStatus, type HostToExtension, intentDigest } from "@hitl/verifier";
-import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ListRootsRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
@@ -177,6 +177,23 @@ describe("hitl mcp-gate in front of an SDK server", () => {
     );
     expect((await session.client.callTool({ name: "read_note", arguments: { name: "b" } })).isError).toBeUndefined();
     expect(upstreamCalls()).toEqual([{ tool: "read_note", arguments: { name: "b" } }]);
+  });
+
+  it("notifications/tools/list_changed: hints learned before are forgotten, so a tool no longer read-only is asked for", async () => {
+    const env = await pairedHost(() => "deny");
+    const session = await gate(env);
+    await session.client.listTools();
+    expect(await session.client.callTool({ name: "flip_note", arguments: {} })).toEqual({ content: [{ type: "text", text: "flipped" }] });
+    expect(windows()).toEqual([]);
+    const changed = new Promise<void>((resolveChange) => {
+      session.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolveChange());
+    });
+    await session.client.callTool({ name: "unflip_note", arguments: {} });
+    await changed;
+    const asked = await session.client.callTool({ name: "flip_note", arguments: {} });
+    expect(text(asked)).toMatch(/^hitl mcp-gate: ERR_DENIED: /);
+    expect(windows().length).toBe(1);
+    expect(upstreamCalls()).toEqual([{ tool: "flip_note", arguments: {} }]);
   });
 
   it("concurrent calls each get their own window; other messages are not held up by a pending one", async () => {
