@@ -196,6 +196,18 @@ describe("hitl mcp-gate in front of an SDK server", () => {
     expect(upstreamCalls()).toEqual([{ tool: "flip_note", arguments: {} }]);
   });
 
+  it("arguments too large to show in the window -> ERR_TOO_LARGE, nobody asked, not forwarded", async () => {
+    const env = await pairedHost(() => "approve");
+    const session = await gate(env);
+    const result = await session.client.callTool({ name: "write_note", arguments: { name: "big", text: "x".repeat(40_000) } });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(
+      /^hitl mcp-gate: ERR_TOO_LARGE: .+ The server "test-upstream" did not receive the call to tool "write_note"\.$/,
+    );
+    expect(windows()).toEqual([]);
+    expect(upstreamCalls()).toEqual([]);
+  });
+
   it("concurrent calls each get their own window; other messages are not held up by a pending one", async () => {
     const env = await pairedHost((request) => {
       const args = (request.challenge.action.details as { arguments: { name: string } }).arguments;
@@ -476,6 +488,8 @@ describe("hitl mcp-gate in front of the reference filesystem server (@modelconte
     const direct = await connect([FILESYSTEM, root], dirs.env, { command: process.execPath });
     const listed = await session.client.listTools();
     expect(listed).toEqual(await direct.client.listTools());
+    // The upstream's stderr passes through the gate's.
+    expect(session.stderr()).toContain("Secure MCP Filesystem Server running on stdio");
     expect(listed.tools.find((tool) => tool.name === "write_file")?.annotations?.readOnlyHint).toBe(false);
   });
 
