@@ -3,7 +3,7 @@
  * No stability promise; applications use the package root.
  */
 export { precheckApprovers } from "./lib/approvers-precheck.js";
-export { EARLY_SIGN_SLOT, type EarlySign, type EarlySignSlot, takeEarlySign } from "./lib/early-sign.js";
+export { type EarlySign, takeEarlySign } from "./lib/early-sign.js";
 export { encodeJsonBody, exchangeWithHost } from "./lib/host-http.js";
 export { openDefaultNonceStore } from "./lib/open-stores.js";
 export { defaultRequester } from "./lib/requester.js";
