@@ -29,6 +29,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: "gate a coding agent's tool calls (Claude Code, Codex CLI, Gemini CLI); 'hook install' wires it in",
     load: () => import("./commands/hook.js"),
   },
+  mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
+  "mcp-gate": {
+    summary: "MCP proxy: starts an MCP server and forwards its tool calls only after your approval",
+    load: () => import("./commands/mcp-gate.js"),
+  },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 

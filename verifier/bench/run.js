@@ -12,6 +12,9 @@
  *                  call (`git status`, through the default policy and its shell analysis) vs
  *                  `node -e 0`, in pairs, NODE_EXTRA_CA_CERTS unset for both (an agent runs the
  *                  hook on every tool call)
+ *   gate_passthrough_overhead  p50 of 1,000 allowed tools/call through `hitl mcp-gate` vs direct
+ *                  (cli/bench/gate-passthrough.mjs; the reference filesystem server, and _echo: an
+ *                  upstream that answers at once)
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
  * parses, looks up, verifies, hashes and consumes each one in full.
@@ -441,6 +444,14 @@ function hookAllowTimes(runs) {
   }
 }
 
+/** cli/bench/gate-passthrough.mjs in its own process, NODE_EXTRA_CA_CERTS unset for every side. */
+function gatePassthrough(calls) {
+  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+  const run = spawnSync(process.execPath, [join(ROOT, "cli", "bench", "gate-passthrough.mjs"), String(calls)], { env, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`gate-passthrough.mjs exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 /* ---------- main ---------- */
 
 async function main() {
@@ -534,6 +545,11 @@ async function main() {
       `hook: node -e 0 ${hookAllow.node.toFixed(1)} ms, hitl hook claude-code (allowed git status) ${hookAllow.hook.toFixed(1)} ms (medians of ${SPAWNS}, NODE_EXTRA_CA_CERTS unset); median per-pair ratio ${hookAllow.ratio.toFixed(3)}`,
     );
 
+    const gate = gatePassthrough(1000);
+    log(
+      `mcp-gate p50 tools/call: filesystem server direct ${gate.filesystem.direct_p50_ms} ms, gated ${gate.filesystem.gate_p50_ms} ms (x${gate.gate_passthrough_overhead}); echo server direct ${gate.echo.direct_p50_ms} ms, gated ${gate.echo.gate_p50_ms} ms (x${gate.gate_passthrough_overhead_echo})`,
+    );
+
     const result = {
       raw_1core_per_s: Math.round(one.a),
       pipeline_1core_per_s: Math.round(one.b),
@@ -548,6 +564,8 @@ async function main() {
       cli_start_vs_node: Number(start.ratio.toFixed(3)),
       hook_allow_ms: Number(hookAllow.hook.toFixed(1)),
       hook_allow_vs_node: Number(hookAllow.ratio.toFixed(3)),
+      gate_passthrough_overhead: gate.gate_passthrough_overhead,
+      gate_passthrough_overhead_echo: gate.gate_passthrough_overhead_echo,
       receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       rounds: ROUNDS,

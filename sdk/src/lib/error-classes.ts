@@ -20,6 +20,8 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_DENIED: ApprovalDenied,
   ERR_WITHDRAWN: ApprovalDenied,
   ERR_PAIRING_REJECTED: ApprovalDenied,
+  // the policy refuses the call without asking anyone (hitl mcp-gate, hooks)
+  ERR_POLICY_DENIED: ApprovalDenied,
   // nobody decided in time
   ERR_TIMEOUT: ApprovalTimeout,
   ERR_EXPIRED: ApprovalTimeout,
@@ -73,6 +75,9 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_INTERNAL: ApprovalUnavailable,
   ERR_EXTENSION_DISCONNECTED: ApprovalUnavailable,
   ERR_PAIRING_CODE_MISSING: ApprovalUnavailable,
+  ERR_POLICY_INVALID: ApprovalUnavailable,
+  ERR_POLICY_UNREADABLE: ApprovalUnavailable,
+  ERR_MCP_UPSTREAM_FAILED: ApprovalUnavailable,
 };
 
 /** The class for a code: its row in ERROR_CLASS, ApprovalUnavailable for a code without one. */

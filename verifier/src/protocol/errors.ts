@@ -79,6 +79,9 @@ export const ERROR_CODES = [
   // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
   "ERR_POLICY_INVALID",
   "ERR_POLICY_UNREADABLE",
+  // MCP gate: the upstream server could not start or exited; a call the policy forbids
+  "ERR_MCP_UPSTREAM_FAILED",
+  "ERR_POLICY_DENIED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
