@@ -44,6 +44,12 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_REPLAYED: ReceiptInvalid,
   ERR_HOST_UNAUTHENTICATED: ReceiptInvalid,
   ERR_PAIRING_CODE_MISMATCH: ReceiptInvalid,
+  // team mode: the signing key is not (or no longer) a registered approver's key
+  ERR_APPROVER_DISABLED: ReceiptInvalid,
+  ERR_NOT_AN_APPROVER: ReceiptInvalid,
+  ERR_KEY_EXPIRED: ReceiptInvalid,
+  ERR_KEY_REVOKED: ReceiptInvalid,
+  ERR_KEY_ENTRY_INVALID: ReceiptInvalid,
   // no human could be asked, or the answer could not be checked
   ERR_NONCE_STORE_UNAVAILABLE: ApprovalUnavailable,
   ERR_KEY_DIRECTORY_UNAVAILABLE: ApprovalUnavailable,
@@ -78,6 +84,10 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_POLICY_INVALID: ApprovalUnavailable,
   ERR_POLICY_UNREADABLE: ApprovalUnavailable,
   ERR_MCP_UPSTREAM_FAILED: ApprovalUnavailable,
+  ERR_AGENT_SETTINGS_INVALID: ApprovalUnavailable,
+  ERR_KEYCLOAK_UNREACHABLE: ApprovalUnavailable,
+  ERR_KEYCLOAK_TIMEOUT: ApprovalUnavailable,
+  ERR_KEYCLOAK_UNAUTHORIZED: ApprovalUnavailable,
 };
 
 /** The class for a code: its row in ERROR_CLASS, ApprovalUnavailable for a code without one. */
