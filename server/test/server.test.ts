@@ -1,3 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatKeyEntry, keycloakRealm, type Receipt } from "@hitl/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
@@ -490,6 +495,66 @@ describe("HTTP surface", () => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+});
+
+describe("TLS", () => {
+  it("--tls-cert/--tls-key serve HTTPS on a non-loopback address; the certificate is the one given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hitl-server-tls-"));
+    try {
+      const made = spawnSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+          "-days",
+          "1",
+          "-subj",
+          "/CN=hitl.test",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        { stdio: "ignore" },
+      );
+      expect(made.status).toBe(0);
+      const tls = await startServer({ host: "0.0.0.0", port: 0, tlsCert: join(dir, "cert.pem"), tlsKey: join(dir, "key.pem") }, team.env);
+      try {
+        const port = new URL(tls.url.replace("0.0.0.0", "127.0.0.1")).port;
+        const ca = readFileSync(join(dir, "cert.pem"));
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpsRequest({ host: "127.0.0.1", port, path: "/v1/health", ca }, (res) => {
+            let body = "";
+            res.on("data", (chunk) => {
+              body += chunk;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+        expect(answer.status).toBe(200);
+        expect(JSON.parse(answer.body)).toMatchObject({ status: "ok" });
+        // Plain HTTP to the TLS port gets no hitl answer.
+        const plain = await fetch(`http://127.0.0.1:${port}/v1/health`).then(
+          (r) => r.status,
+          () => "refused",
+        );
+        expect(plain).not.toBe(200);
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
