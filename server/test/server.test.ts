@@ -40,8 +40,9 @@ beforeAll(async () => {
     { username: "carol", password: PASSWORD, realmRoles: [] },
     { username: "dave", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
     { username: "erin", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
+    { username: "fay", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
   ]);
-  for (const name of ["alice", "bob", "carol", "dave", "erin"]) ids[name] = team.kc.adminHelpers.userByUsername(name)!.id;
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "fay"]) ids[name] = team.kc.adminHelpers.userByUsername(name)!.id;
   server = await startServer({ insecureHttp: true, host: "127.0.0.1", port: 0 }, team.env);
   earlyVerifierToken = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
 });
@@ -277,6 +278,17 @@ describe("POST /v1/keys: registration", () => {
     const { access } = await login("carol");
     expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.carol!)), 403, "ERR_NOT_AN_APPROVER", /hitl-approver/);
     expect(attribute("carol")).toEqual([]);
+  });
+
+  it("an account disabled after its login: 403 ERR_APPROVER_DISABLED (Keycloak is asked at registration, not the token)", async () => {
+    const { access } = await login("fay");
+    team.kc.adminHelpers.setEnabled(ids.fay!, false);
+    try {
+      expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.fay!)), 403, "ERR_APPROVER_DISABLED", /disabled/);
+      expect(attribute("fay")).toEqual([]);
+    } finally {
+      team.kc.adminHelpers.setEnabled(ids.fay!, true);
+    }
   });
 
   it("at most 20 keys: 409 ERR_TOO_MANY_KEYS; expired entries are pruned to make room", async () => {
