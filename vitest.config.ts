@@ -14,6 +14,7 @@ export default defineConfig({
             "signing-host/test/**/*.test.ts",
             "sdk/test/**/*.test.ts",
             "cli/test/**/*.test.ts",
+            "server/test/**/*.test.ts",
             "extension/test/**/*.test.ts",
           ],
           testTimeout: 20_000,

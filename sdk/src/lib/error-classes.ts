@@ -88,6 +88,20 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_KEYCLOAK_UNREACHABLE: ApprovalUnavailable,
   ERR_KEYCLOAK_TIMEOUT: ApprovalUnavailable,
   ERR_KEYCLOAK_UNAUTHORIZED: ApprovalUnavailable,
+  // team mode: the hitl server refused the caller, its token or its registration, or is unsafe to use
+  ERR_TOKEN_MISSING: ApprovalUnavailable,
+  ERR_TOKEN_INVALID: ApprovalUnavailable,
+  ERR_TOKEN_EXPIRED: ApprovalUnavailable,
+  ERR_LOGIN_NOT_FRESH: ApprovalUnavailable,
+  ERR_REGISTRATION_SUBJECT_MISMATCH: ApprovalUnavailable,
+  ERR_REGISTRATION_ISSUER_MISMATCH: ApprovalUnavailable,
+  ERR_REGISTRATION_AUDIENCE_MISMATCH: ApprovalUnavailable,
+  ERR_TOO_MANY_KEYS: ApprovalUnavailable,
+  ERR_KEY_WRITE_CONFLICT: ApprovalUnavailable,
+  ERR_CALLER_NOT_ALLOWED: ApprovalUnavailable,
+  ERR_RATE_LIMITED: ApprovalUnavailable,
+  ERR_NOT_FOUND: ApprovalUnavailable,
+  ERR_INSECURE_TRANSPORT: ApprovalUnavailable,
 };
 
 /** The class for a code: its row in ERROR_CLASS, ApprovalUnavailable for a code without one. */

@@ -82,6 +82,20 @@ export const ERROR_CODES = [
   // MCP gate: the upstream server could not start or exited; a call the policy forbids
   "ERR_MCP_UPSTREAM_FAILED",
   "ERR_POLICY_DENIED",
+  // team mode: the hitl server (server/): tokens, key registration, /v1/verify, start-up
+  "ERR_TOKEN_MISSING",
+  "ERR_TOKEN_INVALID",
+  "ERR_TOKEN_EXPIRED",
+  "ERR_LOGIN_NOT_FRESH",
+  "ERR_REGISTRATION_SUBJECT_MISMATCH",
+  "ERR_REGISTRATION_ISSUER_MISMATCH",
+  "ERR_REGISTRATION_AUDIENCE_MISMATCH",
+  "ERR_TOO_MANY_KEYS",
+  "ERR_KEY_WRITE_CONFLICT",
+  "ERR_CALLER_NOT_ALLOWED",
+  "ERR_RATE_LIMITED",
+  "ERR_NOT_FOUND",
+  "ERR_INSECURE_TRANSPORT",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
