@@ -57,6 +57,24 @@ function webAuthFlowAdapter(kc: Keycloak, redirectUri: string): KeycloakAdapter 
   };
 }
 
+/**
+ * The window never keeps a refresh token: it never refreshes (a registration needs a fresh login
+ * anyway, and the window's tokens die with it), so one would only be something to steal. Token
+ * responses are read here and passed on to keycloak-js without `refresh_token`.
+ */
+function dropRefreshTokens(tokenEndpoint: string): void {
+  const original = globalThis.fetch.bind(globalThis);
+  globalThis.fetch = async (input, init) => {
+    const response = await original(input, init);
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (url !== tokenEndpoint || !response.ok) return response;
+    const body = (await response.json()) as Record<string, unknown>;
+    delete body.refresh_token;
+    delete body.refresh_expires_in;
+    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+  };
+}
+
 async function readStatus(): Promise<TeamStatus | undefined> {
   const reply = await ask<TeamStatus>({ type: "team.status" });
   if (!reply.ok) {
@@ -143,6 +161,7 @@ async function main(): Promise<void> {
   }
   const config = status.config;
   const redirectUri = identityApi().getRedirectURL();
+  dropRefreshTokens(`${config.keycloakUrl}/realms/${config.realm}/protocol/openid-connect/token`);
   const kc = new Keycloak({ url: config.keycloakUrl, realm: config.realm, clientId: status.clientId });
   const authenticated = await kc
     .init({
