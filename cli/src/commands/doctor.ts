@@ -1,13 +1,15 @@
 import { parseArgs } from "node:util";
 import { HitlError, resolvePaths } from "@hitl/verifier";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
-import type { CheckResult } from "../lib/doctor/check.js";
+import { type CheckResult, fail, pass } from "../lib/doctor/check.js";
 import { checkHost } from "../lib/doctor/host-checks.js";
 import { checkManifests } from "../lib/doctor/manifest-check.js";
 import { checkPaired } from "../lib/doctor/paired-check.js";
 import { checkReplayStore } from "../lib/doctor/replay-store-check.js";
 import { checkHostSecret } from "../lib/doctor/secret-check.js";
+import { checkTeamClient, checkTeamKeycloak, checkTeamLogin, checkTeamServer } from "../lib/doctor/team-checks.js";
 import { printJson, printProblem } from "../lib/output.js";
+import { readTeamConfig, type TeamConfig } from "../lib/team/team-config.js";
 import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
@@ -15,7 +17,8 @@ const HELP = `Usage: hitl doctor [options]
 Check every link between this terminal and your browser, and say how to fix what is broken:
 host manifest installed, host secret safe, signing host reachable and proving itself with that
 secret (else: who else listens on the port), extension connected, key present, approver paired,
-replay store working.
+replay store working. In team mode (HITL_CONFIG_DIR/team.json): the hitl server, Keycloak,
+the /v1/verify client credentials and the browser's team login instead of pairing and replay store.
 
 Options:
   --port N             signing host port (default: HITL_PORT, then 7331)
@@ -77,13 +80,35 @@ export async function run(argv: string[]): Promise<number> {
   const paths = resolvePaths(env);
   // Independent links are checked at once; manifests and pairing are judged with what the host reports.
   const secret = checkHostSecret(paths.hostSecretFile);
-  const [host, replay] = await Promise.all([checkHost(args.port, secret.secret), checkReplayStore(env)]);
-  const connected = host.health?.extension.connected === true;
-  const [manifests, paired] = await Promise.all([
-    checkManifests(args.userDataDir, connected),
-    checkPaired(paths.approversFile, host.health),
+  let team: TeamConfig | undefined;
+  try {
+    team = readTeamConfig(paths.configDir);
+  } catch (error) {
+    if (!(error instanceof HitlError)) throw error;
+    const broken = fail("mode", "team.json is unusable", error.code, error.message);
+    if (args.json) printJson({ ok: false, checks: [broken] });
+    else printReport([broken], false);
+    return 3;
+  }
+  const [host, replay] = await Promise.all([
+    checkHost(args.port, secret.secret),
+    team === undefined ? checkReplayStore(env) : Promise.resolve(undefined),
   ]);
-  const checks: CheckResult[] = [manifests, secret.result, ...host.results, paired, replay];
+  const connected = host.health?.extension.connected === true;
+  const manifests = await checkManifests(args.userDataDir, connected);
+  let checks: CheckResult[];
+  if (team === undefined) {
+    const mode = pass("mode", "local: approvers file and this machine's replay store (team mode: hitl setup --team URL)", false);
+    checks = [mode, manifests, secret.result, ...host.results, await checkPaired(paths.approversFile, host.health), replay!];
+  } else {
+    const mode = pass(
+      "mode",
+      `team: receipts verified by ${team.server} (Keycloak ${team.keycloak}, realm ${team.realm}); the approvers file is not used`,
+    );
+    const [server, keycloak] = await Promise.all([checkTeamServer(team), checkTeamKeycloak(team)]);
+    const client = await checkTeamClient(team, paths.configDir, keycloak);
+    checks = [mode, manifests, secret.result, ...host.results, server, keycloak, client, checkTeamLogin(host.health)];
+  }
   const ok = checks.every((check) => check.status === "pass" || check.status === "warn" || !check.required);
 
   if (args.json) printJson({ ok, checks });

@@ -1,7 +1,6 @@
 import { readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { resolvePaths } from "@hitl/verifier";
 import { parseArgs } from "node:util";
 import {
   BROWSERS,
@@ -12,6 +11,7 @@ import {
   isBrowserName,
   isChromiumFamily,
 } from "@hitl/signing-host";
+import { resolvePaths } from "@hitl/verifier";
 import { EXIT, ExitError } from "../lib/exit-error.js";
 import { parseServiceUrl, TEAM_CONFIG_FILE, TEAM_SECRET_FILE, writeTeamConfig } from "../lib/team/team-config.js";
 
@@ -200,7 +200,9 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
   if (args.local) {
     rmSync(join(configDir, TEAM_CONFIG_FILE), { force: true });
     rmSync(join(configDir, TEAM_SECRET_FILE), { force: true });
-    process.stdout.write(`Local mode: removed ${tilde(join(configDir, TEAM_CONFIG_FILE), env)}. Receipts are verified against the approvers file again.\n`);
+    process.stdout.write(
+      `Local mode: removed ${tilde(join(configDir, TEAM_CONFIG_FILE), env)}. Receipts are verified against the approvers file again.\n`,
+    );
     return 0;
   }
   const team = args.team!;
@@ -211,7 +213,8 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
     } catch (error) {
       throw usage(`--client-secret-file cannot be read: ${(error as Error).message}.`);
     }
-    if (secret.length < 16 || secret.length > 512 || /\s/.test(secret)) throw usage("--client-secret-file does not hold a client secret (one line, 16 to 512 characters).");
+    if (secret.length < 16 || secret.length > 512 || /\s/.test(secret))
+      throw usage("--client-secret-file does not hold a client secret (one line, 16 to 512 characters).");
   }
   writeTeamConfig(configDir, { v: 1, server: team.server, keycloak: team.keycloak, realm: team.realm, clientId: team.clientId }, secret);
   process.stdout.write(

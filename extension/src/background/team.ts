@@ -1,4 +1,4 @@
-import { type KeyRegistrationStatement, signingInput } from "@hitl/verifier/protocol";
+import { encodeBase64url, type KeyRegistrationStatement, signingInput } from "@hitl/verifier/protocol";
 import browser from "../lib/browser.js";
 import { EXTENSION_CLIENT_ID, type TeamConfig, type TeamRegistration, type TeamRequest, type TeamStatus } from "../lib/team-messages.js";
 import { writeIdentity } from "./identity.js";
@@ -15,6 +15,7 @@ import type { ApproverService } from "./service.js";
 const CONFIG_KEY = "hitl.team.config";
 const CHANGED_KEY = "hitl.team.configChangedAt";
 const REGISTRATION_KEY = "hitl.team.registration";
+const REGISTRATION_STATEMENT_SECONDS = 120;
 
 type Answer = { ok: true; value: unknown } | { ok: false; error: { code: "ERR_PROTOCOL" | "ERR_NO_KEY"; message: string } };
 
@@ -56,15 +57,24 @@ export async function handleTeamMessage(service: ApproverService, message: TeamR
     case "team.signRegistration": {
       const config = await read<TeamConfig>(CONFIG_KEY);
       if (config === undefined) return { ok: false, error: { code: "ERR_PROTOCOL", message: "Team mode is not configured." } };
+      // The token's issuer must be the Keycloak the human configured (the server compares it too).
+      if (message.iss !== `${config.keycloakUrl}/realms/${config.realm}`) {
+        return { ok: false, error: { code: "ERR_PROTOCOL", message: `The login came from ${message.iss}, not the configured Keycloak.` } };
+      }
       // Team mode's default key lives in memory only (background/key-lifetime.ts).
       const key = service.key ?? (await service.keyForPairing("session"));
+      const iat = Math.floor(nowMs / 1000);
       const statement: KeyRegistrationStatement = {
         v: 1,
-        iss: `${config.keycloakUrl}/realms/${config.realm}`,
+        iss: message.iss,
         sub: message.sub,
         kid: key.kid,
         publicKey: key.publicKeyRaw,
-        iat: Math.floor(nowMs / 1000),
+        aud: config.serverUrl,
+        iat,
+        // Short-lived and single use (the server consumes the nonce): only this registration.
+        exp: iat + REGISTRATION_STATEMENT_SECONDS,
+        nonce: encodeBase64url(crypto.getRandomValues(new Uint8Array(32))),
       };
       const sig = await key.sign(signingInput("keyRegistration", statement));
       return { ok: true, value: { statement, sig } };

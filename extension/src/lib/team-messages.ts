@@ -49,7 +49,7 @@ export type TeamRequest =
   | { type: "team.status" }
   | { type: "team.configure"; config: TeamConfig }
   /** Sign a key-registration statement for `sub` addressed to the configured server. */
-  | { type: "team.signRegistration"; sub: string }
+  | { type: "team.signRegistration"; iss: string; sub: string }
   /** The server accepted the registration: sign in team mode as `sub` from now on. */
   | { type: "team.registered"; sub: string; username: string; kid: string; expiresAt: number }
   /** This browser's key was revoked: stop presenting it as registered. */
@@ -102,8 +102,12 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
       return config === undefined ? undefined : { type: value.type, config };
     }
     case "team.signRegistration":
-      return exactKeys(value, ["type", "sub"]) && typeof value.sub === "string" && ONE_LINE.test(value.sub)
-        ? { type: value.type, sub: value.sub }
+      return exactKeys(value, ["type", "iss", "sub"]) &&
+        typeof value.sub === "string" &&
+        ONE_LINE.test(value.sub) &&
+        typeof value.iss === "string" &&
+        ONE_LINE.test(value.iss)
+        ? { type: value.type, iss: value.iss, sub: value.sub }
         : undefined;
     case "team.registered": {
       if (!exactKeys(value, ["type", "sub", "username", "kid", "expiresAt"])) return undefined;

@@ -37,7 +37,7 @@ async function call(serverUrl: string, token: string, method: string, path: stri
     parsed = undefined;
   }
   if (response.ok) return { ok: true, value: parsed };
-  const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const error = parsed as { code?: unknown; message?: unknown } | undefined;
   return {
     ok: false,
     code: typeof error?.code === "string" ? error.code : `HTTP_${response.status}`,
@@ -49,14 +49,15 @@ async function call(serverUrl: string, token: string, method: string, path: stri
 export async function registerKey(serverUrl: string, kc: Keycloak): Promise<ApiResult<TeamRegistration>> {
   const sub = kc.subject;
   const username = kc.tokenParsed?.preferred_username;
-  if (kc.token === undefined || sub === undefined || typeof username !== "string") {
+  const iss = kc.tokenParsed?.iss;
+  if (kc.token === undefined || sub === undefined || typeof username !== "string" || typeof iss !== "string") {
     return { ok: false, code: "ERR_TEAM_LOGIN_FAILED", message: "Not signed in." };
   }
-  const signed = await ask<{ statement: KeyRegistrationStatement; sig: string }>({ type: "team.signRegistration", sub });
+  const signed = await ask<{ statement: KeyRegistrationStatement; sig: string }>({ type: "team.signRegistration", iss, sub });
   if (!signed.ok) return { ok: false, code: signed.error.code, message: signed.error.message };
   const result = await call(serverUrl, kc.token, "POST", "/v1/keys", signed.value);
   if (!result.ok) return result;
-  const value = result.value as { kid?: unknown; expiresAt?: unknown };
+  const value = (result.value as { key?: { kid?: unknown; expiresAt?: unknown } } | null)?.key;
   if (value?.kid !== signed.value.statement.kid || typeof value.expiresAt !== "number") {
     return { ok: false, code: "ERR_PROTOCOL", message: "The hitl server's answer to the registration is malformed." };
   }

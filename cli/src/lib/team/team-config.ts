@@ -72,7 +72,13 @@ export function readTeamConfig(configDir: string): TeamConfig | undefined {
   if (typeof r.realm !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(r.realm)) throw invalid(file, "has a bad realm");
   if (typeof r.clientId !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.clientId)) throw invalid(file, "has a bad clientId");
   try {
-    return { v: 1, server: parseServiceUrl(r.server, "server"), keycloak: parseServiceUrl(r.keycloak, "keycloak"), realm: r.realm, clientId: r.clientId };
+    return {
+      v: 1,
+      server: parseServiceUrl(r.server, "server"),
+      keycloak: parseServiceUrl(r.keycloak, "keycloak"),
+      realm: r.realm,
+      clientId: r.clientId,
+    };
   } catch (error) {
     throw invalid(file, (error as Error).message);
   }
@@ -97,10 +103,14 @@ export function readTeamClientSecret(configDir: string): string {
   try {
     mode = statSync(file).mode;
   } catch {
-    throw new HitlError("ERR_TEAM_CONFIG_INVALID", `${file} is missing. Run 'hitl setup --team URL --keycloak URL --client-secret-file FILE'.`);
+    throw new HitlError(
+      "ERR_TEAM_CONFIG_INVALID",
+      `${file} is missing. Run 'hitl setup --team URL --keycloak URL --client-secret-file FILE'.`,
+    );
   }
   if ((mode & 0o077) !== 0) throw new HitlError("ERR_TEAM_CONFIG_INVALID", `${file} is readable by others: run 'chmod 600 ${file}'.`);
   const secret = readFileSync(file, "utf8").trim();
-  if (secret.length < 16 || secret.length > 512 || /\s/.test(secret)) throw new HitlError("ERR_TEAM_CONFIG_INVALID", `${file} does not hold a client secret.`);
+  if (secret.length < 16 || secret.length > 512 || /\s/.test(secret))
+    throw new HitlError("ERR_TEAM_CONFIG_INVALID", `${file} does not hold a client secret.`);
   return secret;
 }

@@ -1,13 +1,4 @@
-import {
-  type ApproverKey,
-  type Challenge,
-  challengeDigest,
-  decodeBase64url,
-  type ErrorCode,
-  HitlError,
-  isErrorCode,
-  parseReceipt,
-} from "@hitl/verifier";
+import { type ApproverKey, type Challenge, challengeDigest, type ErrorCode, HitlError, isErrorCode, parseReceipt } from "@hitl/verifier";
 import type { ApprovalOutcome } from "../../sdk/lib/outcome.js";
 import { readTeamClientSecret, type TeamConfig } from "./team-config.js";
 
@@ -26,7 +17,8 @@ export interface TeamVerifier {
 }
 
 function unreachable(what: string, url: string, error: unknown): HitlError {
-  const detail = error instanceof Error ? (error.name === "TimeoutError" ? `no answer in ${TIMEOUT_MS / 1000} s` : error.message) : String(error);
+  const detail =
+    error instanceof Error ? (error.name === "TimeoutError" ? `no answer in ${TIMEOUT_MS / 1000} s` : error.message) : String(error);
   return new HitlError("ERR_TEAM_SERVER_UNREACHABLE", `${what} at ${url} cannot be reached (${detail}). Run 'hitl doctor'.`);
 }
 
@@ -64,17 +56,19 @@ export async function openTeamVerifier(config: TeamConfig, configDir: string): P
   return { config, verify: (receipt, challenge) => verifyRemotely(config, token, receipt, challenge) };
 }
 
+/** §9: 200 {approver: {sub, username}, kid, action, challenge, decidedAt}; errors {code, message}. */
 interface VerifyAnswer {
-  approver?: { sub?: unknown; kid?: unknown; label?: unknown; publicKey?: unknown };
-  error?: { code?: unknown; message?: unknown };
+  approver?: { sub?: unknown; username?: unknown };
+  kid?: unknown;
+  code?: unknown;
+  message?: unknown;
 }
 
-function approverOf(answer: VerifyAnswer): ApproverKey | undefined {
+/** The approver the server verified; the server does not return the key, so publicKey stays empty. */
+function approverOf(answer: VerifyAnswer): (ApproverKey & { label: string }) | undefined {
   const a = answer.approver;
-  if (typeof a?.sub !== "string" || typeof a.kid !== "string" || typeof a.publicKey !== "string") return undefined;
-  const approver: ApproverKey = { sub: a.sub, kid: a.kid, publicKey: decodeBase64url(a.publicKey, "public key") };
-  if (typeof a.label === "string") approver.label = a.label;
-  return approver;
+  if (typeof a?.sub !== "string" || typeof a.username !== "string" || typeof answer.kid !== "string") return undefined;
+  return { sub: a.sub, kid: answer.kid, publicKey: new Uint8Array(0), label: a.username };
 }
 
 async function verifyRemotely(config: TeamConfig, token: string, receiptValue: unknown, challenge: Challenge): Promise<ApprovalOutcome> {
@@ -82,14 +76,19 @@ async function verifyRemotely(config: TeamConfig, token: string, receiptValue: u
   // The receipt must answer OUR challenge: checked here as well as by the server's aud/intent.
   const receipt = parseReceipt(receiptValue);
   if (challengeDigest(receipt.challenge) !== challengeDigest(challenge)) {
-    return { decision: "error", code: "ERR_CHALLENGE_MISMATCH", message: "The signing host returned a receipt for another request. Run 'hitl doctor'.", challenge };
+    return {
+      decision: "error",
+      code: "ERR_CHALLENGE_MISMATCH",
+      message: "The signing host returned a receipt for another request. Run 'hitl doctor'.",
+      challenge,
+    };
   }
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ receipt, aud: challenge.aud, ...(challenge.intent !== undefined && { intent: challenge.intent }) }),
+      body: JSON.stringify({ receipt, expected: { aud: challenge.aud, intent: challenge.intent } }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
       redirect: "error",
     });
@@ -101,14 +100,21 @@ async function verifyRemotely(config: TeamConfig, token: string, receiptValue: u
   const approver = approverOf(answer);
   if (response.ok) {
     if (approver === undefined || approver.sub !== receipt.statement.sub || approver.kid !== receipt.kid) {
-      return { decision: "error", code: "ERR_PROTOCOL", message: `The hitl server at ${url} answered without the approver of this receipt.`, challenge };
+      return {
+        decision: "error",
+        code: "ERR_PROTOCOL",
+        message: `The hitl server at ${url} answered without the approver of this receipt.`,
+        challenge,
+      };
     }
-    return { decision: "approve", challenge, approver, receipt };
+    return { decision: "approve", challenge, approver, receipt, verifiedBy: { server: config.server, username: approver.label } };
   }
-  const code: ErrorCode = isErrorCode(answer.error?.code) ? answer.error.code : "ERR_TEAM_SERVER_REFUSED";
-  const message = typeof answer.error?.message === "string" ? answer.error.message : `The hitl server answered HTTP ${response.status}.`;
-  if (code === "ERR_DENIED" && approver !== undefined && receipt.statement.decision === "deny") {
-    return { decision: "deny", code, message, challenge, approver, receipt };
+  const code: ErrorCode = isErrorCode(answer.code) ? answer.code : "ERR_TEAM_SERVER_REFUSED";
+  const message = typeof answer.message === "string" ? answer.message : `The hitl server answered HTTP ${response.status}.`;
+  // 422 ERR_DENIED: the server verified a signed denial of this very challenge (checked above).
+  if (code === "ERR_DENIED" && response.status === 422 && receipt.statement.decision === "deny") {
+    const denier: ApproverKey = { sub: receipt.statement.sub, kid: receipt.kid, publicKey: new Uint8Array(0) };
+    return { decision: "deny", code, message, challenge, approver: denier, receipt };
   }
   return { decision: "error", code, message: `${message} (verified by the hitl server at ${config.server})`, challenge };
 }
