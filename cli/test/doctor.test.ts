@@ -80,7 +80,9 @@ describe("hitl doctor", () => {
 
     const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^✓ mode +local: approvers file .+\n✓ host manifest +installed for chromium\n✓ host secret +.+\n✓ host reachable +signing host/);
+    expect(text.stdout).toMatch(
+      /^✓ mode +local: approvers file .+\n✓ host manifest +installed for chromium\n✓ host secret +.+\n✓ host reachable +signing host/,
+    );
     expect(text.stdout).toContain("All checks passed");
   });
 
