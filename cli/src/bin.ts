@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
   pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
+  server: {
+    summary: "run the hitl server of team mode (key registration, /v1/verify) on a shared Redis",
+    load: () => import("./commands/server.js"),
+  },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };

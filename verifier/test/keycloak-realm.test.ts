@@ -13,6 +13,7 @@ import {
   MAX_KEYS_PER_USER,
   SERVER_CLIENT_ID,
   VERIFIER_CLIENT_ID,
+  VERIFY_ROLE,
 } from "../src/keys/lib/keycloak-realm.js";
 
 /*
@@ -51,9 +52,12 @@ describe("realm export ↔ code", () => {
     expect(realm.failureFactor).toBeGreaterThan(0);
   });
 
-  it("realm role hitl-approver exists, and it is the only realm role the extension's tokens may carry", () => {
-    expect(realm.roles.realm.map((role: { name: string }) => role.name)).toContain(APPROVER_ROLE);
-    expect(realm.scopeMappings).toEqual([{ client: EXTENSION_CLIENT_ID, roles: [APPROVER_ROLE] }]);
+  it("realm roles hitl-approver and hitl-verify exist; the extension's tokens may carry only hitl-approver, hitl-verifier's only hitl-verify", () => {
+    expect(realm.roles.realm.map((role: { name: string }) => role.name)).toEqual([APPROVER_ROLE, VERIFY_ROLE]);
+    expect(realm.scopeMappings).toEqual([
+      { client: EXTENSION_CLIENT_ID, roles: [APPROVER_ROLE] },
+      { client: VERIFIER_CLIENT_ID, roles: [VERIFY_ROLE] },
+    ]);
   });
 
   it("hitl-extension: public, Authorization Code + PKCE S256 only, the redirect URIs of both browsers' identity APIs", () => {
@@ -114,7 +118,12 @@ describe("realm export ↔ code", () => {
     const account = (id: string) => realm.users.find((user: { serviceAccountClientId?: string }) => user.serviceAccountClientId === id);
     expect(account(SERVER_CLIENT_ID)).toMatchObject({ username: `service-account-${SERVER_CLIENT_ID}`, enabled: true, realmRoles: [] });
     expect(account(SERVER_CLIENT_ID).clientRoles).toEqual({ "realm-management": ["view-users", "manage-users"] });
-    expect(account(VERIFIER_CLIENT_ID)).toMatchObject({ username: `service-account-${VERIFIER_CLIENT_ID}`, enabled: true, realmRoles: [] });
+    // hitl-verify lets it call the hitl server's POST /v1/verify; it is no approver (a service account never is).
+    expect(account(VERIFIER_CLIENT_ID)).toMatchObject({
+      username: `service-account-${VERIFIER_CLIENT_ID}`,
+      enabled: true,
+      realmRoles: [VERIFY_ROLE],
+    });
     expect(account(VERIFIER_CLIENT_ID).clientRoles).toEqual({ "realm-management": ["view-users"] });
     expect(realm.users).toHaveLength(2);
     expect(realm.clientScopeMappings).toEqual({

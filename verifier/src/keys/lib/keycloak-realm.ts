@@ -9,6 +9,8 @@ export const EXTENSION_CLIENT_ID = "hitl-extension";
 export const SERVER_CLIENT_ID = "hitl-server";
 /** Read-only confidential client for verifiers (realm-management view-users only). */
 export const VERIFIER_CLIENT_ID = "hitl-verifier";
+/** Realm role a service needs (in its client-credentials token) to call the hitl server's POST /v1/verify. */
+export const VERIFY_ROLE = "hitl-verify";
 /** Only members of this realm role may approve. */
 export const APPROVER_ROLE = "hitl-approver";
 /** Declarative user-profile attribute holding the user's registered keys (admin-edit only). */
