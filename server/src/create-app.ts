@@ -58,7 +58,16 @@ export async function createApp(deps: AppDeps, options: { https?: { cert: string
 
   app.setErrorHandler((error: FastifyError | HitlError, request, reply) => {
     const route = request.url.startsWith("/v1/keys") ? "keys" : request.url.startsWith("/v1/verify") ? "verify" : "other";
-    const wire = toWireError(error);
+    // The rate limiter's store is the shared Redis: when it is down, say so (closed, never skipped).
+    const wire =
+      !(error instanceof HitlError) && deps.redis.status !== "ready"
+        ? new HitlError(
+            "ERR_NONCE_STORE_UNAVAILABLE",
+            "The shared Redis is unavailable; nothing was accepted. Check Redis (GET /v1/health), then retry.",
+          )
+        : toWireError(error);
+    if (wire.code === "ERR_INTERNAL")
+      process.stderr.write(`hitl server: ${request.method} ${request.url.split("?")[0]}: ${String((error as Error).message)}\n`);
     const status = statusOf(wire.code, route);
     if (wire.code === "ERR_LOGIN_NOT_FRESH") {
       reply.header("www-authenticate", 'Bearer error="insufficient_user_authentication", max_age=120');
@@ -100,6 +109,5 @@ function toWireError(error: unknown): HitlError {
   }
   if (code === "FST_ERR_CTP_EMPTY_JSON_BODY") return new HitlError("ERR_MALFORMED", "The request body is empty; send a JSON object.");
   if (typeof code === "string" && isErrorCode(code)) return new HitlError(code, String((error as Error).message));
-  // The rate limiter's store (Redis) failing: closed, never skipped.
   return new HitlError("ERR_INTERNAL", "The server could not handle the request; nothing was accepted. See the server's log.");
 }

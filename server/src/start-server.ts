@@ -41,7 +41,11 @@ export async function startServer(
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
   });
   // Failures surface on the calls that need Redis (closed, with their codes); the event itself is only noise.
-  redis.on("error", () => undefined);
+  // The last one is kept: ioredis reports a refused TLS handshake only as "Connection is closed".
+  let lastRedisError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastRedisError = error;
+  });
   const closers: Array<() => Promise<unknown>> = [async () => redis.disconnect()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -50,7 +54,7 @@ export async function startServer(
     await redis.connect().catch((error: unknown) => {
       throw new HitlError(
         "ERR_NONCE_STORE_UNAVAILABLE",
-        `The shared Redis (HITL_REDIS_URL) cannot be reached: ${(error as Error).message}. Start Redis or fix the URL.`,
+        `The shared Redis (HITL_REDIS_URL) cannot be reached (${(lastRedisError ?? (error as Error)).message.replace(/\.$/, "")}). Start Redis, fix the URL or password, or trust its TLS certificate (NODE_EXTRA_CA_CERTS).`,
       );
     });
     const clock = testing.clock ? { clock: testing.clock } : {};

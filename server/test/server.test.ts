@@ -25,6 +25,8 @@ const PASSWORD = "pw-correct-horse";
 let team: Team;
 let server: RunningServer;
 const ids: Record<string, string> = {};
+/** Taken at start: the last tests stop Keycloak first. */
+let earlyVerifierToken: string;
 
 beforeAll(async () => {
   team = await startTeam([
@@ -36,6 +38,7 @@ beforeAll(async () => {
   ]);
   for (const name of ["alice", "bob", "carol", "dave", "erin"]) ids[name] = team.kc.adminHelpers.userByUsername(name)!.id;
   server = await startServer({ insecureHttp: true, host: "127.0.0.1", port: 0 }, team.env);
+  earlyVerifierToken = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
 });
 afterAll(async () => {
   await server?.close();
@@ -290,6 +293,29 @@ describe("POST /v1/keys: registration", () => {
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, []);
   });
 
+  it("an expired entry of the same key is replaced by a new one (201): the fresh login binds it again", async () => {
+    const key = newApprover();
+    const now = Math.floor(Date.now() / 1000);
+    const expired = formatKeyEntry({ kid: key.kid, publicKey: key.publicKey, createdAt: now - 5000, expiresAt: now - 10 });
+    team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, [expired]);
+    const { access } = await login("erin");
+    const renewed = await call("POST", "/v1/keys", access, reg(key, ids.erin!));
+    expect(renewed.status).toBe(201);
+    expect(renewed.body.key).toMatchObject({ kid: key.kid, state: "active" });
+    expect(Number((renewed.body.key as { createdAt: number }).createdAt)).toBeGreaterThanOrEqual(now);
+    expect(attribute("erin")).toHaveLength(1);
+    expect(attribute("erin")[0]).not.toBe(expired);
+    team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, []);
+  });
+
+  it("a corrupt hitl_keys attribute is never repaired by a write: 409 ERR_KEY_ENTRY_INVALID, nothing written", async () => {
+    team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, ["v1.not-an-entry"]);
+    const { access } = await login("erin");
+    expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.erin!)), 409, "ERR_KEY_ENTRY_INVALID", /admin/);
+    expect(attribute("erin")).toEqual(["v1.not-an-entry"]);
+    team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, []);
+  });
+
   it("concurrent registrations for one user all land (per-user lock in the shared Redis; Keycloak has no compare-and-set)", async () => {
     const { access } = await login("bob");
     const keys = Array.from({ length: 6 }, () => newApprover());
@@ -504,5 +530,18 @@ describe("Keycloak stopped", () => {
     } finally {
       await fresh.close();
     }
+  });
+});
+
+describe("Redis stopped", () => {
+  it("fails closed: verification and registration are refused (5xx, nothing accepted), health names Redis", async () => {
+    const token = earlyVerifierToken;
+    await team.redis.stop();
+    const body = { receipt: receiptFor(newApprover(), ids.dave!), expected: { aud: "payments" } };
+    const verdict = await call("POST", "/v1/verify", token, body);
+    expectError(verdict, 503, "ERR_NONCE_STORE_UNAVAILABLE", /shared Redis is unavailable; nothing was accepted/);
+    const health = await call("GET", "/v1/health");
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: "unavailable", redis: { code: "ERR_NONCE_STORE_UNAVAILABLE" } });
   });
 });

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { keycloakRealm } from "@hitl/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
+import { startHitlServer, stop } from "./helpers/hitl-process.js";
 import { clientToken, loginToken, newApprover, registration, startTeam, type Team } from "./helpers/team.js";
 
 /*
@@ -11,45 +11,9 @@ import { clientToken, loginToken, newApprover, registration, startTeam, type Tea
  * Needs `pnpm build` first (the CLI's dist).
  */
 
-const BIN = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
 const PASSWORD = "pw-two-servers";
 let team: Team;
 const servers: Array<{ child: ChildProcess; url: string }> = [];
-
-async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, "server", "--insecure-http", "--host", "127.0.0.1", "--port", "0"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (chunk) => {
-    err += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hitl server did not start: ${err}`)), 15_000);
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/[^ ]+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hitl server exited with ${code}: ${err}`));
-    });
-  });
-  return { child, url };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(child.pid, "SIGTERM");
-  await exited;
-}
 
 beforeAll(async () => {
   team = await startTeam([{ username: "alice", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] }]);

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { type KeyRegistration, type KeyRegistrationStatement, keycloakRealm, signingInput } from "@hitl/verifier";
 import { Redis } from "ioredis";
 import { type KeycloakStandIn, type StandInUserSpec, startKeycloakStandIn } from "../../../oauth/stand-in/index.js";
@@ -53,9 +54,21 @@ export async function startTeam(users: StandInUserSpec[]): Promise<Team> {
  * two hours, as in a deployment that has run a while. A brand-new Redis refuses receipts issued
  * in its first 3s+1 s (ERR_NONCE_STORE_RESET), which verifier/test/redis-nonce-store.test.ts covers.
  */
-export async function seedEpochs(redisUrl: string, prefix: string, sinceMs = Date.now() - 7_200_000): Promise<void> {
-  const client = new Redis(redisUrl, { lazyConnect: true });
-  await client.connect();
+export async function seedEpochs(
+  redisUrl: string,
+  prefix: string,
+  sinceMs = Date.now() - 7_200_000,
+  options: { tls?: { ca: string } } = {},
+): Promise<void> {
+  const tls = options.tls ? { tls: { ca: readFileSync(options.tls.ca) } } : {};
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...tls });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   const info = await client.info("server");
   const runId = /run_id:([0-9a-f]+)/.exec(info)![1];
   for (const kind of ["nonce:", "regnonce:"]) await client.set(`${prefix}${kind}~epoch`, `${sinceMs}:${runId}`);
