@@ -1,3 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatKeyEntry, keycloakRealm, type Receipt } from "@hitl/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
@@ -35,8 +40,9 @@ beforeAll(async () => {
     { username: "carol", password: PASSWORD, realmRoles: [] },
     { username: "dave", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
     { username: "erin", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
+    { username: "fay", password: PASSWORD, realmRoles: [keycloakRealm.APPROVER_ROLE] },
   ]);
-  for (const name of ["alice", "bob", "carol", "dave", "erin"]) ids[name] = team.kc.adminHelpers.userByUsername(name)!.id;
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "fay"]) ids[name] = team.kc.adminHelpers.userByUsername(name)!.id;
   server = await startServer({ insecureHttp: true, host: "127.0.0.1", port: 0 }, team.env);
   earlyVerifierToken = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
 });
@@ -274,6 +280,17 @@ describe("POST /v1/keys: registration", () => {
     expect(attribute("carol")).toEqual([]);
   });
 
+  it("an account disabled after its login: 403 ERR_APPROVER_DISABLED (Keycloak is asked at registration, not the token)", async () => {
+    const { access } = await login("fay");
+    team.kc.adminHelpers.setEnabled(ids.fay!, false);
+    try {
+      expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.fay!)), 403, "ERR_APPROVER_DISABLED", /disabled/);
+      expect(attribute("fay")).toEqual([]);
+    } finally {
+      team.kc.adminHelpers.setEnabled(ids.fay!, true);
+    }
+  });
+
   it("at most 20 keys: 409 ERR_TOO_MANY_KEYS; expired entries are pruned to make room", async () => {
     const now = Math.floor(Date.now() / 1000);
     const full = Array.from({ length: 20 }, () => {
@@ -490,6 +507,66 @@ describe("HTTP surface", () => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+});
+
+describe("TLS", () => {
+  it("--tls-cert/--tls-key serve HTTPS on a non-loopback address; the certificate is the one given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hitl-server-tls-"));
+    try {
+      const made = spawnSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+          "-days",
+          "1",
+          "-subj",
+          "/CN=hitl.test",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        { stdio: "ignore" },
+      );
+      expect(made.status).toBe(0);
+      const tls = await startServer({ host: "0.0.0.0", port: 0, tlsCert: join(dir, "cert.pem"), tlsKey: join(dir, "key.pem") }, team.env);
+      try {
+        const port = new URL(tls.url.replace("0.0.0.0", "127.0.0.1")).port;
+        const ca = readFileSync(join(dir, "cert.pem"));
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpsRequest({ host: "127.0.0.1", port, path: "/v1/health", ca }, (res) => {
+            let body = "";
+            res.on("data", (chunk) => {
+              body += chunk;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+        expect(answer.status).toBe(200);
+        expect(JSON.parse(answer.body)).toMatchObject({ status: "ok" });
+        // Plain HTTP to the TLS port gets no hitl answer.
+        const plain = await fetch(`http://127.0.0.1:${port}/v1/health`).then(
+          (r) => r.status,
+          () => "refused",
+        );
+        expect(plain).not.toBe(200);
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
