@@ -210,6 +210,12 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
     // The popup shows the addresses in force, with when they were set, and the registration.
     await expect.poll(() => popup.locator("#status").textContent()).toContain(`Team Keycloak${kc.url} (set `);
     await expect.poll(() => popup.locator("#status").textContent()).toMatch(/Team keyalice, until /);
+    // Its "Team sign-in…" button opens the team window.
+    const opened = session.context.waitForEvent("page", { predicate: (page) => page.url() === TEAM_PAGE, timeout: 10_000 });
+    await popup.locator("#team").click();
+    const window = await opened;
+    await expect.poll(() => window.locator("#keycloak-url").inputValue()).toBe(kc.url);
+    await window.close();
     await popup.close();
   });
 
