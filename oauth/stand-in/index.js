@@ -264,6 +264,8 @@ function providerConfiguration(realm, signingJwk) {
     jwks: { keys: [signingJwk] },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     pkce: { methods: ["S256"], required: () => true },
+    // Keycloak (26.6.3 on) refuses a request whose Origin is not among the client's webOrigins.
+    clientBasedCORS: (_ctx, origin, client) => (realm.clients.get(client.clientId)?.webOrigins ?? []).includes(origin),
     routes: {
       authorization: `${OIDC}/auth`,
       token: `${OIDC}/token`,

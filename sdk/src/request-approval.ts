@@ -17,6 +17,7 @@ import { askHost, soleMember } from "./lib/ask-host.js";
 import { notPaired } from "./lib/not-paired.js";
 import { type ApprovalOutcome, failureOf } from "./lib/outcome.js";
 import { resolvePort } from "./lib/resolve-port.js";
+import type { TeamVerifier } from "./lib/team/verify-remote.js";
 import type { VerificationStores } from "./lib/verify-answer.js";
 
 export interface RequestApprovalOptions {
@@ -81,6 +82,17 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
       ...(options.requester !== undefined && { requester: options.requester }),
     });
     approversFile = resolvePaths(env).approversFile;
+    // Team mode (HITL_CONFIG_DIR/team.json): the hitl server verifies; the approvers file is not
+    // consulted, so a key an agent appends to it gains nothing. Ready before anything is sent.
+    if (options.keys === undefined && options.nonces === undefined) {
+      const { readTeamConfig } = await import("./lib/team/team-config.js");
+      const team = readTeamConfig(resolvePaths(env).configDir);
+      if (team !== undefined) {
+        const { openTeamVerifier } = await import("./lib/team/verify-remote.js");
+        const verifier = await openTeamVerifier(team, resolvePaths(env).configDir);
+        return await askAndVerify(challenge, port, secret, options, clock, async () => ({ remote: verifier }));
+      }
+    }
     const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port, secret)) === "usable";
     const storeNeedsConnection = options.nonces === undefined && (env.HITL_REDIS_URL ?? "").length > 0;
     if (!keysLookUsable || storeNeedsConnection) early = await openStoresOrExplain(approversFile, env, options, port, secret);
@@ -136,7 +148,7 @@ async function askAndVerify(
   secret: Uint8Array,
   options: RequestApprovalOptions,
   clock: () => number,
-  prepare: () => Promise<VerificationStores>,
+  prepare: () => Promise<VerificationStores | { remote: TeamVerifier }>,
 ): Promise<ApprovalOutcome> {
   // Our own abort, besides the caller's: a verifier that cannot be prepared withdraws the request.
   const stop = new AbortController();
@@ -171,13 +183,14 @@ async function askAndVerify(
     });
     if (unprepared !== undefined) return { ...failureOf(unprepared, "local"), challenge };
     if (!answer.ok) return { ...failureOf(answer.error, answer.local ? "local" : "peer"), challenge };
-    let stores: VerificationStores;
+    let stores: VerificationStores | { remote: TeamVerifier };
     try {
       stores = await prepare();
     } catch (error) {
       if (!(error instanceof HitlError)) throw error;
       return { ...failureOf(error, "local"), challenge };
     }
+    if ("remote" in stores) return await stores.remote.verify(soleMember(answer.body, "receipt"), challenge);
     const { verifyAnswer } = await import("./lib/verify-answer.js");
     return await verifyAnswer(soleMember(answer.body, "receipt"), challenge, stores, clock);
   } finally {

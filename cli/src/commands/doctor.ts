@@ -11,7 +11,8 @@ const HELP = `Usage: hitl doctor [options]
 Check every link between this terminal and your browser, and say how to fix what is broken:
 host manifest installed, host secret safe, signing host reachable and proving itself with that
 secret (else: who else listens on the port), extension connected, key present, approver paired,
-replay store working.
+replay store working. In team mode (HITL_CONFIG_DIR/team.json): the hitl server, Keycloak,
+the /v1/verify client credentials and the browser's team login instead of pairing and replay store.
 
 Options:
   --port N             signing host port (default: HITL_PORT, then 7331)

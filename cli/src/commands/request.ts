@@ -132,18 +132,21 @@ function report(outcome: ApprovalOutcome, json: boolean): void {
       ...("code" in outcome && { code: outcome.code, message: outcome.message }),
       ...("approver" in outcome && { approver: approverJson(outcome.approver) }),
       ...("receipt" in outcome && { receipt: outcome.receipt }),
+      ...("verifiedBy" in outcome && outcome.verifiedBy !== undefined && { verifiedBy: outcome.verifiedBy }),
     });
     return;
   }
   switch (outcome.decision) {
     case "approve":
       process.stdout.write(
-        `APPROVED — signature verified\nUser: ${describeApprover(outcome.approver)}\nChallenge: ${outcome.challenge.nonce.slice(0, 12)}…\n`,
+        `APPROVED — signature verified${outcome.verifiedBy === undefined ? "" : ` by ${outcome.verifiedBy.server}`}\nUser: ${describeApprover(outcome.approver, outcome.verifiedBy?.username)}\nChallenge: ${outcome.challenge.nonce.slice(0, 12)}…\n`,
       );
       return;
     case "deny":
       if ("receipt" in outcome) {
-        process.stdout.write(`DENIED — ${describeApprover(outcome.approver)} denied this action (signature verified). Do not proceed.\n`);
+        process.stdout.write(
+          `DENIED — ${describeApprover(outcome.approver, outcome.verifiedBy?.username)} denied this action (signature verified). Do not proceed.\n`,
+        );
         return;
       }
       printProblem(outcome.code, outcome.message);

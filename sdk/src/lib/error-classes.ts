@@ -102,6 +102,9 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_RATE_LIMITED: ApprovalUnavailable,
   ERR_NOT_FOUND: ApprovalUnavailable,
   ERR_INSECURE_TRANSPORT: ApprovalUnavailable,
+  ERR_TEAM_CONFIG_INVALID: ApprovalUnavailable,
+  ERR_TEAM_SERVER_UNREACHABLE: ApprovalUnavailable,
+  ERR_TEAM_SERVER_REFUSED: ApprovalUnavailable,
 };
 
 /** The class for a code: its row in ERROR_CLASS, ApprovalUnavailable for a code without one. */

@@ -13,9 +13,23 @@ export type Failure =
  * withdrawal can.
  */
 export type ApprovalOutcome =
-  | { decision: "approve"; challenge: Challenge; approver: ApproverKey; receipt: Receipt }
-  | { decision: "deny"; code: "ERR_DENIED"; message: string; challenge: Challenge; approver: ApproverKey; receipt: Receipt }
+  | { decision: "approve"; challenge: Challenge; approver: ApproverKey; receipt: Receipt; verifiedBy?: TeamVerification }
+  | {
+      decision: "deny";
+      code: "ERR_DENIED";
+      message: string;
+      challenge: Challenge;
+      approver: ApproverKey;
+      receipt: Receipt;
+      verifiedBy?: TeamVerification;
+    }
   | (Failure & { challenge?: Challenge });
+
+/** Team mode: the hitl server that verified the receipt, and the approver's Keycloak username. */
+export interface TeamVerification {
+  server: string;
+  username: string;
+}
 
 /** How a pairing ended: `paired` only after proof of possession was checked and the file written. */
 export type PairingOutcome =

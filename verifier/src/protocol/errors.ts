@@ -96,6 +96,10 @@ export const ERROR_CODES = [
   "ERR_RATE_LIMITED",
   "ERR_NOT_FOUND",
   "ERR_INSECURE_TRANSPORT",
+  // team mode: this machine's team configuration and its link to the hitl server (cli)
+  "ERR_TEAM_CONFIG_INVALID",
+  "ERR_TEAM_SERVER_UNREACHABLE",
+  "ERR_TEAM_SERVER_REFUSED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
