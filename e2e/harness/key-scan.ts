@@ -10,12 +10,20 @@ import { join } from "node:path";
  * hit is a proof, not a pattern match.
  */
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+/*
+ * The last 4 bytes of that prefix (OCTET STRING of 34 holding an OCTET STRING of 32). Firefox stores
+ * IndexedDB values snappy-compressed: the start of the PKCS#8 prefix repeats the algorithm
+ * identifier of the SPKI written just before it, and the compressor may replace it by a
+ * back-reference, depending on its hash table, so the whole prefix is on disk only in some runs.
+ * The seed and this tail stay literal (random bytes have nothing to match).
+ */
+const PKCS8_ED25519_TAIL = PKCS8_ED25519_PREFIX.subarray(-4);
 const PREFIX_HEX = PKCS8_ED25519_PREFIX.toString("hex");
 /** The first 21 base64 characters of the 16-byte prefix are the same whatever the seed. */
 const PREFIX_BASE64 = PKCS8_ED25519_PREFIX.toString("base64").slice(0, 21);
 const JWK_D = /"d"\s*:\s*"([A-Za-z0-9_-]{43})"/g;
 
-export type SeedEncoding = "pkcs8-der" | "pkcs8-hex" | "pkcs8-base64" | "jwk-d";
+export type SeedEncoding = "pkcs8-der" | "pkcs8-der-tail" | "pkcs8-hex" | "pkcs8-base64" | "jwk-d";
 
 export interface FoundSeed {
   file: string;
@@ -84,6 +92,11 @@ export function scanForEd25519Seeds(dir: string): FoundSeed[] {
     for (const at of indexesOf(bytes, PKCS8_ED25519_PREFIX)) {
       const seed = bytes.subarray(at + 16, at + 48);
       if (seed.length === 32) candidates.push({ encoding: "pkcs8-der", text: "bytes", seed: Buffer.from(seed) });
+    }
+    for (const at of indexesOf(bytes, PKCS8_ED25519_TAIL)) {
+      const whole = at >= 12 && bytes.subarray(at - 12, at + 4).equals(PKCS8_ED25519_PREFIX);
+      const seed = bytes.subarray(at + 4, at + 36);
+      if (!whole && seed.length === 32) candidates.push({ encoding: "pkcs8-der-tail", text: "bytes", seed: Buffer.from(seed) });
     }
     for (const item of seedsInText(bytes.toString("latin1"))) candidates.push({ ...item, text: "bytes" });
     for (const shift of [0, 1]) {
