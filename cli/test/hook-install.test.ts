@@ -8,6 +8,7 @@ import { makeApprover, signReceipt } from "./helpers/approver-key.js";
 import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, type CliRun, isolatedDirs, startCli } from "./helpers/run-cli.js";
+import { endStdin } from "./helpers/write-stdin.js";
 
 /*
  * `hitl hook install <agent> [--project | --user] [--uninstall]` through the built binary, against
@@ -251,12 +252,8 @@ describe("hitl hook install codex | gemini", () => {
 /** Run an installed command line the way the agents do: through sh, the tool call on stdin. */
 function runThroughShell(command: string, stdin: string, env: Record<string, string>) {
   const child = spawn("/bin/sh", ["-c", command], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  // A command line whose program is gone exits before reading its input: that EPIPE is expected
-  // (the exit code is what the test judges), any other stdin error is not.
-  child.stdin.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-  });
-  child.stdin.end(stdin);
+  // A command line whose program is gone exits before reading its input (see endStdin).
+  endStdin(child.stdin, stdin);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {

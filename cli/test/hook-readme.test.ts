@@ -7,6 +7,7 @@ import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contract
 import { freePort } from "./helpers/peer-host.js";
 import { readmeSnippet, snippetCodeLines } from "./helpers/readme-snippet.js";
 import { isolatedDirs } from "./helpers/run-cli.js";
+import { endStdin } from "./helpers/write-stdin.js";
 
 /*
  * The README's "Use it from your agent" snippets for the coding agents, run as written (each line
@@ -33,7 +34,7 @@ afterEach(async () => {
 function sh(command: string, stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...dirs.env, HITL_PORT: port };
   const child = spawn("/bin/sh", ["-c", command], { cwd: REPO, env, stdio: ["pipe", "pipe", "pipe"] });
-  child.stdin.end(stdin);
+  endStdin(child.stdin, stdin);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHostSecret, resolvePaths } from "@hitl/verifier";
+import { endStdin } from "./write-stdin.js";
 
 /** The built command, exactly what `pnpm exec hitl` runs. */
 export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.js", import.meta.url)));
@@ -91,7 +92,7 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
 /** Run the CLI with `input` on stdin (a pipe, closed after it): what `echo CODE | hitl pair` does. */
 export function runCliWithInput(args: string[], env: Record<string, string>, input: string): Promise<CliRun> {
   const running = startCli(args, env, { stdin: "pipe" });
-  running.child.stdin?.end(input);
+  endStdin(running.child.stdin, input);
   return running.done;
 }
 
