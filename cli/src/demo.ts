@@ -5,13 +5,13 @@
  * `hitl pair` and `hitl request --action "delete /tmp/testfile"` for the human to click.
  */
 import { spawn } from "node:child_process";
-import { access, constants, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { getHostHealth } from "@hitl/sdk";
-import { formatFingerprint, HitlError } from "@hitl/verifier";
+import { formatFingerprint, HitlError, makePrivateDirectory } from "@hitl/verifier";
 import { withUsageErrors } from "./lib/args.js";
 import { type AutoClicker, attachAutoClicker } from "./lib/demo/auto-clicker.js";
 import { delay, launchChromium, type RunningChromium } from "./lib/demo/chromium.js";
@@ -72,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const root = await mkdtemp(join(tmpdir(), "hitl-demo-"));
   const dirs = { profile: join(root, "profile"), config: join(root, "config"), state: join(root, "state") };
-  for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const dir of Object.values(dirs)) await makePrivateDirectory(dir);
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: dirs.config, HITL_STATE_DIR: dirs.state };
   // The demo's replay store is the embedded one, inside the temporary directory.

@@ -25,6 +25,7 @@ export {
   weakPublicKeyReason,
 } from "./lib/ed25519-strict.js";
 export { DEFAULT_SKEW_SECONDS } from "./lib/options.js";
+export { makePrivateDirectory, makePrivateDirectorySync } from "./make-private-directory.js";
 export { FileNonceStore, type FileNonceStoreOptions } from "./nonces/file-nonce-store.js";
 export { type OpenNonceStoreOptions, openNonceStore } from "./nonces/open-nonce-store.js";
 export { type RedisDurability, RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";

@@ -1,7 +1,7 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { HitlError } from "@hitl/verifier";
+import { HitlError, makePrivateDirectory } from "@hitl/verifier";
 import { withUsageErrors } from "../lib/args.js";
 import { ExitError } from "../lib/exit-error.js";
 import { defaultPolicyFile, loadPolicy, type ToolCall } from "../policy/index.js";
@@ -146,7 +146,7 @@ async function init(argv: string[]): Promise<number> {
     return 0;
   }
   const file = defaultPolicyFile(process.env);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makePrivateDirectory(dirname(file));
   try {
     await writeFile(file, `${JSON.stringify(DEFAULT_POLICY_JSON, null, 2)}\n`, { mode: 0o600, flag: values.force === true ? "w" : "wx" });
   } catch (error) {

@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { makePrivateDirectorySync } from "@hitl/verifier";
 
 /**
  * Field values are primitives only, so a receipt, a challenge or a key can never be logged by
@@ -35,7 +36,7 @@ export function openHostLog(path: string): HostLogger {
   let fd: number | undefined;
   let fallbackReason: string | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makePrivateDirectorySync(dirname(path));
     fd = openSync(path, "a", 0o600);
   } catch (error) {
     fallbackReason = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { makePrivateDirectory } from "../make-private-directory.js";
 import { HitlError } from "../protocol/errors.js";
 import { assertSafeDirectory } from "./lib/secret-file.js";
 import { readHostSecret } from "./read-host-secret.js";
@@ -13,7 +14,7 @@ import { readHostSecret } from "./read-host-secret.js";
  */
 export async function createHostSecret(path: string): Promise<"created" | "kept"> {
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await makePrivateDirectory(dirname(path));
   } catch (error) {
     throw unwritable(path, error);
   }

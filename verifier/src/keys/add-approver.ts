@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { parseApproverRecord, readApproversFile } from "../lib/approvers-file.js";
+import { makePrivateDirectory } from "../make-private-directory.js";
 import { HitlError } from "../protocol/errors.js";
 import type { ApproverRecord, ApproversFile } from "../protocol/types.js";
 
@@ -15,7 +16,7 @@ export async function addApprover(path: string, record: ApproverRecord): Promise
   const approver = parseApproverRecord(record, "approver");
   const dir = dirname(path);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makePrivateDirectory(dir);
   } catch (error) {
     throw unwritable(path, error);
   }

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { NonceStore } from "../contracts.js";
 import { DEFAULT_SKEW_SECONDS, MAX_SKEW_SECONDS } from "../lib/options.js";
+import { makePrivateDirectory } from "../make-private-directory.js";
 import { LIMITS } from "../protocol/constants.js";
 import { HitlError } from "../protocol/errors.js";
 import { checkConsumeArguments, lastAcceptanceMs } from "./lib/retention.js";
@@ -93,7 +94,7 @@ export class FileNonceStore implements NonceStore {
         this.#knownShards.delete(shard);
       }
     }
-    await mkdir(shard, { recursive: true, mode: 0o700 });
+    await makePrivateDirectory(shard);
     this.#knownShards.add(shard);
     return await open(file, "wx", 0o600);
   }

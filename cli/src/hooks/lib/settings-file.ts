@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, open, readFile, realpath, rename, rm } from "node:fs/promises";
+import { chmod, lstat, open, readFile, realpath, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { makePrivateDirectory } from "@hitl/verifier";
 import { findDuplicateMemberName, HitlError } from "@hitl/verifier/protocol";
 import { isRecord } from "./hook-input.js";
 
@@ -52,7 +53,7 @@ export async function readSettings(path: string): Promise<SettingsFile> {
  */
 export async function writeSettings(file: SettingsFile, value: Record<string, unknown>): Promise<void> {
   const dir = dirname(file.path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makePrivateDirectory(dir);
   const temp = join(dir, `.${basename(file.path)}.hitl-${randomBytes(6).toString("hex")}.tmp`);
   const mode = file.mode ?? 0o600;
   const handle = await open(temp, "wx", mode);

@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HitlError } from "@hitl/verifier";
+import { HitlError, makePrivateDirectorySync } from "@hitl/verifier";
 
 /*
  * Team mode's one switch: $HITL_CONFIG_DIR/team.json. Present = team mode (receipts are verified
@@ -85,7 +85,7 @@ export function readTeamConfig(configDir: string): TeamConfig | undefined {
 }
 
 export function writeTeamConfig(configDir: string, config: TeamConfig, clientSecret: string | undefined): void {
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  makePrivateDirectorySync(configDir);
   const file = join(configDir, TEAM_CONFIG_FILE);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

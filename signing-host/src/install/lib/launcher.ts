@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { makePrivateDirectorySync } from "@hitl/verifier";
 
 /** File name of the launcher inside `<hitl config dir>/signing-host/`. */
 export const LAUNCHER_NAME = "hitl-signing-host";
@@ -56,7 +57,7 @@ export function parseLauncher(text: string): { node: string; hostMain: string; c
 
 /** Write-then-rename, so a browser starting the host never reads half a file. */
 export function writeFileAtomic(path: string, content: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makePrivateDirectorySync(dirname(path));
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, content, { mode });
   chmodSync(temporary, mode);
