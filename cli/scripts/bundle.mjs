@@ -6,7 +6,7 @@
  * resolving and loading ~60 ES modules cost a fresh `hitl request` about 40 ms, most of its own
  * start-up (measured with e2e/latency.mjs and `node --cpu-prof`).
  *
- * dist/bin.js stays tsc's tiny entry. It loads a command from its bundle when the bundle is at
+ * dist/bin.cjs stays tsc's tiny entry. It loads a command from its bundle when the bundle is at
  * least as new as every tsc build it came from (src/lib/load-command.ts), otherwise from
  * dist/commands/, so a `tsc -b` alone never leaves `hitl` running older code.
  *

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 /*
  * cli/bin/hitl, the command users run (through pnpm's shim in node_modules/.bin, or a symlink on
  * PATH). It sets NODE_EXTRA_CA_CERTS aside so Node does not build its CA store at every start,
- * keeps it when hitl will speak TLS (a rediss:// replay store), and dist/bin.js gives it back to
+ * keeps it when hitl will speak TLS (a rediss:// replay store), and dist/bin.cjs gives it back to
  * every process hitl starts. A CA file that does not exist makes Node print a warning at start-up
  * exactly when it reads the variable, which is what these tests look for.
  */
@@ -55,7 +55,7 @@ describe("bin/hitl", () => {
     expect(result.stderr).toContain(`child would get ${JSON.stringify([MISSING_CA, null])}`);
   });
 
-  it("finds dist/bin.js through a symlink on PATH", () => {
+  it("finds dist/bin.cjs through a symlink on PATH", () => {
     const link = join(scratch, "hitl");
     symlinkSync(LAUNCHER, link);
     const result = run(link, ["--version"], { NODE_EXTRA_CA_CERTS: undefined });

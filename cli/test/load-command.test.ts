@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isBundleFresh, loadCommand } from "../src/lib/load-command.js";
 
 /*
- * bin.ts runs a command from dist/bundle/ only while no tsc build is newer than the bundle, so
+ * bin.cts runs a command from dist/bundle/ only while no tsc build is newer than the bundle, so
  * `pnpm exec tsc -b` alone can never leave `hitl` running stale code. Real files, real mtimes.
  */
 

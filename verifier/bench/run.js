@@ -8,12 +8,13 @@
  *                  overlap with verification
  *   pipeline_2core the same with signatureCheck "threadpool": verification on both cores
  *   cli_start      wall time of `hitl --version` vs `node -e 0`, in pairs, as the user runs it:
- *                  cli/bin/hitl (the package's bin: sh, then node dist/bin.js), reached through a
- *                  symlink as a global install or node_modules/.bin puts it on PATH. The figure
+ *                  cli/bin/hitl (the package's bin: sh, then node on the same file, which loads
+ *                  dist/bin.cjs), reached through a symlink as a global install or npm's
+ *                  node_modules/.bin puts it on PATH. The figure
  *                  (cli_start_vs_node) is measured with NODE_EXTRA_CA_CERTS unset for both sides:
  *                  with it set, Node 20 builds its whole CA store at start (tens of ms) and that
  *                  cost hides hitl's own; cli_start_vs_node_ca has it set for both sides (the
- *                  launcher sets it aside for hitl). `node cli/dist/bin.js --version` (no sh) is
+ *                  launcher sets it aside for hitl). `node cli/dist/bin.cjs --version` (no sh) is
  *                  reported beside each as cli_direct_start_vs_node(_ca).
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
@@ -365,7 +366,7 @@ function spawnMs(file, args, env) {
 }
 
 /** The CLI entry tsc emits; bin/hitl starts it. */
-const CLI_ENTRY = join(ROOT, "cli", "dist", "bin.js");
+const CLI_ENTRY = join(ROOT, "cli", "dist", "bin.cjs");
 
 /**
  * `node -e 0` (the base) and each of `commands` in rounds, back to back, the order reversed
@@ -388,7 +389,7 @@ function startupTimes(runs, env, commands) {
 /**
  * Start-up with NODE_EXTRA_CA_CERTS unset for both sides (the figure) and set for both (the
  * caller's file, else the system bundle when there is one). `hitl` is cli/bin/hitl through a
- * symlink in a scratch directory, as installed; `direct` is node dist/bin.js without the sh.
+ * symlink in a scratch directory, as installed; `direct` is node dist/bin.cjs without the sh.
  */
 function startup(runs) {
   const scratch = mkdtempSync(join(tmpdir(), "hitl-bench-"));
@@ -408,7 +409,7 @@ function startup(runs) {
 }
 
 function describeStartup(label, times) {
-  return `start-up ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl --version ${times.hitl.ms.toFixed(1)} ms (ratio ${times.hitl.ratio.toFixed(3)}), node dist/bin.js --version ${times.direct.ms.toFixed(1)} ms (ratio ${times.direct.ratio.toFixed(3)})`;
+  return `start-up ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl --version ${times.hitl.ms.toFixed(1)} ms (ratio ${times.hitl.ratio.toFixed(3)}), node dist/bin.cjs --version ${times.direct.ms.toFixed(1)} ms (ratio ${times.direct.ratio.toFixed(3)})`;
 }
 
 /* ---------- main ---------- */

@@ -11,10 +11,10 @@ import { join } from "node:path";
  * the browser tens of milliseconds (a new renderer process); this way it overlaps with the CLI's
  * own start instead of following it.
  *
- * bin.ts opens the exchange (openEarlySign); host-http.ts takes it for the first POST /sign to
+ * bin.cts opens the exchange (openEarlySign); host-http.ts takes it for the first POST /sign to
  * the same port (takeEarlySign) and sends the body on it; if the command ends without sending
- * it (a usage error, not paired), bin.ts drops it (dropEarlySign) and the host closes the
- * window. The hand-off goes through a global symbol: bin.js and a command's bundle are separate
+ * it (a usage error, not paired), bin.cts drops it (dropEarlySign) and the host closes the
+ * window. The hand-off goes through a global symbol: bin.cjs and a command's bundle are separate
  * module graphs, each with its own copy of this module.
  */
 

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 
-/** What bin.ts needs from a command: its entry point and the reporter from the same module graph. */
+/** What bin.cts needs from a command: its entry point and the reporter from the same module graph. */
 export interface LoadedCommand {
   run(argv: string[]): Promise<number>;
   reportAndExitCode(error: unknown): number;

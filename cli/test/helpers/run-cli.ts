@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { createHostSecret, resolvePaths } from "@hitl/verifier";
 
 /** The built command, exactly what `pnpm exec hitl` runs. */
-export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.js", import.meta.url)));
+export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.cjs", import.meta.url)));
 
 export interface CliRun {
   code: number | null;
@@ -24,7 +24,7 @@ export interface RunningCli {
 }
 
 /**
- * Spawn `node cli/dist/bin.js ...args` with only the given HITL_* variables (never the real home).
+ * Spawn `node cli/dist/bin.cjs ...args` with only the given HITL_* variables (never the real home).
  * stdin is /dev/null unless `stdin: "pipe"` (then write to `child.stdin`, e.g. the window's code).
  */
 export function startCli(args: string[], env: Record<string, string>, options: { stdin?: "ignore" | "pipe" } = {}): RunningCli {
