@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,10 +63,100 @@ describe("bin/hitl", () => {
     expect(result.stdout).toBe("0.1.0\n");
   });
 
+  it("finds dist/bin.cjs through a symlink also when Node is told to keep the main script's symlink", () => {
+    const link = join(scratch, "hitl-preserved");
+    symlinkSync(LAUNCHER, link);
+    const result = run(link, ["--version"], { NODE_EXTRA_CA_CERTS: undefined, NODE_OPTIONS: "--preserve-symlinks-main" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("0.1.0\n");
+  });
+
   it("passes arguments through untouched (spaces, quotes, $) and keeps hitl's exit code", () => {
     const path = join(scratch, `no such dir`, `r 'q' "d" ;$(x).json`);
     const result = run(SHIM, ["verify", path], {});
     expect(result.status).toBe(3);
     expect(result.stderr).toContain(`hitl: ERR_USAGE: Cannot read the receipt file ${path} (ENOENT). Check the path.`);
   });
+});
+
+/*
+ * What keeps `hitl --version` within a few percent of `node -e 0` (verifier/bench/run.js measures
+ * the time): a CommonJS entry, so Node's ES module loader is not started, and output written to
+ * the descriptor, so no stdout stream (for a pipe: the net module) is built.
+ */
+describe("start-up cost of the entry", () => {
+  const probe = join(scratch, "loaded.cjs");
+  writeFileSync(
+    probe,
+    `process.on("exit", () => require("node:fs").writeSync(2, "loaded " + JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (internal\\/modules\\/esm\\/loader|net|stream)$/.test(m))) + "\\n"));\n`,
+  );
+
+  for (const args of [["--version"], ["--help"], ["no-such-command"]]) {
+    it(`hitl ${args[0]} starts neither the ES module loader nor a stdout or stderr stream`, () => {
+      const link = join(scratch, `hitl-${args[0]}`);
+      symlinkSync(LAUNCHER, link);
+      const result = run(link, args, { NODE_EXTRA_CA_CERTS: undefined, NODE_OPTIONS: `--require ${probe}` });
+      expect(result.stderr.split("\n").at(-2)).toBe("loaded []");
+      expect(result.status).toBe(args[0] === "no-such-command" ? 3 : 0);
+    });
+  }
+
+  it("a command still loads as an ES module (the loader starts at its import)", () => {
+    const result = run(SHIM, ["verify", "--help"], { NODE_EXTRA_CA_CERTS: undefined, NODE_OPTIONS: `--require ${probe}` });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: hitl verify");
+    expect(result.stderr).toContain("NativeModule internal/modules/esm/loader");
+  });
+
+  /*
+   * A descriptor can arrive non-blocking (a terminal another program left so, or a pipe a parent
+   * opened that way); a full one then refuses a write with EAGAIN. The preload makes stdout such
+   * a pipe: touching process.stdout opens fd 1 through libuv (non-blocking), then it writes until
+   * the pipe stays full, while this test does not read. Every write the entry makes is logged.
+   */
+  it("--help on a full non-blocking pipe: what the descriptor refused goes out through the stream, all of it, exit 0", async () => {
+    const fill = join(scratch, "fill.cjs");
+    writeFileSync(
+      fill,
+      `const fs = require("node:fs");
+process.stdout;
+const chunk = Buffer.alloc(65536, 0x2e);
+let filled = 0;
+for (let quiet = 0; quiet < 3; ) {
+  try { filled += fs.writeSync(1, chunk); quiet = 0; }
+  catch (error) { if (error.code !== "EAGAIN") throw error; quiet++; Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); }
+}
+const writeSync = fs.writeSync;
+fs.writeSync = (...args) => {
+  try { return writeSync(...args); }
+  catch (error) { writeSync(2, "entry write: " + error.code + "\\n"); throw error; }
+};
+writeSync(2, "full after " + filled + "\\n");
+`,
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: `--require ${fill}` };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn(LAUNCHER, ["--help"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    const full = new Promise<void>((resolve) => {
+      child.stderr.on("data", (text: string) => {
+        stderr += text;
+        if (stderr.includes("entry write: EAGAIN")) resolve();
+      });
+    });
+    await full;
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const stdout = Buffer.concat(chunks).toString("utf8");
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^full after [0-9]+\nentry write: EAGAIN\n$/);
+    const filled = Number(/full after ([0-9]+)/.exec(stderr)?.[1]);
+    expect(stdout.slice(0, filled)).toBe(".".repeat(filled));
+    expect(stdout.slice(filled)).toMatch(
+      /^Usage: hitl <command> \[options\]\n\nCommands:\n[\s\S]*Run 'hitl <command> --help' for a command's options\.\n$/,
+    );
+  }, 20_000);
 });
