@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     dropEarlySign = early.dropEarlySign;
   }
   // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
-  const { loadCommand } = await import("./lib/load-command.js");
+  const { loadCommand } = require("./lib/load-command.cjs") as typeof import("./lib/load-command.cjs");
   const loaded = await loadCommand(name, command.load);
   try {
     return await loaded.run(rest);

@@ -102,10 +102,24 @@ describe("start-up cost of the entry", () => {
     });
   }
 
-  it("a command still loads as an ES module (the loader starts at its import)", () => {
+  it("a bundled command (verify) runs from its CommonJS bundle without the ES module loader", () => {
     const result = run(SHIM, ["verify", "--help"], { NODE_EXTRA_CA_CERTS: undefined, NODE_OPTIONS: `--require ${probe}` });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Usage: hitl verify");
+    const loaded = JSON.parse(
+      result.stderr
+        .split("\n")
+        .at(-2)
+        ?.replace(/^loaded /, "") ?? "null",
+    ) as string[];
+    expect(loaded).not.toContain("NativeModule internal/modules/esm/loader");
+    expect(loaded).toContain("NativeModule stream"); // the probe works: the command's output went through a stream
+  });
+
+  it("a command that is not bundled (doctor) still loads as ES modules (the loader starts at its import)", () => {
+    const result = run(SHIM, ["doctor", "--help"], { NODE_EXTRA_CA_CERTS: undefined, NODE_OPTIONS: `--require ${probe}` });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: hitl doctor");
     expect(result.stderr).toContain("NativeModule internal/modules/esm/loader");
   });
 
