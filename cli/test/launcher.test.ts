@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,6 +114,14 @@ describe("start-up cost of the entry", () => {
     ) as string[];
     expect(loaded).not.toContain("NativeModule internal/modules/esm/loader");
     expect(loaded).toContain("NativeModule stream"); // the probe works: the command's output went through a stream
+  });
+
+  it("every bundle keeps the strict mode of the ES modules it was made from", () => {
+    const bundles = readdirSync(join(ROOT, "cli", "dist", "bundle")).filter((name) => name.endsWith(".cjs"));
+    expect(bundles.sort()).toEqual(expect.arrayContaining(["pair.cjs", "request.cjs", "verify.cjs"]));
+    for (const name of bundles) {
+      expect(readFileSync(join(ROOT, "cli", "dist", "bundle", name), "utf8").startsWith('"use strict";\n')).toBe(true);
+    }
   });
 
   it("a command that is not bundled (doctor) still loads as ES modules (the loader starts at its import)", () => {
