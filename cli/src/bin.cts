@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   if (name === "request") {
     const early = await import("./lib/early-sign.js");
     const port = early.earlySignPort(rest, process.env);
-    if (port !== undefined && early.mayAsk(process.env)) early.openEarlySign(port);
+    if (port !== undefined && early.mayAsk(process.env)) await early.openEarlySign(port);
     dropEarlySign = early.dropEarlySign;
   }
   // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
