@@ -9,7 +9,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["verifier/test/**/*.test.ts", "signing-host/test/**/*.test.ts", "cli/test/**/*.test.ts", "extension/test/**/*.test.ts"],
+          include: [
+            "verifier/test/**/*.test.ts",
+            "signing-host/test/**/*.test.ts",
+            "sdk/test/**/*.test.ts",
+            "cli/test/**/*.test.ts",
+            "server/test/**/*.test.ts",
+            "extension/test/**/*.test.ts",
+          ],
           testTimeout: 20_000,
         },
       },

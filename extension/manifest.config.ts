@@ -16,7 +16,12 @@ export function buildManifest(target: Target) {
     short_name: "hitl",
     version: pkg.version,
     description: "Shows what an AI agent is about to do and signs your Approve or Deny with a key that never leaves this browser.",
-    permissions: ["nativeMessaging", "storage"],
+    // identity: launchWebAuthFlow for the team sign-in. Host access: loopback (a local team
+    // setup, the tests) granted at install; an https Keycloak or hitl server is asked for when the
+    // human saves its address, so the browser itself shows the host being added.
+    permissions: ["nativeMessaging", "storage", "identity"],
+    host_permissions: ["http://127.0.0.1/*", "http://localhost/*"],
+    optional_host_permissions: ["https://*/*"],
     icons: { "16": "icons/icon-16.png", "32": "icons/icon-32.png", "48": "icons/icon-48.png", "128": "icons/icon-128.png" },
     action: {
       default_title: "hitl approver",

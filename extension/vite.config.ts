@@ -49,6 +49,7 @@ export default defineConfig(({ mode }) => {
       rollupOptions: {
         input: {
           pairing: "src/pairing/pairing.html",
+          team: "src/team/team.html",
           ...(target === "chromium" && { offscreen: "src/offscreen/offscreen.html" }),
         },
         // One shared chunk instead of many small ones. webextension-polyfill (only the service

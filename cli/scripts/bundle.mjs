@@ -22,7 +22,13 @@
  *   HitlError a command throws is the class its reporter checks.
  * - Not bundled: ioredis (loaded only with HITL_REDIS_URL; 320 KB a process would parse for
  *   nothing; a dependency of @hitl/cli so it resolves from here), fastify and playwright-core
- *   (never loaded by these commands).
+ *   (never loaded by these commands), web-tree-sitter (the policy loads it only for a command its
+ *   fast lexer cannot take; it finds its own .wasm through import.meta.url).
+ * - `hook`: the bundle holds only what an allowed call runs (stdin, policy, answer). The asking
+ *   path (SDK, node:http, the verifier) and `hook install` are imported by a relative path that
+ *   names the same tsc output from dist/bundle/ as from dist/hooks/ and dist/commands/, and are
+ *   left out (LAZY_UNBUNDLED): ES module imports are hoisted, so bundling them in would load
+ *   node:http and node:crypto on every allowed call. Asking waits for a human anyway.
  * - setup and doctor are not bundled: they use @hitl/signing-host, which finds its own files
  *   through import.meta.url (a bundle would move that URL), and neither is on a latency path.
  */
@@ -34,7 +40,7 @@ import { build } from "esbuild";
 const CLI_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DIST = `${CLI_ROOT}dist/`;
 const OUT = `${DIST}bundle`;
-const BUNDLED_COMMANDS = ["request", "pair", "verify"];
+const BUNDLED_COMMANDS = ["request", "pair", "verify", "hook"];
 
 const entryPlugin = {
   name: "hitl-command-entry",
@@ -51,6 +57,20 @@ const entryPlugin = {
   },
 };
 
+/** Imported lazily by the hook command; resolved at run time next to tsc's output (see above). */
+const LAZY_UNBUNDLED = new Set(["../hooks/lib/ask-human.js", "../hooks/install-command.js"]);
+const lazyPlugin = {
+  name: "hitl-lazy-unbundled",
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/hooks\// }, (args) =>
+      LAZY_UNBUNDLED.has(args.path) ? { path: args.path, external: true } : undefined,
+    );
+  },
+};
+
+/** What `import.meta.url` stands for in a bundle: the bundle file's own URL. */
+const IMPORT_META_URL = "__hitlBundleUrl";
+
 rmSync(OUT, { recursive: true, force: true });
 const results = await Promise.all(
   BUNDLED_COMMANDS.map((name) =>
@@ -60,14 +80,18 @@ const results = await Promise.all(
       outfile: `${OUT}/${name}.cjs`,
       bundle: true,
       format: "cjs",
-      banner: { js: '"use strict";' },
+      // import.meta is empty in CommonJS: the one use allowed (see below) gets the bundle's own URL.
+      banner: { js: `"use strict";\nconst ${IMPORT_META_URL} = require("node:url").pathToFileURL(__filename).href;` },
+      define: { "import.meta.url": IMPORT_META_URL },
       platform: "node",
       target: "node20",
-      external: ["ioredis", "fastify", "playwright-core"],
+      // picomatch is CommonJS and loaded only when a policy rule has path globs; momoa is imported
+      // only for a malformed policy file (line numbers), so it stays out of the hook's parse time.
+      external: ["ioredis", "fastify", "playwright-core", "web-tree-sitter", "picomatch", "@humanwhocodes/momoa"],
       legalComments: "none",
       logLevel: "warning",
       metafile: true,
-      plugins: [entryPlugin],
+      plugins: [entryPlugin, lazyPlugin],
     }),
   ),
 );
@@ -78,9 +102,15 @@ const results = await Promise.all(
 const inputs = [...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))].filter(
   (file) => !file.startsWith("hitl-command:"),
 );
+// One use of import.meta is fine: createRequire(import.meta.url) resolving a package (the bash
+// grammar's .wasm). In a bundle import.meta.url is the bundle's URL (the banner); from
+// dist/bundle/ Node walks up to the same node_modules as from dist/policy/, so it finds the
+// same files (test/policy-shell.test.ts runs the tree-sitter path through the built hook).
 const unfit = inputs.filter((file) => {
-  const text = readFileSync(resolve(CLI_ROOT, file), "utf8");
-  return text.includes("import.meta") || /\brequire\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ""));
+  const code = readFileSync(resolve(CLI_ROOT, file), "utf8")
+    .replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, "")
+    .replaceAll("createRequire(import.meta.url)", "");
+  return code.includes("import.meta") || /\brequire\(/.test(code);
 });
 if (unfit.length > 0) {
   rmSync(OUT, { recursive: true, force: true });

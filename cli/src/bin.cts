@@ -27,7 +27,24 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
   pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
   setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
+  policy: {
+    summary: "check the agent policy file, or explain its verdict on a command",
+    load: () => import("./commands/policy.js"),
+  },
+  server: {
+    summary: "run the hitl server of team mode (key registration, /v1/verify) on a shared Redis",
+    load: () => import("./commands/server.js"),
+  },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
+  hook: {
+    summary: "gate a coding agent's tool calls (Claude Code, Codex CLI, Gemini CLI); 'hook install' wires it in",
+    load: () => import("./commands/hook.js"),
+  },
+  mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
+  "mcp-gate": {
+    summary: "MCP proxy: starts an MCP server and forwards its tool calls only after your approval",
+    load: () => import("./commands/mcp-gate.js"),
+  },
   demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
 };
 
@@ -53,6 +70,13 @@ function usage(): string {
   return `Usage: hitl <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hitl <command> --help' for a command's options.\n`;
 }
 
+/*
+ * `hitl hook <agent>` runs as a coding agent's hook, where every exit code but 0 and 2 is a
+ * NON-blocking error that lets the tool call run: a failure there must exit 2 (block) instead of 3.
+ */
+const HOOK_BLOCK = 2;
+let failureExitCode: number | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-v") {
@@ -64,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 3 : 0;
   }
   const command = COMMANDS[name];
+  if (name === "hook" && rest[0] !== "install") failureExitCode = HOOK_BLOCK;
   if (command === undefined) {
     print(2, `hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
     return 3;
@@ -83,7 +108,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await loaded.run(rest);
   } catch (error) {
-    return loaded.reportAndExitCode(error);
+    const code = loaded.reportAndExitCode(error);
+    return failureExitCode ?? code;
   } finally {
     dropEarlySign?.();
   }
@@ -95,6 +121,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`hitl: ERR_INTERNAL: ${String(error)}\n`);
-    process.exitCode = 3;
+    process.exitCode = failureExitCode ?? 3;
   },
 );

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { getHostHealth } from "@hitl/sdk";
 import { formatFingerprint, HitlError } from "@hitl/verifier";
 import { withUsageErrors } from "./lib/args.js";
 import { type AutoClicker, attachAutoClicker } from "./lib/demo/auto-clicker.js";
@@ -17,7 +18,6 @@ import { delay, launchChromium, type RunningChromium } from "./lib/demo/chromium
 import { freePort } from "./lib/demo/free-port.js";
 import { installDemoHost } from "./lib/demo/install-host.js";
 import { reportAndExitCode } from "./lib/report.js";
-import { getHostHealth } from "./sdk/get-host-health.js";
 
 const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 const BIN = join(REPO, "cli", "dist", "bin.cjs");

@@ -1,1 +1,1 @@
-export * from "./sdk/index.js";
+export * from "@hitl/sdk";

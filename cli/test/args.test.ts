@@ -1,8 +1,8 @@
+import { resolvePort } from "@hitl/sdk";
 import { describe, expect, it } from "vitest";
 import { parseDoctorArgs } from "../src/commands/doctor.js";
 import { parsePairArgs } from "../src/commands/pair.js";
 import { parseRequestArgs } from "../src/commands/request.js";
-import { resolvePort } from "../src/sdk/lib/resolve-port.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
 
 const usage = (message: string) => ({ code: "ERR_USAGE", message });

@@ -47,6 +47,7 @@ async function doctor(
   const run = await runCli(["doctor", "--json", ...args], { ...env, ...extra });
   const out = JSON.parse(run.stdout) as { ok: boolean; checks: Check[] };
   expect(out.checks.map((c) => c.name)).toEqual([
+    "mode",
     "host manifest",
     "host secret",
     "host reachable",
@@ -72,13 +73,16 @@ describe("hitl doctor", () => {
     const result = await doctor({ HITL_PORT: String(port) });
     expect(result.code).toBe(0);
     expect(result.ok).toBe(true);
-    expect(Object.values(result.checks).map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "pass", "pass"]);
+    expect(Object.values(result.checks).map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass"]);
+    expect(result.checks.mode!.detail).toBe("local: approvers file and this machine's replay store (team mode: hitl setup --team URL)");
     expect(result.checks["host manifest"]!.detail).toBe("installed for chromium");
     expect(result.checks["approver paired"]!.detail).toMatch(/^alice \(key [0-9a-f ]{19}\) in /);
 
     const text = await runCli(["doctor"], { ...env, HITL_PORT: String(port) });
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^✓ host manifest +installed for chromium\n✓ host secret +.+\n✓ host reachable +signing host/);
+    expect(text.stdout).toMatch(
+      /^✓ mode +local: approvers file .+\n✓ host manifest +installed for chromium\n✓ host secret +.+\n✓ host reachable +signing host/,
+    );
     expect(text.stdout).toContain("All checks passed");
   });
 

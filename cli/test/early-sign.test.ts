@@ -3,6 +3,8 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
+import { resolvePort } from "@hitl/sdk";
+import { encodeJsonBody, exchangeWithHost, takeEarlySign } from "@hitl/sdk/internal";
 import { HOST_AUTH, proveHostAnswer, resolvePaths } from "@hitl/verifier";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -12,10 +14,7 @@ import {
   earlyHostSecretFile,
   earlySignPort,
   openEarlySign,
-  takeEarlySign,
 } from "../src/lib/early-sign.js";
-import { encodeJsonBody, exchangeWithHost } from "../src/sdk/lib/host-http.js";
-import { resolvePort } from "../src/sdk/lib/resolve-port.js";
 
 /*
  * `hitl request` opens its POST /sign (headers only, x-hitl-prepare: 1) before its code loads;

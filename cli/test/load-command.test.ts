@@ -23,6 +23,7 @@ beforeEach(() => {
   dist = join(root, "cli", "dist");
   mkdirSync(join(dist, "bundle"), { recursive: true });
   mkdirSync(join(root, "verifier", "dist"), { recursive: true });
+  mkdirSync(join(root, "sdk", "dist"), { recursive: true });
 });
 
 afterEach(() => {
@@ -87,6 +88,15 @@ describe("loadCommand", () => {
       process.stderr.write = write;
     }
     expect(written).toMatch(/^hitl: ERR_INTERNAL: boom\n/);
+  });
+
+  it("falls back to tsc's modules when the SDK was rebuilt after the bundle", async () => {
+    file(join(dist, "bundle", "request.js"), 2_000, BUNDLED);
+    file(join(dist, ".tsbuildinfo"), 1_000);
+    file(join(root, "verifier", "dist", ".tsbuildinfo"), 1_500);
+    file(join(root, "sdk", "dist", ".tsbuildinfo"), 3_000);
+    const loaded = await loadCommand("request", unbundled, pathToFileURL(`${dist}/`));
+    expect(await loaded.run([])).toBe(7);
   });
 
   it("falls back to tsc's modules when the command has no bundle", async () => {

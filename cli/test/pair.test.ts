@@ -1,8 +1,7 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
 import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { PairingCodePrompt } from "../src/sdk/pair-approver.js";
-import { pairApprover } from "../src/sdk/pair-approver.js";
 import { makeApprover, signPairing, WINDOW_CODE } from "./helpers/approver-key.js";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";

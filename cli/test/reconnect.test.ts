@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { requestApproval } from "@hitl/sdk";
 import {
   addApprover,
   type Challenge,
@@ -9,7 +10,6 @@ import {
   type Receipt,
 } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { requestApproval } from "../src/sdk/request-approval.js";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";

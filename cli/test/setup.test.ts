@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readTeamConfig } from "@hitl/sdk/internal";
 import { HOST_MAIN_PATH } from "@hitl/signing-host";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseSetupArgs, run } from "../src/commands/setup.js";
@@ -33,12 +34,14 @@ describe("hitl setup arguments", () => {
   it("defaults to all browsers (skipping unused ones), or chromium with --user-data-dir", () => {
     expect(parseSetupArgs([])).toEqual({
       help: false,
+      local: false,
       browsers: ["chrome", "chromium", "brave", "edge", "firefox"],
       onlyInstalled: true,
       uninstall: false,
     });
     expect(parseSetupArgs(["--user-data-dir", "/p"])).toEqual({
       help: false,
+      local: false,
       browsers: ["chromium"],
       onlyInstalled: false,
       uninstall: false,
@@ -47,6 +50,7 @@ describe("hitl setup arguments", () => {
     expect(parseSetupArgs(["--browser", "all", "--user-data-dir", "/p"]).browsers).toEqual(["chrome", "chromium", "brave", "edge"]);
     expect(parseSetupArgs(["--browser", "firefox", "--browser", "brave", "--browser", "firefox", "--uninstall"])).toEqual({
       help: false,
+      local: false,
       browsers: ["firefox", "brave"],
       onlyInstalled: false,
       uninstall: true,
@@ -190,5 +194,82 @@ describe("hitl setup", () => {
     const ok = spawnSync(process.execPath, [BIN, "setup", "--user-data-dir", join(home, "profile")], { env, encoding: "utf8" });
     expect(ok.status).toBe(0);
     expect(existsSync(join(home, "profile", "NativeMessagingHosts", "dev.hitl.signing_host.json"))).toBe(true);
+  });
+});
+
+describe("hitl setup --team / --local (the switch between modes)", () => {
+  it("writes team.json (0600) and the client secret (0600, not in team.json); --local removes both", async () => {
+    const secretFile = join(home, "secret.txt");
+    writeFileSync(secretFile, "s3cr3t-s3cr3t-s3cr3t-1234\n");
+    const code = await run(
+      ["--team", "https://hitl.example.com/", "--keycloak", "https://id.example.com", "--client-secret-file", secretFile],
+      env,
+    );
+    expect(code).toBe(0);
+    const configDir = join(home, "config");
+    const config = JSON.parse(readFileSync(join(configDir, "team.json"), "utf8"));
+    expect(config).toEqual({
+      v: 1,
+      server: "https://hitl.example.com",
+      keycloak: "https://id.example.com",
+      realm: "hitl",
+      clientId: "hitl-verifier",
+    });
+    expect(statSync(join(configDir, "team.json")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(configDir, "team-client-secret"), "utf8")).toBe("s3cr3t-s3cr3t-s3cr3t-1234\n");
+    expect(statSync(join(configDir, "team-client-secret")).mode & 0o777).toBe(0o600);
+    expect(stdout).toContain("Team mode:");
+    expect(stdout).not.toContain("s3cr3t");
+    expect(readTeamConfig(configDir)).toEqual(config);
+
+    expect(await run(["--local"], env)).toBe(0);
+    expect(existsSync(join(configDir, "team.json"))).toBe(false);
+    expect(existsSync(join(configDir, "team-client-secret"))).toBe(false);
+    expect(readTeamConfig(configDir)).toBeUndefined();
+  });
+
+  it("refuses plain http to another host, a URL with credentials, --team without --keycloak, and team flags without --team", () => {
+    const refused = (argv: string[], message: RegExp) => {
+      expect(() => parseSetupArgs(argv)).toThrow(message);
+      try {
+        parseSetupArgs(argv);
+      } catch (error) {
+        expect((error as { code: string }).code).toBe("ERR_USAGE");
+      }
+    };
+    refused(
+      ["--team", "http://hitl.example.com", "--keycloak", "https://id.example.com"],
+      /--team must use https \(plain http only to 127\.0\.0\.1 or localhost\)/,
+    );
+    refused(
+      ["--team", "https://u:p@hitl.example.com", "--keycloak", "https://id.example.com"],
+      /--team must not contain credentials, a query or a fragment/,
+    );
+    refused(["--team", "https://hitl.example.com"], /--team needs --keycloak URL/);
+    refused(["--keycloak", "https://id.example.com"], /--keycloak only goes with --team URL/);
+    expect(parseSetupArgs(["--team", "http://127.0.0.1:8443", "--keycloak", "http://localhost:8080"]).team).toEqual({
+      server: "http://127.0.0.1:8443",
+      keycloak: "http://localhost:8080",
+      realm: "hitl",
+      clientId: "hitl-verifier",
+    });
+  });
+
+  it("a damaged team.json is ERR_TEAM_CONFIG_INVALID, never a silent fall-back to local mode", () => {
+    const configDir = join(home, "config");
+    mkdirSync(configDir, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      join(configDir, "team.json"),
+      JSON.stringify({ v: 1, server: "http://evil.example", keycloak: "https://id.example.com", realm: "hitl", clientId: "x" }),
+    );
+    expect(() => readTeamConfig(configDir)).toThrow(/server must use https/);
+    writeFileSync(join(configDir, "team.json"), "{");
+    try {
+      readTeamConfig(configDir);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { code: string }).code).toBe("ERR_TEAM_CONFIG_INVALID");
+      expect((error as Error).message).toMatch(/team\.json: is not JSON\. Run 'hitl setup --team URL --keycloak URL' again\./);
+    }
   });
 });

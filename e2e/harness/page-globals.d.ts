@@ -5,4 +5,5 @@
 declare const chrome: {
   runtime: { sendMessage(message: unknown): Promise<unknown> };
   action: { getBadgeText(details: Record<string, never>): Promise<string> };
+  storage: { local: { get(keys: null): Promise<Record<string, unknown>> } };
 };

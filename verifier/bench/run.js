@@ -16,6 +16,14 @@
  *                  cost hides hitl's own; cli_start_vs_node_ca has it set for both sides (the
  *                  launcher sets it aside for hitl). `node cli/dist/bin.cjs --version` (no sh) is
  *                  reported beside each as cli_direct_start_vs_node(_ca).
+ *   hook_allow     wall time of `node cli/dist/bin.cjs hook claude-code` (the line `hitl hook install`
+ *                  writes) deciding an allowed Bash call (`git status`, through the default policy
+ *                  and its shell analysis) vs `node -e 0`, in rounds like cli_start, NODE_EXTRA_CA_CERTS
+ *                  unset for both (hook_allow_vs_node) and set for both (_ca); an agent runs the
+ *                  hook on every tool call
+ *   gate_passthrough_overhead  p50 of 1,000 allowed tools/call through `hitl mcp-gate` vs direct
+ *                  (cli/bench/gate-passthrough.mjs; the reference filesystem server, and _echo: an
+ *                  upstream that answers at once)
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
  * parses, looks up, verifies, hashes and consumes each one in full.
@@ -356,12 +364,16 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Wall time of one run of `file args` (stdout and stderr piped, as a tool calling hitl does). */
-function spawnMs(file, args, env) {
+/**
+ * Wall time of one run of `file args` (stdout and stderr piped, as a tool calling hitl does);
+ * `input`, when given, is written to its stdin and the run must print nothing (a hook's "allow").
+ */
+function spawnMs(file, args, env, input) {
   const start = performance.now();
-  const result = spawnSync(file, args, { stdio: ["ignore", "pipe", "pipe"], env });
+  const result = spawnSync(file, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"], env, input });
   const ms = performance.now() - start;
   if (result.status !== 0) throw new Error(`${file} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  if (input !== undefined && result.stdout.length > 0) throw new Error(`${file} ${args.join(" ")} did not allow: ${result.stdout}`);
   return ms;
 }
 
@@ -373,14 +385,14 @@ const CLI_ENTRY = join(ROOT, "cli", "dist", "bin.cjs");
  * every other round: the median time of each and the median of its per-round ratios to the
  * base, so a burst of load from another tenant moves one round, not the figure.
  */
-function startupTimes(runs, env, commands) {
-  const all = { node: [process.execPath, ["-e", "0"]], ...commands };
+function startupTimes(runs, env, commands, nodeInput) {
+  const all = { node: [process.execPath, ["-e", "0"], nodeInput], ...commands };
   const names = Object.keys(all);
-  for (const name of names) spawnMs(...all[name], env);
+  for (const name of names) spawnMs(all[name][0], all[name][1], env, all[name][2]);
   const times = Object.fromEntries(names.map((name) => [name, []]));
   const ratios = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < runs; i++) {
-    for (const name of i % 2 === 0 ? names : [...names].reverse()) times[name].push(spawnMs(...all[name], env));
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) times[name].push(spawnMs(all[name][0], all[name][1], env, all[name][2]));
     for (const name of names) ratios[name].push(times[name][i] / times.node[i]);
   }
   return Object.fromEntries(names.map((name) => [name, { ms: median(times[name]), ratio: median(ratios[name]) }]));
@@ -397,19 +409,69 @@ function startup(runs) {
     const link = join(scratch, "hitl");
     symlinkSync(join(ROOT, "cli", "bin", "hitl"), link);
     const commands = { hitl: [link, ["--version"]], direct: [process.execPath, [CLI_ENTRY, "--version"]] };
-    const { NODE_EXTRA_CA_CERTS: caFile, ...unset } = process.env;
-    const plain = startupTimes(runs, unset, commands);
-    const systemBundle = "/etc/ssl/certs/ca-certificates.crt";
-    const ca = caFile ?? (existsSync(systemBundle) ? systemBundle : undefined);
-    const withCa = ca === undefined ? undefined : startupTimes(runs, { ...unset, NODE_EXTRA_CA_CERTS: ca }, commands);
-    return { plain, withCa, ca };
+    return withAndWithoutCa((env) => startupTimes(runs, env, commands));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+/**
+ * `measure` with NODE_EXTRA_CA_CERTS unset (plain, the figure) and set (withCa: the caller's
+ * file, else the system bundle when there is one), for both sides alike.
+ */
+function withAndWithoutCa(measure, base = process.env) {
+  const { NODE_EXTRA_CA_CERTS: caFile, ...unset } = base;
+  const plain = measure(unset);
+  const systemBundle = "/etc/ssl/certs/ca-certificates.crt";
+  const ca = caFile ?? (existsSync(systemBundle) ? systemBundle : undefined);
+  const withCa = ca === undefined ? undefined : measure({ ...unset, NODE_EXTRA_CA_CERTS: ca });
+  return { plain, withCa, ca };
+}
+
 function describeStartup(label, times) {
   return `start-up ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl --version ${times.hitl.ms.toFixed(1)} ms (ratio ${times.hitl.ratio.toFixed(3)}), node dist/bin.cjs --version ${times.direct.ms.toFixed(1)} ms (ratio ${times.direct.ratio.toFixed(3)})`;
+}
+
+/** A Claude Code PreToolUse call the default policy allows: what most tool calls look like. */
+function allowedHookCall(cwd) {
+  return JSON.stringify({
+    session_id: "bench",
+    transcript_path: join(cwd, "transcript.jsonl"),
+    cwd,
+    permission_mode: "default",
+    hook_event_name: "PreToolUse",
+    tool_name: "Bash",
+    tool_input: { command: "git status", description: "Show working tree status" },
+    tool_use_id: "toolu_bench",
+  });
+}
+
+/**
+ * `node -e 0` and `node dist/bin.cjs hook claude-code` deciding an allowed call, in rounds like
+ * start-up, with a config dir of its own (the default policy), without and with NODE_EXTRA_CA_CERTS.
+ */
+function hookAllowTimes(runs) {
+  const dir = mkdtempSync(join(tmpdir(), "hitl-bench-hook-"));
+  try {
+    const { HITL_SECURE: _secure, ...base } = process.env;
+    const env = { ...base, HITL_CONFIG_DIR: join(dir, "config"), HITL_STATE_DIR: join(dir, "state") };
+    const commands = { hook: [process.execPath, [CLI_ENTRY, "hook", "claude-code"], allowedHookCall(dir)] };
+    return withAndWithoutCa((runEnv) => startupTimes(runs, runEnv, commands, ""), env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function describeHook(label, times) {
+  return `hook ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl hook claude-code (allowed git status) ${times.hook.ms.toFixed(1)} ms (ratio ${times.hook.ratio.toFixed(3)})`;
+}
+
+/** cli/bench/gate-passthrough.mjs in its own process, NODE_EXTRA_CA_CERTS unset for every side. */
+function gatePassthrough(calls) {
+  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+  const run = spawnSync(process.execPath, [join(ROOT, "cli", "bench", "gate-passthrough.mjs"), String(calls)], { env, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`gate-passthrough.mjs exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
 }
 
 /* ---------- main ---------- */
@@ -501,6 +563,15 @@ async function main() {
     else log(describeStartup(`with NODE_EXTRA_CA_CERTS=${start.ca}`, start.withCa));
     const fixed = (value) => (value === undefined ? null : Number(value.toFixed(3)));
 
+    const hook = hookAllowTimes(SPAWNS);
+    log(`${describeHook("without NODE_EXTRA_CA_CERTS", hook.plain)} (medians of ${SPAWNS} rounds)`);
+    if (hook.withCa !== undefined) log(describeHook(`with NODE_EXTRA_CA_CERTS=${hook.ca}`, hook.withCa));
+
+    const gate = gatePassthrough(1000);
+    log(
+      `mcp-gate p50 tools/call: filesystem server direct ${gate.filesystem.direct_p50_ms} ms, gated ${gate.filesystem.gate_p50_ms} ms (x${gate.gate_passthrough_overhead}); echo server direct ${gate.echo.direct_p50_ms} ms, gated ${gate.echo.gate_p50_ms} ms (x${gate.gate_passthrough_overhead_echo})`,
+    );
+
     const result = {
       raw_1core_per_s: Math.round(one.a),
       pipeline_1core_per_s: Math.round(one.b),
@@ -516,6 +587,11 @@ async function main() {
       cli_direct_start_vs_node: fixed(start.plain.direct.ratio),
       cli_start_vs_node_ca: fixed(start.withCa?.hitl.ratio),
       cli_direct_start_vs_node_ca: fixed(start.withCa?.direct.ratio),
+      hook_allow_ms: Number(hook.plain.hook.ms.toFixed(1)),
+      hook_allow_vs_node: fixed(hook.plain.hook.ratio),
+      hook_allow_vs_node_ca: fixed(hook.withCa?.hook.ratio),
+      gate_passthrough_overhead: gate.gate_passthrough_overhead,
+      gate_passthrough_overhead_echo: gate.gate_passthrough_overhead_echo,
       receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       rounds: ROUNDS,

@@ -402,9 +402,12 @@ describe("findDuplicateMemberName", () => {
     ['"just a string"', undefined],
     ["[]", undefined],
     ['{"a":[1,2,{"b":3}],"c":{}}', undefined],
+    // A non-canonical number before the duplicate does not hide it (numbers are parseStrictJson's concern).
+    ['{"n":1.0,"a":1,"a":2}', "a"],
+    ['{"n":1e3,"m":[-0]}', undefined],
   ])("%s -> %s", (text, duplicate) => {
     expect(findDuplicateMemberName(text)).toBe(duplicate);
-    if (duplicate === undefined) expect(parseStrictJson(text, "doc")).toEqual(JSON.parse(text));
+    if (duplicate === undefined && !/1\.0|1e3|-0/.test(text)) expect(parseStrictJson(text, "doc")).toEqual(JSON.parse(text));
   });
 });
 

@@ -1,21 +1,18 @@
 import { parseArgs } from "node:util";
-import { HitlError, resolvePaths } from "@hitl/verifier";
+import { resolvePort } from "@hitl/sdk";
+import { HitlError } from "@hitl/verifier";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
 import type { CheckResult } from "../lib/doctor/check.js";
-import { checkHost } from "../lib/doctor/host-checks.js";
-import { checkManifests } from "../lib/doctor/manifest-check.js";
-import { checkPaired } from "../lib/doctor/paired-check.js";
-import { checkReplayStore } from "../lib/doctor/replay-store-check.js";
-import { checkHostSecret } from "../lib/doctor/secret-check.js";
+import { runDoctorChecks } from "../lib/doctor/run-checks.js";
 import { printJson, printProblem } from "../lib/output.js";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 const HELP = `Usage: hitl doctor [options]
 
 Check every link between this terminal and your browser, and say how to fix what is broken:
 host manifest installed, host secret safe, signing host reachable and proving itself with that
 secret (else: who else listens on the port), extension connected, key present, approver paired,
-replay store working.
+replay store working. In team mode (HITL_CONFIG_DIR/team.json): the hitl server, Keycloak,
+the /v1/verify client credentials and the browser's team login instead of pairing and replay store.
 
 Options:
   --port N             signing host port (default: HITL_PORT, then 7331)
@@ -73,18 +70,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const env = process.env;
-  const paths = resolvePaths(env);
-  // Independent links are checked at once; manifests and pairing are judged with what the host reports.
-  const secret = checkHostSecret(paths.hostSecretFile);
-  const [host, replay] = await Promise.all([checkHost(args.port, secret.secret), checkReplayStore(env)]);
-  const connected = host.health?.extension.connected === true;
-  const [manifests, paired] = await Promise.all([
-    checkManifests(args.userDataDir, connected),
-    checkPaired(paths.approversFile, host.health),
-  ]);
-  const checks: CheckResult[] = [manifests, secret.result, ...host.results, paired, replay];
-  const ok = checks.every((check) => check.status === "pass" || check.status === "warn" || !check.required);
+  const { ok, checks } = await runDoctorChecks({
+    port: args.port,
+    env: process.env,
+    ...(args.userDataDir !== undefined && { userDataDir: args.userDataDir }),
+  });
 
   if (args.json) printJson({ ok, checks });
   else printReport(checks, ok);

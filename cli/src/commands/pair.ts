@@ -1,11 +1,16 @@
+import {
+  DEFAULT_PAIRING_TTL_SECONDS,
+  EXIT_CODES,
+  MAX_PAIRING_CODE_ATTEMPTS,
+  type PairingCodePrompt,
+  type PairingOutcome,
+  pairApprover,
+} from "@hitl/sdk";
 import { DEFAULT_AUDIENCE, HitlError, type KeyPolicy, type PairingRequest } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { startCountdown } from "../lib/countdown.js";
 import { type LineReader, openLineReader } from "../lib/line-reader.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
-import { DEFAULT_PAIRING_TTL_SECONDS } from "../sdk/create-pairing-request.js";
-import { EXIT_CODES, type PairingOutcome } from "../sdk/lib/outcome.js";
-import { MAX_PAIRING_CODE_ATTEMPTS, type PairingCodePrompt, pairApprover } from "../sdk/pair-approver.js";
 
 const HELP = `Usage: hitl pair [options]
 

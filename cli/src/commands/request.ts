@@ -1,11 +1,9 @@
+import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
 import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
-import { DEFAULT_TTL_SECONDS } from "../sdk/create-challenge.js";
-import { type ApprovalOutcome, EXIT_CODES } from "../sdk/lib/outcome.js";
-import { requestApproval } from "../sdk/request-approval.js";
 
 const HELP = `Usage: hitl request --action TEXT [options]
 
@@ -134,18 +132,21 @@ function report(outcome: ApprovalOutcome, json: boolean): void {
       ...("code" in outcome && { code: outcome.code, message: outcome.message }),
       ...("approver" in outcome && { approver: approverJson(outcome.approver) }),
       ...("receipt" in outcome && { receipt: outcome.receipt }),
+      ...("verifiedBy" in outcome && outcome.verifiedBy !== undefined && { verifiedBy: outcome.verifiedBy }),
     });
     return;
   }
   switch (outcome.decision) {
     case "approve":
       process.stdout.write(
-        `APPROVED — signature verified\nUser: ${describeApprover(outcome.approver)}\nChallenge: ${outcome.challenge.nonce.slice(0, 12)}…\n`,
+        `APPROVED — signature verified${outcome.verifiedBy === undefined ? "" : ` by ${outcome.verifiedBy.server}`}\nUser: ${describeApprover(outcome.approver, outcome.verifiedBy?.username)}\nChallenge: ${outcome.challenge.nonce.slice(0, 12)}…\n`,
       );
       return;
     case "deny":
       if ("receipt" in outcome) {
-        process.stdout.write(`DENIED — ${describeApprover(outcome.approver)} denied this action (signature verified). Do not proceed.\n`);
+        process.stdout.write(
+          `DENIED — ${describeApprover(outcome.approver, outcome.verifiedBy?.username)} denied this action (signature verified). Do not proceed.\n`,
+        );
         return;
       }
       printProblem(outcome.code, outcome.message);

@@ -1,5 +1,8 @@
+import { readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { parseServiceUrl, TEAM_CONFIG_FILE, TEAM_SECRET_FILE, writeTeamConfig } from "@hitl/sdk/internal";
 import {
   BROWSERS,
   type BrowserName,
@@ -9,6 +12,7 @@ import {
   isBrowserName,
   isChromiumFamily,
 } from "@hitl/signing-host";
+import { resolvePaths } from "@hitl/verifier";
 import { EXIT, ExitError } from "../lib/exit-error.js";
 
 const HELP = `Usage: hitl setup [options]
@@ -29,6 +33,17 @@ Options:
   --user-data-dir DIR   write DIR/NativeMessagingHosts/ instead, for a Chromium-family browser
                         started with --user-data-dir DIR
   --uninstall           remove the manifests (and the launcher once no browser uses it)
+
+Team mode (approvers are Keycloak accounts; receipts verified by your organisation's hitl server):
+  --team URL            write HITL_CONFIG_DIR/team.json pointing this machine at the hitl server
+                        URL (https; http only to loopback) and do nothing else; needs --keycloak
+  --keycloak URL        your Keycloak's base URL (realm hitl unless --realm)
+  --realm NAME          Keycloak realm (default: hitl)
+  --client-id ID        client that may call the server's /v1/verify (default: hitl-verifier)
+  --client-secret-file FILE
+                        read that client's secret from FILE (never from the command line) and
+                        keep a copy in HITL_CONFIG_DIR/team-client-secret, mode 0600
+  --local               back to local mode: remove team.json and team-client-secret
   -h, --help            show this help
 `;
 
@@ -40,6 +55,9 @@ export interface SetupArgs {
   extensionId?: string;
   userDataDir?: string;
   uninstall: boolean;
+  /** `--team`: write the team configuration instead of installing the host. */
+  team?: { server: string; keycloak: string; realm: string; clientId: string; clientSecretFile?: string };
+  local: boolean;
 }
 
 function parseFlags(argv: string[]) {
@@ -53,6 +71,12 @@ function parseFlags(argv: string[]) {
         "extension-id": { type: "string" },
         "user-data-dir": { type: "string" },
         uninstall: { type: "boolean" },
+        team: { type: "string" },
+        keycloak: { type: "string" },
+        realm: { type: "string" },
+        "client-id": { type: "string" },
+        "client-secret-file": { type: "string" },
+        local: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -75,8 +99,30 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
     if (wantsAll && userDataDir !== undefined && !isChromiumFamily(name)) continue;
     if (!browsers.includes(name)) browsers.push(name);
   }
+  const teamFlags = ["keycloak", "realm", "client-id", "client-secret-file"] as const;
+  let team: SetupArgs["team"];
+  if (values.team !== undefined) {
+    if (values.local === true) throw usage("--team and --local exclude each other.");
+    if (values.keycloak === undefined) throw usage("--team needs --keycloak URL (your Keycloak's base address).");
+    const realm = values.realm ?? "hitl";
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(realm)) throw usage("--realm must be 1 to 64 of A-Z a-z 0-9 _ -.");
+    const clientId = values["client-id"] ?? "hitl-verifier";
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clientId)) throw usage("--client-id must be 1 to 64 of A-Z a-z 0-9 _ . -.");
+    try {
+      team = { server: parseServiceUrl(values.team, "--team"), keycloak: parseServiceUrl(values.keycloak, "--keycloak"), realm, clientId };
+    } catch (error) {
+      throw usage((error as Error).message);
+    }
+    const secretFile = values["client-secret-file"];
+    if (secretFile !== undefined) team.clientSecretFile = secretFile;
+  } else {
+    const stray = teamFlags.find((flag) => values[flag] !== undefined);
+    if (stray !== undefined) throw usage(`--${stray} only goes with --team URL.`);
+  }
   return {
     help: values.help === true,
+    local: values.local === true,
+    ...(team !== undefined && { team }),
     browsers,
     onlyInstalled: wantsAll && userDataDir === undefined,
     uninstall: values.uninstall === true,
@@ -128,6 +174,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     process.stdout.write(HELP);
     return 0;
   }
+  if (args.team !== undefined || args.local) return setupTeam(args, env);
   const result = await installHostManifests({
     browsers: args.browsers,
     onlyInstalled: args.onlyInstalled,
@@ -144,5 +191,38 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",
     );
   }
+  return 0;
+}
+
+/** `--team` / `--local`: the one switch between the modes (lib/team/team-config.ts). */
+function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
+  const { configDir } = resolvePaths(env);
+  if (args.local) {
+    rmSync(join(configDir, TEAM_CONFIG_FILE), { force: true });
+    rmSync(join(configDir, TEAM_SECRET_FILE), { force: true });
+    process.stdout.write(
+      `Local mode: removed ${tilde(join(configDir, TEAM_CONFIG_FILE), env)}. Receipts are verified against the approvers file again.\n`,
+    );
+    return 0;
+  }
+  const team = args.team!;
+  let secret: string | undefined;
+  if (team.clientSecretFile !== undefined) {
+    try {
+      secret = readFileSync(team.clientSecretFile, "utf8").trim();
+    } catch (error) {
+      throw usage(`--client-secret-file cannot be read: ${(error as Error).message}.`);
+    }
+    if (secret.length < 16 || secret.length > 512 || /\s/.test(secret))
+      throw usage("--client-secret-file does not hold a client secret (one line, 16 to 512 characters).");
+  }
+  writeTeamConfig(configDir, { v: 1, server: team.server, keycloak: team.keycloak, realm: team.realm, clientId: team.clientId }, secret);
+  process.stdout.write(
+    `Team mode: ${tilde(join(configDir, TEAM_CONFIG_FILE), env)} (mode 0600)\n` +
+      `  hitl server  ${team.server}\n  Keycloak     ${team.keycloak} (realm ${team.realm})\n` +
+      `  /v1/verify   as client ${team.clientId}${secret === undefined ? " (no secret yet: add --client-secret-file FILE)" : ", secret kept in team-client-secret (mode 0600)"}\n\n` +
+      "In the browser: hitl toolbar button → Team sign-in…, enter these two addresses, then\n" +
+      "'Sign in and register this browser's key'. Then run 'hitl doctor'.\n",
+  );
   return 0;
 }

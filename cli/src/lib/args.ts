@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { resolvePort } from "@hitl/sdk";
 import { DEFAULT_AUDIENCE, HitlError, LIMITS } from "@hitl/verifier";
-import { resolvePort } from "../sdk/lib/resolve-port.js";
 
 /**
  * Run a strict node:util parseArgs call, turning its TypeError into ERR_USAGE with a pointer to

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpRequest } from "node:http";
 import { homedir } from "node:os";
 import { join } from "node:path";
+// Types only: this module runs before anything else and must not load the SDK.
+import type { EarlySign } from "@hitl/sdk/internal";
 
 /*
  * `hitl request` opens its POST /sign as soon as Node has started, before the command's code is
@@ -11,31 +13,21 @@ import { join } from "node:path";
  * the browser tens of milliseconds (a new renderer process); this way it overlaps with the CLI's
  * own start instead of following it.
  *
- * bin.cts opens the exchange (openEarlySign); host-http.ts takes it for the first POST /sign to
- * the same port (takeEarlySign) and sends the body on it; if the command ends without sending
- * it (a usage error, not paired), bin.cts drops it (dropEarlySign) and the host closes the
- * window. The hand-off goes through a global symbol: bin.cjs and a command's bundle are separate
+ * bin.cts opens the exchange (openEarlySign); @hitl/sdk takes it for the first POST /sign to the
+ * same port (its takeEarlySign) and sends the body on it; if the command ends without sending it
+ * (a usage error, not paired), bin.cts drops it (dropEarlySign) and the host closes the window.
+ * The hand-off goes through a global symbol: bin.cjs and a command's bundle are separate
  * module graphs, each with its own copy of this module.
  */
 
-export interface EarlySign {
-  readonly port: number;
-  /** The x-hitl-client-nonce sent with the headers: the host's proof on the answer covers it. */
-  readonly nonce: string;
-  readonly request: ClientRequest;
-  /** What arrived before the exchange was taken; events after that go to `deliver`. */
-  response?: IncomingMessage;
-  error?: Error;
-  deliver?: { response(response: IncomingMessage): void; error(error: Error): void };
-}
-
+/** The slot @hitl/sdk takes the exchange from (its lib/early-sign.ts; the same global symbol). */
 const SLOT = Symbol.for("hitl.earlySign");
 type Slot = { [SLOT]?: EarlySign | undefined };
 
 /**
  * The port `hitl request <argv>` will use, or undefined when it is not plain (the command then
- * reports it). The same rule as sdk/lib/resolve-port.ts, which cannot be loaded here: it pulls in
- * the verifier, the start-up this module exists to overtake (test/early-sign.test.ts checks that
+ * reports it). The same rule as @hitl/sdk's resolvePort, which cannot be loaded here: it pulls
+ * in the verifier, the start-up this module exists to overtake (test/early-sign.test.ts checks that
  * both agree). A port that still differs is caught by takeEarlySign.
  */
 export function earlySignPort(argv: readonly string[], env: NodeJS.ProcessEnv): number | undefined {
@@ -140,17 +132,6 @@ export function openEarlySign(port: number): Promise<void> {
   request.flushHeaders();
   (globalThis as Slot)[SLOT] = early;
   return sent;
-}
-
-/** The open exchange, once, if it was opened for this port (one for another port is dropped). */
-export function takeEarlySign(port: number): EarlySign | undefined {
-  const early = (globalThis as Slot)[SLOT];
-  if (early?.port === port) {
-    (globalThis as Slot)[SLOT] = undefined;
-    return early;
-  }
-  dropEarlySign();
-  return undefined;
 }
 
 /** Ends an exchange nobody took: the host withdraws the window it opened for it. */

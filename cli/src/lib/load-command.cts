@@ -9,10 +9,10 @@ interface LoadedCommand {
 
 /*
  * The tsc builds dist/bundle/ is made from (scripts/bundle.mjs), relative to cli/dist/. In the
- * workspace they are cli/ and verifier/; installed side by side under node_modules/@hitl/ the
- * same relative paths hold. A missing one is skipped.
+ * workspace they are cli/, sdk/ and verifier/; installed side by side under node_modules/@hitl/
+ * the same relative paths hold. A missing one is skipped.
  */
-const BUILD_INFO = [".tsbuildinfo", "../../verifier/dist/.tsbuildinfo"];
+const BUILD_INFO = [".tsbuildinfo", "../../sdk/dist/.tsbuildinfo", "../../verifier/dist/.tsbuildinfo"];
 
 /**
  * The command from dist/bundle/<name>.cjs when that bundle exists and no tsc build ran after it

@@ -1,8 +1,8 @@
 import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint, markedPlainText } from "@hitl/verifier";
 
 /** "alice (key 1a2b 3c4d 5e6f 7a8b)": how a person is named in every result line (name marked as in the window). */
-export function describeApprover(approver: { sub: string; kid: string }): string {
-  return `${markedPlainText(approver.sub)} (key ${formatFingerprint(approver.kid)})`;
+export function describeApprover(approver: { sub: string; kid: string }, username?: string): string {
+  return `${markedPlainText(username ?? approver.sub)} (key ${formatFingerprint(approver.kid)})`;
 }
 
 /** An approver as --json prints it: the public key in base64url, the fingerprint spelled out. */
@@ -12,7 +12,8 @@ export function approverJson(approver: ApproverKey | ApproverRecord): Record<str
     sub: approver.sub,
     kid: approver.kid,
     fingerprint: formatFingerprint(approver.kid),
-    publicKey,
+    // Team mode: the server verified with the registered key and does not return it.
+    ...(publicKey.length > 0 && { publicKey }),
     ...(approver.label !== undefined && { label: approver.label }),
   };
 }

@@ -27,7 +27,11 @@ export interface RunningCli {
  * Spawn `node cli/dist/bin.cjs ...args` with only the given HITL_* variables (never the real home).
  * stdin is /dev/null unless `stdin: "pipe"` (then write to `child.stdin`, e.g. the window's code).
  */
-export function startCli(args: string[], env: Record<string, string>, options: { stdin?: "ignore" | "pipe" } = {}): RunningCli {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: "ignore" | "pipe"; cwd?: string } = {},
+): RunningCli {
   return startCommand(process.execPath, [BIN, ...args], env, options);
 }
 
@@ -36,11 +40,12 @@ export function startCommand(
   command: string,
   args: string[],
   env: Record<string, string>,
-  options: { stdin?: "ignore" | "pipe" } = { stdin: "pipe" },
+  options: { stdin?: "ignore" | "pipe"; cwd?: string } = { stdin: "pipe" },
 ): RunningCli {
   const started = performance.now();
   const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: env.HITL_CONFIG_DIR ?? tmpdir(), ...env },
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
     stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
   });
   // A child that exits before reading what a test typed: EPIPE is not the test's failure.

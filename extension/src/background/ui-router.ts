@@ -16,6 +16,7 @@ import { describeKeyLifetime, keyPlanAtPairing } from "./key-lifetime.js";
 import { decidePair, fingerprintOf, refusePairing } from "./pair-requests.js";
 import type { ApproverService } from "./service.js";
 import { decideSign, finishSign } from "./sign-requests.js";
+import { handleTeamMessage, teamStatus } from "./team.js";
 import { closeWindow, pageUrl, type WindowPage } from "./windows.js";
 
 /*
@@ -26,12 +27,13 @@ function fail(code: WireError["code"], message: string): UiResponse<never> {
   return { ok: false, error: { code, message } };
 }
 
-function senderPage(sender: Runtime.MessageSender): WindowPage | "popup" | undefined {
+function senderPage(sender: Runtime.MessageSender): WindowPage | "popup" | "team" | undefined {
   if (sender.id !== browser.runtime.id || sender.url === undefined) return undefined;
   const path = sender.url.split(/[?#]/)[0];
   if (path === pageUrl("approval")) return "approval";
   if (path === pageUrl("pairing")) return "pairing";
   if (path === browser.runtime.getURL("src/popup/popup.html")) return "popup";
+  if (path === browser.runtime.getURL("src/team/team.html")) return "team";
   return undefined;
 }
 
@@ -89,6 +91,14 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
     }
     case "popup.status":
       return { ok: true, value: await popupStatus(service) };
+    case "team.status":
+    case "team.configure":
+    case "team.signRegistration":
+    case "team.registered":
+    case "team.forget":
+      // Only the team window (never a page the host opened, never the popup) touches team mode.
+      if (page !== "team") return fail("ERR_PROTOCOL", "Only the team sign-in window may do this.");
+      return handleTeamMessage(service, message, Date.now());
     case "popup.denyAll": {
       if (page !== "popup") return fail("ERR_PROTOCOL", "Only the toolbar popup may deny all waiting requests.");
       const result = await denyAllPending({
@@ -125,6 +135,12 @@ async function popupStatus(service: ApproverService): Promise<PopupStatus> {
   if (status.kid !== undefined) {
     result.kid = status.kid;
     result.fingerprint = fingerprintOf(status.kid)!;
+  }
+  const team = await teamStatus(service);
+  if (team.config !== undefined) {
+    result.team = { keycloakUrl: team.config.keycloakUrl, serverUrl: team.config.serverUrl };
+    if (team.configChangedAt !== undefined) result.team.changedAt = team.configChangedAt;
+    if (team.registration !== undefined) result.team.registration = team.registration;
   }
   if (identity !== undefined) {
     result.subject = identity.subject;

@@ -1,4 +1,5 @@
 import type { Challenge, Decision, KeyPolicy, PairingRequest, WireError } from "@hitl/verifier/protocol";
+import { parseTeamRequest, type TeamRegistration, type TeamRequest } from "./team-messages.js";
 
 /*
  * Messages between the extension's own pages (approval, pairing, popup) and the service worker,
@@ -16,7 +17,8 @@ export type UiRequest =
   | { type: "pairing.close" }
   | { type: "popup.status" }
   /** The popup's "Deny all": answer every waiting request (background/deny-all.ts). */
-  | { type: "popup.denyAll" };
+  | { type: "popup.denyAll" }
+  | TeamRequest;
 
 export type UiResponse<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -67,6 +69,8 @@ export interface PopupStatus {
   host: { state: HostState; lastError?: string; hostVersion?: string; port?: number };
   pending: number;
   history: HistoryItem[];
+  /** Team mode: the addresses the human entered and when they last changed, and the registration. */
+  team?: { keycloakUrl: string; serverUrl: string; changedAt?: number; registration?: TeamRegistration };
 }
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -99,7 +103,7 @@ export function parseUiRequest(value: unknown): UiRequest | undefined {
     case "popup.denyAll":
       return exactKeys(r, ["type"]) ? { type: r.type } : undefined;
     default:
-      return undefined;
+      return typeof r.type === "string" && r.type.startsWith("team.") ? parseTeamRequest(r) : undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import { byId, el, row } from "../lib/dom.js";
+import { pageApis } from "../lib/page-apis.js";
 import { ask } from "../lib/send.js";
 import type { PopupStatus } from "../lib/ui-messages.js";
 import { visibleText } from "../lib/visible-node.js";
@@ -26,6 +27,20 @@ function render(status: PopupStatus): void {
   const hostText = `${HOST_TEXT[status.host.state]}${status.host.port === undefined ? "" : ` (127.0.0.1:${status.host.port})`}`;
   row(list, "Signing host", status.host.lastError === undefined ? hostText : `${hostText}: ${status.host.lastError}`);
   row(list, "Waiting", String(status.pending));
+  // Team mode: the addresses are shown always, with when they changed, so that a change nobody
+  // made on purpose is seen.
+  if (status.team === undefined) row(list, "Team mode", "off");
+  else {
+    const changed = status.team.changedAt === undefined ? "" : ` (set ${new Date(status.team.changedAt).toLocaleString()})`;
+    row(list, "Team Keycloak", `${status.team.keycloakUrl}${changed}`);
+    row(list, "Team server", status.team.serverUrl);
+    const reg = status.team.registration;
+    row(
+      list,
+      "Team key",
+      reg === undefined ? "not registered: open Team sign-in" : `${reg.username}, until ${new Date(reg.expiresAt * 1000).toLocaleString()}`,
+    );
+  }
   showDenyAll(status.pending);
 
   const pill = byId("host-pill");
@@ -52,5 +67,9 @@ async function refresh(): Promise<void> {
 }
 
 bindDenyAll(() => void refresh());
+byId("team").addEventListener("click", () => {
+  const api = pageApis();
+  void api.windows.create({ type: "popup", url: api.runtime.getURL("src/team/team.html"), width: 520, height: 720 });
+});
 void refresh();
 setInterval(() => void refresh(), 1000);

@@ -64,6 +64,42 @@ export const ERROR_CODES = [
   // pairing confirmation: the code the pairing window shows, typed into the terminal
   "ERR_PAIRING_CODE_MISMATCH",
   "ERR_PAIRING_CODE_MISSING",
+  // team mode: the Keycloak key directory (verifier/src/keys/keycloak-key-directory.ts)
+  "ERR_APPROVER_DISABLED",
+  "ERR_NOT_AN_APPROVER",
+  "ERR_KEY_EXPIRED",
+  "ERR_KEY_REVOKED",
+  "ERR_KEY_ENTRY_INVALID",
+  "ERR_KEYCLOAK_UNREACHABLE",
+  "ERR_KEYCLOAK_TIMEOUT",
+  "ERR_KEYCLOAK_UNAUTHORIZED",
+
+  // coding-agent hooks: an agent's settings file hitl will not edit (malformed, odd shape)
+  "ERR_AGENT_SETTINGS_INVALID",
+  // the agent policy (cli/src/policy): a policy file that is malformed, or that cannot be read
+  "ERR_POLICY_INVALID",
+  "ERR_POLICY_UNREADABLE",
+  // MCP gate: the upstream server could not start or exited; a call the policy forbids
+  "ERR_MCP_UPSTREAM_FAILED",
+  "ERR_POLICY_DENIED",
+  // team mode: the hitl server (server/): tokens, key registration, /v1/verify, start-up
+  "ERR_TOKEN_MISSING",
+  "ERR_TOKEN_INVALID",
+  "ERR_TOKEN_EXPIRED",
+  "ERR_LOGIN_NOT_FRESH",
+  "ERR_REGISTRATION_SUBJECT_MISMATCH",
+  "ERR_REGISTRATION_ISSUER_MISMATCH",
+  "ERR_REGISTRATION_AUDIENCE_MISMATCH",
+  "ERR_TOO_MANY_KEYS",
+  "ERR_KEY_WRITE_CONFLICT",
+  "ERR_CALLER_NOT_ALLOWED",
+  "ERR_RATE_LIMITED",
+  "ERR_NOT_FOUND",
+  "ERR_INSECURE_TRANSPORT",
+  // team mode: this machine's team configuration and its link to the hitl server (cli)
+  "ERR_TEAM_CONFIG_INVALID",
+  "ERR_TEAM_SERVER_UNREACHABLE",
+  "ERR_TEAM_SERVER_REFUSED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

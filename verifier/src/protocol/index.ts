@@ -6,6 +6,7 @@ export * from "./base64url.js";
 export * from "./constants.js";
 export * from "./errors.js";
 export { canonicalBytes, canonicalize, isWellFormed, utf8, utf8Length } from "./jcs.js";
+export * from "./key-registration.js";
 export {
   CHARACTER_TABLES_UNICODE_VERSION,
   forbiddenInIdentifier,

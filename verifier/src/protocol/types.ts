@@ -106,17 +106,32 @@ export interface PairingResponse {
 }
 
 /**
- * Team mode (reserved): a browser key registered to an identity-provider account. Signed with
- * SIGNING_PREFIXES.keyRegistration so it can never be confused with a decision or a pairing.
+ * Team mode: the statement a browser key signs to register itself on its owner's Keycloak
+ * account (docs/protocol.md §3.8). Signed with SIGNING_PREFIXES.keyRegistration by the key it
+ * names (proof of possession), so it can never be confused with a decision or a pairing.
+ * Members in JCS order.
  */
 export interface KeyRegistrationStatement {
-  v: 1;
-  /** Identity provider issuer URL. */
-  iss: string;
-  sub: string;
-  kid: string;
-  publicKey: string;
+  /** The hitl server's public base URL (e.g. "https://hitl.example.com"): where this statement may be used. */
+  aud: string;
+  /** When the statement stops being accepted; at most 300 s after iat. */
+  exp: number;
   iat: number;
+  /** The realm's issuer URL, equal to the access token's `iss`. */
+  iss: string;
+  kid: string;
+  /** 32 random bytes: one statement registers once. */
+  nonce: string;
+  publicKey: string;
+  /** The Keycloak user id, equal to the access token's `sub`. */
+  sub: string;
+  v: 1;
+}
+
+/** The body of POST /v1/keys. */
+export interface KeyRegistration {
+  sig: string;
+  statement: KeyRegistrationStatement;
 }
 
 /** One approver key as a key directory returns it. */

@@ -22,7 +22,7 @@ export interface AutoClicker {
 const WINDOW_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{3}-[BCDFGHJKLMNPQRSTVWXZ]{3}$/;
 
 export async function attachAutoClicker(devtoolsPort: number): Promise<AutoClicker> {
-  const { chromium } = await import("playwright-core");
+  const { chromium } = await loadPlaywright();
   const browser: Browser = await chromium.connectOverCDP(`http://127.0.0.1:${devtoolsPort}`);
   const handled = new WeakSet<Page>();
   return {
@@ -69,4 +69,17 @@ async function nextWindow(browser: Browser, kind: string, handled: WeakSet<Page>
     await delay(50);
   }
   throw new HitlError("ERR_INTERNAL", `No ${kind} window appeared within ${timeoutMs / 1000} s; the extension did not open one.`);
+}
+
+/** A dev dependency of @hitl/cli: the demo runs from a clone of the repository, never from an install. */
+async function loadPlaywright(): Promise<typeof import("playwright-core")> {
+  try {
+    return await import("playwright-core");
+  } catch (error) {
+    throw new HitlError(
+      "ERR_CONFIG",
+      "--auto-approve needs playwright-core, a dev dependency of @hitl/cli: run 'pnpm install' in the hitl repository, or click yourself without --auto-approve.",
+      { cause: error },
+    );
+  }
 }

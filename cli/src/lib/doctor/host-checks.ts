@@ -1,5 +1,5 @@
+import { getHostHealth } from "@hitl/sdk";
 import { formatFingerprint, type HealthResponseBody, HitlError } from "@hitl/verifier";
-import { getHostHealth } from "../../sdk/get-host-health.js";
 import { type CheckResult, fail, pass, skip } from "./check.js";
 import { describeOwner, findListenerOwner } from "./listener-owner.js";
 

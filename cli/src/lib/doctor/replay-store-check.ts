@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { openDefaultNonceStore } from "@hitl/sdk/internal";
 import {
   DEFAULT_SKEW_SECONDS,
   encodeBase64url,
@@ -8,7 +9,6 @@ import {
   RedisNonceStore,
   resolvePaths,
 } from "@hitl/verifier";
-import { openDefaultNonceStore } from "../../sdk/lib/open-stores.js";
 import { type CheckResult, fail, pass, warn } from "./check.js";
 
 const NAME = "replay store";

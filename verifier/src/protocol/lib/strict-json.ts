@@ -47,9 +47,9 @@ export function decodeUtf8Strict(bytes: Uint8Array, what: string): string {
   }
 }
 
-/** First duplicate member name of a text JSON.parse accepted, or undefined. */
+/** First duplicate member name of a text JSON.parse accepted, or undefined (numbers in any form are no problem here). */
 export function findDuplicateMemberName(text: string): string | undefined {
-  const problem = scanJsonText(text);
+  const problem = scanJsonText(text, false);
   return problem?.kind === "duplicate" ? problem.text : undefined;
 }
 
@@ -71,7 +71,7 @@ const SHORT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
  * member name that occurs twice in one object (compared after unescaping, so "a" and "\u0061"
  * collide) or a number literal that is not in canonical form.
  */
-function scanJsonText(text: string): TextProblem | undefined {
+function scanJsonText(text: string, checkNumbers = true): TextProblem | undefined {
   // One entry per open container: a Set of names for objects, null for arrays.
   const stack: (Set<string> | null)[] = [];
   let expectName = false;
@@ -95,7 +95,7 @@ function scanJsonText(text: string): TextProblem | undefined {
       let end = i + 1;
       while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
       const literal = text.slice(i, end);
-      if (!SHORT_INTEGER.test(literal)) {
+      if (checkNumbers && !SHORT_INTEGER.test(literal)) {
         const canonical = canonicalNumberText(literal);
         if (canonical !== literal) return { kind: "number", text: literal, canonical };
       }

@@ -1,0 +1,52 @@
+import type { ErrorCode } from "@hitl/verifier";
+
+/** HTTP status of each error code the server answers with (docs/protocol.md §9); 422 for receipt verdicts. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  ERR_MALFORMED: 400,
+  ERR_UNSUPPORTED_VERSION: 400,
+  ERR_INVALID_ENCODING: 400,
+  ERR_TOO_LARGE: 413,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_TOKEN_MISSING: 401,
+  ERR_TOKEN_INVALID: 401,
+  ERR_TOKEN_EXPIRED: 401,
+  ERR_LOGIN_NOT_FRESH: 401,
+  ERR_REGISTRATION_SUBJECT_MISMATCH: 403,
+  ERR_REGISTRATION_ISSUER_MISMATCH: 403,
+  ERR_REGISTRATION_AUDIENCE_MISMATCH: 403,
+  ERR_CALLER_NOT_ALLOWED: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_TOO_MANY_KEYS: 409,
+  ERR_KEY_WRITE_CONFLICT: 409,
+  ERR_RATE_LIMITED: 429,
+  ERR_KEYCLOAK_UNREACHABLE: 503,
+  ERR_KEYCLOAK_TIMEOUT: 503,
+  ERR_KEYCLOAK_UNAUTHORIZED: 503,
+  ERR_KEY_DIRECTORY_UNAVAILABLE: 503,
+  ERR_NONCE_STORE_UNAVAILABLE: 503,
+  ERR_NONCE_MAYBE_CONSUMED: 503,
+  ERR_NONCE_STORE_RESET: 503,
+  ERR_INTERNAL: 500,
+};
+
+/** Registration-route overrides: the approver checks are about the caller, not a receipt. */
+const REGISTRATION_STATUS: Partial<Record<ErrorCode, number>> = {
+  ERR_UNKNOWN_APPROVER: 403,
+  ERR_APPROVER_DISABLED: 403,
+  ERR_NOT_AN_APPROVER: 403,
+  ERR_KEY_REVOKED: 409,
+  ERR_REPLAYED: 409,
+  ERR_UNKNOWN_KEY: 404,
+  ERR_KEY_ENTRY_INVALID: 409,
+  ERR_EXPIRED: 400,
+  ERR_NOT_YET_VALID: 400,
+  ERR_KEY_ID_MISMATCH: 400,
+  ERR_WEAK_PUBLIC_KEY: 400,
+  ERR_NONCANONICAL_SIGNATURE: 400,
+  ERR_BAD_SIGNATURE: 400,
+};
+
+export function statusOf(code: ErrorCode, route: "keys" | "verify" | "other"): number {
+  if (route === "keys") return REGISTRATION_STATUS[code] ?? STATUS[code] ?? 400;
+  return STATUS[code] ?? (route === "verify" ? 422 : 400);
+}
