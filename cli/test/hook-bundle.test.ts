@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hookFixture } from "./helpers/hook-contracts.js";
-import { isolatedDirs, runCliWithInput } from "./helpers/run-cli.js";
+import { BIN, isolatedDirs, runCliWithInput } from "./helpers/run-cli.js";
 
 /*
  * An allowed tool call must cost almost nothing (it runs before every tool call), so the hook's
@@ -59,5 +60,55 @@ describe("the built hook reads a command with tree-sitter-bash from its bundle",
     ]);
     expect(bundle).toContain('createRequire)(__hitlBundleUrl).resolve("tree-sitter-bash/tree-sitter-bash.wasm")');
     expect(bundle).not.toMatch(/import\.meta|import_meta/);
+  });
+});
+
+/*
+ * Node's built-in modules outside its start-up snapshot cost a fresh process a millisecond or
+ * more each. An allowed call (no policy file, and a valid one) must load none of these; the
+ * list is what once crept in (fs/promises for the policy file; the verifier's index for an error
+ * class, with lru-cache's diagnostics_channel and perf_hooks) and the asking path (http, crypto).
+ */
+describe("an allowed call loads no built-in module it does not need", () => {
+  let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+  beforeEach(async () => {
+    dirs = await isolatedDirs();
+  });
+  afterEach(async () => {
+    await dirs.cleanup();
+  });
+
+  const UNWANTED = ["fs/promises", "internal/fs/promises", "diagnostics_channel", "perf_hooks", "http", "crypto", "net", "esm/loader"];
+
+  function builtinsLoaded(): string[] {
+    const probe = `${dirs.root}/loaded.cjs`;
+    writeFileSync(
+      probe,
+      `process.on("exit", (code) => { if (code === 0) require("node:fs").writeSync(1, JSON.stringify(process.moduleLoadList)); });\n`,
+    );
+    const run = spawnSync(process.execPath, ["--require", probe, BIN, "hook", "claude-code"], {
+      input: hookFixture("claude-code", "bash-allowed").text,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, ...dirs.env },
+      encoding: "utf8",
+    });
+    expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    return (JSON.parse(run.stdout) as string[]).map((entry) => entry.replace(/^NativeModule /, ""));
+  }
+
+  it("without a policy file (the default policy)", () => {
+    const loaded = builtinsLoaded();
+    expect(loaded).toContain("fs");
+    expect(
+      loaded.filter((name) => UNWANTED.some((unwanted) => name === unwanted || name.startsWith(`internal/modules/${unwanted}`))),
+    ).toEqual([]);
+  });
+
+  it("with a valid policy file", () => {
+    const policy = `${dirs.env.HITL_CONFIG_DIR}/policy.json`;
+    writeFileSync(policy, JSON.stringify({ version: 1, otherwise: "allow", rules: [] }));
+    const loaded = builtinsLoaded();
+    expect(
+      loaded.filter((name) => UNWANTED.some((unwanted) => name === unwanted || name.startsWith(`internal/modules/${unwanted}`))),
+    ).toEqual([]);
   });
 });
