@@ -42,6 +42,23 @@ describe("bin/hitl", () => {
     expect(result.stderr).toContain(`${NODE_READ_IT} \`${MISSING_CA}\``);
   });
 
+  it("leaves it in place in team mode (team.json in the config dir: https to the hitl server and Keycloak)", () => {
+    const config = mkdtempSync(join(scratch, "team-"));
+    const outside = { NODE_EXTRA_CA_CERTS: MISSING_CA, HITL_REDIS_URL: undefined, HITL_CONFIG_DIR: config };
+    expect(run(SHIM, ["--version"], outside).stderr).not.toContain(NODE_READ_IT);
+    writeFileSync(join(config, "team.json"), "{}");
+    const result = run(SHIM, ["--version"], outside);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`${NODE_READ_IT} \`${MISSING_CA}\``);
+  });
+
+  it.each(["server", "setup", "doctor"])("leaves it in place for `hitl %s` (team mode's set-up and server speak TLS)", (command) => {
+    const config = mkdtempSync(join(scratch, "local-"));
+    const result = run(SHIM, [command, "--help"], { NODE_EXTRA_CA_CERTS: MISSING_CA, HITL_REDIS_URL: undefined, HITL_CONFIG_DIR: config });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`${NODE_READ_IT} \`${MISSING_CA}\``);
+  });
+
   it("gives the variable back, unchanged, to the processes hitl starts", () => {
     // Preloaded into the hitl process: prints what a child would inherit once hitl is done.
     const probe = join(scratch, "probe.cjs");
