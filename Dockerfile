@@ -5,4 +5,4 @@ WORKDIR /hitl
 COPY . .
 RUN pnpm install --frozen-lockfile && pnpm build
 USER node
-ENTRYPOINT ["node", "cli/dist/bin.js"]
+ENTRYPOINT ["node", "cli/dist/bin.cjs"]

@@ -51,7 +51,7 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXTENSION_DIR = `${ROOT}extension/dist/chromium`;
 /**
  * The `hitl` command as installed: cli/bin/hitl (what a global install or `npm link` puts on
- * PATH, through a symlink) -> node cli/dist/bin.js. pnpm's shim in node_modules/.bin, used by
+ * PATH, through a symlink) -> node cli/dist/bin.cjs. pnpm's shim in node_modules/.bin, used by
  * `pnpm exec hitl` in a checkout, adds ~4-5 ms of shell before it (and pnpm itself far more).
  */
 const CLI = `${ROOT}cli/bin/hitl`;

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const env = Object.fromEntries(Object.entries(session.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [`${REPO_ROOT}cli/dist/bin.js`, "mcp-gate", "--", process.execPath, UPSTREAM, log],
+    args: [`${REPO_ROOT}cli/dist/bin.cjs`, "mcp-gate", "--", process.execPath, UPSTREAM, log],
     env,
   });
   client = new Client({ name: "e2e-agent", version: "1.0.0" });

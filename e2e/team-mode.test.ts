@@ -29,7 +29,7 @@ async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildPr
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
-    [`${REPO_ROOT}cli/dist/bin.js`, "server", "--insecure-http", "--host", "127.0.0.1", "--port", String(port)],
+    [`${REPO_ROOT}cli/dist/bin.cjs`, "server", "--insecure-http", "--host", "127.0.0.1", "--port", String(port)],
     {
       env: { ...process.env, ...env, HITL_SERVER_URL: url },
       stdio: ["ignore", "pipe", "pipe"],

@@ -89,7 +89,7 @@ function percentile(values, p) {
 /** p50 (and p90) through the gate vs direct, for one upstream. */
 async function measure(upstream, tool) {
   const direct = await session(process.execPath, upstream, tool);
-  const gated = await session(process.execPath, [join(CLI, "dist/bin.js"), "mcp-gate", "--", process.execPath, ...upstream], tool);
+  const gated = await session(process.execPath, [join(CLI, "dist/bin.cjs"), "mcp-gate", "--", process.execPath, ...upstream], tool);
   try {
     for (let i = 0; i < WARMUP; i++) {
       await direct.call();

@@ -20,7 +20,7 @@ import { installDemoHost } from "./lib/demo/install-host.js";
 import { reportAndExitCode } from "./lib/report.js";
 
 const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
-const BIN = join(REPO, "cli", "dist", "bin.js");
+const BIN = join(REPO, "cli", "dist", "bin.cjs");
 const EXTENSION_DIR = join(REPO, "extension", "dist", "chromium");
 const ACTION = "delete /tmp/testfile";
 

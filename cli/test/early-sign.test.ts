@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Worker } from "node:worker_threads";
 import { resolvePort } from "@hitl/sdk";
 import { encodeJsonBody, exchangeWithHost, takeEarlySign } from "@hitl/sdk/internal";
 import { HOST_AUTH, proveHostAnswer, resolvePaths } from "@hitl/verifier";
@@ -149,6 +150,36 @@ describe("openEarlySign / takeEarlySign", () => {
     await expect(exchange(port)).resolves.toEqual({ receipt: "ok" });
     expect(await seen[0]!.body).toBe(body.toString("utf8"));
     expect(seen).toHaveLength(1);
+  });
+
+  /*
+   * bin.cts awaits openEarlySign, then loads the command with require(), which blocks the event
+   * loop for tens of milliseconds; only the event loop connects and writes. The host here runs
+   * on a worker thread (its own event loop), and this thread blocks as the load does.
+   */
+  it("resolves once the headers are on the wire: the host gets them while the caller then blocks", async () => {
+    const seen = new Int32Array(new SharedArrayBuffer(4));
+    const host = new Worker(
+      `const { createServer } = require("node:http");
+const { parentPort, workerData } = require("node:worker_threads");
+const server = createServer((req) => {
+  if (req.headers["x-hitl-prepare"] === "1") { Atomics.store(workerData, 0, 1); Atomics.notify(workerData, 0); }
+});
+server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
+parentPort.once("message", () => { server.closeAllConnections(); server.close(); });`,
+      { eval: true, workerData: seen },
+    );
+    try {
+      const [port] = (await once(host, "message")) as [number];
+      await openEarlySign(port);
+      const waited = Atomics.wait(seen, 0, 0, 2_000);
+      expect(waited === "ok" || waited === "not-equal").toBe(true);
+      expect(Atomics.load(seen, 0)).toBe(1);
+    } finally {
+      dropEarlySign();
+      host.postMessage("stop");
+      await once(host, "exit");
+    }
   });
 
   it("keeps an answer that came before the exchange took the request (the host refused the headers)", async () => {

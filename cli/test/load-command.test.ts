@@ -1,12 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isBundleFresh, loadCommand } from "../src/lib/load-command.js";
+
+// The built module (CommonJS, as dist/bin.cjs requires it; vitest runs sources as ES modules).
+const { isBundleFresh, loadCommand } = createRequire(import.meta.url)(
+  "../dist/lib/load-command.cjs",
+) as typeof import("../src/lib/load-command.cjs");
 
 /*
- * bin.ts runs a command from dist/bundle/ only while no tsc build is newer than the bundle, so
+ * bin.cts runs a command from dist/bundle/ only while no tsc build is newer than the bundle, so
  * `pnpm exec tsc -b` alone can never leave `hitl` running stale code. Real files, real mtimes.
  */
 
@@ -32,11 +37,11 @@ function file(path: string, seconds: number, text = ""): URL {
   return pathToFileURL(path);
 }
 
-const BUNDLED = "export async function run() { return 42; }\nexport function reportAndExitCode() { return 43; }\n";
+const BUNDLED = "exports.run = async () => 42;\nexports.reportAndExitCode = () => 43;\n";
 
 describe("isBundleFresh", () => {
   it("is fresh when the bundle is at least as new as every build-info file that exists", () => {
-    const bundle = file(join(dist, "bundle", "request.js"), 2_000);
+    const bundle = file(join(dist, "bundle", "request.cjs"), 2_000);
     const cliInfo = file(join(dist, ".tsbuildinfo"), 1_000);
     const verifierInfo = file(join(root, "verifier", "dist", ".tsbuildinfo"), 2_000);
     const missing = pathToFileURL(join(root, "nowhere", ".tsbuildinfo"));
@@ -44,11 +49,11 @@ describe("isBundleFresh", () => {
   });
 
   it("is stale once any tsc build ran after it, and absent when there is no bundle", () => {
-    const bundle = file(join(dist, "bundle", "request.js"), 2_000);
+    const bundle = file(join(dist, "bundle", "request.cjs"), 2_000);
     const cliInfo = file(join(dist, ".tsbuildinfo"), 1_000);
     const verifierInfo = file(join(root, "verifier", "dist", ".tsbuildinfo"), 2_001);
     expect(isBundleFresh(bundle, [cliInfo, verifierInfo])).toBe(false);
-    expect(isBundleFresh(pathToFileURL(join(dist, "bundle", "pair.js")), [cliInfo])).toBe(false);
+    expect(isBundleFresh(pathToFileURL(join(dist, "bundle", "pair.cjs")), [cliInfo])).toBe(false);
   });
 });
 
@@ -56,7 +61,7 @@ describe("loadCommand", () => {
   const unbundled = async () => ({ run: async () => 7 });
 
   it("runs the bundle while it is current, with the bundle's own reporter", async () => {
-    file(join(dist, "bundle", "request.js"), 2_000, BUNDLED);
+    file(join(dist, "bundle", "request.cjs"), 2_000, BUNDLED);
     file(join(dist, ".tsbuildinfo"), 1_000);
     file(join(root, "verifier", "dist", ".tsbuildinfo"), 1_500);
     const loaded = await loadCommand("request", unbundled, pathToFileURL(`${dist}/`));
@@ -65,7 +70,7 @@ describe("loadCommand", () => {
   });
 
   it("falls back to tsc's modules when the verifier was rebuilt after the bundle", async () => {
-    file(join(dist, "bundle", "request.js"), 2_000, BUNDLED);
+    file(join(dist, "bundle", "request.cjs"), 2_000, BUNDLED);
     file(join(dist, ".tsbuildinfo"), 1_000);
     file(join(root, "verifier", "dist", ".tsbuildinfo"), 3_000);
     const loaded = await loadCommand("request", unbundled, pathToFileURL(`${dist}/`));

@@ -8,7 +8,7 @@ import { HOST_MAIN_PATH } from "@hitl/signing-host";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseSetupArgs, run } from "../src/commands/setup.js";
 
-const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
 
 let home: string;
 let env: NodeJS.ProcessEnv;

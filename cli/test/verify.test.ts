@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, isolatedDirs, runCli } from "./helpers/run-cli.js";
 
 /*
- * `hitl verify` as users run it: the BUILT command (cli/dist/bin.js, after `pnpm exec tsc -b`)
+ * `hitl verify` as users run it: the BUILT command (cli/dist/bin.cjs, after `pnpm exec tsc -b`)
  * against the committed test vectors (verifier/test/vectors/receipts.json).
  */
 

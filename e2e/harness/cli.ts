@@ -30,7 +30,7 @@ export interface RunHitlOptions {
   stdin?: "ignore" | "pipe";
 }
 
-/** Run the built `hitl` CLI (node cli/dist/bin.js) as a child process, output captured. */
+/** Run the built `hitl` CLI (node cli/dist/bin.cjs) as a child process, output captured. */
 export function runHitl(args: readonly string[], env: NodeJS.ProcessEnv, options: RunHitlOptions = {}): CliRun {
   const startedAt = performance.now();
   const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });

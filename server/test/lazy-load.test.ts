@@ -7,11 +7,13 @@ import { describe, expect, it } from "vitest";
  * fastify, @fastify/rate-limit, ioredis and the Keycloak admin client load only when the server
  * starts: the `hitl` commands that do not serve (request, verify, doctor, --help) never pay for
  * them, and importing @hitl/server does not either. Runs the BUILT CLI and package (`pnpm build`
- * first) in a child process whose module resolution is watched by a loader hook.
+ * first) in a child process whose module resolution is watched twice: a loader hook sees ES module
+ * imports, a wrapper of CommonJS resolution sees require() (the CLI's entry and its bundles are
+ * CommonJS, and a require() never reaches the loader hook in Node 20).
  */
 const run = promisify(execFile);
 const SERVER = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-const BIN = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const HEAVY = /\/(fastify|@fastify\/rate-limit|ioredis|@keycloak\/keycloak-admin-client)\//;
 const HOOK = `export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
@@ -20,8 +22,15 @@ const HOOK = `export async function resolve(specifier, context, next) {
 }`;
 
 async function output(body: string, args: string[] = []): Promise<string[]> {
-  const program = `import { register } from "node:module";
+  const program = `import { createRequire, register } from "node:module";
 register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOK)}));
+const Module = createRequire(import.meta.url)("node:module");
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const file = resolveFilename.apply(this, args);
+  if (${HEAVY}.test(file)) console.log("LOADED " + file);
+  return file;
+};
 ${body}`;
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", program, ...args], { timeout: 20_000 }).catch(
     (error: { stdout: string }) => ({ stdout: error.stdout }),
@@ -44,6 +53,11 @@ describe("the server's heavy modules load lazily", () => {
         await loadedBy(`process.argv.splice(1, 0, "hitl", ...${JSON.stringify(argv)}); await import(${JSON.stringify(BIN)});`),
       ).toEqual([]);
     }
+  });
+
+  it("a require() of ioredis is seen (so the CommonJS watch above can see it)", async () => {
+    const lines = await loadedBy(`createRequire(${JSON.stringify(SERVER)})("ioredis");`);
+    expect(lines.some((line) => /\/ioredis\//.test(line))).toBe(true);
   });
 
   it("createApp loads fastify (so the watch above can see it)", async () => {

@@ -7,11 +7,20 @@
  *                  checked on the main thread, 256 receipts in flight so Redis round trips
  *                  overlap with verification
  *   pipeline_2core the same with signatureCheck "threadpool": verification on both cores
- *   cli_start      wall time of `node cli/dist/bin.js --version` vs `node -e 0`, in pairs
- *   hook_allow     wall time of `node cli/dist/bin.js hook claude-code` deciding an allowed Bash
- *                  call (`git status`, through the default policy and its shell analysis) vs
- *                  `node -e 0`, in pairs, NODE_EXTRA_CA_CERTS unset for both (an agent runs the
- *                  hook on every tool call)
+ *   cli_start      wall time of `hitl --version` vs `node -e 0`, in pairs, as the user runs it:
+ *                  cli/bin/hitl (the package's bin: sh, then node on the same file, which loads
+ *                  dist/bin.cjs), reached through a symlink as a global install or npm's
+ *                  node_modules/.bin puts it on PATH. The figure
+ *                  (cli_start_vs_node) is measured with NODE_EXTRA_CA_CERTS unset for both sides:
+ *                  with it set, Node 20 builds its whole CA store at start (tens of ms) and that
+ *                  cost hides hitl's own; cli_start_vs_node_ca has it set for both sides (the
+ *                  launcher sets it aside for hitl). `node cli/dist/bin.cjs --version` (no sh) is
+ *                  reported beside each as cli_direct_start_vs_node(_ca).
+ *   hook_allow     wall time of `node cli/dist/bin.cjs hook claude-code` (the line `hitl hook install`
+ *                  writes) deciding an allowed Bash call (`git status`, through the default policy
+ *                  and its shell analysis) vs `node -e 0`, in rounds like cli_start, NODE_EXTRA_CA_CERTS
+ *                  unset for both (hook_allow_vs_node) and set for both (_ca); an agent runs the
+ *                  hook on every tool call
  *   gate_passthrough_overhead  p50 of 1,000 allowed tools/call through `hitl mcp-gate` vs direct
  *                  (cli/bench/gate-passthrough.mjs; the reference filesystem server, and _echo: an
  *                  upstream that answers at once)
@@ -25,7 +34,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -355,36 +364,72 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function spawnMs(args) {
+/**
+ * Wall time of one run of `file args` (stdout and stderr piped, as a tool calling hitl does);
+ * `input`, when given, is written to its stdin and the run must print nothing (a hook's "allow").
+ */
+function spawnMs(file, args, env, input) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(file, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"], env, input });
   const ms = performance.now() - start;
-  if (result.status !== 0) throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${file} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  if (input !== undefined && result.stdout.length > 0) throw new Error(`${file} ${args.join(" ")} did not allow: ${result.stdout}`);
   return ms;
 }
 
+/** The CLI entry tsc emits; bin/hitl starts it. */
+const CLI_ENTRY = join(ROOT, "cli", "dist", "bin.cjs");
+
 /**
- * Pairs of spawns of `node -e 0` and `hitl --version`, back to back (which goes first
- * alternates): the medians of each, and the median of the per-pair ratios, so a burst of load
- * from another tenant moves one pair, not the figure.
+ * `node -e 0` (the base) and each of `commands` in rounds, back to back, the order reversed
+ * every other round: the median time of each and the median of its per-round ratios to the
+ * base, so a burst of load from another tenant moves one round, not the figure.
  */
-function startupTimes(runs) {
-  const nodeArgs = ["-e", "0"];
-  const cliArgs = [join(ROOT, "cli", "dist", "bin.js"), "--version"];
-  spawnMs(nodeArgs);
-  spawnMs(cliArgs);
-  const node = [];
-  const cli = [];
-  const ratios = [];
+function startupTimes(runs, env, commands, nodeInput) {
+  const all = { node: [process.execPath, ["-e", "0"], nodeInput], ...commands };
+  const names = Object.keys(all);
+  for (const name of names) spawnMs(all[name][0], all[name][1], env, all[name][2]);
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  const ratios = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < runs; i++) {
-    const nodeFirst = i % 2 === 0;
-    const first = spawnMs(nodeFirst ? nodeArgs : cliArgs);
-    const second = spawnMs(nodeFirst ? cliArgs : nodeArgs);
-    node.push(nodeFirst ? first : second);
-    cli.push(nodeFirst ? second : first);
-    ratios.push(cli.at(-1) / node.at(-1));
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) times[name].push(spawnMs(all[name][0], all[name][1], env, all[name][2]));
+    for (const name of names) ratios[name].push(times[name][i] / times.node[i]);
   }
-  return { node: median(node), cli: median(cli), ratio: median(ratios) };
+  return Object.fromEntries(names.map((name) => [name, { ms: median(times[name]), ratio: median(ratios[name]) }]));
+}
+
+/**
+ * Start-up with NODE_EXTRA_CA_CERTS unset for both sides (the figure) and set for both (the
+ * caller's file, else the system bundle when there is one). `hitl` is cli/bin/hitl through a
+ * symlink in a scratch directory, as installed; `direct` is node dist/bin.cjs without the sh.
+ */
+function startup(runs) {
+  const scratch = mkdtempSync(join(tmpdir(), "hitl-bench-"));
+  try {
+    const link = join(scratch, "hitl");
+    symlinkSync(join(ROOT, "cli", "bin", "hitl"), link);
+    const commands = { hitl: [link, ["--version"]], direct: [process.execPath, [CLI_ENTRY, "--version"]] };
+    return withAndWithoutCa((env) => startupTimes(runs, env, commands));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `measure` with NODE_EXTRA_CA_CERTS unset (plain, the figure) and set (withCa: the caller's
+ * file, else the system bundle when there is one), for both sides alike.
+ */
+function withAndWithoutCa(measure, base = process.env) {
+  const { NODE_EXTRA_CA_CERTS: caFile, ...unset } = base;
+  const plain = measure(unset);
+  const systemBundle = "/etc/ssl/certs/ca-certificates.crt";
+  const ca = caFile ?? (existsSync(systemBundle) ? systemBundle : undefined);
+  const withCa = ca === undefined ? undefined : measure({ ...unset, NODE_EXTRA_CA_CERTS: ca });
+  return { plain, withCa, ca };
+}
+
+function describeStartup(label, times) {
+  return `start-up ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl --version ${times.hitl.ms.toFixed(1)} ms (ratio ${times.hitl.ratio.toFixed(3)}), node dist/bin.cjs --version ${times.direct.ms.toFixed(1)} ms (ratio ${times.direct.ratio.toFixed(3)})`;
 }
 
 /** A Claude Code PreToolUse call the default policy allows: what most tool calls look like. */
@@ -402,46 +447,23 @@ function allowedHookCall(cwd) {
 }
 
 /**
- * Pairs of `node -e 0` and `hitl hook claude-code` deciding an allowed call (order alternating),
- * both without NODE_EXTRA_CA_CERTS, the hook with a config dir of its own (the default policy).
+ * `node -e 0` and `node dist/bin.cjs hook claude-code` deciding an allowed call, in rounds like
+ * start-up, with a config dir of its own (the default policy), without and with NODE_EXTRA_CA_CERTS.
  */
 function hookAllowTimes(runs) {
   const dir = mkdtempSync(join(tmpdir(), "hitl-bench-hook-"));
   try {
-    const env = { ...process.env, HITL_CONFIG_DIR: join(dir, "config"), HITL_STATE_DIR: join(dir, "state") };
-    delete env.NODE_EXTRA_CA_CERTS;
-    delete env.HITL_SECURE;
-    const input = allowedHookCall(dir);
-    const time = (args, stdin) => {
-      const start = performance.now();
-      const result = spawnSync(process.execPath, args, { input: stdin, env, stdio: ["pipe", "pipe", "pipe"] });
-      const ms = performance.now() - start;
-      if (result.status !== 0 || result.stdout.length > 0) {
-        throw new Error(`node ${args.join(" ")} did not allow (exit ${result.status}): ${result.stdout}${result.stderr}`);
-      }
-      return ms;
-    };
-    const nodeRun = () => time(["-e", "0"], "");
-    const hookRun = () => time([join(ROOT, "cli", "dist", "bin.js"), "hook", "claude-code"], input);
-    nodeRun();
-    hookRun();
-    const node = [];
-    const hook = [];
-    const ratios = [];
-    for (let i = 0; i < runs; i++) {
-      if (i % 2 === 0) {
-        node.push(nodeRun());
-        hook.push(hookRun());
-      } else {
-        hook.push(hookRun());
-        node.push(nodeRun());
-      }
-      ratios.push(hook.at(-1) / node.at(-1));
-    }
-    return { node: median(node), hook: median(hook), ratio: median(ratios) };
+    const { HITL_SECURE: _secure, ...base } = process.env;
+    const env = { ...base, HITL_CONFIG_DIR: join(dir, "config"), HITL_STATE_DIR: join(dir, "state") };
+    const commands = { hook: [process.execPath, [CLI_ENTRY, "hook", "claude-code"], allowedHookCall(dir)] };
+    return withAndWithoutCa((runEnv) => startupTimes(runs, runEnv, commands, ""), env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function describeHook(label, times) {
+  return `hook ${label}: node -e 0 ${times.node.ms.toFixed(1)} ms, hitl hook claude-code (allowed git status) ${times.hook.ms.toFixed(1)} ms (ratio ${times.hook.ratio.toFixed(3)})`;
 }
 
 /** cli/bench/gate-passthrough.mjs in its own process, NODE_EXTRA_CA_CERTS unset for every side. */
@@ -535,15 +557,15 @@ async function main() {
       `receipts consumed: ${supply.consumed}; redis-server used ${redisCpuMs} ms CPU in ${Math.round(measuredMs)} ms (incl. signing between slices)`,
     );
 
-    const start = startupTimes(SPAWNS);
-    log(
-      `start-up: node -e 0 ${start.node.toFixed(1)} ms, hitl --version ${start.cli.toFixed(1)} ms (medians of ${SPAWNS}); median per-pair ratio ${start.ratio.toFixed(3)}`,
-    );
+    const start = startup(SPAWNS);
+    log(`${describeStartup("without NODE_EXTRA_CA_CERTS", start.plain)} (medians of ${SPAWNS} rounds)`);
+    if (start.withCa === undefined) log("start-up with NODE_EXTRA_CA_CERTS: not measured (no CA file here)");
+    else log(describeStartup(`with NODE_EXTRA_CA_CERTS=${start.ca}`, start.withCa));
+    const fixed = (value) => (value === undefined ? null : Number(value.toFixed(3)));
 
-    const hookAllow = hookAllowTimes(SPAWNS);
-    log(
-      `hook: node -e 0 ${hookAllow.node.toFixed(1)} ms, hitl hook claude-code (allowed git status) ${hookAllow.hook.toFixed(1)} ms (medians of ${SPAWNS}, NODE_EXTRA_CA_CERTS unset); median per-pair ratio ${hookAllow.ratio.toFixed(3)}`,
-    );
+    const hook = hookAllowTimes(SPAWNS);
+    log(`${describeHook("without NODE_EXTRA_CA_CERTS", hook.plain)} (medians of ${SPAWNS} rounds)`);
+    if (hook.withCa !== undefined) log(describeHook(`with NODE_EXTRA_CA_CERTS=${hook.ca}`, hook.withCa));
 
     const gate = gatePassthrough(1000);
     log(
@@ -559,11 +581,15 @@ async function main() {
       pipeline_2core_per_s: Math.round(two.b),
       pipeline_vs_raw_2core: Number(two.ratio.toFixed(3)),
       pipeline_vs_raw_2core_pooled: Number(two.pooled.toFixed(3)),
-      node_start_ms: Number(start.node.toFixed(1)),
-      cli_start_ms: Number(start.cli.toFixed(1)),
-      cli_start_vs_node: Number(start.ratio.toFixed(3)),
-      hook_allow_ms: Number(hookAllow.hook.toFixed(1)),
-      hook_allow_vs_node: Number(hookAllow.ratio.toFixed(3)),
+      node_start_ms: Number(start.plain.node.ms.toFixed(1)),
+      cli_start_ms: Number(start.plain.hitl.ms.toFixed(1)),
+      cli_start_vs_node: fixed(start.plain.hitl.ratio),
+      cli_direct_start_vs_node: fixed(start.plain.direct.ratio),
+      cli_start_vs_node_ca: fixed(start.withCa?.hitl.ratio),
+      cli_direct_start_vs_node_ca: fixed(start.withCa?.direct.ratio),
+      hook_allow_ms: Number(hook.plain.hook.ms.toFixed(1)),
+      hook_allow_vs_node: fixed(hook.plain.hook.ratio),
+      hook_allow_vs_node_ca: fixed(hook.withCa?.hook.ratio),
       gate_passthrough_overhead: gate.gate_passthrough_overhead,
       gate_passthrough_overhead_echo: gate.gate_passthrough_overhead_echo,
       receipts_consumed: supply.consumed,

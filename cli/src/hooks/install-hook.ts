@@ -16,7 +16,7 @@ export interface InstallHookOptions {
   projectDir: string;
   /** The home directory for --user. */
   homeDir: string;
-  /** Absolute paths: the node that runs hitl and hitl's dist/bin.js. */
+  /** Absolute paths: the node that runs hitl and hitl's entry (dist/bin.cjs, or bin/hitl when run through it). */
   node: string;
   bin: string;
   /** CODEX_HOME moves Codex's user directory. Default process.env. */

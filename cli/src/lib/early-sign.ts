@@ -13,9 +13,10 @@ import type { EarlySign } from "@hitl/sdk/internal";
  * the browser tens of milliseconds (a new renderer process); this way it overlaps with the CLI's
  * own start instead of following it.
  *
- * bin.ts opens the exchange (openEarlySign); @hitl/sdk takes it for the first POST /sign to the
+ * bin.cts opens the exchange (openEarlySign); @hitl/sdk takes it for the first POST /sign to the
  * same port (its takeEarlySign) and sends the body on it; if the command ends without sending it
- * (a usage error, not paired), bin.ts drops it (dropEarlySign) and the host closes the window. The hand-off goes through a global symbol: bin.js and a command's bundle are separate
+ * (a usage error, not paired), bin.cts drops it (dropEarlySign) and the host closes the window.
+ * The hand-off goes through a global symbol: bin.cjs and a command's bundle are separate
  * module graphs, each with its own copy of this module.
  */
 
@@ -76,7 +77,19 @@ export function mayAsk(env: NodeJS.ProcessEnv): boolean {
  */
 export const EARLY_NONCE_HEADER = "x-hitl-client-nonce";
 
-export function openEarlySign(port: number): void {
+/**
+ * The longest bin.cts waits for the headers to leave before it loads the command: on loopback a
+ * connection is made or refused at once; anything slower is not worth holding the command for.
+ */
+const SEND_WAIT_MS = 100;
+
+/**
+ * Opens the exchange and resolves once its headers are written to the socket (or the connection
+ * failed, or SEND_WAIT_MS passed). The caller must wait for it: the command is then loaded with
+ * require(), which blocks the event loop, and Node makes the connection (and writes the headers)
+ * only from the event loop, so without the wait the host would see them only after the load.
+ */
+export function openEarlySign(port: number): Promise<void> {
   const nonce = randomBytes(32).toString("base64url");
   const request = httpRequest({
     host: "127.0.0.1",
@@ -102,8 +115,23 @@ export function openEarlySign(port: number): void {
     if (early.deliver !== undefined) early.deliver.error(error);
     else early.error ??= error;
   });
+  const sent = new Promise<void>((resolve) => {
+    const timer = setTimeout(done, SEND_WAIT_MS);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    request.once("socket", (socket) => {
+      // The headers are written when the socket connects (a 'connect' listener added before ours).
+      if (socket.connecting) socket.once("connect", done);
+      else done();
+    });
+    request.once("error", done);
+    request.once("close", done);
+  });
   request.flushHeaders();
   (globalThis as Slot)[SLOT] = early;
+  return sent;
 }
 
 /** Ends an exchange nobody took: the host withdraws the window it opened for it. */

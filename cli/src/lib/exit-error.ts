@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@hitl/verifier";
+import type { ErrorCode } from "@hitl/verifier/protocol";
 
 /**
  * An expected way for a command to end: printed as one line (code + what to do), no stack, and

@@ -1,4 +1,4 @@
-import { HitlError } from "@hitl/verifier";
+import { HitlError } from "@hitl/verifier/protocol";
 import { ExitError } from "./exit-error.js";
 
 /** Turn what a command threw into one line on stderr and an exit code. */

@@ -7,7 +7,7 @@ import { createHostSecret, resolvePaths } from "@hitl/verifier";
 import { endStdin } from "./write-stdin.js";
 
 /** The built command, exactly what `pnpm exec hitl` runs. */
-export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.js", import.meta.url)));
+export const BIN = resolve(fileURLToPath(new URL("../../dist/bin.cjs", import.meta.url)));
 
 export interface CliRun {
   code: number | null;
@@ -25,7 +25,7 @@ export interface RunningCli {
 }
 
 /**
- * Spawn `node cli/dist/bin.js ...args` with only the given HITL_* variables (never the real home).
+ * Spawn `node cli/dist/bin.cjs ...args` with only the given HITL_* variables (never the real home).
  * stdin is /dev/null unless `stdin: "pipe"` (then write to `child.stdin`, e.g. the window's code).
  */
 export function startCli(

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../../cli/dist/bin.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../../cli/dist/bin.cjs", import.meta.url));
 
 /** `node cli/dist/bin.js server --insecure-http --port 0` (needs `pnpm build`); resolves with its URL, or rejects with its stderr. */
 export async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {

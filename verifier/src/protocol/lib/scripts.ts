@@ -56,10 +56,15 @@ const SCRIPT_NAMES = [
   "Deseret",
 ] as const;
 
-const SCRIPTS: readonly { name: string; pattern: RegExp }[] = SCRIPT_NAMES.map((name) => ({
-  name: name.replace("_", " "),
-  pattern: new RegExp(`^\\p{Script=${name}}$`, "u"),
-}));
+/*
+ * Built on the first letter that needs them: building ~45 Script= property classes cost every
+ * process that loads the protocol (the coding-agent hook on every tool call) about 1 ms.
+ */
+let scripts: readonly { name: string; pattern: RegExp }[] | undefined;
+function scriptPatterns(): readonly { name: string; pattern: RegExp }[] {
+  scripts ??= SCRIPT_NAMES.map((name) => ({ name: name.replace("_", " "), pattern: new RegExp(`^\\p{Script=${name}}$`, "u") }));
+  return scripts;
+}
 const NEUTRAL = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
 const LETTER = /^\p{L}$/u;
 /** A letter of a script not listed above: still a script of its own for the rule. */
@@ -79,7 +84,7 @@ function scriptOf(char: string): string | undefined {
   if (scriptCache.has(cp)) return scriptCache.get(cp);
   let script: string | undefined;
   if (LETTER.test(char) && !NEUTRAL.test(char)) {
-    script = SCRIPTS.find((s) => s.pattern.test(char))?.name ?? OTHER_SCRIPT;
+    script = scriptPatterns().find((s) => s.pattern.test(char))?.name ?? OTHER_SCRIPT;
   }
   scriptCache.set(cp, script);
   return script;

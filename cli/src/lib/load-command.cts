@@ -1,7 +1,8 @@
-import { statSync } from "node:fs";
+import fs = require("node:fs");
+import url = require("node:url");
 
-/** What bin.ts needs from a command: its entry point and the reporter from the same module graph. */
-export interface LoadedCommand {
+/** What bin.cts needs from a command: its entry point and the reporter from the same module graph. */
+interface LoadedCommand {
   run(argv: string[]): Promise<number>;
   reportAndExitCode(error: unknown): number;
 }
@@ -14,35 +15,40 @@ export interface LoadedCommand {
 const BUILD_INFO = [".tsbuildinfo", "../../sdk/dist/.tsbuildinfo", "../../verifier/dist/.tsbuildinfo"];
 
 /**
- * The command from dist/bundle/<name>.js when that bundle exists and no tsc build ran after it
+ * The command from dist/bundle/<name>.cjs when that bundle exists and no tsc build ran after it
  * (a `tsc -b` alone must never leave `hitl` running older code); otherwise the modules tsc
- * emitted. Both are the same code; the bundle only loads faster.
+ * emitted. Both are the same code; the bundle only loads faster. The bundle is CommonJS and
+ * loaded with require() (this module is CommonJS too, required by bin.cts), so a bundled command
+ * starts without Node's ES module loader (scripts/bundle.mjs says what that saves).
  */
-export async function loadCommand(
+async function loadCommand(
   name: string,
   unbundled: () => Promise<Pick<LoadedCommand, "run">>,
-  distDir: URL = new URL("../", import.meta.url),
+  distDir: URL = url.pathToFileURL(`${__dirname}/../`),
 ): Promise<LoadedCommand> {
-  const bundle = new URL(`bundle/${name}.js`, distDir);
+  const bundle = new URL(`bundle/${name}.cjs`, distDir);
   if (
     isBundleFresh(
       bundle,
       BUILD_INFO.map((path) => new URL(path, distDir)),
     )
   ) {
-    return (await import(bundle.href)) as LoadedCommand;
+    return require(url.fileURLToPath(bundle)) as LoadedCommand;
   }
   const [command, report] = await Promise.all([unbundled(), import("./report.js")]);
   return { run: (argv) => command.run(argv), reportAndExitCode: report.reportAndExitCode };
 }
 
 /** True when `bundle` exists and is at least as new as every build-info file that exists. */
-export function isBundleFresh(bundle: URL, buildInfo: readonly URL[]): boolean {
+function isBundleFresh(bundle: URL, buildInfo: readonly URL[]): boolean {
   const built = mtimeMs(bundle);
   if (built === undefined) return false;
   return buildInfo.every((file) => (mtimeMs(file) ?? Number.NEGATIVE_INFINITY) <= built);
 }
 
 function mtimeMs(file: URL): number | undefined {
-  return statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  return fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
 }
+
+// CommonJS under verbatimModuleSyntax: one export assignment.
+export = { loadCommand, isBundleFresh };
