@@ -28,7 +28,7 @@ export interface GateOptions {
     tool: string;
     arguments: Readonly<Record<string, unknown>>;
     readOnlyHint: boolean | undefined;
-  }): Promise<GateVerdict>;
+  }): GateVerdict | Promise<GateVerdict>;
   input: Readable;
   output: Writable;
   /** Aborting it ends the session as the client closing stdin does (a signal to the gate). */
@@ -42,6 +42,11 @@ export interface GateOptions {
 /** A message line longer than this is a framing error (a whole receipt-free MCP message fits easily). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const JSONRPC_INVALID_REQUEST = -32600;
+/**
+ * Bytes of notifications/tools/list_changed as servers write it, searched without decoding. An
+ * upstream that escapes them only keeps its own old hints, which it could as well have kept.
+ */
+const LIST_CHANGED = Buffer.from("list_changed");
 const JSONRPC_PARSE_ERROR = -32700;
 
 type Id = string | number;
@@ -83,8 +88,9 @@ export function runGate(options: GateOptions): Promise<number> {
   let clientClosed = false;
   let upstreamExited = false;
 
+  const commandName = options.command.split("/").pop() || options.command;
   const identity = (): UpstreamIdentity => ({
-    name: serverName ?? options.command.split("/").pop() ?? options.command,
+    name: serverName ?? commandName,
     command: [options.command, ...options.args],
   });
 
@@ -121,13 +127,21 @@ export function runGate(options: GateOptions): Promise<number> {
 
   function onClientLine(line: Buffer): void {
     const text = line.toString("utf8");
-    if (text.trim() === "") return;
+    // One strict parse: JSON.parse plus the scan for repeated member names and non-canonical
+    // numbers. Only when it refuses is the text parsed again, to tell what it is.
     let message: unknown;
+    let unclear: unknown;
     try {
-      message = JSON.parse(text);
-    } catch {
-      replyError(null, JSONRPC_PARSE_ERROR, "hitl mcp-gate: a message from the client is not JSON; it was not forwarded.");
-      return;
+      message = parseStrictJson(text, "The tools/call message");
+    } catch (error) {
+      try {
+        message = JSON.parse(text);
+      } catch {
+        if (text.trim() === "") return;
+        replyError(null, JSONRPC_PARSE_ERROR, "hitl mcp-gate: a message from the client is not JSON; it was not forwarded.");
+        return;
+      }
+      unclear = error;
     }
     if (Array.isArray(message) || typeof message !== "object" || message === null) {
       // JSON-RPC batches left MCP in 2025-06-18; a batch could carry a tools/call past the gate.
@@ -140,20 +154,9 @@ export function runGate(options: GateOptions): Promise<number> {
     }
     const msg = message as Message;
     // A name twice in one object is read differently by different parsers: the upstream might
-    // see a tools/call where the gate saw something else. Refused, never forwarded. (A tools/call
-    // gets the stricter check below, which finds duplicates too.)
-    let duplicate: string | undefined;
-    let unclear: unknown;
-    if (msg.method === "tools/call") {
-      try {
-        parseStrictJson(text, "The tools/call message");
-      } catch (error) {
-        duplicate = findDuplicateMemberName(text);
-        unclear = error;
-      }
-    } else {
-      duplicate = findDuplicateMemberName(text);
-    }
+    // see a tools/call where the gate saw something else. Refused, never forwarded. A number in
+    // another form than canonical JSON's matters only in a tools/call (the window shows it).
+    const duplicate = unclear === undefined ? undefined : findDuplicateMemberName(text);
     if (duplicate !== undefined) {
       if (idKey(msg.id) !== undefined) {
         replyError(
@@ -211,9 +214,23 @@ export function runGate(options: GateOptions): Promise<number> {
       replyToolError(id, `hitl mcp-gate: ${problem} The call was not forwarded; send it again in that form.`);
       return;
     }
+    // The common case: the tools are known and the policy answers at once. An allowed call goes
+    // on in the turn it arrived in, with nothing to withdraw; anything else takes the path below.
+    let early: GateVerdict | Promise<GateVerdict> | undefined;
+    if (catalog.complete) {
+      try {
+        early = askPolicy(tool, args as Record<string, JsonValue>);
+      } catch (error) {
+        early = Promise.reject(error);
+      }
+      if (!(early instanceof Promise) && early.decision === "allow") {
+        toUpstream(line);
+        return;
+      }
+    }
     const withdraw = new AbortController();
     waiting.set(key, withdraw);
-    decideCall(tool, args as Record<string, JsonValue>, withdraw.signal).then(
+    decideCall(tool, args as Record<string, JsonValue>, withdraw.signal, early).then(
       (verdict) => {
         // Withdrawn (cancelled, client gone, upstream gone) meanwhile: the call is dropped.
         if (waiting.get(key) !== withdraw) return;
@@ -232,10 +249,24 @@ export function runGate(options: GateOptions): Promise<number> {
     );
   }
 
-  async function decideCall(tool: string, args: Record<string, JsonValue>, signal: AbortSignal): Promise<CallVerdict> {
-    if (!catalog.complete) await listTools();
+  function askPolicy(tool: string, args: Record<string, JsonValue>): GateVerdict | Promise<GateVerdict> {
+    return options.decide({ server: serverName ?? commandName, tool, arguments: args, readOnlyHint: catalog.readOnlyHint(tool) });
+  }
+
+  /** `early`: the policy's answer when it was asked before (the tools were known then). */
+  async function decideCall(
+    tool: string,
+    args: Record<string, JsonValue>,
+    signal: AbortSignal,
+    early: GateVerdict | Promise<GateVerdict> | undefined,
+  ): Promise<CallVerdict> {
+    let asked = early;
+    if (asked === undefined) {
+      if (!catalog.complete) await listTools();
+      asked = askPolicy(tool, args);
+    }
+    const verdict = await asked;
     const server = identity();
-    const verdict = await options.decide({ server: server.name, tool, arguments: args, readOnlyHint: catalog.readOnlyHint(tool) });
     if (verdict.decision === "allow") return { forward: true };
     if (verdict.decision === "deny") {
       return {
@@ -298,7 +329,7 @@ export function runGate(options: GateOptions): Promise<number> {
 
   /** Does the gate wait for an answer from the upstream, or could this text change what it knows? */
   const mayTeach = (bytes: Buffer): boolean =>
-    clientLists.size > 0 || ownLists.size > 0 || initializeId !== undefined || bytes.includes("list_changed");
+    clientLists.size > 0 || ownLists.size > 0 || initializeId !== undefined || bytes.includes(LIST_CHANGED);
 
   function onUpstreamChunk(chunk: Buffer): void {
     // The common case: whole lines the gate has nothing to learn from go on as one write.

@@ -5,7 +5,7 @@ import { homeDir } from "./config-dir.js";
 import { DEFAULT_DOCUMENT } from "./default-rules.js";
 import { matches, type Subject } from "./match.js";
 import type { PolicyDocument, Rule } from "./model.js";
-import { loadGlob, type PathContext } from "./path-match.js";
+import { globLoaded, loadGlob, type PathContext } from "./path-match.js";
 import { mentionsProtected, protectedReason, UNKNOWN_PATH_REASON } from "./protected-paths.js";
 import { analyzeShell } from "./shell/analyze-shell.js";
 import type { ShellPart } from "./shell/part.js";
@@ -29,27 +29,59 @@ export function builtinVerdict(decision: Decision, rule: string, reason: string)
 }
 
 export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS.ProcessEnv): Promise<Explanation> {
+  const prepared = prepare(policy, call, env);
+  if ("answer" in prepared) return prepared.answer;
+  if (prepared.pathGlobs) await loadGlob();
+  if (call.kind !== "shell") return finish(prepared, nonShellVerdict(prepared, call, env, policy.file), [], undefined);
+  const analysis = await analyzeShell(call.command, prepared.context.cwd, prepared.context.home);
+  const explained = analysis.parts.map((part) => ({ part, verdict: judgePart(part, call, prepared.judge, env, policy.file) }));
+  const verdict =
+    explained.length === 0 ? prepared.judge({ call }) : explained.map((entry) => entry.verdict).reduce((a, b) => stricter(a, b));
+  return finish(prepared, verdict, explained, analysis.parser);
+}
+
+/**
+ * The same answer as evaluate(), without a promise, when nothing has to be loaded or parsed
+ * asynchronously first; undefined for a shell call or while the glob matcher is not loaded yet.
+ */
+export function evaluateNow(policy: LoadedPolicy, call: ToolCall, env: NodeJS.ProcessEnv): Explanation | undefined {
+  const prepared = prepare(policy, call, env);
+  if ("answer" in prepared) return prepared.answer;
+  if (call.kind === "shell" || (prepared.pathGlobs && !globLoaded())) return undefined;
+  return finish(prepared, nonShellVerdict(prepared, call, env, policy.file), [], undefined);
+}
+
+interface Prepared {
+  readonly document: PolicyDocument;
+  readonly pathGlobs: boolean;
+  readonly context: PathContext;
+  readonly judge: (subject: Subject) => PolicyVerdict;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Every synchronous step before the parts are judged: the policy's problem, the call's shape, the rule table. */
+function prepare(policy: LoadedPolicy, call: ToolCall, env: NodeJS.ProcessEnv): Prepared | { answer: Explanation } {
   const compiled = compiledOf(policy);
   if (policy.problem !== undefined) {
     const { file, line, reason } = policy.problem;
-    return only(
-      builtinVerdict(
-        "ask",
-        "policy-error",
-        `The policy ${file}${line === undefined ? "" : `:${line}`} ${policy.problem.code === "ERR_POLICY_UNREADABLE" ? "" : "is invalid: "}${reason.replace(/\.$/, "")}; every call is asked until it is fixed (run: hitl policy check).`,
+    return {
+      answer: only(
+        builtinVerdict(
+          "ask",
+          "policy-error",
+          `The policy ${file}${line === undefined ? "" : `:${line}`} ${policy.problem.code === "ERR_POLICY_UNREADABLE" ? "" : "is invalid: "}${reason.replace(/\.$/, "")}; every call is asked until it is fixed (run: hitl policy check).`,
+        ),
       ),
-    );
+    };
   }
   if (compiled?.document === undefined) {
-    return only(builtinVerdict("ask", "policy-error", "This policy was not loaded by loadPolicy(); every call is asked."));
+    return { answer: only(builtinVerdict("ask", "policy-error", "This policy was not loaded by loadPolicy(); every call is asked.")) };
   }
   const shape = callProblem(call);
-  if (shape !== undefined) return only(builtinVerdict("ask", "builtin:malformed-call", `The call cannot be judged: ${shape}.`));
+  if (shape !== undefined) return { answer: only(builtinVerdict("ask", "builtin:malformed-call", `The call cannot be judged: ${shape}.`)) };
   const document = compiled.document;
   const { rules, pathGlobs } = rulesOf(compiled, document);
-  if (pathGlobs) await loadGlob();
-  const cwd = call.cwd ?? process.cwd();
-  const context: PathContext = { cwd, home: homeDir(env) };
+  const context: PathContext = { cwd: call.cwd ?? process.cwd(), home: homeDir(env) };
   const judge = (subject: Subject): PolicyVerdict => {
     for (const { rule, id } of rules) if (matches(rule.when, subject, context)) return ruleVerdict(rule, id, subject.part);
     return builtinVerdict(
@@ -58,26 +90,31 @@ export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS
       `no rule matched; the policy's default is ${document.otherwise}`,
     );
   };
+  return { document, pathGlobs, context, judge, env };
+}
 
-  let verdict: PolicyVerdict;
-  let explained: { part: ShellPart; verdict: PolicyVerdict }[] = [];
-  let parser: Explanation["parser"];
-  if (call.kind === "shell") {
-    const analysis = await analyzeShell(call.command, cwd, context.home);
-    parser = analysis.parser;
-    explained = analysis.parts.map((part) => ({ part, verdict: judgePart(part, call, judge, env, policy.file) }));
-    verdict = explained.length === 0 ? judge({ call }) : explained.map((entry) => entry.verdict).reduce((a, b) => stricter(a, b));
-  } else {
-    const paths = call.kind === "file-write" || call.kind === "file-read" ? call.paths.map((path) => resolve(cwd, path)) : undefined;
-    const reasons: (string | undefined)[] = [];
-    if (call.kind === "file-write") for (const path of paths ?? []) reasons.push(protectedReason(path, env, policy.file));
-    if (call.kind === "mcp") {
-      const mentioned = firstProtectedString(call.arguments, env, policy.file);
-      if (mentioned !== undefined) reasons.push(`an argument names ${mentioned}`);
-    }
-    verdict = withProtection(reasons, judge(paths === undefined ? { call } : { call, paths }));
+function nonShellVerdict(
+  prepared: Prepared,
+  call: Exclude<ToolCall, { kind: "shell" }>,
+  env: NodeJS.ProcessEnv,
+  policyFile: string,
+): PolicyVerdict {
+  const paths =
+    call.kind === "file-write" || call.kind === "file-read" ? call.paths.map((path) => resolve(prepared.context.cwd, path)) : undefined;
+  const reasons: (string | undefined)[] = [];
+  if (call.kind === "file-write") for (const path of paths ?? []) reasons.push(protectedReason(path, env, policyFile));
+  if (call.kind === "mcp") {
+    const mentioned = firstProtectedString(call.arguments, env, policyFile);
+    if (mentioned !== undefined) reasons.push(`an argument names ${mentioned}`);
   }
-  if (document.secure || isSecure(env)) {
+  return withProtection(reasons, prepared.judge(paths === undefined ? { call } : { call, paths }));
+}
+
+/** Secure mode last: it can only make the verdict stricter. */
+function finish(prepared: Prepared, judged: PolicyVerdict, parts: Explanation["parts"], parser: Explanation["parser"]): Explanation {
+  let verdict = judged;
+  const { document } = prepared;
+  if (document.secure || isSecure(prepared.env)) {
     verdict = stricter(
       verdict,
       builtinVerdict(
@@ -87,7 +124,7 @@ export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS
       ),
     );
   }
-  return { verdict, parts: explained, parser };
+  return { verdict, parts, parser };
 }
 
 function judgePart(

@@ -20,6 +20,11 @@ export async function loadGlob(): Promise<void> {
   picomatch ??= ((await import("picomatch")) as unknown as { default: typeof picomatchType }).default;
 }
 
+/** loadGlob() has completed: path globs can be matched synchronously. */
+export function globLoaded(): boolean {
+  return picomatch !== undefined;
+}
+
 function glob(): typeof picomatchType {
   if (picomatch === undefined) throw new Error("path globs were matched before loadGlob()");
   return picomatch;

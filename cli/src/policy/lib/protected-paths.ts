@@ -9,17 +9,51 @@ import { isWithin, realCandidates } from "./project.js";
  * policy) without a human click.
  */
 
-/** Files and directories at fixed places. */
-function fixedPaths(env: NodeJS.ProcessEnv, policyFile: string): string[] {
-  const home = homeDir(env);
-  return [
-    configDir(env),
+/** The protected places for one environment and policy file; computed again whenever an input differs. */
+interface Places {
+  readonly home: string | undefined;
+  readonly configEnv: string | undefined;
+  readonly xdg: string | undefined;
+  readonly policyFile: string;
+  readonly config: string;
+  /** Files and directories at fixed places. */
+  readonly fixed: readonly string[];
+  /** What text naming a protected file contains. */
+  readonly needles: readonly string[];
+}
+
+let last: Places | undefined;
+
+/**
+ * Keyed on every input the answer depends on (HOME, HITL_CONFIG_DIR, XDG_CONFIG_HOME and the
+ * policy file), compared on every call: a changed environment is never served the old places.
+ */
+function placesOf(env: NodeJS.ProcessEnv, policyFile: string): Places {
+  const home = env.HOME;
+  const configEnv = env.HITL_CONFIG_DIR;
+  const xdg = env.XDG_CONFIG_HOME;
+  if (last !== undefined && last.home === home && last.configEnv === configEnv && last.xdg === xdg && last.policyFile === policyFile) {
+    return last;
+  }
+  const homePath = homeDir(env);
+  const config = configDir(env);
+  last = {
+    home,
+    configEnv,
+    xdg,
     policyFile,
-    join(home, ".claude", "settings.json"),
-    join(home, ".claude", "settings.local.json"),
-    join(home, ".codex"),
-    join(home, ".gemini", "settings.json"),
-  ];
+    config,
+    fixed: [
+      config,
+      policyFile,
+      join(homePath, ".claude", "settings.json"),
+      join(homePath, ".claude", "settings.local.json"),
+      join(homePath, ".codex"),
+      join(homePath, ".gemini", "settings.json"),
+    ],
+    needles: [config, policyFile, ".claude/settings", ".codex/", ".gemini/settings"],
+  };
+  return last;
 }
 
 /** Hook settings anywhere (any project): .claude/settings*.json, .codex/**, .gemini/settings.json. */
@@ -39,8 +73,7 @@ export const UNKNOWN_PATH_REASON = "it writes to a path that is not fixed in the
 /** Why writing `path` would touch a protected file, or undefined. `undefined` paths (not knowable) are protected. */
 export function protectedReason(path: string | undefined, env: NodeJS.ProcessEnv, policyFile: string): string | undefined {
   if (path === undefined) return UNKNOWN_PATH_REASON;
-  const fixed = fixedPaths(env, policyFile);
-  const config = configDir(env);
+  const { fixed, config } = placesOf(env, policyFile);
   if (hasGlob(path)) {
     // A glob: protected when it could name one of them (checked against where they would be under its directory).
     const dir = staticDir(path);
@@ -66,8 +99,8 @@ export function protectedReason(path: string | undefined, env: NodeJS.ProcessEnv
 
 /** Text that names a protected file (python -c "open('~/.claude/settings.json','w')" and the like). */
 export function mentionsProtected(text: string, env: NodeJS.ProcessEnv, policyFile: string): string | undefined {
-  const needles = [configDir(env), policyFile, ".claude/settings", ".codex/", ".gemini/settings"];
-  return needles.find((needle) => text.includes(needle));
+  for (const needle of placesOf(env, policyFile).needles) if (text.includes(needle)) return needle;
+  return undefined;
 }
 
 /** The glob as a prefix pattern: it names a candidate when it names the candidate or a directory above it. */
