@@ -166,6 +166,15 @@ export class ApproverService {
       case "status.request":
         this.reply({ type: "status.result", requestId: message.requestId, status: await this.status() });
         return;
+      case "keys.list":
+      case "keys.revoke":
+        // The team window's CLI path is not wired yet: answer at once rather than leave the host waiting.
+        this.reply({
+          type: "request.error",
+          requestId: message.requestId,
+          error: { code: "ERR_PROTOCOL", message: "This extension cannot list or revoke team keys from the CLI yet; use the team window." },
+        });
+        return;
     }
   }
 
