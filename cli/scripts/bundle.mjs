@@ -74,8 +74,9 @@ const results = await Promise.all(
       format: "esm",
       platform: "node",
       target: "node20",
-      // picomatch is CommonJS and loaded only when a policy rule has path globs.
-      external: ["ioredis", "fastify", "playwright-core", "web-tree-sitter", "picomatch"],
+      // picomatch is CommonJS and loaded only when a policy rule has path globs; momoa is imported
+      // only for a malformed policy file (line numbers), so it stays out of the hook's parse time.
+      external: ["ioredis", "fastify", "playwright-core", "web-tree-sitter", "picomatch", "@humanwhocodes/momoa"],
       legalComments: "none",
       logLevel: "warning",
       metafile: true,

@@ -19,4 +19,10 @@ describe("the hook bundle (after pnpm build)", () => {
       expect(existsSync(fileURLToPath(new URL(lazy, `file://${DIST}bundle/hook.js`)))).toBe(true);
     }
   });
+
+  it("imports momoa (line numbers of a malformed policy) by name at run time instead of carrying it", () => {
+    const bundle = readFileSync(`${DIST}bundle/hook.js`, "utf8");
+    expect(bundle).toContain('import("@humanwhocodes/momoa")');
+    expect(bundle).not.toContain("node_modules/@humanwhocodes/momoa/");
+  });
 });

@@ -251,6 +251,11 @@ describe("hitl hook install codex | gemini", () => {
 /** Run an installed command line the way the agents do: through sh, the tool call on stdin. */
 function runThroughShell(command: string, stdin: string, env: Record<string, string>) {
   const child = spawn("/bin/sh", ["-c", command], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  // A command line whose program is gone exits before reading its input: that EPIPE is expected
+  // (the exit code is what the test judges), any other stdin error is not.
+  child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
   child.stdin.end(stdin);
   let stdout = "";
   let stderr = "";

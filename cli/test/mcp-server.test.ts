@@ -215,6 +215,7 @@ describe("hitl mcp: approval_status", () => {
     const result = await session.client.callTool({ name: "approval_status", arguments: {} });
     const content = result.structuredContent as { ok: boolean; checks: { name: string; status: string }[] };
     expect(content.checks.map((check) => check.name)).toEqual([
+      "mode",
       "host manifest",
       "host secret",
       "host reachable",

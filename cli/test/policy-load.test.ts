@@ -503,3 +503,34 @@ describe("MCP calls under the default policy", () => {
     expect(verdict.reason).toContain("an argument names .claude/settings");
   });
 });
+
+describe("the rule table built once per loaded policy", () => {
+  it("is never shared between policies, and a changed env or cwd is judged afresh", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hitl-policy-table-"));
+    try {
+      const env = { HOME: "/home/agent", HITL_CONFIG_DIR: dir };
+      const denyLs = join(dir, "deny-ls.json");
+      await writeFile(
+        denyLs,
+        JSON.stringify({
+          version: 1,
+          otherwise: "allow",
+          rules: [{ id: "no-ls", decision: "deny", when: { command: { program: "ls" } } }],
+        }),
+      );
+      const strict = await loadPolicy({ file: denyLs, env });
+      const plain = await loadPolicy({ env });
+      const ls: ToolCall = { kind: "shell", agentTool: "Bash", command: "ls", cwd: "/srv/project" };
+      for (let round = 0; round < 2; round++) {
+        expect(await decide(strict, ls, { env })).toMatchObject({ decision: "deny", rule: "no-ls" });
+        expect(await decide(plain, ls, { env })).toMatchObject({ decision: "allow", rule: "builtin:otherwise" });
+      }
+      const write = (cwd: string): ToolCall => ({ kind: "file-write", agentTool: "Write", paths: ["/srv/project/a.txt"], cwd });
+      expect((await decide(plain, write("/srv/project"), { env })).decision).toBe("allow");
+      expect((await decide(plain, write("/elsewhere"), { env })).decision).toBe("ask");
+      expect((await decide(plain, ls, { env: { ...env, HITL_SECURE: "1" } })).decision).toBe("ask");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -66,7 +66,11 @@ describe("deployment ↔ realm ↔ code", () => {
     const placeholders = [...text("oauth/realm-hitl.json").matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]);
     expect(placeholders.length).toBeGreaterThan(0);
     for (const name of placeholders) expect(Object.keys(keycloak.environment), name).toContain(name);
-    expect(keycloak.ports).toEqual(["127.0.0.1:8080:8080"]);
+    // Keycloak shares Caddy's namespace; its port is published there, on loopback only.
+    expect(keycloak.network_mode).toBe("service:caddy");
+    expect(keycloak.ports).toBeUndefined();
+    expect(service("caddy").ports).toContain("127.0.0.1:8080:8080");
+    expect(service("caddy").ports.filter((port: string) => port.endsWith(":8080"))).toEqual(["127.0.0.1:8080:8080"]);
     expect(keycloak.environment.KC_HOSTNAME_ADMIN).toBe("http://localhost:8080");
     // Caddy forwards the realm endpoints and static resources, never /admin.
     const caddy = text("oauth/Caddyfile")
@@ -75,7 +79,7 @@ describe("deployment ↔ realm ↔ code", () => {
       .join("\n");
     expect(caddy).toMatch(/@public path \/realms\/\* \/resources\/\*/);
     expect(caddy).not.toMatch(/\/admin/);
-    expect(caddy).toContain("reverse_proxy keycloak:8080");
+    expect(caddy).toContain("reverse_proxy 127.0.0.1:8080");
   });
 
   it("Redis: password, AOF with fsync always, no eviction, not published", () => {
@@ -94,8 +98,10 @@ describe("deployment ↔ realm ↔ code", () => {
     for (const name of Object.keys(server.environment)) expect(protocol, `${name} in protocol.md §9`).toContain(`\`${name}\``);
     expect(server.environment.HITL_SERVER_CLIENT_SECRET).toMatch(/HITL_SERVER_CLIENT_SECRET/);
     expect(client(SERVER_CLIENT_ID).secret).toBe(["$", "{HITL_SERVER_CLIENT_SECRET}"].join(""));
-    // The server checks tokens against the issuer browsers see: the same KC_HOSTNAME Keycloak has.
-    expect(server.environment.HITL_KEYCLOAK_URL).toMatch(/^\$\{KC_HOSTNAME:/);
+    // The server reaches Keycloak on loopback (token endpoint and Admin REST API, which Caddy does
+    // not forward) and checks tokens against the issuer browsers see: the KC_HOSTNAME Keycloak has.
+    expect(server.environment.HITL_KEYCLOAK_URL).toBe("http://127.0.0.1:8080");
+    expect(server.environment.HITL_KEYCLOAK_ISSUER).toMatch(/^\$\{KC_HOSTNAME:[^}]*\}\/realms\/hitl$/);
     expect(service("keycloak").environment.KC_HOSTNAME).toMatch(/^\$\{KC_HOSTNAME:/);
     expect(realm.realm).toBe(KEYCLOAK_REALM);
   });

@@ -61,8 +61,11 @@ export async function handleTeamMessage(service: ApproverService, message: TeamR
       if (message.iss !== `${config.keycloakUrl}/realms/${config.realm}`) {
         return { ok: false, error: { code: "ERR_PROTOCOL", message: `The login came from ${message.iss}, not the configured Keycloak.` } };
       }
-      // Team mode's default key lives in memory only (background/key-lifetime.ts).
-      const key = service.key ?? (await service.keyForPairing("session"));
+      // Team mode registers only a session key (memory only, background/key-lifetime.ts): a
+      // persistent key sits in the profile on disk, where a program running as the user (the
+      // agent team mode guards against) can copy it and sign on its own. A persistent key from
+      // local pairing is replaced, not registered.
+      const key = await service.keyForPairing("session");
       const iat = Math.floor(nowMs / 1000);
       const statement: KeyRegistrationStatement = {
         v: 1,

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Decision, LoadedPolicy, PolicyVerdict, ToolCall } from "../types.js";
-import { compiledOf } from "./compiled.js";
+import { type CompiledPolicy, compiledOf } from "./compiled.js";
 import { homeDir } from "./config-dir.js";
 import { DEFAULT_DOCUMENT } from "./default-rules.js";
 import { matches, type Subject } from "./match.js";
@@ -46,8 +46,8 @@ export async function evaluate(policy: LoadedPolicy, call: ToolCall, env: NodeJS
   const shape = callProblem(call);
   if (shape !== undefined) return only(builtinVerdict("ask", "builtin:malformed-call", `The call cannot be judged: ${shape}.`));
   const document = compiled.document;
-  const rules = ruleList(document, compiled.builtin);
-  if (rules.some(({ rule }) => rule.when.writes?.paths !== undefined || rule.when.reads?.paths !== undefined)) await loadGlob();
+  const { rules, pathGlobs } = rulesOf(compiled, document);
+  if (pathGlobs) await loadGlob();
   const cwd = call.cwd ?? process.cwd();
   const context: PathContext = { cwd, home: homeDir(env) };
   const judge = (subject: Subject): PolicyVerdict => {
@@ -133,6 +133,25 @@ function ruleVerdict(rule: Rule, id: string, part: ShellPart | undefined): Polic
     timeoutSeconds: rule.timeout,
     audience: rule.audience,
   };
+}
+
+interface RuleTable {
+  readonly rules: readonly { rule: Rule; id: string }[];
+  readonly pathGlobs: boolean;
+}
+
+/** Per loaded policy, built once: the rules depend only on its document (never on env or cwd). */
+const RULE_TABLES = new WeakMap<CompiledPolicy, RuleTable>();
+
+function rulesOf(compiled: CompiledPolicy, document: PolicyDocument): RuleTable {
+  let table = RULE_TABLES.get(compiled);
+  if (table === undefined) {
+    const rules = ruleList(document, compiled.builtin);
+    const pathGlobs = rules.some(({ rule }) => rule.when.writes?.paths !== undefined || rule.when.reads?.paths !== undefined);
+    table = { rules, pathGlobs };
+    RULE_TABLES.set(compiled, table);
+  }
+  return table;
 }
 
 function ruleList(document: PolicyDocument, builtin: boolean): { rule: Rule; id: string }[] {
