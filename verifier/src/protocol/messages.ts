@@ -98,7 +98,7 @@ export function parseTeamKeyEntry(value: unknown, path: string): TeamKeyEntry {
   return entry;
 }
 
-function parseTeamKeyList(value: unknown, path: string): TeamKeyEntry[] {
+export function parseTeamKeyList(value: unknown, path: string): TeamKeyEntry[] {
   if (!Array.isArray(value)) malformed(path, "must be an array");
   const list = value as unknown[];
   if (list.length > MAX_TEAM_KEYS) malformed(path, `has more than ${MAX_TEAM_KEYS} keys`);
@@ -234,6 +234,17 @@ export interface PairRequestBody {
 export interface PairResponseBody {
   pairing: PairingResponse;
 }
+/** POST /keys/list `{}` (team mode, `hitl keys list`). 200 -> the public list, as the team window got it. */
+export interface KeysListResponseBody {
+  keys: TeamKeyEntry[];
+}
+/** POST /keys/revoke `{kid}` (team mode, `hitl keys revoke`). 200 once the human confirmed and the server revoked it. */
+export interface KeysRevokeRequestBody {
+  kid: string;
+}
+export interface KeysRevokeResponseBody {
+  kid: string;
+}
 export interface ErrorResponseBody {
   error: WireError;
 }
@@ -253,4 +264,25 @@ export function parsePairRequestBody(value: unknown): PairRequestBody {
   const body: PairRequestBody = { request: parsePairingRequest(r.request, "body.request") };
   if (r.keyLifetime !== undefined) body.keyLifetime = readEnum(r.keyLifetime, "body.keyLifetime", KEY_POLICIES);
   return body;
+}
+
+/** POST /keys/list carries an empty object: nothing a caller sends can shape what the window shows. */
+export function parseKeysListRequestBody(value: unknown): Record<string, never> {
+  readObject(value, "body", []);
+  return {};
+}
+
+export function parseKeysRevokeRequestBody(value: unknown): KeysRevokeRequestBody {
+  const r = readObject(value, "body", ["kid"]);
+  return { kid: readBase64url(r.kid, "body.kid", ENCODED_LENGTHS.keyId) };
+}
+
+export function parseKeysListResponseBody(value: unknown): KeysListResponseBody {
+  const r = readObject(value, "body", ["keys"]);
+  return { keys: parseTeamKeyList(r.keys, "body.keys") };
+}
+
+export function parseKeysRevokeResponseBody(value: unknown): KeysRevokeResponseBody {
+  const r = readObject(value, "body", ["kid"]);
+  return { kid: readBase64url(r.kid, "body.kid", ENCODED_LENGTHS.keyId) };
 }
