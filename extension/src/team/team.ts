@@ -281,7 +281,7 @@ async function answerCommandLine(
     signIn.hidden = false;
     signIn.addEventListener("click", () => {
       void kc
-        .login()
+        .login({ prompt: "login" })
         .catch((error: unknown) => show(`ERR_TEAM_LOGIN_FAILED: ${error instanceof Error ? error.message : String(error)}`, true));
     });
     cancel.addEventListener(
