@@ -34,7 +34,7 @@ describe("POST /keys/list", () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ keys: [entry] });
     const fields = { nonce, method: "POST", path: "/keys/list", status: 200, body: Buffer.from(response.body, "utf8") };
-    expect(verifyHostAnswer(host.secret, fields, response.headers[HOST_AUTH.proofHeader])).toBe(true);
+    expect(verifyHostAnswer(host.secret, fields, response.headers[HOST_AUTH.proofHeader] as string | undefined)).toBe(true);
     expect(keysMessages(host)).toEqual([{ type: "keys.list", requestId: expect.any(String) }]);
   });
 
