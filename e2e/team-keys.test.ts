@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -19,12 +19,23 @@ let team: Team;
 let kc: KeycloakStandIn;
 let server: Awaited<ReturnType<typeof startHitlServer>>;
 let registeredKid: string;
+const issuedTokens: string[] = [];
+/** Everything the `hitl keys` runs printed. */
+let cliOutput = "";
 
 beforeAll(async () => {
   team = await startTeam([{ username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] }]);
   kc = team.kc;
   server = await startHitlServer(team.env);
   session = await launchSession();
+  // Observe (not alter) every token the browser gets, to look for them where they must not be.
+  await session.context.route("**/protocol/openid-connect/token", async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as Record<string, unknown>;
+    for (const name of ["access_token", "id_token", "refresh_token"])
+      if (typeof body[name] === "string") issuedTokens.push(body[name] as string);
+    await route.fulfill({ response, json: body });
+  });
 }, 60_000);
 afterAll(async () => {
   await session?.close();
@@ -86,6 +97,7 @@ describe("hitl keys list|revoke through the extension's team window (Chromium, K
     expect(await page.locator("#cli-text").textContent()).toContain("ran 'hitl keys list'");
     await signInThere(page);
     const result = await run.done;
+    cliOutput += result.stdout + result.stderr;
     expect(result.code).toBe(0);
     const { keys } = JSON.parse(result.stdout) as { keys: Record<string, unknown>[] };
     expect(keys).toHaveLength(1);
@@ -132,6 +144,7 @@ describe("hitl keys list|revoke through the extension's team window (Chromium, K
     await expect.poll(() => page.locator("#cli-confirm").isVisible(), { timeout: 20_000 }).toBe(true);
     await page.locator("#cli-confirm").click();
     const result = await run.done;
+    cliOutput += result.stdout + result.stderr;
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^REVOKED — key [0-9a-f ]{19} \\(${registeredKid}\\)\n$`));
     // Keycloak now holds the entry with its revokedAt (six dot-separated parts, protocol §3.7).
@@ -141,5 +154,19 @@ describe("hitl keys list|revoke through the extension's team window (Chromium, K
     const refused = await approveRequest("after revocation from the CLI");
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/^hitl: ERR_KEY_REVOKED: .+\(verified by the hitl server at http:\/\/127\.0\.0\.1:\d+\)\n$/);
+  });
+
+  test("no token of the CLI's sign-ins reached the CLI's output, the host log or the extension's storage", async () => {
+    // Each hitl keys run above signed in once in its own window (prompt=login), plus the registration.
+    expect(issuedTokens.length).toBeGreaterThanOrEqual(4);
+    const hostLog = readFileSync(join(session.stateDir, "signing-host.log"), "utf8");
+    expect(hostLog).toContain("keys.revoked");
+    const storage = JSON.stringify(await session.serviceWorker.evaluate(() => chrome.storage.local.get(null)));
+    for (const token of issuedTokens) {
+      const tail = token.includes(".") ? token.split(".")[2]! : token;
+      expect(cliOutput.includes(tail)).toBe(false);
+      expect(hostLog.includes(tail)).toBe(false);
+      expect(storage.includes(tail)).toBe(false);
+    }
   });
 });
