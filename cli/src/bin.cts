@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: "run the hitl server of team mode (key registration, /v1/verify) on a shared Redis",
     load: () => import("./commands/server.js"),
   },
+  keys: {
+    summary: "team mode: list or revoke your registered keys (answered in the extension's team window)",
+    load: () => import("./commands/keys.js"),
+  },
   doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
   hook: {
     summary: "gate a coding agent's tool calls (Claude Code, Codex CLI, Gemini CLI); 'hook install' wires it in",

@@ -57,3 +57,29 @@ describe("team messages from pages", () => {
     ).toBeUndefined();
   });
 });
+
+describe("team window ↔ worker messages for hitl keys (team.cli.*)", () => {
+  const requestId = "0b9d6f0e-2f4c-4d5a-9b1e-3c2d1e0f4a5b";
+
+  test("each parses to exactly its members", () => {
+    expect(parseUiRequest({ type: "team.cli.get", signedIn: true })).toEqual({ type: "team.cli.get", signedIn: true });
+    expect(parseUiRequest({ type: "team.cli.listed", requestId, keys: [] })).toEqual({ type: "team.cli.listed", requestId, keys: [] });
+    expect(parseUiRequest({ type: "team.cli.revoked", requestId, kid: KID })).toEqual({ type: "team.cli.revoked", requestId, kid: KID });
+    expect(parseUiRequest({ type: "team.cli.fail", requestId, code: "ERR_KEYS_REVOKE_CANCELLED", message: "m" })).toEqual({
+      type: "team.cli.fail",
+      requestId,
+      code: "ERR_KEYS_REVOKE_CANCELLED",
+      message: "m",
+    });
+  });
+
+  test("no token member, no malformed id, kid or code gets through", () => {
+    expect(parseUiRequest({ type: "team.cli.get", signedIn: true, token: "eyJ" })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.get", signedIn: "yes" })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.listed", requestId, keys: [], accessToken: "eyJ" })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.revoked", requestId: "not-a-uuid", kid: KID })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.revoked", requestId, kid: "short" })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.fail", requestId, code: "err lower", message: "m" })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.cli.fail", requestId, code: "ERR_X", message: "m".repeat(2049) })).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@
 export { precheckApprovers } from "./lib/approvers-precheck.js";
 export { type EarlySign, takeEarlySign } from "./lib/early-sign.js";
 export { encodeJsonBody, exchangeWithHost } from "./lib/host-http.js";
+export { type HostKeysOptions, listKeysThroughHost, revokeKeyThroughHost } from "./lib/host-keys.js";
 export { openDefaultNonceStore } from "./lib/open-stores.js";
 export { defaultRequester } from "./lib/requester.js";
 export {

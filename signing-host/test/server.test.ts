@@ -477,7 +477,7 @@ describe("hardening", () => {
       expect(response.headers["cache-control"]).toBe("no-store");
       expect(response.json().error).toEqual({
         code: "ERR_MALFORMED",
-        message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health.",
+        message: "No such endpoint: the signing host serves POST /sign, POST /pair, POST /keys/list, POST /keys/revoke and GET /health.",
       });
     }
   });

@@ -20,6 +20,7 @@ import { expiresAt, type PendingEntry, PendingStore } from "./pending.js";
 import { type PreparedWindow, PreparedWindows } from "./prepared-windows.js";
 import { adoptWindowFor, openWindowFor } from "./request-windows.js";
 import { sessionKeys } from "./session-key.js";
+import { keysWindowClosed, onKeysRequest, withdrawKeysRequest } from "./team-cli.js";
 import { closeWindow, openRequestWindow, type WindowPage, windowExists } from "./windows.js";
 import { keyAtWorkerStart } from "./worker-key.js";
 
@@ -166,6 +167,9 @@ export class ApproverService {
       case "status.request":
         this.reply({ type: "status.result", requestId: message.requestId, status: await this.status() });
         return;
+      case "keys.list":
+      case "keys.revoke":
+        return onKeysRequest(this, message);
     }
   }
 
@@ -216,6 +220,7 @@ export class ApproverService {
 
   /** The host's client went away: close the window, sign nothing. */
   async withdraw(requestId: string): Promise<void> {
+    if (await withdrawKeysRequest(requestId)) return;
     const prepared = this.prepared.take(requestId);
     if (prepared !== undefined) return this.prepared.discard(prepared);
     const pending = this.store.byRequestId(requestId);
@@ -226,6 +231,7 @@ export class ApproverService {
   }
 
   async windowClosed(windowId: number): Promise<void> {
+    if (keysWindowClosed(this, windowId)) return;
     // Closed before its challenge came: nothing was shown, so nothing is decided; the request,
     // if it still comes, opens a window of its own.
     const prepared = this.prepared.byWindow(windowId);

@@ -103,5 +103,7 @@ export async function handleTeamMessage(service: ApproverService, message: TeamR
     case "team.forget":
       await browser.storage.local.remove(REGISTRATION_KEY);
       return { ok: true, value: null };
+    default:
+      return { ok: false, error: { code: "ERR_PROTOCOL", message: "Not a team message." } };
   }
 }

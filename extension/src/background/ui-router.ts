@@ -17,6 +17,7 @@ import { decidePair, fingerprintOf, refusePairing } from "./pair-requests.js";
 import type { ApproverService } from "./service.js";
 import { decideSign, finishSign } from "./sign-requests.js";
 import { handleTeamMessage, teamStatus } from "./team.js";
+import { handleTeamCliMessage } from "./team-cli.js";
 import { closeWindow, pageUrl, type WindowPage } from "./windows.js";
 
 /*
@@ -99,6 +100,12 @@ export async function handleUiMessage(service: ApproverService, raw: unknown, se
       // Only the team window (never a page the host opened, never the popup) touches team mode.
       if (page !== "team") return fail("ERR_PROTOCOL", "Only the team sign-in window may do this.");
       return handleTeamMessage(service, message, Date.now());
+    case "team.cli.get":
+    case "team.cli.listed":
+    case "team.cli.revoked":
+    case "team.cli.fail":
+      if (page !== "team") return fail("ERR_PROTOCOL", "Only the team sign-in window may do this.");
+      return handleTeamCliMessage(service, message, windowId);
     case "popup.denyAll": {
       if (page !== "popup") return fail("ERR_PROTOCOL", "Only the toolbar popup may deny all waiting requests.");
       const result = await denyAllPending({

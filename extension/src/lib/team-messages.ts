@@ -45,7 +45,16 @@ export interface TeamKeyView {
   thisBrowser: boolean;
 }
 
+/** A team window about the `hitl keys` request the worker opened it for (background/team-cli.ts). */
+export type TeamCliRequest =
+  /** Which request this window answers, if any; `signedIn` tells the worker what closing the window means. */
+  | { type: "team.cli.get"; signedIn: boolean }
+  | { type: "team.cli.listed"; requestId: string; keys: unknown }
+  | { type: "team.cli.revoked"; requestId: string; kid: string }
+  | { type: "team.cli.fail"; requestId: string; code: string; message: string };
+
 export type TeamRequest =
+  | TeamCliRequest
   | { type: "team.status" }
   | { type: "team.configure"; config: TeamConfig }
   /** Sign a key-registration statement for `sub` addressed to the configured server. */
@@ -116,7 +125,35 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
       if (typeof kid !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(kid) || !Number.isSafeInteger(expiresAt)) return undefined;
       return { type: value.type, sub, username, kid, expiresAt: expiresAt as number };
     }
+    case "team.cli.get":
+      return exactKeys(value, ["type", "signedIn"]) && typeof value.signedIn === "boolean"
+        ? { type: value.type, signedIn: value.signedIn }
+        : undefined;
+    case "team.cli.listed":
+      return exactKeys(value, ["type", "requestId", "keys"]) && isRequestId(value.requestId)
+        ? { type: value.type, requestId: value.requestId, keys: value.keys }
+        : undefined;
+    case "team.cli.revoked":
+      return exactKeys(value, ["type", "requestId", "kid"]) &&
+        isRequestId(value.requestId) &&
+        typeof value.kid === "string" &&
+        /^[A-Za-z0-9_-]{43}$/.test(value.kid)
+        ? { type: value.type, requestId: value.requestId, kid: value.kid }
+        : undefined;
+    case "team.cli.fail":
+      return exactKeys(value, ["type", "requestId", "code", "message"]) &&
+        isRequestId(value.requestId) &&
+        typeof value.code === "string" &&
+        /^[A-Z0-9_]{1,64}$/.test(value.code) &&
+        typeof value.message === "string" &&
+        value.message.length <= 2048
+        ? { type: value.type, requestId: value.requestId, code: value.code, message: value.message }
+        : undefined;
     default:
       return undefined;
   }
+}
+
+function isRequestId(value: unknown): value is string {
+  return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(value);
 }

@@ -214,6 +214,8 @@ async function main(): Promise<void> {
     location.replace(location.pathname);
   });
 
+  await answerCommandLine(config.serverUrl, kc, status.kid, refreshKeys);
+
   if (!authenticated) return;
   if (sessionStorage.getItem(PENDING_REGISTRATION) === "1") {
     sessionStorage.removeItem(PENDING_REGISTRATION);
@@ -236,6 +238,86 @@ async function main(): Promise<void> {
     }
   }
   await refreshKeys();
+}
+
+interface CliView {
+  requestId: string;
+  op: "list" | "revoke";
+  kid?: string;
+}
+
+/**
+ * This window was opened for `hitl keys list|revoke` (background/team-cli.ts): say so, get a
+ * login if there is none, then list (no click needed: the list is public, but the human sees it
+ * was asked for) or ask the human to confirm revoking that exact kid. The answer to the worker
+ * carries public facts only; the token stays here.
+ */
+async function answerCommandLine(
+  serverUrl: string,
+  kc: Keycloak,
+  ownKid: string | undefined,
+  refreshKeys: () => Promise<void>,
+): Promise<void> {
+  const signedIn = kc.authenticated === true && kc.token !== undefined;
+  const reply = await ask<CliView | null>({ type: "team.cli.get", signedIn });
+  if (!reply.ok || reply.value === null) return;
+  const request = reply.value;
+  const section = byId("cli");
+  section.hidden = false;
+  const fail = async (code: string, message: string) => {
+    await ask({ type: "team.cli.fail", requestId: request.requestId, code, message });
+    show(`${code}: ${message}`, true);
+    for (const id of ["cli-sign-in", "cli-confirm", "cli-cancel"]) byId(id).hidden = true;
+  };
+  byId("cli-text").textContent =
+    request.op === "list"
+      ? "A program on this computer ran 'hitl keys list': it will receive the list of your registered keys (public facts, never your login)."
+      : "A program on this computer ran 'hitl keys revoke': confirm only if you asked to revoke this key. A revoked key can never be used again.";
+  if (request.kid !== undefined) byId("cli-kid").textContent = `Key ${request.kid}${request.kid === ownKid ? " (this browser)" : ""}`;
+  const cancel = byId("cli-cancel");
+  cancel.hidden = false;
+  if (!signedIn) {
+    const signIn = byId("cli-sign-in");
+    signIn.hidden = false;
+    signIn.addEventListener("click", () => {
+      void kc
+        .login({ prompt: "login" })
+        .catch((error: unknown) => show(`ERR_TEAM_LOGIN_FAILED: ${error instanceof Error ? error.message : String(error)}`, true));
+    });
+    cancel.addEventListener(
+      "click",
+      () => void fail("ERR_TEAM_NOT_SIGNED_IN", "Nobody signed in in the team window; nothing was listed or revoked."),
+    );
+    return;
+  }
+  const token = kc.token as string;
+  const listed = await listKeys(serverUrl, token, ownKid);
+  if (!listed.ok) return fail(listed.code, listed.message);
+  if (request.op === "list") {
+    await ask({ type: "team.cli.listed", requestId: request.requestId, keys: listed.value });
+    byId("cli-text").textContent = "Your registered keys were sent to 'hitl keys list' (public facts only).";
+    cancel.hidden = true;
+    return;
+  }
+  const kid = request.kid as string;
+  if (!listed.value.some((key) => key.kid === kid)) {
+    return fail("ERR_UNKNOWN_KEY", `You have no registered key ${kid}; nothing was revoked. 'hitl keys list' shows your keys.`);
+  }
+  const confirm = byId<HTMLButtonElement>("cli-confirm");
+  confirm.hidden = false;
+  cancel.addEventListener("click", () => void fail("ERR_KEYS_REVOKE_CANCELLED", "You cancelled in the team window; the key stays valid."));
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    cancel.hidden = true;
+    const result = await revokeKey(serverUrl, token, kid);
+    if (!result.ok) return fail(result.code, result.message);
+    if (kid === ownKid) await ask({ type: "team.forget" });
+    await ask({ type: "team.cli.revoked", requestId: request.requestId, kid });
+    confirm.hidden = true;
+    show("Key revoked.");
+    byId("cli-text").textContent = "Revoked; 'hitl keys revoke' was told.";
+    await refreshKeys();
+  });
 }
 
 void main().catch((error: unknown) => show(`ERR_INTERNAL: ${error instanceof Error ? error.message : String(error)}`, true));

@@ -22,6 +22,8 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_PAIRING_REJECTED: ApprovalDenied,
   // the policy refuses the call without asking anyone (hitl mcp-gate, hooks)
   ERR_POLICY_DENIED: ApprovalDenied,
+  // the human cancelled a `hitl keys revoke` in the team window
+  ERR_KEYS_REVOKE_CANCELLED: ApprovalDenied,
   // nobody decided in time
   ERR_TIMEOUT: ApprovalTimeout,
   ERR_EXPIRED: ApprovalTimeout,
@@ -105,6 +107,9 @@ export const ERROR_CLASS: { readonly [C in ErrorCode]?: ApprovalErrorClass } = {
   ERR_TEAM_CONFIG_INVALID: ApprovalUnavailable,
   ERR_TEAM_SERVER_UNREACHABLE: ApprovalUnavailable,
   ERR_TEAM_SERVER_REFUSED: ApprovalUnavailable,
+  // team mode: `hitl keys` found no team addresses or nobody signed in in the team window
+  ERR_TEAM_NOT_CONFIGURED: ApprovalUnavailable,
+  ERR_TEAM_NOT_SIGNED_IN: ApprovalUnavailable,
 };
 
 /** The class for a code: its row in ERROR_CLASS, ApprovalUnavailable for a code without one. */

@@ -17,7 +17,7 @@ export interface HostExchange {
   /** The host secret (readHostSecret): the answer must carry a proof made with it. */
   secret: Uint8Array;
   method: "GET" | "POST";
-  path: "/sign" | "/pair" | "/health";
+  path: "/sign" | "/pair" | "/health" | "/keys/list" | "/keys/revoke";
   /** The JSON body, already encoded (see encodeJsonBody), so a re-sent request is byte-identical. */
   body?: Buffer;
   /** Aborting destroys the socket: the host sees the disconnect and withdraws the window. */

@@ -12,6 +12,7 @@ import { DEFAULT_PENDING_LIMITS, type PendingLimits, PendingRequests } from "./l
 import type { RouteContext } from "./lib/route-context.js";
 import { answerClientError, capConnections, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, SLOW_CLIENT_SERVER_OPTIONS } from "./lib/slow-clients.js";
 import { registerHealthRoute } from "./routes/health.js";
+import { registerKeysRoutes } from "./routes/keys.js";
 import { registerPairRoute } from "./routes/pair.js";
 import { registerSignRoute } from "./routes/sign.js";
 
@@ -39,9 +40,14 @@ export interface SigningServerOptions {
   expiryGraceMs?: number;
   /** How long GET /health waits for the extension's status (default 1500 ms). */
   healthTimeoutMs?: number;
+  /** How long POST /keys/list and /keys/revoke wait for the team window (default 180 000 ms: a sign-in and a click). */
+  keysTimeoutMs?: number;
   /** ms since the epoch (default Date.now). */
   clock?: () => number;
 }
+
+/** Long enough for a sign-in at Keycloak and a click in the team window. */
+export const DEFAULT_KEYS_TIMEOUT_MS = 180_000;
 
 export interface SigningServer {
   readonly app: FastifyInstance;
@@ -100,6 +106,7 @@ export async function createSigningServer(options: SigningServerOptions): Promis
     clock: options.clock ?? Date.now,
     expiryGraceMs: options.expiryGraceMs ?? 2_000,
     healthTimeoutMs: options.healthTimeoutMs ?? 1_500,
+    keysTimeoutMs: options.keysTimeoutMs ?? DEFAULT_KEYS_TIMEOUT_MS,
     hostInfo: () => ({ version: options.hostVersion ?? HOST_VERSION, pid: process.pid, port }),
   };
 
@@ -142,7 +149,10 @@ export async function createSigningServer(options: SigningServerOptions): Promis
 
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({
-      error: { code: "ERR_MALFORMED", message: "No such endpoint: the signing host serves POST /sign, POST /pair and GET /health." },
+      error: {
+        code: "ERR_MALFORMED",
+        message: "No such endpoint: the signing host serves POST /sign, POST /pair, POST /keys/list, POST /keys/revoke and GET /health.",
+      },
     }),
   );
 
@@ -154,6 +164,7 @@ export async function createSigningServer(options: SigningServerOptions): Promis
   registerSignRoute(app, context);
   registerPairRoute(app, context);
   registerHealthRoute(app, context);
+  registerKeysRoutes(app, context);
 
   return {
     app,

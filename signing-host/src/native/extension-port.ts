@@ -11,6 +11,7 @@ import {
   type PairingResponse,
   parseExtensionToHost,
   type Receipt,
+  type TeamKeyEntry,
 } from "@hitl/verifier/protocol";
 import { type HostLogger, silentLogger } from "../lib/log.js";
 
@@ -59,7 +60,7 @@ export interface SignOptions extends CallOptions {
 /** Windows opened ahead of their challenge at once; beyond this, requests just skip the head start. */
 export const MAX_PREPARED = 4;
 
-type Expected = "sign.result" | "pair.result" | "status.result";
+type Expected = "sign.result" | "pair.result" | "status.result" | "keys.list.result" | "keys.revoke.result";
 
 interface Pending {
   expects: Expected;
@@ -207,6 +208,26 @@ export class ExtensionPort {
     return answer.pairing;
   }
 
+  /** `hitl keys list`: the extension's team window shows the keys and answers with the public list. */
+  async listKeys(options: CallOptions): Promise<TeamKeyEntry[]> {
+    const answer = await this.#call((requestId) => ({ type: "keys.list", requestId }), "keys.list.result", options);
+    if (answer.type !== "keys.list.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
+    return answer.keys;
+  }
+
+  /** `hitl keys revoke KID`: the team window asks the human to confirm this kid, then revokes it at the hitl server. */
+  async revokeKey(kid: string, options: CallOptions): Promise<string> {
+    const answer = await this.#call((requestId) => ({ type: "keys.revoke", requestId, kid }), "keys.revoke.result", options);
+    if (answer.type !== "keys.revoke.result") throw new HitlError("ERR_INTERNAL", "Unreachable: wrong answer type.");
+    if (answer.kid !== kid) {
+      throw new HitlError(
+        "ERR_PROTOCOL",
+        "The extension reported the revocation of another key than the one asked for; nothing is reported as revoked. Check the key list in the team window.",
+      );
+    }
+    return answer.kid;
+  }
+
   /** Asks the extension for its current state. Concurrent callers share one round trip. */
   status(options: { timeoutMs: number }): Promise<ExtensionInfo> {
     this.#statusInFlight ??= this.#call((requestId) => ({ type: "status.request", requestId }), "status.result", options)
@@ -261,17 +282,7 @@ export class ExtensionPort {
         this.#log.info("request.timeout", { requestId, expects });
         // The extension closes the window at expiry itself; this is the backstop.
         if (withdrawable) this.#trySend({ type: "request.withdraw", requestId });
-        reject(
-          withdrawable
-            ? new HitlError(
-                "ERR_TIMEOUT",
-                "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
-              )
-            : new HitlError(
-                "ERR_TIMEOUT",
-                `The extension is connected but did not answer within ${options.timeoutMs} ms; reload the hitl extension.`,
-              ),
-        );
+        reject(timedOut(expects, options.timeoutMs));
       }, options.timeoutMs);
       this.#pending.set(requestId, {
         expects,
@@ -357,6 +368,34 @@ function disconnected(expects: Expected): HitlError {
       return new HitlError(
         "ERR_EXTENSION_DISCONNECTED",
         "The browser side of the signing host went away while its status was being asked; it is not connected now.",
+      );
+    case "keys.list.result":
+    case "keys.revoke.result":
+      return new HitlError(
+        "ERR_EXTENSION_DISCONNECTED",
+        "The browser side of the signing host went away while the team window was open (the extension's service worker stopped or the browser closed). A revocation may or may not have happened: check with 'hitl keys list' once the browser is running.",
+      );
+  }
+}
+
+function timedOut(expects: Expected, timeoutMs: number): HitlError {
+  switch (expects) {
+    case "sign.result":
+    case "pair.result":
+      return new HitlError(
+        "ERR_TIMEOUT",
+        "No decision was made before the challenge expired; nothing was signed. Ask again, with a longer timeout if the approver needs more time.",
+      );
+    case "status.result":
+      return new HitlError(
+        "ERR_TIMEOUT",
+        `The extension is connected but did not answer within ${timeoutMs} ms; reload the hitl extension.`,
+      );
+    case "keys.list.result":
+    case "keys.revoke.result":
+      return new HitlError(
+        "ERR_TIMEOUT",
+        `The team window did not answer within ${Math.round(timeoutMs / 1000)} s (not signed in, or no click) and was closed. Nothing is reported as revoked; if you had confirmed, check with 'hitl keys list'. Run the command again and answer in the team window.`,
       );
   }
 }

@@ -100,6 +100,10 @@ export const ERROR_CODES = [
   "ERR_TEAM_CONFIG_INVALID",
   "ERR_TEAM_SERVER_UNREACHABLE",
   "ERR_TEAM_SERVER_REFUSED",
+  // team mode: `hitl keys list|revoke`, answered by the extension's team window (signing host, extension, cli)
+  "ERR_TEAM_NOT_CONFIGURED",
+  "ERR_TEAM_NOT_SIGNED_IN",
+  "ERR_KEYS_REVOKE_CANCELLED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

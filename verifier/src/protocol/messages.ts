@@ -1,6 +1,6 @@
-import { LIMITS } from "./constants.js";
+import { ENCODED_LENGTHS, LIMITS } from "./constants.js";
 import { HitlError, isErrorCode } from "./errors.js";
-import { malformed, readEnum, readInteger, readObject, readString, readUuid } from "./lib/reader.js";
+import { malformed, readBase64url, readEnum, readInteger, readObject, readString, readTimestamp, readUuid } from "./lib/reader.js";
 import type { Challenge, PairingRequest, PairingResponse, Receipt, WireError } from "./types.js";
 import { parseChallenge, parsePairingRequest, parsePairingResponse, parseReceipt } from "./validate.js";
 
@@ -29,6 +29,22 @@ export interface ExtensionStatus {
   pending: number;
 }
 
+/**
+ * One key registered for the signed-in approver, as the team window shows it and `hitl keys list`
+ * prints it: public facts only, never a token.
+ */
+export interface TeamKeyEntry {
+  kid: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt?: number;
+  /** The key this browser profile signs with. */
+  thisBrowser: boolean;
+}
+
+/** A user has one key per browser profile; more than this is not a plausible answer. */
+export const MAX_TEAM_KEYS = 64;
+
 export type HostToExtension =
   /** First message after the host started listening: handshake. */
   | { type: "host.hello"; hostVersion: string; port: number; pid: number }
@@ -49,7 +65,11 @@ export type HostToExtension =
   | { type: "pair.request"; requestId: string; request: PairingRequest; keyLifetime?: KeyPolicy }
   /** The HTTP client went away or gave up: close the window, sign nothing. */
   | { type: "request.withdraw"; requestId: string }
-  | { type: "status.request"; requestId: string };
+  | { type: "status.request"; requestId: string }
+  /** `hitl keys list`: the team window shows the human's registered keys; the public list comes back. */
+  | { type: "keys.list"; requestId: string }
+  /** `hitl keys revoke KID`: the team window asks the human to confirm this exact kid, then revokes it. */
+  | { type: "keys.revoke"; requestId: string; kid: string };
 
 export type ExtensionToHost =
   | { type: "extension.hello"; extensionVersion: string; browser: string; status: ExtensionStatus }
@@ -60,7 +80,30 @@ export type ExtensionToHost =
   | { type: "request.error"; requestId: string; error: WireError }
   | { type: "status.result"; requestId: string; status: ExtensionStatus }
   /** Unsolicited: the key or identity changed. */
-  | { type: "status.update"; status: ExtensionStatus };
+  | { type: "status.update"; status: ExtensionStatus }
+  | { type: "keys.list.result"; requestId: string; keys: TeamKeyEntry[] }
+  /** The human confirmed and the hitl server revoked `kid`. */
+  | { type: "keys.revoke.result"; requestId: string; kid: string };
+
+export function parseTeamKeyEntry(value: unknown, path: string): TeamKeyEntry {
+  const r = readObject(value, path, ["kid", "createdAt", "expiresAt", "thisBrowser"], ["revokedAt"]);
+  if (typeof r.thisBrowser !== "boolean") malformed(`${path}.thisBrowser`, "must be a boolean");
+  const entry: TeamKeyEntry = {
+    kid: readBase64url(r.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
+    createdAt: readTimestamp(r.createdAt, `${path}.createdAt`),
+    expiresAt: readTimestamp(r.expiresAt, `${path}.expiresAt`),
+    thisBrowser: r.thisBrowser,
+  };
+  if (r.revokedAt !== undefined) entry.revokedAt = readTimestamp(r.revokedAt, `${path}.revokedAt`);
+  return entry;
+}
+
+export function parseTeamKeyList(value: unknown, path: string): TeamKeyEntry[] {
+  if (!Array.isArray(value)) malformed(path, "must be an array");
+  const list = value as unknown[];
+  if (list.length > MAX_TEAM_KEYS) malformed(path, `has more than ${MAX_TEAM_KEYS} keys`);
+  return list.map((entry, i) => parseTeamKeyEntry(entry, `${path}[${i}]`));
+}
 
 export function parseWireError(value: unknown, path: string): WireError {
   const record = readObject(value, path, ["code", "message"]);
@@ -112,6 +155,11 @@ export function parseHostToExtension(value: unknown): HostToExtension {
       if (r.keyLifetime !== undefined) message.keyLifetime = readEnum(r.keyLifetime, `${p}.keyLifetime`, KEY_POLICIES);
       return message;
     }
+    case "keys.revoke": {
+      const r = readObject(value, p, ["type", "requestId", "kid"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId) };
+    }
+    case "keys.list":
     case "sign.prepare":
     case "request.withdraw":
     case "status.request": {
@@ -156,6 +204,14 @@ export function parseExtensionToHost(value: unknown): ExtensionToHost {
       const r = readObject(value, p, ["type", "status"]);
       return { type, status: parseExtensionStatus(r.status, `${p}.status`) };
     }
+    case "keys.list.result": {
+      const r = readObject(value, p, ["type", "requestId", "keys"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), keys: parseTeamKeyList(r.keys, `${p}.keys`) };
+    }
+    case "keys.revoke.result": {
+      const r = readObject(value, p, ["type", "requestId", "kid"]);
+      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId) };
+    }
     default:
       throw new HitlError("ERR_PROTOCOL", `Unknown extension message type ${JSON.stringify(type)}.`);
   }
@@ -178,6 +234,17 @@ export interface PairRequestBody {
 export interface PairResponseBody {
   pairing: PairingResponse;
 }
+/** POST /keys/list `{}` (team mode, `hitl keys list`). 200 -> the public list, as the team window got it. */
+export interface KeysListResponseBody {
+  keys: TeamKeyEntry[];
+}
+/** POST /keys/revoke `{kid}` (team mode, `hitl keys revoke`). 200 once the human confirmed and the server revoked it. */
+export interface KeysRevokeRequestBody {
+  kid: string;
+}
+export interface KeysRevokeResponseBody {
+  kid: string;
+}
 export interface ErrorResponseBody {
   error: WireError;
 }
@@ -197,4 +264,25 @@ export function parsePairRequestBody(value: unknown): PairRequestBody {
   const body: PairRequestBody = { request: parsePairingRequest(r.request, "body.request") };
   if (r.keyLifetime !== undefined) body.keyLifetime = readEnum(r.keyLifetime, "body.keyLifetime", KEY_POLICIES);
   return body;
+}
+
+/** POST /keys/list carries an empty object: nothing a caller sends can shape what the window shows. */
+export function parseKeysListRequestBody(value: unknown): Record<string, never> {
+  readObject(value, "body", []);
+  return {};
+}
+
+export function parseKeysRevokeRequestBody(value: unknown): KeysRevokeRequestBody {
+  const r = readObject(value, "body", ["kid"]);
+  return { kid: readBase64url(r.kid, "body.kid", ENCODED_LENGTHS.keyId) };
+}
+
+export function parseKeysListResponseBody(value: unknown): KeysListResponseBody {
+  const r = readObject(value, "body", ["keys"]);
+  return { keys: parseTeamKeyList(r.keys, "body.keys") };
+}
+
+export function parseKeysRevokeResponseBody(value: unknown): KeysRevokeResponseBody {
+  const r = readObject(value, "body", ["kid"]);
+  return { kid: readBase64url(r.kid, "body.kid", ENCODED_LENGTHS.keyId) };
 }

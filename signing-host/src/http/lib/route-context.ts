@@ -17,6 +17,8 @@ export interface RouteContext {
   /** Extra wait after `exp`, so a click made just before expiry still gets through. */
   expiryGraceMs: number;
   healthTimeoutMs: number;
+  /** How long POST /keys/* wait for the team window (sign-in and a click included). */
+  keysTimeoutMs: number;
   hostInfo(): { version: string; pid: number; port: number };
 }
 
