@@ -50,7 +50,7 @@ const word = fc.oneof(
       )
       .map((parts) => parts.join("")),
   },
-  { weight: 1, arbitrary: fc.constantFrom("-", "--", "=", "+", "%", ":", ".", "..", "-rf", "a=b=c", "1=2", "_=x", "%1", "@", ",") },
+  { weight: 1, arbitrary: fc.constantFrom("-", "--", "=", "+", "%", ":", ".", "..", "-rf", "a=b=c", "1=2", "_=x", "%1", "@", ",", "==") },
 );
 const line = fc.array(word, { minLength: 1, maxLength: 6 }).map((words) => words.join(" "));
 
@@ -93,6 +93,7 @@ describe("the fast lexer", () => {
       "ls > x",
       "",
       "ls -la\n",
+      "A == A",
     ]) {
       expect(fastLex(text)).toBeUndefined();
     }
