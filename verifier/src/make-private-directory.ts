@@ -1,5 +1,4 @@
 import { mkdirSync, statSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 
 /*
@@ -22,28 +21,11 @@ function isExisting(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === "EEXIST";
 }
 
-/** Create `path` and its missing parents (0700); a path that exists as a non-directory is ENOTDIR. */
-export async function makePrivateDirectory(path: string): Promise<void> {
-  const missing: string[] = [];
-  for (let dir = resolve(path); ; dir = dirname(dir)) {
-    try {
-      if (!(await stat(dir)).isDirectory()) throw notADirectory(dir);
-      break;
-    } catch (error) {
-      if (!isMissing(error) || dirname(dir) === dir) throw error;
-      missing.push(dir);
-    }
-  }
-  for (const dir of missing.reverse()) {
-    try {
-      await mkdir(dir, { mode: 0o700 });
-    } catch (error) {
-      if (!isExisting(error)) throw error; // created meanwhile by another process: fine
-    }
-  }
-}
-
-/** The same, synchronously (start-up paths that cannot await). */
+/**
+ * Create `path` and its missing parents (0700); a path that exists as a non-directory is ENOTDIR.
+ * Synchronous: a stat and a mkdir per missing component take microseconds, and one implementation
+ * serves both the start-up paths that cannot await and the async callers below.
+ */
 export function makePrivateDirectorySync(path: string): void {
   const missing: string[] = [];
   for (let dir = resolve(path); ; dir = dirname(dir)) {
@@ -59,7 +41,12 @@ export function makePrivateDirectorySync(path: string): void {
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (error) {
-      if (!isExisting(error)) throw error;
+      if (!isExisting(error)) throw error; // created meanwhile by another process: fine
     }
   }
+}
+
+/** The same, for async callers: a failure is a rejection, never a synchronous throw. */
+export async function makePrivateDirectory(path: string): Promise<void> {
+  makePrivateDirectorySync(path);
 }
