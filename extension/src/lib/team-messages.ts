@@ -5,6 +5,8 @@
  * outcome, never the credential that made it.
  */
 
+import { DIGEST, UUID_V4 } from "./patterns.js";
+
 /** Registration needs a login at most this old (`max_age`, checked again through `auth_time`). */
 export const FRESH_LOGIN_SECONDS = 120;
 
@@ -122,7 +124,7 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
       if (!exactKeys(value, ["type", "sub", "username", "kid", "expiresAt"])) return undefined;
       const { sub, username, kid, expiresAt } = value;
       if (typeof sub !== "string" || !ONE_LINE.test(sub) || typeof username !== "string" || !ONE_LINE.test(username)) return undefined;
-      if (typeof kid !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(kid) || !Number.isSafeInteger(expiresAt)) return undefined;
+      if (typeof kid !== "string" || !DIGEST.test(kid) || !Number.isSafeInteger(expiresAt)) return undefined;
       return { type: value.type, sub, username, kid, expiresAt: expiresAt as number };
     }
     case "team.cli.get":
@@ -137,7 +139,7 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
       return exactKeys(value, ["type", "requestId", "kid"]) &&
         isRequestId(value.requestId) &&
         typeof value.kid === "string" &&
-        /^[A-Za-z0-9_-]{43}$/.test(value.kid)
+        DIGEST.test(value.kid)
         ? { type: value.type, requestId: value.requestId, kid: value.kid }
         : undefined;
     case "team.cli.fail":
@@ -155,5 +157,5 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
 }
 
 function isRequestId(value: unknown): value is string {
-  return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(value);
+  return typeof value === "string" && UUID_V4.test(value);
 }

@@ -1,4 +1,5 @@
 import type { Challenge, Decision, KeyPolicy, PairingRequest, WireError } from "@hitl/verifier/protocol";
+import { DIGEST, UUID_V4 } from "./patterns.js";
 import { parseTeamRequest, type TeamRegistration, type TeamRequest } from "./team-messages.js";
 
 /*
@@ -72,9 +73,6 @@ export interface PopupStatus {
   /** Team mode: the addresses the human entered and when they last changed, and the registration. */
   team?: { keycloakUrl: string; serverUrl: string; changedAt?: number; registration?: TeamRegistration };
 }
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 
 function exactKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(record);
