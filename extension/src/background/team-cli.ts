@@ -2,6 +2,7 @@ import { type ErrorCode, type HostToExtension, isErrorCode, parseTeamKeyList } f
 import browser from "../lib/browser.js";
 import type { TeamCliRequest } from "../lib/team-messages.js";
 import type { ApproverService } from "./service.js";
+import { teamConfig } from "./team.js";
 import { closeWindow } from "./windows.js";
 
 /*
@@ -23,13 +24,10 @@ interface CliKeysRequest {
 
 let current: CliKeysRequest | undefined;
 
-const CONFIG_KEY = "hitl.team.config";
-
 type KeysMessage = Extract<HostToExtension, { type: "keys.list" | "keys.revoke" }>;
 
 export async function onKeysRequest(service: ApproverService, message: KeysMessage): Promise<void> {
-  const config = (await browser.storage.local.get(CONFIG_KEY))[CONFIG_KEY];
-  if (config === undefined) {
+  if ((await teamConfig()) === undefined) {
     service.replyError(
       message.requestId,
       "ERR_TEAM_NOT_CONFIGURED",

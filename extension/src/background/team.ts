@@ -23,6 +23,11 @@ async function read<T>(key: string): Promise<T | undefined> {
   return (await browser.storage.local.get(key))[key] as T | undefined;
 }
 
+/** The team addresses the human entered in the team window, if any (this browser is in team mode). */
+export function teamConfig(): Promise<TeamConfig | undefined> {
+  return read<TeamConfig>(CONFIG_KEY);
+}
+
 export async function teamStatus(service: ApproverService): Promise<TeamStatus> {
   const status: TeamStatus = { clientId: EXTENSION_CLIENT_ID };
   const config = await read<TeamConfig>(CONFIG_KEY);
