@@ -232,6 +232,23 @@ describe("hitl doctor", () => {
     });
   });
 
+  // Node's recursive mkdir loops forever on such a path (its parent exists, mkdir answers ENOENT).
+  it.runIf(process.platform === "linux")(
+    "a state directory under /proc fails the replay store check at once instead of hanging",
+    async () => {
+      const started = Date.now();
+      const { code, checks } = await doctor({ HITL_STATE_DIR: "/proc/nope" });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(code).toBe(3);
+      expect(checks["replay store"]).toMatchObject({
+        status: "fail",
+        code: "ERR_NONCE_STORE_UNAVAILABLE",
+        detail: "embedded store in /proc/nope/nonces does not work",
+        remedy: expect.stringContaining("cannot record the nonce (ENOENT)"),
+      });
+    },
+  );
+
   it("tests the Redis replay store for real: PASS with AOF always and noeviction, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {
     const redis = await startRedis([
       "--appendonly",
