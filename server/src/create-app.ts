@@ -38,6 +38,7 @@ const BODY_LIMIT = 64 * 1024 + 4096;
 export async function createApp(deps: AppDeps, options: { https?: { cert: string; key: string } } = {}): Promise<FastifyInstance> {
   const { default: Fastify } = await import("fastify");
   const { default: rateLimit } = await import("@fastify/rate-limit");
+  const { rateLimitStore } = await import("./lib/rate-limit-store.js");
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
@@ -58,14 +59,7 @@ export async function createApp(deps: AppDeps, options: { https?: { cert: string
 
   app.setErrorHandler((error: FastifyError | HitlError, request, reply) => {
     const route = request.url.startsWith("/v1/keys") ? "keys" : request.url.startsWith("/v1/verify") ? "verify" : "other";
-    // The rate limiter's store is the shared Redis: when it is down, say so (closed, never skipped).
-    const wire =
-      !(error instanceof HitlError) && deps.redis.status !== "ready"
-        ? new HitlError(
-            "ERR_NONCE_STORE_UNAVAILABLE",
-            "The shared Redis is unavailable; nothing was accepted. Check Redis (GET /v1/health), then retry.",
-          )
-        : toWireError(error);
+    const wire = toWireError(error);
     if (wire.code === "ERR_INTERNAL")
       process.stderr.write(`hitl server: ${request.method} ${request.url.split("?")[0]}: ${String((error as Error).message)}\n`);
     const status = statusOf(wire.code, route);
@@ -84,8 +78,9 @@ export async function createApp(deps: AppDeps, options: { https?: { cert: string
     global: true,
     max: deps.rateLimitPerMinute,
     timeWindow: 60_000,
-    redis: deps.redis,
-    nameSpace: `${deps.redisPrefix}rate:`,
+    // The shared Redis, through a store that turns any Redis failure into ERR_NONCE_STORE_UNAVAILABLE;
+    // with skipOnError false the request is then refused (closed, never skipped).
+    store: rateLimitStore(deps.redis, `${deps.redisPrefix}rate:`),
     skipOnError: false,
     allowList: (request) => request.url === "/v1/health",
     errorResponseBuilder: (_request, context) =>

@@ -4,6 +4,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatKeyEntry, keycloakRealm, type Receipt } from "@hitl/verifier";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { type RunningServer, readServerConfig, startServer } from "../src/index.js";
@@ -507,6 +508,28 @@ describe("HTTP surface", () => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+  // A command that fails while the connection still says "ready" (here: a counter INCR cannot
+  // count; in production: Redis going away mid-command) is the store's failure, named as such.
+  it("a rate-limit counter Redis cannot update refuses with 503 ERR_NONCE_STORE_UNAVAILABLE, never a 500", async () => {
+    const prefix = `${team.prefix}rlbroken:`;
+    const one = await startServer({ insecureHttp: true, port: 0 }, { ...team.env, HITL_REDIS_PREFIX: prefix });
+    const redis = new Redis(team.redisUrl);
+    try {
+      expect((await call("GET", "/v1/keys", undefined, undefined, one)).status).toBe(401);
+      const counters = await redis.keys(`${prefix}rate:*`);
+      expect(counters.length).toBeGreaterThan(0);
+      for (const key of counters) await redis.set(key, "not a number");
+      expectError(
+        await call("GET", "/v1/keys", undefined, undefined, one),
+        503,
+        "ERR_NONCE_STORE_UNAVAILABLE",
+        /shared Redis is unavailable; nothing was accepted/,
+      );
+    } finally {
+      redis.disconnect();
+      await one.close();
     }
   });
 });
