@@ -231,7 +231,11 @@ const table: Row[] = [
     lastPort: "open",
     delivered: [],
     posted: [
-      { type: "request.error", requestId: REQUEST, error: { code: "ERR_PROTOCOL", message: 'Unknown host message type "sign.everything".' } },
+      {
+        type: "request.error",
+        requestId: REQUEST,
+        error: { code: "ERR_PROTOCOL", message: 'Unknown host message type "sign.everything".' },
+      },
     ],
   },
   {
@@ -376,7 +380,10 @@ describe("reconnecting", () => {
 describe("sending", () => {
   test("refused with ERR_HOST_UNREACHABLE unless connected (disconnected, and during the handshake)", () => {
     const message = { type: "request.error", requestId: REQUEST, error: { code: "ERR_TIMEOUT", message: "late" } } as const;
-    const unreachable = { code: "ERR_HOST_UNREACHABLE", message: "The signing host is not connected; the extension will retry automatically." };
+    const unreachable = {
+      code: "ERR_HOST_UNREACHABLE",
+      message: "The signing host is not connected; the extension will retry automatically.",
+    };
     expect(() => connection.send(message)).toThrow(expect.objectContaining(unreachable));
     connection.start();
     expect(() => connection.send(message)).toThrow(expect.objectContaining(unreachable));

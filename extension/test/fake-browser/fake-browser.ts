@@ -123,7 +123,7 @@ export class FakeNativePort implements Runtime.Port {
     if (this.closedBy !== undefined) return;
     this.closedBy = "host";
     if (reason !== undefined && style === "firefox") this.error = { message: reason };
-    const global = globalThis as { chrome?: { runtime?: { lastError?: { message: string } } } };
+    const global = globalThis as { chrome?: { runtime?: { lastError?: { message: string } } } | undefined };
     const before = global.chrome;
     // Chromium sets runtime.lastError only while the onDisconnect listeners run.
     if (reason !== undefined && style === "chromium") global.chrome = { runtime: { lastError: { message: reason } } };

@@ -1,9 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { challengeDigest, intentDigest, pairingRequestDigest } from "@hitl/verifier";
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
+import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingRequestDigest } from "@hitl/verifier";
 import {
   type Action,
   type Challenge,
   DEFAULT_AUDIENCE,
+  type Decision,
+  decodeBase64url,
   encodeBase64url,
   type HostToExtension,
   type PairingRequest,
@@ -11,6 +13,9 @@ import {
   parseChallenge,
   parseHostToExtension,
   parsePairingRequest,
+  parseReceipt,
+  type Receipt,
+  signingInput,
 } from "@hitl/verifier/protocol";
 
 /*
@@ -71,3 +76,13 @@ export const host = {
 };
 
 export const newRequestId = (): string => randomUUID();
+
+/** A receipt signed by a throwaway Ed25519 key (node:crypto), over bytes made by the protocol module. */
+export function makeReceipt(challenge: Challenge, decision: Decision = "approve", sub = "alice"): Receipt {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = decodeBase64url(publicKey.export({ format: "jwk" }).x as string);
+  const kid = keyIdFromPublicKey(raw);
+  const statement = { v: PROTOCOL_VERSION, decision, challenge: challengeDigest(challenge), sub, kid, decidedAt: nowSeconds() };
+  const sig = encodeBase64url(sign(null, signingInput("decision", statement), privateKey));
+  return parseReceipt({ v: PROTOCOL_VERSION, challenge, statement, sig, kid });
+}
