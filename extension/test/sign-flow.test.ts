@@ -2,6 +2,7 @@ import { confirmPairingCode, LocalKeyDirectory, verifyPairing, verifyReceipt } f
 import { type Challenge, decodeBase64url, type ExtensionToHost, type Receipt } from "@hitl/verifier/protocol";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { MAX_OPEN_WINDOWS } from "../src/background/sign-requests.js";
+import { SESSION_KEY_ENDED_MESSAGE } from "../src/lib/memory-key.js";
 import type { FakeNativePort } from "./fake-browser/fake-browser.js";
 import {
   answersTo,
@@ -352,6 +353,83 @@ describe("while the host is away, and across restarts", () => {
       },
     });
     await vi.waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
+  });
+});
+
+describe("more of the request's life", () => {
+  test("answers made while the host is away are kept in storage.session, survive a worker restart, and go out in order after extension.hello", async () => {
+    const a = makeChallenge();
+    const first = await request(a);
+    const b = makeChallenge();
+    const second = await request(b);
+    port.hostClose();
+    await decide(first.requestId, first.windowId, "approve", digestOfChallenge(a));
+    profile.browser.windows.closeByUser(second.windowId);
+    await vi.waitFor(() => expect(worker.service.store.outbox).toHaveLength(2));
+    await worker.service.store.save();
+    const stored = profile.browser.storage.session.data.get("hitl.pending") as { outbox: Array<{ requestId: string }> };
+    expect(stored.outbox.map((m) => m.requestId)).toEqual([first.requestId, second.requestId]);
+
+    worker = await restartWorker(worker);
+    const next = await handshake(profile);
+    await vi.waitFor(() => expect(next.posted).toHaveLength(3));
+    expect(next.posted.map((m) => (m as { type: string }).type)).toEqual(["extension.hello", "sign.result", "sign.result"]);
+    expect(next.posted.slice(1).map((m) => (m as { requestId: string }).requestId)).toEqual([first.requestId, second.requestId]);
+    expect(receiptOf(answersTo(next, second.requestId)[0]!).statement.decision).toBe("deny");
+    expect(worker.service.store.outbox).toEqual([]);
+  });
+
+  test("a window opened on sign.prepare and closed before its challenge decides nothing; the challenge opens a new window", async () => {
+    const requestId = newRequestId();
+    port.hostSend(host.signPrepare(requestId));
+    const early = await windowOf(requestId);
+    profile.browser.windows.closeByUser(early);
+    await vi.waitFor(() => expect(worker.service.prepared.size).toBe(0));
+    expect(answersTo(port, requestId)).toEqual([]);
+    const challenge = makeChallenge();
+    port.hostSend(host.signRequest(requestId, challenge));
+    const windowId = await windowOf(requestId);
+    expect(windowId).not.toBe(early);
+    await vi.waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBe(windowId));
+    await decide(requestId, windowId, "approve", digestOfChallenge(challenge));
+    expect(receiptOf(await answerTo(port, requestId)).statement.decision).toBe("approve");
+  });
+
+  test("sign.prepare withdrawn before its challenge: the empty window closes, nothing is answered", async () => {
+    const requestId = newRequestId();
+    port.hostSend(host.signPrepare(requestId));
+    const early = await windowOf(requestId);
+    port.hostSend(host.withdraw(requestId));
+    await vi.waitFor(() => expect(profile.browser.windows.open.has(early)).toBe(false));
+    expect(answersTo(port, requestId)).toEqual([]);
+  });
+
+  test("sign.prepare before pairing opens nothing; the challenge is then refused with ERR_NO_KEY", async () => {
+    profile = newProfile();
+    worker = await startWorker(profile);
+    port = await handshake(profile);
+    const requestId = newRequestId();
+    port.hostSend(host.signPrepare(requestId));
+    port.hostSend(host.signRequest(requestId, makeChallenge()));
+    expect((await answerTo(port, requestId)).type).toBe("request.error");
+    expect(profile.browser.windows.created).toEqual([]);
+  });
+
+  test("a session key ends with the event page: a later challenge is refused with ERR_SESSION_KEY_ENDED, no window", async () => {
+    const id = newRequestId();
+    port.hostSend(host.pairRequest(id, makePairingRequest(), "session"));
+    await fromPage(profile, "pairing", { type: "pairing.decide", requestId: id, accept: true }, await windowOf(id));
+    worker = await restartWorker(worker);
+    port = await handshake(profile);
+    const before = profile.browser.windows.created.length;
+    const requestId = newRequestId();
+    port.hostSend(host.signRequest(requestId, makeChallenge()));
+    expect(await answerTo(port, requestId)).toEqual({
+      type: "request.error",
+      requestId,
+      error: { code: "ERR_SESSION_KEY_ENDED", message: SESSION_KEY_ENDED_MESSAGE },
+    });
+    expect(profile.browser.windows.created).toHaveLength(before);
   });
 });
 
