@@ -3,7 +3,17 @@ import { beforeAll, describe, expect, test, vi } from "vitest";
 import type { Runtime } from "webextension-polyfill";
 import { OFFSCREEN_TARGET } from "../src/lib/offscreen-messages.js";
 import type { FakeNativePort } from "./fake-browser/fake-browser.js";
-import { answersTo, fromPage, handshake, newProfile, PAGES, type Profile, startWorker, type Worker } from "./fake-browser/worker.js";
+import {
+  answersTo,
+  fromPage,
+  handshake,
+  newProfile,
+  PAGES,
+  type Profile,
+  startWorker,
+  type Worker,
+  waitFor,
+} from "./fake-browser/worker.js";
 import { digestOfChallenge, host, makeChallenge, makePairingRequest, newRequestId } from "./helpers/protocol-fixtures.js";
 
 vi.mock("../src/lib/browser.js", () => import("./fake-browser/browser-module.js"));
@@ -29,7 +39,7 @@ const LONG = "a".repeat(200_000);
 const KID = "K".repeat(43);
 
 async function windowOf(requestId: string): Promise<number> {
-  await vi.waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBeDefined());
+  await waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBeDefined());
   return worker.service.store.entries.get(requestId)!.windowId!;
 }
 
@@ -394,7 +404,7 @@ describe("page messages (ui-router.ts)", () => {
       windowId,
     );
     expect(answer).toEqual({ ok: true, value: null });
-    await vi.waitFor(() => expect(answersTo(port, requestId)).toEqual([expect.objectContaining({ type: "sign.result" })]));
+    await waitFor(() => expect(answersTo(port, requestId)).toEqual([expect.objectContaining({ type: "sign.result" })]));
   });
 });
 

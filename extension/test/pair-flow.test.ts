@@ -12,6 +12,7 @@ import {
   restartWorker,
   startWorker,
   type Worker,
+  waitFor,
 } from "./fake-browser/worker.js";
 import { host, makePairingRequest, newRequestId, nowSeconds } from "./helpers/protocol-fixtures.js";
 
@@ -35,7 +36,7 @@ beforeEach(async () => {
 const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again and click Pair only if the codes match.";
 
 async function pairingWindow(requestId: string): Promise<number> {
-  await vi.waitFor(() => expect(profile.browser.windows.forRequest(requestId)).toBeDefined());
+  await waitFor(() => expect(profile.browser.windows.forRequest(requestId)).toBeDefined());
   return profile.browser.windows.forRequest(requestId)!.id;
 }
 
@@ -142,7 +143,7 @@ describe("pairing", () => {
     port.hostSend(host.pairRequest(id, makePairingRequest()));
     const windowId = await pairingWindow(id);
     port.hostSend(host.withdraw(id));
-    await vi.waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
+    await waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
     expect(answersTo(port, id)).toEqual([]);
     expect(await fromPage(profile, "pairing", { type: "pairing.decide", requestId: id, accept: true }, windowId)).toEqual({
       ok: false,
@@ -184,11 +185,11 @@ describe("pairing", () => {
     port.hostSend(host.pairRequest(first, request));
     const windowId = await pairingWindow(first);
     port.hostClose();
-    await vi.waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2), { timeout: 2000 });
+    await waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2));
     port = await handshake(profile);
     const second = newRequestId();
     port.hostSend(host.pairRequest(second, request));
-    await vi.waitFor(() => expect(worker.service.store.byRequestId(second)).toBeDefined());
+    await waitFor(() => expect(worker.service.store.byRequestId(second)).toBeDefined());
     expect(profile.browser.windows.created).toHaveLength(1);
     await fromPage(profile, "pairing", { type: "pairing.decide", requestId: first, accept: true }, windowId);
     expect((await answerTo(port, second)).type).toBe("pair.result");

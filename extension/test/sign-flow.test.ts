@@ -14,6 +14,7 @@ import {
   restartWorker,
   startWorker,
   type Worker,
+  waitFor,
 } from "./fake-browser/worker.js";
 import { digestOfChallenge, host, makeChallenge, makePairingRequest, newRequestId, nowSeconds } from "./helpers/protocol-fixtures.js";
 
@@ -48,7 +49,7 @@ async function pair(): Promise<void> {
 }
 
 async function windowOf(requestId: string): Promise<number> {
-  await vi.waitFor(() => expect(profile.browser.windows.forRequest(requestId)).toBeDefined());
+  await waitFor(() => expect(profile.browser.windows.forRequest(requestId)).toBeDefined());
   return profile.browser.windows.forRequest(requestId)!.id;
 }
 
@@ -61,7 +62,7 @@ function receiptOf(message: ExtensionToHost): Receipt {
 async function request(challenge: Challenge, requestId = newRequestId()): Promise<{ requestId: string; windowId: number }> {
   port.hostSend(host.signRequest(requestId, challenge));
   const windowId = await windowOf(requestId);
-  await vi.waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBe(windowId));
+  await waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBe(windowId));
   return { requestId, windowId };
 }
 
@@ -161,7 +162,7 @@ describe("approval", () => {
     const challenge = makeChallenge();
     const { requestId, windowId } = await request(challenge);
     port.hostSend(host.withdraw(requestId));
-    await vi.waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
+    await waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
     expect(answersTo(port, requestId)).toEqual([]);
     expect(await decide(requestId, windowId, "approve", digestOfChallenge(challenge))).toMatchObject({ error: { code: "ERR_WITHDRAWN" } });
   });
@@ -261,7 +262,7 @@ describe("while the host is away, and across restarts", () => {
     port.hostClose();
     await decide(requestId, windowId, "approve", digestOfChallenge(challenge));
     expect(worker.service.store.outbox).toEqual([expect.objectContaining({ type: "sign.result", requestId })]);
-    await vi.waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2), { timeout: 2000 });
+    await waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2));
     const next = await handshake(profile);
     const receipt = receiptOf(await answerTo(next, requestId));
     await verifyReceipt(receipt, { aud: challenge.aud, challenge }, { keys, nonces: "offline-audit" });
@@ -274,18 +275,18 @@ describe("while the host is away, and across restarts", () => {
     const challenge = makeChallenge();
     const { requestId, windowId } = await request(challenge);
     port.hostClose();
-    await vi.waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2), { timeout: 2000 });
+    await waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(2));
     port = await handshake(profile);
     const resent = newRequestId();
     port.hostSend(host.signRequest(resent, challenge));
-    await vi.waitFor(() => expect(worker.service.store.byRequestId(resent)).toBeDefined());
+    await waitFor(() => expect(worker.service.store.byRequestId(resent)).toBeDefined());
     expect(profile.browser.windows.open.get(windowId)?.focusCount).toBe(2);
     await decide(requestId, windowId, "approve", digestOfChallenge(challenge));
     const receipt = receiptOf(await answerTo(port, resent));
 
     // The host restarts again before its client read the answer: the same receipt, not a new signature.
     port.hostClose();
-    await vi.waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(3), { timeout: 2000 });
+    await waitFor(() => expect(profile.browser.runtime.nativePorts).toHaveLength(3));
     port = await handshake(profile);
     const third = newRequestId();
     port.hostSend(host.signRequest(third, challenge));
@@ -334,16 +335,13 @@ describe("while the host is away, and across restarts", () => {
   });
 
   test("a challenge that expires while its window is open: ERR_TIMEOUT, the window closes", async () => {
-    const challenge = makeChallenge({ iat: nowSeconds() - 59, lifetimeSeconds: 60 });
+    const challenge = makeChallenge({ iat: nowSeconds() - 57, lifetimeSeconds: 60 });
     const { requestId, windowId } = await request(challenge);
-    const answer = await vi.waitFor(
-      () => {
-        const [only] = answersTo(port, requestId);
-        if (only === undefined) throw new Error("not yet");
-        return only;
-      },
-      { timeout: 3000 },
-    );
+    const answer = await waitFor(() => {
+      const [only] = answersTo(port, requestId);
+      if (only === undefined) throw new Error("not yet");
+      return only;
+    });
     expect(answer).toEqual({
       type: "request.error",
       requestId,
@@ -352,7 +350,7 @@ describe("while the host is away, and across restarts", () => {
         message: "Nobody decided before the challenge expired; run the request again (give more time with --timeout).",
       },
     });
-    await vi.waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
+    await waitFor(() => expect(profile.browser.windows.open.has(windowId)).toBe(false));
   });
 });
 
@@ -365,14 +363,14 @@ describe("more of the request's life", () => {
     port.hostClose();
     await decide(first.requestId, first.windowId, "approve", digestOfChallenge(a));
     profile.browser.windows.closeByUser(second.windowId);
-    await vi.waitFor(() => expect(worker.service.store.outbox).toHaveLength(2));
+    await waitFor(() => expect(worker.service.store.outbox).toHaveLength(2));
     await worker.service.store.save();
     const stored = profile.browser.storage.session.data.get("hitl.pending") as { outbox: Array<{ requestId: string }> };
     expect(stored.outbox.map((m) => m.requestId)).toEqual([first.requestId, second.requestId]);
 
     worker = await restartWorker(worker);
     const next = await handshake(profile);
-    await vi.waitFor(() => expect(next.posted).toHaveLength(3));
+    await waitFor(() => expect(next.posted).toHaveLength(3));
     expect(next.posted.map((m) => (m as { type: string }).type)).toEqual(["extension.hello", "sign.result", "sign.result"]);
     expect(next.posted.slice(1).map((m) => (m as { requestId: string }).requestId)).toEqual([first.requestId, second.requestId]);
     expect(receiptOf(answersTo(next, second.requestId)[0]!).statement.decision).toBe("deny");
@@ -384,13 +382,13 @@ describe("more of the request's life", () => {
     port.hostSend(host.signPrepare(requestId));
     const early = await windowOf(requestId);
     profile.browser.windows.closeByUser(early);
-    await vi.waitFor(() => expect(worker.service.prepared.size).toBe(0));
+    await waitFor(() => expect(worker.service.prepared.size).toBe(0));
     expect(answersTo(port, requestId)).toEqual([]);
     const challenge = makeChallenge();
     port.hostSend(host.signRequest(requestId, challenge));
     const windowId = await windowOf(requestId);
     expect(windowId).not.toBe(early);
-    await vi.waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBe(windowId));
+    await waitFor(() => expect(worker.service.store.entries.get(requestId)?.windowId).toBe(windowId));
     await decide(requestId, windowId, "approve", digestOfChallenge(challenge));
     expect(receiptOf(await answerTo(port, requestId)).statement.decision).toBe("approve");
   });
@@ -400,7 +398,7 @@ describe("more of the request's life", () => {
     port.hostSend(host.signPrepare(requestId));
     const early = await windowOf(requestId);
     port.hostSend(host.withdraw(requestId));
-    await vi.waitFor(() => expect(profile.browser.windows.open.has(early)).toBe(false));
+    await waitFor(() => expect(profile.browser.windows.open.has(early)).toBe(false));
     expect(answersTo(port, requestId)).toEqual([]);
   });
 

@@ -13,6 +13,11 @@ import { FakeBrowser, type FakeNativePort } from "./fake-browser.js";
  * the browser module: vi.mock("../src/lib/browser.js", () => import("./fake-browser/browser-module.js")).
  */
 
+/** vi.waitFor with room for a loaded machine (WebCrypto and IndexedDB run off the main thread). */
+export function waitFor<T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> {
+  return vi.waitFor(check, { timeout, interval: 10 });
+}
+
 /** A browser profile: the fake browser and its IndexedDB (where the persistent key lives). */
 export interface Profile {
   browser: FakeBrowser;
@@ -48,7 +53,7 @@ export async function restartWorker(worker: Worker): Promise<Worker> {
 export async function handshake(profile: Profile): Promise<FakeNativePort> {
   const port = profile.browser.runtime.nativePort;
   port.hostSend(host.hello());
-  await vi.waitFor(() => expect(port.posted.some((m) => (m as { type: string }).type === "extension.hello")).toBe(true));
+  await waitFor(() => expect(port.posted.some((m) => (m as { type: string }).type === "extension.hello")).toBe(true));
   return port;
 }
 
@@ -59,7 +64,7 @@ export function answersTo(port: FakeNativePort, requestId: string): ExtensionToH
 
 /** Wait for the worker's one answer to `requestId`. */
 export async function answerTo(port: FakeNativePort, requestId: string): Promise<ExtensionToHost> {
-  await vi.waitFor(() => expect(answersTo(port, requestId)).toHaveLength(1));
+  await waitFor(() => expect(answersTo(port, requestId)).toHaveLength(1));
   return answersTo(port, requestId)[0] as ExtensionToHost;
 }
 
