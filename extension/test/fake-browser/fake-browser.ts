@@ -201,7 +201,7 @@ export class FakeWindows implements WindowsApi {
     this.#close(windowId);
   }
 
-  /** The open window whose URL starts with `prefix` and carries `?request=<id>`. */
+  /** The open window whose URL carries `?request=<requestId>` (an approval or pairing window). */
   forRequest(requestId: string): FakeWindow | undefined {
     for (const window of this.open.values()) if (new URL(window.url).searchParams.get("request") === requestId) return window;
     return undefined;
