@@ -1,16 +1,8 @@
 /// <reference lib="dom" />
 // Page functions (page.evaluate) run in the approval window: type them against the DOM.
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import {
-  type BrowserSession,
-  challengeDigest,
-  clickButton,
-  launchSession,
-  pairBrowser,
-  parseJsonOutcome,
-  readThrough,
-} from "./harness/index.js";
+import { expect, test } from "vitest";
+import { challengeDigest, clickButton, parseJsonOutcome, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * Layouts built to hide the dangerous part of a request in the approval window, at the size the
@@ -19,14 +11,7 @@ import {
  * or Approve stays disabled until every part of the request has been on screen. Screenshots of
  * each are kept in e2e/.artifacts/.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 const ARM_DELAY_MS = 350;
 

@@ -1,27 +1,12 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
-import {
-  type BrowserSession,
-  challengeDigest,
-  clickButton,
-  launchSession,
-  pairBrowser,
-  parseJsonOutcome,
-  readThrough,
-} from "./harness/index.js";
+import { expect, test } from "vitest";
+import { challengeDigest, clickButton, parseJsonOutcome, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * Whatever the requester writes, the window shows it character for character and the signature
  * verifies: emoji (with joiners and skin tones), right-to-left scripts, combining marks, newlines.
  * Invisible and direction-changing characters are shown as visible markers with a warning.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "zoë 🧑🏽");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "zoë 🧑🏽" });
 
 const SUMMARY = [
   "Lösche 🗑️ die Datei «отчёт.pdf» 👩🏽‍🔬 👨‍👩‍👧",
