@@ -14,7 +14,7 @@ import {
   textOf,
   waitForWindowClosed,
 } from "./harness/firefox/index.js";
-import { expectSignedDecision, parseJsonOutcome } from "./harness/index.js";
+import { expectFailedClosed, expectSignedDecision, parseJsonOutcome } from "./harness/index.js";
 
 /*
  * The Firefox build (extension/dist/firefox) in real headless firefox-esr: event page instead of
@@ -174,12 +174,7 @@ describe("Firefox: key lifetime of the add-on", () => {
     expect(after.extension).toMatchObject({ connected: true, browser: "firefox", keyPresent: false });
 
     const refused = await session.hitl(["request", "--action", "delete /tmp/testfile", "--json"]).done;
-    expect(refused.code).toBe(3);
-    expect(parseJsonOutcome(refused)).toMatchObject({
-      decision: "error",
-      code: "ERR_NO_KEY",
-      message: expect.stringContaining("hitl pair"),
-    });
+    expectFailedClosed(refused, "ERR_NO_KEY", expect.stringContaining("hitl pair"));
 
     expect((await pair("firefox-user")).code).toBe(0);
     const approvers = JSON.parse(readFileSync(join(session.configDir, "approvers.json"), "utf8"));

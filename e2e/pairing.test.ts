@@ -9,6 +9,7 @@ import {
   clickButton,
   confirmationCodeIn,
   EXTENSION_ID,
+  expectFailedClosed,
   httpJson,
   pairBrowser,
   parseJsonOutcome,
@@ -43,12 +44,7 @@ async function pairUpToTheCode(timeoutSeconds?: number): Promise<{ run: CliRun; 
 describe("before pairing", () => {
   test("`hitl request` fails closed (exit 3) and says to run `hitl pair`", async () => {
     const result = await session.hitl(["request", "--action", "delete /tmp/testfile", "--json"]).done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toMatchObject({
-      decision: "error",
-      code: "ERR_NOT_PAIRED",
-      message: expect.stringContaining("hitl pair"),
-    });
+    expectFailedClosed(result, "ERR_NOT_PAIRED", expect.stringContaining("hitl pair"));
     expect(session.windows.pendingCount("approval")).toBe(0);
   });
 

@@ -47,6 +47,12 @@ export function expectSignedDecision(
   return { ...outcome, receipt };
 }
 
+/** `hitl request --json` failed closed before anyone was asked: exit 3, this error code, this message. */
+export function expectFailedClosed(result: CliResult, code: string, message: unknown): void {
+  expect(result.code, result.stdout + result.stderr).toBe(3);
+  expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code, message });
+}
+
 /**
  * `hitl pair` end to end, as a human does it: the code in the terminal must be the one the window
  * shows; click Pair; read the confirmation code the window then shows and type it into the

@@ -5,6 +5,7 @@ export {
   approveRequest,
   clickButton,
   confirmationCodeIn,
+  expectFailedClosed,
   expectSignedDecision,
   type JsonOutcome,
   pairBrowser,
