@@ -2,7 +2,7 @@
 // Page functions (page.evaluate) run in the approval window: type them against the DOM.
 import type { Page } from "playwright-core";
 import { expect, test } from "vitest";
-import { challengeDigest, clickButton, parseJsonOutcome, readThrough, sharedSession } from "./harness/index.js";
+import { challengeDigest, clickButton, expectSignedDecision, parseJsonOutcome, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * Layouts built to hide the dangerous part of a request in the approval window, at the size the
@@ -89,9 +89,7 @@ test("(a) a harmless line after 45 blank lines: the window opens on the dangerou
   await session.screenshot(page, "hostile-a-blank-lines");
 
   await clickButton(page, "Deny");
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  expect(parseJsonOutcome(result).receipt?.challenge.action.summary).toBe(summary);
+  expectSignedDecision(await run.done, { decision: "deny", summary });
 });
 
 test("(b) 41 details members with `curl … | sh` last: Approve stays locked until all of it has been on screen", async () => {
@@ -196,9 +194,7 @@ test("a stack of 200 combining marks cannot draw over the line under it: it is o
   expect(await isInView(page, "rm -rf /srv")).toBe(true);
   expect(await page.getByRole("alert").textContent()).toContain("this request contains 1 stack of combining marks, shown as ⟨…⟩ markers.");
   await clickButton(page, "Deny");
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  expect(parseJsonOutcome(result).receipt?.challenge.action.summary).toBe(summary);
+  expectSignedDecision(await run.done, { decision: "deny", summary });
 });
 
 test("the pairing window marks a look-alike approver name the same way", async () => {
