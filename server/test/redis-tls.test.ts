@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { presentForVerification, registerNewKey } from "./helpers/over-http.js";
-import { clientToken, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, newApprover, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
 import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
@@ -88,7 +88,8 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
     started.push(server.child);
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
-    const key = await registerNewKey(team, server.url, "alice", PASSWORD);
+    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, server.url, { username: "alice", password: PASSWORD }, key);
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
     const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
     const present = () => presentForVerification(server.url, token, body);

@@ -3,8 +3,8 @@ import { keycloakRealm } from "@hitl/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { presentForVerification, registerNewKey } from "./helpers/over-http.js";
-import { clientToken, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, newApprover, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -29,7 +29,8 @@ describe("two hitl server processes on one Redis", () => {
   it("1,000 concurrent presentations of one receipt, spread over both: exactly one 200, every other 422 ERR_REPLAYED", async () => {
     const a = servers[0]!;
     const b = servers[1]!;
-    const key = await registerNewKey(team, a.url, "alice", PASSWORD);
+    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, a.url, { username: "alice", password: PASSWORD }, key);
 
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
     const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
