@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser } from "./harness/index.js";
+import { describe, expect, test } from "vitest";
+import { challengeDigest, clickButton, sharedSession } from "./harness/index.js";
 
 /*
  * A POST /sign with `x-hitl-prepare: 1` (what `hitl request` sends right after Node starts): the
@@ -9,14 +9,7 @@ import { type BrowserSession, challengeDigest, clickButton, launchSession, pairB
  * then fills it, or the window goes away. The requests here are made by hand, so the body can
  * be held back, sent late, or never sent.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "prep");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "prep" });
 
 /** A valid challenge, as a requester would make it (the host and the extension check its shape). */
 function makeChallenge(action: { summary: string } = { summary: "delete /tmp/testfile" }) {

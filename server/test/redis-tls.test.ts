@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, newApprover, REDIS_PASSWORD, registration, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, newApprover, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
  * HITL_REDIS_URL=rediss://: a real redis-server serving TLS only (its plain port off), with a
@@ -17,6 +19,7 @@ import { clientToken, loginToken, newApprover, REDIS_PASSWORD, registration, see
 
 const PASSWORD = "pw-tls";
 let dir: string;
+let certificate: { cert: string; key: string };
 let redisTls: ChildProcess;
 let tlsUrl: string;
 let team: Team;
@@ -24,30 +27,7 @@ const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "hitl-redis-tls-"));
-  const made = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  expect(made.status).toBe(0);
+  certificate = selfSignedCertificate(dir, "127.0.0.1");
   const port = await freePort();
   redisTls = spawn(
     "redis-server",
@@ -59,9 +39,9 @@ beforeAll(async () => {
       "--bind",
       "127.0.0.1",
       "--tls-cert-file",
-      join(dir, "cert.pem"),
+      certificate.cert,
       "--tls-key-file",
-      join(dir, "key.pem"),
+      certificate.key,
       "--tls-auth-clients",
       "no",
       "--requirepass",
@@ -78,7 +58,7 @@ beforeAll(async () => {
   // Wait for the TLS port, then put the stores in steady state (as helpers/team.ts does for plain Redis).
   const deadline = Date.now() + 5000;
   for (;;) {
-    const ok = await seedEpochs(tlsUrl, team.prefix, Date.now() - 7_200_000, { tls: { ca: join(dir, "cert.pem") } }).then(
+    const ok = await seedEpochs(tlsUrl, team.prefix, Date.now() - 7_200_000, { tls: { ca: certificate.cert } }).then(
       () => true,
       () => false,
     );
@@ -89,11 +69,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   for (const child of started) await stop(child);
-  if (redisTls?.pid !== undefined && redisTls.exitCode === null) {
-    const exited = new Promise((resolve) => redisTls.once("exit", resolve));
-    process.kill(redisTls.pid, "SIGTERM");
-    await exited;
-  }
+  if (redisTls !== undefined) await stop(redisTls);
   await team?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -108,27 +84,15 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
   });
 
   it("with the CA trusted: health, registration and single use work through TLS", async () => {
-    const server = await startHitlServer({ ...team.env, HITL_REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") });
+    const server = await startHitlServer({ ...team.env, HITL_REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: certificate.cert });
     started.push(server.child);
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
-    const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = newApprover(alice.id);
-    const { access } = await loginToken(team.kc, "alice", PASSWORD);
-    const registered = await fetch(`${server.url}/v1/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${access}`, "content-type": "application/json" },
-      body: JSON.stringify(registration(key, { sub: alice.id, iss: team.kc.issuer })),
-    });
-    expect(registered.status).toBe(201);
+    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, server.url, { username: "alice", password: PASSWORD }, key);
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
     const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
-    const present = () =>
-      fetch(`${server.url}/v1/verify`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body,
-      });
+    const present = () => presentForVerification(server.url, token, body);
     expect((await present()).status).toBe(200);
     const again = await present();
     expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 422, body: { code: "ERR_REPLAYED" } });

@@ -3,7 +3,8 @@ import { keycloakRealm } from "@hitl/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, newApprover, registration, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, newApprover, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -28,26 +29,15 @@ describe("two hitl server processes on one Redis", () => {
   it("1,000 concurrent presentations of one receipt, spread over both: exactly one 200, every other 422 ERR_REPLAYED", async () => {
     const a = servers[0]!;
     const b = servers[1]!;
-    const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = newApprover(alice.id);
-    const { access } = await loginToken(team.kc, "alice", PASSWORD);
-    const registered = await fetch(`${a.url}/v1/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${access}`, "content-type": "application/json" },
-      body: JSON.stringify(registration(key, { sub: alice.id, iss: team.kc.issuer })),
-    });
-    expect(registered.status).toBe(201);
+    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, a.url, { username: "alice", password: PASSWORD }, key);
 
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
     const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
     const started = performance.now();
     const replies = await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {
-        const response = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/verify`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body,
-        });
+        const response = await presentForVerification((i % 2 === 0 ? a : b).url, token, body);
         return {
           status: response.status,
           server: i % 2,
