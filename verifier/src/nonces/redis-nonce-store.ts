@@ -100,6 +100,8 @@ export interface RedisDurability {
 type ScriptedRedis = Redis & { hitlConsumeNonces(numKeys: number, ...args: (string | number)[]): Promise<unknown> };
 
 const MIN_TTL_MS = 1000;
+/** ready() gives up on a Redis that does not answer after this long (a frozen or unreachable server). */
+const READY_TIMEOUT_MS = 1000;
 const NOT_WRITTEN = "Stream isn't writeable";
 
 /**
@@ -307,6 +309,28 @@ export class RedisNonceStore implements NonceStore {
       );
     } else if (outcome === BEFORE_EPOCH) pending.reject(this.#reset(pending, mark));
     else pending.reject(this.#failed(new UncertainReply(`unexpected reply ${JSON.stringify(outcome)}`)));
+  }
+
+  /**
+   * Resolves when Redis answers on the current connection and its server identity is known (what
+   * a consume needs); writes nothing. ERR_NONCE_STORE_UNAVAILABLE otherwise: at once when not
+   * connected, after READY_TIMEOUT_MS when Redis does not answer.
+   */
+  async ready(): Promise<void> {
+    if (this.#redis.status !== "ready") throw this.#unavailable(new Error(`connection ${this.#redis.status}`));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#runId === undefined ? this.#learnRunId() : this.#redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      throw this.#unavailable(error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
