@@ -391,6 +391,8 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
       expect(down.stderr).toMatch(/^hitl: ERR_NONCE_STORE_UNAVAILABLE: /);
       // Checked before the human is asked: nothing was sent.
       expect(peer!.requests.length).toBe(before);
+      // Nor announced early: Redis is probed over the network first, so no window opens before.
+      expect(peer!.announced).toEqual([]);
     } finally {
       await redis.stop();
     }

@@ -8,7 +8,7 @@ import {
   parseReceipt,
   verifyReceipt,
 } from "@hitl/verifier";
-import { openDefaultNonceStore, openLocalKeys } from "./open-stores.js";
+import { openLocalKeys } from "./open-stores.js";
 import { type ApprovalOutcome, failureOf } from "./outcome.js";
 
 /*
@@ -19,20 +19,17 @@ import { type ApprovalOutcome, failureOf } from "./outcome.js";
 
 export interface VerificationStores {
   keys: KeyDirectory;
+  /** Opened and probed by requestApproval before asking; it also closes it. */
   nonces: NonceStore;
-  /** Close when done: the store was opened here, not given by the caller. */
-  ownNonces: boolean;
 }
 
-/** The approvers file in full (every record checked) and the configured replay store. */
+/** The approvers file in full (every record checked), with the replay store already opened. */
 export async function openStores(
   approversFile: string,
-  env: NodeJS.ProcessEnv,
-  given: { keys?: KeyDirectory | undefined; nonces?: NonceStore | undefined },
+  given: { keys?: KeyDirectory | undefined; nonces: NonceStore },
 ): Promise<VerificationStores> {
   const keys = given.keys ?? (await openLocalKeys(approversFile));
-  const nonces = given.nonces ?? (await openDefaultNonceStore(env));
-  return { keys, nonces, ownNonces: given.nonces === undefined };
+  return { keys, nonces: given.nonces };
 }
 
 /**

@@ -206,6 +206,10 @@ export class RedisNonceStore implements NonceStore {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 2000,
       connectTimeout,
+      // disconnect() waits this long for the socket's close before destroying it; a socket that
+      // never connected is already closed, so the wait only kept a process that reports a refused
+      // connection alive for 2 s more. close() has sent QUIT (or given up on it) before.
+      disconnectTimeout: 0,
       // Keep reconnecting in the background, so the store recovers when Redis comes back.
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
     });
@@ -221,7 +225,8 @@ export class RedisNonceStore implements NonceStore {
       await store.#learnRunId();
     } catch (error) {
       redis.disconnect();
-      throw store.#unavailable(error);
+      // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
+      throw store.#unavailable(store.#lastError ?? error);
     } finally {
       clearTimeout(timer);
     }
