@@ -96,7 +96,7 @@ describe("through the real signing host", () => {
 
   it("the extension's own error (no key) comes through with its code -> 3", async () => {
     await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    const message = "The hitl extension has no signing key. Reload the extension to create one, then run `hitl pair`.";
+    const message = "The browser extension has no signing key yet: pair first: run `hitl pair`.";
     const env = await hostAnswering((m, peer) => {
       if (m.type === "sign.request") peer.send({ type: "request.error", requestId: m.requestId, error: { code: "ERR_NO_KEY", message } });
     });

@@ -260,7 +260,9 @@ describe("FileNonceStore", () => {
           // As nobody when this runs as root, for whom every directory is writable.
           ...(process.getuid?.() === 0 && { uid: 65534, gid: 65534 }),
         });
-        expect(output).toMatch(/^ERR_NONCE_STORE_UNAVAILABLE: The replay store .+\/locked cannot record nonces \(EACCES\), so no approval is requested\./);
+        expect(output).toMatch(
+          /^ERR_NONCE_STORE_UNAVAILABLE: The replay store .+\/locked cannot record nonces \(EACCES\), so no approval is requested\./,
+        );
       } finally {
         chmodSync(storeDir, 0o700);
       }

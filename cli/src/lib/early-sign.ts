@@ -60,7 +60,10 @@ export function earlyHostSecretFile(env: NodeJS.ProcessEnv): string {
 
 /** The embedded replay store's directory, by the same rule (paths.ts nonceDir). */
 export function earlyNonceDir(env: NodeJS.ProcessEnv): string {
-  return join(nonEmpty(env.HITL_STATE_DIR) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(earlyHome(env), ".local", "state"), "hitl"), "nonces");
+  return join(
+    nonEmpty(env.HITL_STATE_DIR) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(earlyHome(env), ".local", "state"), "hitl"),
+    "nonces",
+  );
 }
 
 function earlyConfigDir(env: NodeJS.ProcessEnv): string {
