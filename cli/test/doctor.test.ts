@@ -296,9 +296,20 @@ describe("hitl doctor", () => {
     const profile = join(dirs.root, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });
     const result = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
+    // One profile, one manifest: not one line per browser that could run it.
     expect(result.checks["host manifest"]).toMatchObject({
       status: "pass",
-      detail: expect.stringMatching(/^installed for chrome, chromium, brave, edge/),
+      detail: `installed in ${profile} (${profile}/NativeMessagingHosts/dev.hitl.signing_host.json), for the browser using that profile`,
+    });
+    await rm(join(profile, "NativeMessagingHosts"), { recursive: true });
+    const missing = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
+    expect(missing.checks["host manifest"]).toEqual({
+      name: "host manifest",
+      status: "fail",
+      required: true,
+      code: "ERR_CONFIG",
+      detail: `no hitl host manifest for ${profile}`,
+      remedy: `Run 'hitl setup --user-data-dir ${profile}', then restart the browser.`,
     });
   });
 
