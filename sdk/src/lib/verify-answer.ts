@@ -9,7 +9,7 @@ import {
   verifyReceipt,
 } from "@hitl/verifier";
 import { openLocalKeys } from "./open-stores.js";
-import { type ApprovalOutcome, failureOf } from "./outcome.js";
+import { type ApprovalOutcome, failureOf, toApprover } from "./outcome.js";
 
 /*
  * Everything requestApproval needs from the verifier, in one module it loads lazily: with the
@@ -45,7 +45,7 @@ export async function verifyAnswer(
   const { keys, nonces } = stores;
   try {
     const verified = await verifyReceipt(receipt, { aud: challenge.aud, challenge, intent: challenge.intent }, { keys, nonces, clock });
-    return { decision: "approve", challenge, approver: verified.approver, receipt: verified.receipt };
+    return { decision: "approve", challenge, approver: toApprover(verified.approver), receipt: verified.receipt };
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
     if (error.code === "ERR_DENIED") return signedDenial(receipt, challenge, keys, error);
@@ -74,5 +74,5 @@ async function signedDenial(receiptValue: unknown, challenge: Challenge, keys: K
   }
   const approver: ApproverKey | undefined = await keys.lookup(receipt.statement.sub, receipt.kid);
   if (approver === undefined) throw new HitlError("ERR_INTERNAL", "The key that signed a verified denial vanished from the key directory.");
-  return { decision: "deny", code: "ERR_DENIED", message: denial.message, challenge, approver, receipt };
+  return { decision: "deny", code: "ERR_DENIED", message: denial.message, challenge, approver: toApprover(approver), receipt };
 }
