@@ -2,7 +2,16 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
+import { requestApproval } from "@hitl/sdk";
+import {
+  addApprover,
+  type Challenge,
+  FileNonceStore,
+  formatFingerprint,
+  LocalKeyDirectory,
+  parseSignRequestBody,
+  verifyReceipt,
+} from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
@@ -158,6 +167,20 @@ describe("hitl request against a peer speaking the host API", () => {
       summary: "delete /tmp/testfile",
       details: { path: "/tmp/testfile", recursive: false },
     });
+  });
+
+  it("the SDK reports the approver in the form --json prints: publicKey in base64url, as in the approvers file", async () => {
+    let decision: "approve" | "deny" = "approve";
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, decision) } }));
+    const printed = JSON.parse((await runCli([...ACTION, "--json"], env)).stdout) as { approver: Record<string, string> };
+    const outcome = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
+    const approver = outcome.decision === "approve" ? outcome.approver : undefined;
+    expect(approver).toEqual({ sub: "alice", kid: alice.kid, publicKey: alice.publicKey });
+    expect(printed.approver).toEqual({ ...approver, fingerprint: formatFingerprint(alice.kid) });
+    // A signed denial names its approver the same way.
+    decision = "deny";
+    const denied = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
+    expect(denied).toMatchObject({ decision: "deny", approver: { sub: "alice", kid: alice.kid, publicKey: alice.publicKey } });
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
@@ -391,6 +414,8 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
       expect(down.stderr).toMatch(/^hitl: ERR_NONCE_STORE_UNAVAILABLE: /);
       // Checked before the human is asked: nothing was sent.
       expect(peer!.requests.length).toBe(before);
+      // Nor announced early: Redis is probed over the network first, so no window opens before.
+      expect(peer!.announced).toEqual([]);
     } finally {
       await redis.stop();
     }
