@@ -37,9 +37,13 @@ interface Run {
 }
 
 function sh(line: string, options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number }): Promise<Run> {
+  return exec("/bin/sh", ["-c", line], options);
+}
+
+function exec(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number }): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile("/bin/sh", ["-c", line], { ...options, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, args, { ...options, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
       resolve({ code, stdout, stderr, ms: Math.round(performance.now() - started) });
     });
@@ -123,7 +127,7 @@ describe("a global install from the packed packages (README: Use it for real)", 
       npm_config_fund: "false",
       npm_config_update_notifier: "false",
     };
-  });
+  }, 60_000);
 
   afterAll(async () => {
     if (host?.exitCode === null) {
@@ -163,7 +167,7 @@ describe("a global install from the packed packages (README: Use it for real)", 
       const files = execFileSync("tar", ["-tzf", join(packDir, `hitl-${name}-${VERSION}.tgz`)], { encoding: "utf8" }).split("\n");
       expect(files.filter((file) => /\/(src|test)\/|\.map$|tsbuildinfo/.test(file))).toEqual([]);
     }
-  });
+  }, 60_000);
 
   test("npm install -g into an empty prefix: hitl on PATH, no playwright-core", async () => {
     const run = await sh(lines[1]!.replace(PACK_DIR_IN_README, packDir), { cwd: elsewhere, env: npmEnv, timeout: 600_000 });
@@ -179,13 +183,43 @@ describe("a global install from the packed packages (README: Use it for real)", 
     expect(hasDirectoryNamed(installed, "playwright-core")).toBe(false);
   }, 610_000);
 
+  test("every module of the installed packages loads; what hitl loads lazily resolves, playwright-core does not", async () => {
+    // Entry scripts (a shebang: bin.cjs, demo.js, the host's main.js) would run; everything else is imported.
+    const script = `
+      import { readdirSync, readFileSync } from "node:fs";
+      import { createRequire } from "node:module";
+      import { join } from "node:path";
+      const root = ${JSON.stringify(join(prefix, "lib", "node_modules", "@hitl"))};
+      let imported = 0;
+      for (const pkg of readdirSync(root)) {
+        for (const entry of readdirSync(join(root, pkg, "dist"), { recursive: true, withFileTypes: true })) {
+          const file = join(entry.parentPath, entry.name);
+          if (!entry.isFile() || !/\\.c?js$/.test(file) || readFileSync(file, "utf8").startsWith("#!")) continue;
+          await import(file);
+          imported += 1;
+        }
+      }
+      const fromCli = createRequire(join(root, "cli", "dist", "index.js"));
+      for (const name of ["ioredis", "web-tree-sitter", "picomatch", "@humanwhocodes/momoa", "tree-sitter-bash/tree-sitter-bash.wasm"]) fromCli.resolve(name);
+      let playwright = "absent";
+      try { fromCli.resolve("playwright-core"); playwright = "present"; } catch {}
+      process.stdout.write(JSON.stringify({ imported, playwright }));
+    `;
+    const run = await exec(process.execPath, ["--input-type=module", "-e", script], { cwd: elsewhere, env: userEnv, timeout: 60_000 });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { imported: number; playwright: string };
+    expect(result.imported).toBeGreaterThan(100);
+    expect(result.playwright).toBe("absent");
+  }, 60_000);
+
   test("hitl --version from another directory runs the installed command", async () => {
     const which = await sh("command -v hitl", { cwd: elsewhere, env: userEnv, timeout: 5_000 });
     expect(which.stdout.trim()).toBe(join(prefix, "bin", "hitl"));
     const run = await sh(lines[2]!, { cwd: elsewhere, env: userEnv, timeout: 20_000 });
     outputs.push(run.stdout, run.stderr);
     expect(run).toMatchObject({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
-  });
+  }, 60_000);
 
   test("hitl setup: the launcher runs the installed signing host, the manifest points at the launcher", async () => {
     const run = await sh(lines[3]!, { cwd: elsewhere, env: userEnv, timeout: 20_000 });
@@ -205,7 +239,7 @@ describe("a global install from the packed packages (README: Use it for real)", 
       allowed_origins: [`chrome-extension://${DEFAULT_EXTENSION_ID}/`],
     });
     outputs.push(script, manifestText);
-  });
+  }, 60_000);
 
   test("hitl doctor: the documented failures without a browser, no crash, paths in the prefix and HOME", async () => {
     const run = await sh(lines[4]!, { cwd: elsewhere, env: userEnv, timeout: 30_000 });
@@ -218,7 +252,7 @@ describe("a global install from the packed packages (README: Use it for real)", 
     expect(run.stdout).toContain(`✗ approver paired      no approver in ${home}/.config/hitl/approvers.json\n`);
     expect(run.stdout).toContain(`✓ replay store         embedded store in ${home}/.local/state/hitl/nonces accepts single-use nonces\n`);
     expect(run.stdout).toContain("Some checks failed: fix the first ✗ above, then run 'hitl doctor' again.\n");
-  });
+  }, 60_000);
 
   test("the launcher starts the installed host, which hitl doctor then reaches (the browser's part, by hand)", async () => {
     const launcher = join(home, ".config", "hitl", "signing-host", "hitl-signing-host");
@@ -234,7 +268,7 @@ describe("a global install from the packed packages (README: Use it for real)", 
     const exited = new Promise((resolve) => host!.once("exit", resolve));
     host.stdin!.end();
     await exited;
-  });
+  }, 60_000);
 
   test("nothing the installed hitl printed or wrote names the checkout", () => {
     expect(outputs.length).toBeGreaterThanOrEqual(10);
