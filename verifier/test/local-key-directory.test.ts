@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addApprover } from "../src/keys/add-approver.js";
+import { addApprover } from "../src/keys/approvers-store.js";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
 import type { ApproverRecord } from "../src/protocol/types.js";

@@ -1,24 +1,16 @@
 import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { parseArgs } from "node:util";
 import { HitlError } from "@hitl/verifier";
-import { withUsageErrors } from "../lib/args.js";
+import { parseFlags, reportFailure } from "../lib/command.js";
 import { ExitError } from "../lib/exit-error.js";
-import { printProblem } from "../lib/output.js";
 import { installHook } from "./install-hook.js";
 import { AGENT_CONTRACTS, AGENTS, isAgentName } from "./lib/agents.js";
 
 /** `hitl hook install <agent> [--project | --user] [--uninstall]`: exit 0 done, 3 refused. */
 export async function runInstall(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = withUsageErrors("hook", () =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: { project: { type: "boolean" }, user: { type: "boolean" }, uninstall: { type: "boolean" } },
-      }),
-    );
+    const flag = { type: "boolean", help: "" } as const;
+    const { values, positionals } = parseFlags("hook", argv, { project: flag, user: flag, uninstall: flag }, true);
     const [agent, ...extra] = positionals;
     if (agent === undefined || !isAgentName(agent) || extra.length > 0) {
       throw new HitlError("ERR_USAGE", `'hitl hook install' takes one agent: ${AGENTS.join(", ")}. Run 'hitl hook --help'.`);
@@ -51,13 +43,7 @@ export async function runInstall(argv: string[]): Promise<number> {
     process.stdout.write(`${said}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof ExitError) {
-      printProblem(error.code, error.message);
-      return error.exitCode;
-    }
-    if (!(error instanceof HitlError)) throw error;
-    printProblem(error.code, error.message);
-    return 3;
+    return reportFailure(error, undefined);
   }
 }
 
