@@ -1,7 +1,7 @@
+import { connect } from "node:net";
 import {
   DEFAULT_PAIRING_TTL_SECONDS,
   EXIT_CODES,
-  getHostHealth,
   MAX_PAIRING_CODE_ATTEMPTS,
   type PairingCodePrompt,
   type PairingOutcome,
@@ -52,8 +52,8 @@ written. Case, spaces and the hyphen do not matter. See the approvers with 'hitl
   },
   async run({ values, json, signal, env }) {
     const args = pairArgs(values, env);
-    // Before a code is shown: a host that is down (or is not hitl's) is said first, with its remedy.
-    await getHostHealth({ port: args.port, env });
+    // Before a code is shown: a code for a host that is not running would only be a dead end.
+    await assertListening(args.port);
     return pair(args, json, signal);
   },
 });
@@ -81,6 +81,31 @@ function parseKeyLifetime(value: string | undefined): KeyPolicy {
   if (value === undefined) return "persistent";
   if (value === "persistent" || value === "session") return value;
   throw new HitlError("ERR_USAGE", `--key-lifetime must be persistent or session, not ${JSON.stringify(value)}.`);
+}
+
+/**
+ * ERR_HOST_UNREACHABLE when nothing accepts a connection on the port (within a second). Only
+ * that: who answers, and whether it proves itself hitl's, the pairing exchange checks itself.
+ */
+function assertListening(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const fail = (reason: string): void => {
+      socket.destroy();
+      reject(
+        new HitlError(
+          "ERR_HOST_UNREACHABLE",
+          `No hitl signing host is listening on 127.0.0.1:${port} (${reason}), so no pairing code was shown. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.`,
+        ),
+      );
+    };
+    socket.setTimeout(1000, () => fail("no answer within 1 s"));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+  });
 }
 
 async function pair(args: PairArgs, json: boolean, signal: AbortSignal): Promise<number> {

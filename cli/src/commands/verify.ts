@@ -18,7 +18,7 @@ import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
 const OPTIONS = {
-  approvers: { type: "string", value: "FILE", help: `approvers file holding the keys (default: $HITL_CONFIG_DIR/approvers.json)` },
+  approvers: { type: "string", value: "FILE", help: `approvers file holding the keys (default: ${resolvePaths().approversFile})` },
   "public-key": {
     type: "string",
     value: "B64URL",
