@@ -21,7 +21,7 @@ if (process.env.HITL_EXTRA_CA_CERTS !== undefined) {
 
 type Loader = () => Promise<{ run(argv: string[]): Promise<number> }>;
 /** How each command is loaded; its summary lives in lib/catalog.ts with the other commands'. */
-const LOADERS: Record<import("./lib/catalog.js").CommandName, Loader> = {
+const LOADERS: Record<keyof typeof import("./lib/catalog.cjs").SUMMARIES, Loader> = {
   request: () => import("./commands/request.js"),
   verify: () => import("./commands/verify.js"),
   pair: () => import("./commands/pair.js"),
@@ -53,12 +53,9 @@ function print(fd: 1 | 2, text: string): void {
   }
 }
 
-/**
- * The command list (an ES module: Node's require() of it starts the ES module loader, so only
- * the answers that list commands pay for it, never `--version` or a command).
- */
-function catalog(): typeof import("./lib/catalog.js") {
-  return require("./lib/catalog.js") as typeof import("./lib/catalog.js");
+/** The command list, loaded only by the answers that list commands. */
+function catalog(): typeof import("./lib/catalog.cjs") {
+  return require("./lib/catalog.cjs") as typeof import("./lib/catalog.cjs");
 }
 
 function isCommand(name: string): name is keyof typeof LOADERS {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { HitlError } from "@hitl/verifier/protocol";
-import { type CommandName, SUMMARIES } from "./catalog.js";
+import catalog from "./catalog.cjs";
 import { ExitError } from "./exit-error.js";
 
 /*
@@ -32,7 +32,7 @@ export function exitCodeOf(code: string): number {
   return EXIT.error;
 }
 
-export type { CommandName };
+export type CommandName = keyof typeof catalog.SUMMARIES;
 
 export interface FlagSpec {
   type: "string" | "boolean";
@@ -195,7 +195,7 @@ const EXIT_ORDER = ["ok", "denied", "timeout", "error"] as const;
 function helpText(spec: CommandSpec<Flags>, options: Flags): string {
   const usage = typeof spec.usage === "string" ? [spec.usage] : spec.usage;
   const lines = usage.map((line, i) => `${i === 0 ? "Usage: " : "       "}hitl ${spec.name}${line === "" ? "" : ` ${line}`}`);
-  const summary = SUMMARIES[spec.name];
+  const summary = catalog.SUMMARIES[spec.name];
   let text = `${lines.join("\n")}\n\n${summary[0]!.toUpperCase()}${summary.slice(1)}.\n`;
   if (spec.description !== undefined && spec.description.length > 0) text += `\n${spec.description.trimEnd()}\n`;
   text += `\nOptions:\n${optionLines(options)}`;

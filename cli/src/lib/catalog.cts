@@ -1,9 +1,10 @@
 /*
  * Every `hitl` command's name and one-line summary: the one list that `hitl --help`, `hitl help`
- * and "did you mean" answer from without importing a command (bin.cts requires this module only
- * for those), and that lib/command.ts puts at the top of each command's own --help. No imports.
+ * and "did you mean" answer from without importing a command, and that lib/command.ts puts at the
+ * top of each command's own --help. CommonJS (as bin.cts) and without imports: bin.cts requires it
+ * without starting Node's ES module loader.
  */
-export const SUMMARIES = {
+const SUMMARIES = {
   request: "ask the human to approve an action; exit 0 only if approved and verified",
   verify: "verify a receipt offline (does not consume the nonce)",
   pair: "pair this machine with the browser extension (local identity)",
@@ -19,14 +20,14 @@ export const SUMMARIES = {
   demo: "(source checkout) pair a fresh Chromium and approve a request, end to end",
 } as const;
 
-export type CommandName = keyof typeof SUMMARIES;
+type CommandName = keyof typeof SUMMARIES;
 
-export function isCommandName(name: string): name is CommandName {
+function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(SUMMARIES, name);
 }
 
 /** The known command closest to a mistyped one (at most 2 edits away), for "did you mean". */
-export function closestCommand(typed: string): CommandName | undefined {
+function closestCommand(typed: string): CommandName | undefined {
   let best: CommandName | undefined;
   let bestDistance = 3;
   for (const name of Object.keys(SUMMARIES) as CommandName[]) {
@@ -48,3 +49,6 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+// CommonJS under verbatimModuleSyntax: one export assignment (as lib/load-command.cts).
+export = { SUMMARIES, isCommandName, closestCommand };
