@@ -154,7 +154,9 @@ describe("argument errors from the real command (exit 3, one line)", () => {
 
       const unknown = await runCli(["approve"], dirs.env);
       expect(unknown.code).toBe(3);
-      expect(unknown.stderr).toBe("hitl: ERR_USAGE: unknown command 'approve'. Did you mean 'approvers'? Run 'hitl --help' for the list.\n");
+      expect(unknown.stderr).toBe(
+        "hitl: ERR_USAGE: unknown command 'approve'. Did you mean 'approvers'? Run 'hitl --help' for the list.\n",
+      );
 
       const doctor = await runCli(["doctor", "--fix"], dirs.env);
       expect(doctor.code).toBe(3);
