@@ -108,6 +108,16 @@ describe("hitl request on a terminal echoes the action with the approval window'
     expect(run.output).not.toMatch(/[\u202E\u202C\u200B]/);
     expect(run.output).toContain("APPROVED — signature verified");
   });
+
+  it("NO_COLOR on a colour terminal: plain markers and a countdown without escape codes", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await onTerminal(["request", "--action", summary], { ...env, TERM: "xterm-256color", NO_COLOR: "1" });
+    expect(run.code).toBe(0);
+    expect(run.output).toContain("Asking to approve: rm -rf /⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩txt.exe");
+    expect(run.output).toContain("Waiting for approval in your browser… ");
+    expect(run.output).not.toContain("\u001b");
+    expect(run.output).toContain("APPROVED — signature verified");
+  });
 });
 
 describe("hitl request against a peer speaking the host API", () => {
