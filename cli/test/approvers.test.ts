@@ -29,7 +29,9 @@ describe("hitl approvers", () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
     expect(lines[0]).toBe(`${approversFile()}:`);
-    expect(lines[1]).toMatch(new RegExp(`^alice \\(key [0-9a-f ]{19}\\)  kid ${alice.kid}  paired \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^alice \\(key [0-9a-f ]{19}\\)  kid ${alice.kid}  paired \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`),
+    );
     expect(lines[2]).toContain(`kid ${laptop.kid}`);
 
     const json = await runCli(["approvers", "list", "--json"], dirs.env);
@@ -78,10 +80,13 @@ describe("hitl approvers", () => {
     expect(bare.code).toBe(3);
     expect(JSON.parse(bare.stdout)).toEqual({
       code: "ERR_USAGE",
-      message: "'hitl approvers remove' takes one approver name or key id (see 'hitl approvers list'). Run 'hitl approvers --help' for the options.",
+      message:
+        "'hitl approvers remove' takes one approver name or key id (see 'hitl approvers list'). Run 'hitl approvers --help' for the options.",
     });
     const unknown = await runCli(["approvers", "delete", "bob"], dirs.env);
-    expect(unknown.stderr).toBe("hitl: ERR_USAGE: Unknown approvers command 'delete'; use list or remove. Run 'hitl approvers --help' for the options.\n");
+    expect(unknown.stderr).toBe(
+      "hitl: ERR_USAGE: Unknown approvers command 'delete'; use list or remove. Run 'hitl approvers --help' for the options.\n",
+    );
   });
 
   it("an insecure or invalid approvers file is refused by the same strict reader, never rewritten", async () => {

@@ -229,7 +229,8 @@ describe("hitl request against a peer speaking the host API", () => {
     expect(JSON.parse(neither.stdout)).toEqual({
       decision: "error",
       code: "ERR_USAGE",
-      message: '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).',
+      message:
+        '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).',
     });
     const missing = join(dirs.root, "missing.txt");
     const unreadable = await runCli(["request", "--action-file", missing], env);
