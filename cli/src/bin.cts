@@ -73,7 +73,7 @@ function unknownCommand(name: string): number {
   const near = catalog().closestCommand(name);
   const hint = near === undefined ? "" : ` Did you mean '${near}'?`;
   print(2, `hitl: ERR_USAGE: unknown command '${name}'.${hint} Run 'hitl --help' for the list.\n`);
-  return 3;
+  return catalog().EXIT.error;
 }
 
 /*
@@ -95,13 +95,13 @@ async function main(argv: string[]): Promise<number> {
     if (!isCommand(asked)) return unknownCommand(asked);
     if (extra.length > 0) {
       print(2, `hitl: ERR_USAGE: 'hitl help' takes one command name, got ${JSON.stringify(rest.join(" "))}.\n`);
-      return 3;
+      return catalog().EXIT.error;
     }
     [name, rest] = [asked, ["--help"]];
   }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     print(1, usage());
-    return name === undefined ? 3 : 0;
+    return name === undefined ? catalog().EXIT.error : catalog().EXIT.ok;
   }
   if (!isCommand(name)) return unknownCommand(name);
   if (name === "hook" && rest[0] !== "install") failureExitCode = HOOK_BLOCK;
@@ -133,6 +133,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`hitl: ERR_INTERNAL: ${String(error)}\n`);
-    process.exitCode = failureExitCode ?? 3;
+    process.exitCode = failureExitCode ?? catalog().EXIT.error;
   },
 );

@@ -1,6 +1,6 @@
 import { DEFAULT_TTL_SECONDS } from "@hitl/sdk";
 import { type AskingArgs, askingArgs, askingFlags } from "../lib/args.js";
-import { defineCommand } from "../lib/command.js";
+import { defineCommand, EXIT } from "../lib/command.js";
 
 export const command = defineCommand({
   name: "mcp",
@@ -49,5 +49,5 @@ async function serve(args: AskingArgs, signal: AbortSignal, env: NodeJS.ProcessE
   await server.connect(transport);
   await closed;
   ended.abort();
-  return 0;
+  return EXIT.ok;
 }

@@ -107,7 +107,7 @@ async function explain(
         })),
       })}\n`,
     );
-    return 0;
+    return EXIT.ok;
   }
   let out = `${verdict.decision.toUpperCase()} — ${printable(verdict.reason)}\nrule: ${verdict.rule}\n`;
   if (verdict.timeoutSeconds !== undefined) out += `timeout: ${verdict.timeoutSeconds} s\n`;
@@ -121,7 +121,7 @@ async function explain(
     }
   }
   process.stdout.write(out);
-  return 0;
+  return EXIT.ok;
 }
 
 async function init(force: boolean, env: NodeJS.ProcessEnv): Promise<number> {

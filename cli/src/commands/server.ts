@@ -1,5 +1,5 @@
 import { HitlError } from "@hitl/verifier";
-import { defineCommand } from "../lib/command.js";
+import { defineCommand, EXIT } from "../lib/command.js";
 
 export const command = defineCommand({
   name: "server",
@@ -56,5 +56,5 @@ async function serve(
   process.stdout.write(`hitl server listening on ${server.url} (public URL ${server.config.publicUrl})\n`);
   if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener("abort", resolve, { once: true }));
   await server.close();
-  return 0;
+  return EXIT.ok;
 }

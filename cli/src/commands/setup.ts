@@ -12,7 +12,7 @@ import {
   isChromiumFamily,
 } from "@hitl/signing-host";
 import { HitlError, resolvePaths } from "@hitl/verifier";
-import { defineCommand, type FlagValues, parseFlags, usageError } from "../lib/command.js";
+import { defineCommand, EXIT, type FlagValues, parseFlags, usageError } from "../lib/command.js";
 
 const OPTIONS = {
   browser: {
@@ -178,7 +178,7 @@ export async function setup(args: SetupArgs, env: NodeJS.ProcessEnv): Promise<nu
       "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",
     );
   }
-  return 0;
+  return EXIT.ok;
 }
 
 /** `--team` / `--local`: the one switch between the modes (lib/team/team-config.ts). */
@@ -190,7 +190,7 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
     process.stdout.write(
       `Local mode: removed ${tilde(join(configDir, TEAM_CONFIG_FILE), env)}. Receipts are verified against the approvers file again.\n`,
     );
-    return 0;
+    return EXIT.ok;
   }
   const team = args.team!;
   let secret: string | undefined;
@@ -211,5 +211,5 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
       "In the browser: hitl toolbar button → Team sign-in…, enter these two addresses, then\n" +
       "'Sign in and register this browser's key'. Then run 'hitl doctor'.\n",
   );
-  return 0;
+  return EXIT.ok;
 }

@@ -1,5 +1,5 @@
 /*
- * Every `hitl` command's name and one-line summary: the one list that `hitl --help`, `hitl help`
+ * Every `hitl` command's name and one-line summary, and the exit codes they share: the one list that `hitl --help`, `hitl help`
  * and "did you mean" answer from without importing a command, and that lib/command.ts puts at the
  * top of each command's own --help. CommonJS (as bin.cts) and without imports: bin.cts requires it
  * without starting Node's ES module loader.
@@ -21,6 +21,18 @@ const SUMMARIES = {
 } as const;
 
 type CommandName = keyof typeof SUMMARIES;
+
+/** The exit codes of every hitl command (a hook has its own rule: bin.cts, hook.ts). */
+const EXIT = {
+  /** done: approved and verified, paired, valid, checks passed */
+  ok: 0,
+  /** the human said no (a signed denial), withdrawn with Ctrl-C, or cancelled in the browser */
+  denied: 1,
+  /** nobody decided before the challenge expired */
+  timeout: 2,
+  /** anything else: a bad command line, hitl unavailable (host, extension, pairing), invalid or forged */
+  error: 3,
+} as const;
 
 function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(SUMMARIES, name);
@@ -51,4 +63,4 @@ function editDistance(a: string, b: string): number {
 }
 
 // CommonJS under verbatimModuleSyntax: one export assignment (as lib/load-command.cts).
-export = { SUMMARIES, isCommandName, closestCommand };
+export = { SUMMARIES, EXIT, isCommandName, closestCommand };

@@ -11,17 +11,8 @@ import { ExitError } from "./exit-error.js";
  * every command.
  */
 
-/** The exit codes of every hitl command (a hook has its own rule, see hook.ts). */
-export const EXIT = {
-  /** done: approved and verified, paired, valid, checks passed */
-  ok: 0,
-  /** the human said no (a signed denial), withdrawn with Ctrl-C, or cancelled in the browser */
-  denied: 1,
-  /** nobody decided before the challenge expired */
-  timeout: 2,
-  /** anything else: a bad command line, hitl unavailable (host, extension, pairing), invalid or forged */
-  error: 3,
-} as const;
+/** The exit codes of every hitl command, named once (lib/catalog.cts, where bin.cts reads them too). */
+export const EXIT = catalog.EXIT;
 
 /** The exit code of a failure with this error code, the same for every command. */
 export function exitCodeOf(code: string): number {

@@ -1,4 +1,4 @@
-import { reportFailure } from "./command.js";
+import { EXIT, reportFailure } from "./command.js";
 
 /** Turn what escaped a command into one line on stderr and an exit code (bin.cts's last resort). */
 export function reportAndExitCode(error: unknown): number {
@@ -8,6 +8,6 @@ export function reportAndExitCode(error: unknown): number {
     process.stderr.write(
       `hitl: ERR_INTERNAL: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in hitl; please report it with the command you ran.\n`,
     );
-    return 3;
+    return EXIT.error;
   }
 }
