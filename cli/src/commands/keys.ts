@@ -2,7 +2,7 @@ import { resolvePort } from "@hitl/sdk";
 import { listKeysThroughHost, readTeamConfig, revokeKeyThroughHost } from "@hitl/sdk/internal";
 import { formatFingerprint, HitlError, readHostSecret, resolvePaths, type TeamKeyEntry } from "@hitl/verifier";
 import { PORT_FLAG } from "../lib/args.js";
-import { defineCommand, EXIT, parseFlags } from "../lib/command.js";
+import { defineCommand, EXIT } from "../lib/command.js";
 import { printJson } from "../lib/output.js";
 
 /** The host waits 180 s for the window; the CLI a little longer, so the host's answer comes first. */
@@ -57,15 +57,9 @@ export type KeysArgs = { port: number; op: "list" } | { port: number; op: "revok
 
 /** In-process form of the command line (tests). */
 export function parseKeysArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values, positionals } = parseFlags(
-    "keys",
-    argv,
-    { port: PORT_FLAG, json: { type: "boolean", help: "" }, help: { type: "boolean", short: "h", help: "" } },
-    true,
-  );
-  const json = values.json === true;
-  if (values.help === true) return { help: true as const, json };
-  return { help: false as const, json, ...keysArgs(positionals, resolvePort(values.port as string | undefined, env)) };
+  const { help, json, values, positionals } = command.parse(argv);
+  if (help) return { help: true as const, json };
+  return { help: false as const, json, ...keysArgs(positionals, resolvePort(values.port, env)) };
 }
 
 function keysArgs(positionals: string[], port: number): KeysArgs {

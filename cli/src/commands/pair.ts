@@ -9,7 +9,7 @@ import {
 } from "@hitl/sdk";
 import { HitlError, type KeyPolicy, type PairingRequest } from "@hitl/verifier";
 import { askingArgs, askingFlags } from "../lib/args.js";
-import { defineCommand, parseFlags } from "../lib/command.js";
+import { defineCommand, type FlagValues } from "../lib/command.js";
 import { startCountdown } from "../lib/countdown.js";
 import { type LineReader, openLineReader } from "../lib/line-reader.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
@@ -59,7 +59,7 @@ written. Case, spaces and the hyphen do not matter. See the approvers with 'hitl
 });
 export const run = command.run;
 
-type PairValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+type PairValues = FlagValues<typeof OPTIONS>;
 type PairArgs = ReturnType<typeof pairArgs>;
 
 function pairArgs(values: PairValues, env: NodeJS.ProcessEnv) {
@@ -70,10 +70,9 @@ function pairArgs(values: PairValues, env: NodeJS.ProcessEnv) {
 
 /** In-process form of the command line (tests): help, or the checked values. */
 export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values } = parseFlags("pair", argv, { ...OPTIONS, help: { type: "boolean", short: "h", help: "" } }, false);
-  const json = values.json === true;
-  if (values.help === true) return { help: true as const, json };
-  return { help: false as const, json, ...pairArgs(values as PairValues, env) };
+  const { help, json, values } = command.parse(argv);
+  if (help) return { help: true as const, json };
+  return { help: false as const, json, ...pairArgs(values, env) };
 }
 
 /** Local pairing keeps the key across browser restarts unless asked otherwise. */

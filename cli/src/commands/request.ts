@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
 import { type Action, HitlError, hasVisibleCharacter, type JsonValue, LIMITS, parseStrictJson } from "@hitl/verifier";
 import { type AskingArgs, askingArgs, askingFlags } from "../lib/args.js";
-import { defineCommand, parseFlags } from "../lib/command.js";
+import { defineCommand, type FlagValues } from "../lib/command.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
@@ -52,7 +52,7 @@ export const run = command.run;
 const ACTION_REQUIRED =
   '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).';
 
-type RequestValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+type RequestValues = FlagValues<typeof OPTIONS>;
 
 /** The checked command line; the action is either given or to be read from `actionFile`. */
 export function requestArgs(values: RequestValues, env: NodeJS.ProcessEnv) {
@@ -73,10 +73,9 @@ export function requestArgs(values: RequestValues, env: NodeJS.ProcessEnv) {
 
 /** In-process form of the command line (tests): help, or the checked values. */
 export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values } = parseFlags("request", argv, { ...OPTIONS, help: { type: "boolean", short: "h", help: "" } }, false);
-  const json = values.json === true;
-  if (values.help === true) return { help: true as const, json };
-  return { help: false as const, json, ...requestArgs(values as RequestValues, env) };
+  const { help, json, values } = command.parse(argv);
+  if (help) return { help: true as const, json };
+  return { help: false as const, json, ...requestArgs(values, env) };
 }
 
 /** What the human will read, within the protocol's limits, named by the flag it came from. */

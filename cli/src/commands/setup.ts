@@ -12,7 +12,7 @@ import {
   isChromiumFamily,
 } from "@hitl/signing-host";
 import { HitlError, resolvePaths } from "@hitl/verifier";
-import { defineCommand, EXIT, type FlagValues, parseFlags, usageError } from "../lib/command.js";
+import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 
 const OPTIONS = {
   browser: {
@@ -76,8 +76,8 @@ export interface SetupArgs {
 
 /** In-process form of the command line (tests). */
 export function parseSetupArgs(argv: string[]): SetupArgs & { help: boolean } {
-  const { values } = parseFlags("setup", argv, { ...OPTIONS, help: { type: "boolean", short: "h", help: "" } }, false);
-  return { help: values.help === true, ...setupArgs(values as FlagValues<typeof OPTIONS>) };
+  const { help, values } = command.parse(argv);
+  return { help, ...setupArgs(values) };
 }
 
 function setupArgs(values: FlagValues<typeof OPTIONS>): SetupArgs {

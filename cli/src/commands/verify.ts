@@ -13,7 +13,7 @@ import {
   resolvePaths,
   verifyReceipt,
 } from "@hitl/verifier";
-import { defineCommand, EXIT, parseFlags, usageError } from "../lib/command.js";
+import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
@@ -76,12 +76,12 @@ export interface VerifyArgs {
   at?: number | "now";
 }
 
-type VerifyValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+type VerifyValues = FlagValues<typeof OPTIONS>;
 
 export function parseVerifyArgs(argv: string[]): VerifyArgs {
-  const { values, positionals } = parseFlags("verify", argv, { ...OPTIONS, help: { type: "boolean", short: "h", help: "" } }, true);
-  if (values.help === true) return { help: true, json: values.json === true, file: "", aud: DEFAULT_AUDIENCE };
-  return verifyArgs(values as VerifyValues, positionals);
+  const { help, json, values, positionals } = command.parse(argv);
+  if (help) return { help: true, json, file: "", aud: DEFAULT_AUDIENCE };
+  return verifyArgs(values, positionals);
 }
 
 function verifyArgs(values: VerifyValues, positionals: string[]): VerifyArgs {

@@ -91,25 +91,32 @@ export interface CommandSpec<F extends Flags> extends Parsed<F> {
   rawArgs?: boolean;
 }
 
-export interface Command {
+export interface Command<F extends Flags = Flags> {
   name: CommandName;
   help(): string;
+  /** The strict parse `run` starts with (ERR_USAGE thrown), for tests of a command line in process. */
+  parse(argv: string[]): { help: boolean; json: boolean; values: FlagValues<F>; positionals: string[] };
   run(argv: string[], env?: NodeJS.ProcessEnv): Promise<number>;
 }
 
 const HELP_FLAG: FlagSpec = { type: "boolean", short: "h", help: "show this help" };
 const JSON_FLAG: FlagSpec = { type: "boolean", help: "print the result as one JSON document on stdout" };
 
-export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Command {
+export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Command<F> {
   const options: Flags = {
     ...spec.options,
     ...(spec.jsonError !== undefined && { json: spec.options.json ?? JSON_FLAG }),
     help: HELP_FLAG,
   };
   const help = (): string => helpText(spec, options);
+  const parse = (argv: string[]) => {
+    const { values, positionals } = parseFlags(spec.name, argv, options, spec.positionals === true);
+    return { help: values.help === true, json: values.json === true, values: values as FlagValues<F>, positionals };
+  };
   return {
     name: spec.name,
     help,
+    parse,
     async run(argv, env = process.env) {
       // Known before parsing, so even a usage error is answered in JSON.
       const json = spec.jsonError !== undefined && argv.includes("--json");
@@ -124,9 +131,9 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
           if (argv[0] === "--help" || argv[0] === "-h") return printHelp(help());
           return await spec.run({ values: {}, positionals: argv, argv, json, signal: withdraw.signal, env });
         }
-        const { values, positionals } = parseFlags(spec.name, argv, options, spec.positionals === true);
-        if (values.help === true) return printHelp(help());
-        return await spec.run({ values: values as FlagValues<F>, positionals, argv, json, signal: withdraw.signal, env });
+        const parsed = parse(argv);
+        if (parsed.help) return printHelp(help());
+        return await spec.run({ values: parsed.values, positionals: parsed.positionals, argv, json, signal: withdraw.signal, env });
       } catch (error) {
         return reportFailure(error, json ? spec.jsonError : undefined);
       } finally {
