@@ -29,18 +29,22 @@ Run it again after moving or updating hitl: the entry names this node and this h
   },
   // The agent is the caller: what it gets is decided below (exit 2 blocks), not by flag parsing.
   rawArgs: true,
+  // The agent stopping the hook (the user cancelled the tool call) withdraws an open request;
+  // Ctrl-C during 'hook install --uninstall' withdraws its approval request.
+  withdrawOnSignal: true,
+  failureExit: 2,
   exits: { ok: "allowed or approved (hook); done (install)", error: "install refused" },
   notes: "The hook itself exits 2 for every ending that is not an allow or an approval (see above).",
-  run: ({ positionals }) => hook(positionals),
+  run: ({ positionals, signal }) => hook(positionals, signal),
 });
 export const run = command.run;
 
-async function hook(argv: readonly string[]): Promise<number> {
+async function hook(argv: readonly string[], signal: AbortSignal): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "install") {
     // Kept out of the hook bundle like the asking path (scripts/bundle.mjs): a hook never loads it.
     const { runInstall } = await import("../hooks/install-command.js");
-    return runInstall(rest);
+    return runInstall(rest, signal);
   }
   // From here on the agent is the caller: every ending that is not a decision is exit 2 (blocking).
   if (first === undefined || !isAgentName(first)) {
@@ -58,10 +62,10 @@ async function hook(argv: readonly string[]): Promise<number> {
       ),
     );
   }
-  return runAsHook(agent);
+  return runAsHook(agent, signal);
 }
 
-async function runAsHook(agent: AgentName): Promise<number> {
+async function runAsHook(agent: AgentName, signal: AbortSignal): Promise<number> {
   let settled = false;
   const finish = (result: HookResult): number => {
     if (settled) return 2;
@@ -81,11 +85,6 @@ async function runAsHook(agent: AgentName): Promise<number> {
     (MAX_HOOK_WAIT_SECONDS + 10) * 1000,
   );
   watchdog.unref();
-  // The agent stopping the hook (the user cancelled the tool call) withdraws an open request.
-  const withdraw = new AbortController();
-  const onSignal = (): void => withdraw.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   try {
     let stdin: Uint8Array | Error;
     try {
@@ -93,11 +92,9 @@ async function runAsHook(agent: AgentName): Promise<number> {
     } catch (error) {
       stdin = error instanceof Error ? error : new Error(String(error));
     }
-    return finish(await runHook(agent, stdin, { signal: withdraw.signal }));
+    return finish(await runHook(agent, stdin, { signal }));
   } finally {
     clearTimeout(watchdog);
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
   }
 }
 

@@ -7,7 +7,7 @@ import { installHook } from "./install-hook.js";
 import { AGENT_CONTRACTS, AGENTS, isAgentName } from "./lib/agents.js";
 
 /** `hitl hook install <agent> [--project | --user] [--uninstall]`: exit 0 done, 3 refused. */
-export async function runInstall(argv: string[]): Promise<number> {
+export async function runInstall(argv: string[], signal?: AbortSignal): Promise<number> {
   try {
     const flag = { type: "boolean", help: "" } as const;
     const { values, positionals } = parseFlags("hook", argv, { project: flag, user: flag, uninstall: flag }, true);
@@ -28,7 +28,7 @@ export async function runInstall(argv: string[]): Promise<number> {
       homeDir: homedir(),
       node: realpathSync(process.execPath),
       bin: realpathSync(bin),
-      confirmRemoval: (file) => approveRemoval(name, file),
+      confirmRemoval: (file) => approveRemoval(name, file, signal),
     });
     const unit = AGENT_CONTRACTS[agent].timeoutUnit === "seconds" ? "s" : "ms";
     const said = {
@@ -53,13 +53,14 @@ export async function runInstall(argv: string[]): Promise<number> {
  * window, like any gated call. Without one (denied, timed out, no host, not paired) nothing is
  * removed, and the message says how a person removes it by hand.
  */
-async function approveRemoval(name: string, file: string): Promise<void> {
+async function approveRemoval(name: string, file: string, signal: AbortSignal | undefined): Promise<void> {
   const { EXIT_CODES, requestApproval } = await import("@hitl/sdk");
   const outcome = await requestApproval({
     action: {
       summary: `Remove hitl's ${name} hook from ${file}`,
       details: { file, effect: `${name} then runs every tool call without asking hitl or its policy.` },
     },
+    ...(signal !== undefined && { signal }),
   });
   if (outcome.decision === "approve") return;
   const byHand = `Nothing was removed. To remove it without hitl, edit ${file} yourself and delete the hook whose command ends in "#hitl-hook".`;

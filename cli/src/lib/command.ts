@@ -82,6 +82,11 @@ export interface CommandSpec<F extends Flags> extends Parsed<F> {
    * (e.g. {decision: "error"}). Without it, errors are one `hitl: ERR_...: message` line on stderr.
    */
   jsonError?: Record<string, string | boolean>;
+  /**
+   * The exit code of every failure this command reports, whatever its error code: a coding
+   * agent's hook must block (2), where any other code would let the tool call run.
+   */
+  failureExit?: number;
   /** Ctrl-C and SIGTERM abort `signal` (and the command ends as it decides) instead of killing hitl. */
   withdrawOnSignal?: boolean;
   /**
@@ -135,7 +140,8 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
         if (parsed.help) return printHelp(help());
         return await spec.run({ values: parsed.values, positionals: parsed.positionals, argv, json, signal: withdraw.signal, env });
       } catch (error) {
-        return reportFailure(error, json ? spec.jsonError : undefined);
+        const exit = reportFailure(error, json ? spec.jsonError : undefined);
+        return spec.failureExit ?? exit;
       } finally {
         process.removeListener("SIGINT", onSignal);
         process.removeListener("SIGTERM", onSignal);
