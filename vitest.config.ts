@@ -7,6 +7,8 @@ export default defineConfig({
     ...(process.env.HITL_VITEST_JSON ? { outputFile: { json: process.env.HITL_VITEST_JSON } } : {}),
     projects: [
       {
+        // TypeScript in .cts files too (cli/src/lib/*.cts: CommonJS that the ES modules import).
+        esbuild: { include: /\.(c|m)?tsx?$/ },
         test: {
           name: "unit",
           include: [

@@ -19,37 +19,22 @@ if (process.env.HITL_EXTRA_CA_CERTS !== undefined) {
   delete process.env.HITL_EXTRA_CA_CERTS;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  request: {
-    summary: "ask the human to approve an action; exit 0 only if approved and verified",
-    load: () => import("./commands/request.js"),
-  },
-  verify: { summary: "verify a receipt offline (does not consume the nonce)", load: () => import("./commands/verify.js") },
-  pair: { summary: "pair this machine with the browser extension (local identity)", load: () => import("./commands/pair.js") },
-  setup: { summary: "install the native-messaging host manifest for your browsers", load: () => import("./commands/setup.js") },
-  policy: {
-    summary: "check the agent policy file, or explain its verdict on a command",
-    load: () => import("./commands/policy.js"),
-  },
-  server: {
-    summary: "run the hitl server of team mode (key registration, /v1/verify) on a shared Redis",
-    load: () => import("./commands/server.js"),
-  },
-  keys: {
-    summary: "team mode: list or revoke your registered keys (answered in the extension's team window)",
-    load: () => import("./commands/keys.js"),
-  },
-  doctor: { summary: "check every link of the chain and say how to fix what is broken", load: () => import("./commands/doctor.js") },
-  hook: {
-    summary: "gate a coding agent's tool calls (Claude Code, Codex CLI, Gemini CLI); 'hook install' wires it in",
-    load: () => import("./commands/hook.js"),
-  },
-  mcp: { summary: "MCP server over stdio: request_approval and approval_status tools", load: () => import("./commands/mcp.js") },
-  "mcp-gate": {
-    summary: "MCP proxy: starts an MCP server and forwards its tool calls only after your approval",
-    load: () => import("./commands/mcp-gate.js"),
-  },
-  demo: { summary: "(source checkout) pair a fresh Chromium and approve a request, end to end", load: () => import("./demo.js") },
+type Loader = () => Promise<{ run(argv: string[]): Promise<number> }>;
+/** How each command is loaded; its summary lives in lib/catalog.ts with the other commands'. */
+const LOADERS: Record<keyof typeof import("./lib/catalog.cjs").SUMMARIES, Loader> = {
+  request: () => import("./commands/request.js"),
+  verify: () => import("./commands/verify.js"),
+  pair: () => import("./commands/pair.js"),
+  approvers: () => import("./commands/approvers.js"),
+  setup: () => import("./commands/setup.js"),
+  policy: () => import("./commands/policy.js"),
+  server: () => import("./commands/server.js"),
+  keys: () => import("./commands/keys.js"),
+  doctor: () => import("./commands/doctor.js"),
+  hook: () => import("./commands/hook.js"),
+  mcp: () => import("./commands/mcp.js"),
+  "mcp-gate": () => import("./commands/mcp-gate.js"),
+  demo: () => import("./demo.js"),
 };
 
 /*
@@ -68,10 +53,27 @@ function print(fd: 1 | 2, text: string): void {
   }
 }
 
+/** The command list, loaded only by the answers that list commands. */
+function catalog(): typeof import("./lib/catalog.cjs") {
+  return require("./lib/catalog.cjs") as typeof import("./lib/catalog.cjs");
+}
+
+function isCommand(name: string): name is keyof typeof LOADERS {
+  return Object.hasOwn(LOADERS, name);
+}
+
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: hitl <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hitl <command> --help' for a command's options.\n`;
+  const { SUMMARIES } = catalog();
+  const width = Math.max(...Object.keys(SUMMARIES).map((c) => c.length));
+  const lines = Object.entries(SUMMARIES).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
+  return `Usage: hitl <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hitl help <command>' (or 'hitl <command> --help') for a command's options.\n`;
+}
+
+function unknownCommand(name: string): number {
+  const near = catalog().closestCommand(name);
+  const hint = near === undefined ? "" : ` Did you mean '${near}'?`;
+  print(2, `hitl: ERR_USAGE: unknown command '${name}'.${hint} Run 'hitl --help' for the list.\n`);
+  return catalog().EXIT.error;
 }
 
 /*
@@ -82,21 +84,27 @@ const HOOK_BLOCK = 2;
 let failureExitCode: number | undefined;
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === "--version" || name === "-v") {
+  let [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "-V") {
     print(1, `${VERSION}\n`);
     return 0;
   }
+  // `hitl help request` is `hitl request --help`.
+  if (name === "help" && rest.length > 0) {
+    const [asked, ...extra] = rest as [string, ...string[]];
+    if (!isCommand(asked)) return unknownCommand(asked);
+    if (extra.length > 0) {
+      print(2, `hitl: ERR_USAGE: 'hitl help' takes one command name, got ${JSON.stringify(rest.join(" "))}.\n`);
+      return catalog().EXIT.error;
+    }
+    [name, rest] = [asked, ["--help"]];
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     print(1, usage());
-    return name === undefined ? 3 : 0;
+    return name === undefined ? catalog().EXIT.error : catalog().EXIT.ok;
   }
-  const command = COMMANDS[name];
+  if (!isCommand(name)) return unknownCommand(name);
   if (name === "hook" && rest[0] !== "install") failureExitCode = HOOK_BLOCK;
-  if (command === undefined) {
-    print(2, `hitl: ERR_USAGE: unknown command '${name}'. Run 'hitl --help' for the list.\n`);
-    return 3;
-  }
   // `hitl request` opens its POST /sign now, so the browser builds the window while the command
   // loads (lib/early-sign.ts); an exchange the command did not use is dropped at the end.
   let dropEarlySign: (() => void) | undefined;
@@ -108,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
   const { loadCommand } = require("./lib/load-command.cjs") as typeof import("./lib/load-command.cjs");
-  const loaded = await loadCommand(name, command.load);
+  const loaded = await loadCommand(name, LOADERS[name]);
   try {
     return await loaded.run(rest);
   } catch (error) {
@@ -125,6 +133,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`hitl: ERR_INTERNAL: ${String(error)}\n`);
-    process.exitCode = failureExitCode ?? 3;
+    process.exitCode = failureExitCode ?? catalog().EXIT.error;
   },
 );

@@ -9,10 +9,9 @@ import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { getHostHealth } from "@hitl/sdk";
 import { formatFingerprint, HitlError, makePrivateDirectory } from "@hitl/verifier";
-import { withUsageErrors } from "./lib/args.js";
+import { defineCommand } from "./lib/command.js";
 import { type AutoClicker, attachAutoClicker } from "./lib/demo/auto-clicker.js";
 import { delay, launchChromium, type RunningChromium } from "./lib/demo/chromium.js";
 import { freePort } from "./lib/demo/free-port.js";
@@ -24,37 +23,28 @@ const BIN = join(REPO, "cli", "dist", "bin.cjs");
 const EXTENSION_DIR = join(REPO, "extension", "dist", "chromium");
 const ACTION = "delete /tmp/testfile";
 
-const HELP = `Usage: pnpm demo [-- options]      (or: node cli/dist/demo.js [options])
+export const command = defineCommand({
+  name: "demo",
+  usage: "[options]",
+  description: `In the source checkout, 'pnpm demo [options]' builds first and then runs this (e.g.
+'pnpm demo --auto-approve'). It builds nothing by itself. Starts Chromium with the hitl extension
+in a fresh profile, pairs it with this terminal, and asks you to approve "${ACTION}"
+(nothing is deleted). Everything lives in a temporary directory: your own browser profile and
+~/.config/hitl are never touched.`,
+  options: {
+    "auto-approve": { type: "boolean", help: "click Pair and Approve automatically (playwright-core); needed without a display" },
+    keep: { type: "boolean", help: "keep the temporary directory (profile, approvers file, host log) and print it" },
+  },
+  // Ctrl-C / SIGTERM: withdraw what is pending (the hitl child closes its window), then clean up.
+  withdrawOnSignal: true,
+  exits: { ok: "approved and verified", denied: "denied or interrupted", timeout: "timed out", error: "failed" },
+  notes: `Environment: HITL_CHROMIUM (default /usr/bin/chromium). A display ($DISPLAY or
+$WAYLAND_DISPLAY) gives a normal window; without one Chromium runs headless.`,
+  run: ({ values, signal }) => demo(values["auto-approve"] === true, values.keep === true, signal),
+});
+export const run = command.run;
 
-Builds nothing by itself (pnpm demo runs 'pnpm build' first). Starts Chromium with the hitl
-extension in a fresh profile, pairs it with this terminal, and asks you to approve
-"${ACTION}" (nothing is deleted). Everything lives in a temporary directory: your own
-browser profile and ~/.config/hitl are never touched.
-
-Options:
-  --auto-approve   click Pair and Approve automatically (playwright-core); needed without a display
-  --keep           keep the temporary directory (profile, approvers file, host log) and print it
-  -h, --help       show this help
-
-Environment: HITL_CHROMIUM (default /usr/bin/chromium). A display ($DISPLAY or
-$WAYLAND_DISPLAY) gives a normal window; without one Chromium runs headless.
-`;
-
-export async function run(argv: string[]): Promise<number> {
-  const { values } = withUsageErrors("demo", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { "auto-approve": { type: "boolean" }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }),
-  );
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const auto = values["auto-approve"] === true;
-  const keep = values.keep === true;
+async function demo(auto: boolean, keep: boolean, interrupted: AbortSignal): Promise<number> {
   const headed = nonEmpty(process.env.DISPLAY) || nonEmpty(process.env.WAYLAND_DISPLAY);
   if (!headed && !auto) {
     throw new HitlError(
@@ -78,11 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   // The demo's replay store is the embedded one, inside the temporary directory.
   delete env.HITL_REDIS_URL;
 
-  // Ctrl-C / SIGTERM: withdraw what is pending (the hitl child closes its window), then clean up.
-  const interrupt = new AbortController();
-  const onSignal = (): void => interrupt.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = { signal: interrupted };
   let chromium: RunningChromium | undefined;
   let clicker: AutoClicker | undefined;
   let hostPid: number | undefined;
@@ -134,8 +120,6 @@ export async function run(argv: string[]): Promise<number> {
       outcome = { code: decided, note: interrupt.signal.aborted ? " The request was withdrawn." : "" };
     }
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
     await clicker?.close();
     await chromium?.stop();
     // The browser takes its native host down with it; make sure, by pid.
@@ -249,9 +233,11 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-// Run when executed directly (node cli/dist/demo.js); `hitl demo` imports run() instead.
+// Run when executed directly (node cli/dist/demo.js, what `pnpm demo` runs); `hitl demo` imports
+// run() instead. An older pnpm passes `pnpm demo -- --keep` on with its `--`: not a word for us.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  run(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2);
+  run(argv[0] === "--" ? argv.slice(1) : argv).then(
     (code) => {
       process.exitCode = code;
     },

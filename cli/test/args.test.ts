@@ -1,6 +1,5 @@
 import { resolvePort } from "@hitl/sdk";
 import { describe, expect, it } from "vitest";
-import { parseDoctorArgs } from "../src/commands/doctor.js";
 import { parsePairArgs } from "../src/commands/pair.js";
 import { parseRequestArgs } from "../src/commands/request.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
@@ -26,7 +25,9 @@ describe("argument parsing (in process)", () => {
   });
 
   it("request: --action is required and must say something", () => {
-    const missing = usage('--action is required: say what will happen, e.g. --action "delete /tmp/testfile".');
+    const missing = usage(
+      '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).',
+    );
     expect(() => parseRequestArgs([], {})).toThrow(expect.objectContaining(missing));
     expect(() => parseRequestArgs(["--action", "  "], {})).toThrow(expect.objectContaining(missing));
     expect(() => parseRequestArgs(["--action", "\u200b\u3164"], {})).toThrow(expect.objectContaining(missing));
@@ -70,8 +71,8 @@ describe("argument parsing (in process)", () => {
       timeoutSeconds: 120,
       port: 7331,
     });
-    expect(parseRequestArgs(["--action", "x"], { HITL_PORT: "4000" }).port).toBe(4000);
-    expect(parseRequestArgs(["--action", "x", "--port", "5000"], { HITL_PORT: "4000" }).port).toBe(5000);
+    expect(parseRequestArgs(["--action", "x"], { HITL_PORT: "4000" })).toMatchObject({ port: 4000 });
+    expect(parseRequestArgs(["--action", "x", "--port", "5000"], { HITL_PORT: "4000" })).toMatchObject({ port: 5000 });
     expect(parseRequestArgs(["--action", "x", "--details", '{"a":[1,"ü"]}', "--timeout", "3600", "--json"], {})).toMatchObject({
       action: { summary: "x", details: { a: [1, "ü"] } },
       timeoutSeconds: 3600,
@@ -127,9 +128,6 @@ describe("argument parsing (in process)", () => {
       timeoutSeconds: 120,
       port: 4100,
     });
-    expect(() => parseDoctorArgs(["--fix"], {})).toThrow(
-      expect.objectContaining(usage("Unknown option '--fix'. Run 'hitl doctor --help' for the options.")),
-    );
   });
 });
 
@@ -156,11 +154,17 @@ describe("argument errors from the real command (exit 3, one line)", () => {
 
       const unknown = await runCli(["approve"], dirs.env);
       expect(unknown.code).toBe(3);
-      expect(unknown.stderr).toBe("hitl: ERR_USAGE: unknown command 'approve'. Run 'hitl --help' for the list.\n");
+      expect(unknown.stderr).toBe(
+        "hitl: ERR_USAGE: unknown command 'approve'. Did you mean 'approvers'? Run 'hitl --help' for the list.\n",
+      );
+
+      const doctor = await runCli(["doctor", "--fix"], dirs.env);
+      expect(doctor.code).toBe(3);
+      expect(doctor.stderr).toBe("hitl: ERR_USAGE: Unknown option '--fix'. Run 'hitl doctor --help' for the options.\n");
 
       const help = await runCli(["request", "--help"], dirs.env);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain("Usage: hitl request --action TEXT");
+      expect(help.stdout).toContain("Usage: hitl request (--action TEXT | --action-file FILE) [options]");
       expect(help.stdout).toContain("2  timed out");
     } finally {
       await dirs.cleanup();

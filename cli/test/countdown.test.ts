@@ -53,6 +53,17 @@ describe("the waiting line", () => {
     expect(written()).toBe("");
   });
 
+  it("with NO_COLOR: no escape codes, the line is overwritten with spaces", async () => {
+    const { stream, written } = terminal(true);
+    const now = 1_000_000_000_000;
+    const countdown = startCountdown("Waiting", 1_000_000_030, stream, () => now, { NO_COLOR: "1" });
+    countdown.setLabel("Lost");
+    countdown.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written()).toBe(`\rWaiting… 30s\r${" ".repeat(12)}\rLost… 30s\r${" ".repeat(9)}\r`);
+    expect(written()).not.toContain("\u001b");
+  });
+
   it("anywhere else: writes nothing at all", async () => {
     const { stream, written } = terminal(false);
     const countdown = startCountdown("Waiting", Date.now() / 1000 + 60, stream);

@@ -79,7 +79,7 @@ describe("hitl keys: command line", () => {
     const result = await runCli(["keys", "list"], env);
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
-      "hitl: ERR_USAGE: 'hitl keys' works in team mode only, and this machine is in local mode. Run 'hitl setup --team URL --keycloak URL' first (local keys live in the approvers file).\n",
+      "hitl: ERR_USAGE: 'hitl keys' works in team mode only, and this machine is in local mode. Run 'hitl setup --team URL --keycloak URL' first (local keys live in the approvers file; see 'hitl approvers list').\n",
     );
     expect(peer!.requests).toEqual([]);
   });

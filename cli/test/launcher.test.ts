@@ -195,7 +195,7 @@ writeSync(2, "full after " + filled + "\\n");
     const filled = Number(/full after ([0-9]+)/.exec(stderr)?.[1]);
     expect(stdout.slice(0, filled)).toBe(".".repeat(filled));
     expect(stdout.slice(filled)).toMatch(
-      /^Usage: hitl <command> \[options\]\n\nCommands:\n[\s\S]*Run 'hitl <command> --help' for a command's options\.\n$/,
+      /^Usage: hitl <command> \[options\]\n\nCommands:\n[\s\S]*Run 'hitl help <command>' \(or 'hitl <command> --help'\) for a command's options\.\n$/,
     );
   }, 20_000);
 });

@@ -3,7 +3,7 @@ import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
 import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signPairing, WINDOW_CODE } from "./helpers/approver-key.js";
-import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
+import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
 
 /*
@@ -55,6 +55,33 @@ describe("hitl pair", () => {
     expect((await stat(dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as unknown;
     expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKey, pairedAt: expect.any(Number) }] });
+  });
+
+  it("says the host is not running before it shows a code: exit 3, ERR_HOST_UNREACHABLE, no code printed", async () => {
+    const port = await freePort();
+    const run = await runCli(["pair", "--port", String(port)], dirs.env);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      `hitl: ERR_HOST_UNREACHABLE: No hitl signing host is listening on 127.0.0.1:${port} (ECONNREFUSED), so no pairing code was shown. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.\n`,
+    );
+    expect(run.ms).toBeLessThan(5000);
+    const json = await runCli(["pair", "--port", String(port), "--json"], dirs.env);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE" });
+  });
+
+  it("pairing a key again under another name replaces its entry, and 'hitl approvers list' shows one", async () => {
+    const bob = makeApprover("bob");
+    await addApprover(approversFile(), bob.record);
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const run = await runCliWithInput(["pair", "--name", "robert", "--json"], env, "KPT-WRM\n");
+    expect(run.code).toBe(0);
+    const stored = JSON.parse(await readFile(approversFile(), "utf8")) as { approvers: { sub: string; kid: string }[] };
+    expect(stored.approvers.map(({ sub, kid }) => ({ sub, kid }))).toEqual([{ sub: "robert", kid: bob.kid }]);
+    const listed = await runCli(["approvers", "list", "--json"], env);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { approvers: { sub: string }[] }).approvers.map((a) => a.sub)).toEqual(["robert"]);
   });
 
   it("keeps the approvers already paired", async () => {

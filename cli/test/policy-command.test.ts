@@ -58,7 +58,12 @@ describe("hitl policy check", () => {
     expect(run.stderr).toBe("hitl: ERR_USAGE: Give at most one policy file, got 2. Run 'hitl policy --help'.\n");
     const unknown = await runCli(["policy", "lint"], env);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toBe("hitl: ERR_USAGE: Unknown policy command 'lint'; use check, explain or init. Run 'hitl policy --help'.\n");
+    expect(unknown.stderr).toBe(
+      "hitl: ERR_USAGE: Unknown policy command 'lint'; use check, explain or init. Run 'hitl policy --help' for the options.\n",
+    );
+    const stray = await runCli(["policy", "check", "--force"], env);
+    expect(stray.code).toBe(3);
+    expect(stray.stderr).toBe("hitl: ERR_USAGE: --force does not go with 'hitl policy check'. Run 'hitl policy --help' for the options.\n");
   });
 });
 

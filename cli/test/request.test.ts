@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { requestApproval } from "@hitl/sdk";
 import {
   addApprover,
@@ -16,7 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
-import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+import { BIN, isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` as a real process against a real HTTP peer that speaks the signing host's API
@@ -117,6 +118,16 @@ describe("hitl request on a terminal echoes the action with the approval window'
     expect(run.output).not.toMatch(/[\u202E\u202C\u200B]/);
     expect(run.output).toContain("APPROVED — signature verified");
   });
+
+  it("NO_COLOR on a colour terminal: plain markers and a countdown without escape codes", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await onTerminal(["request", "--action", summary], { ...env, TERM: "xterm-256color", NO_COLOR: "1" });
+    expect(run.code).toBe(0);
+    expect(run.output).toContain("Asking to approve: rm -rf /⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩txt.exe");
+    expect(run.output).toContain("Waiting for approval in your browser… ");
+    expect(run.output).not.toContain("\u001b");
+    expect(run.output).toContain("APPROVED — signature verified");
+  });
 });
 
 describe("hitl request against a peer speaking the host API", () => {
@@ -181,6 +192,88 @@ describe("hitl request against a peer speaking the host API", () => {
     decision = "deny";
     const denied = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
     expect(denied).toMatchObject({ decision: "deny", approver: { sub: "alice", kid: alice.kid, publicKey: alice.publicKey } });
+  });
+
+  it("hitl request --json > r.json; hitl verify r.json: verify reads what request printed", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const run = await runCli([...ACTION, "--json", "--aud", "deploy-bot"], env);
+    expect(run.code).toBe(0);
+    const saved = join(dirs.root, "r.json");
+    writeFileSync(saved, run.stdout);
+    const verified = await runCli(["verify", saved, "--aud", "deploy-bot"], env);
+    expect(verified.stderr).toBe("");
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^VALID — approved by alice \(key [0-9a-f ]{19}\) at /);
+    expect(verified.stdout).toContain("Action: delete /tmp/testfile\n");
+    // Only the document's receipt is used, checked like any other: an altered action is refused.
+    const tampered = JSON.parse(run.stdout) as { receipt: { challenge: { action: { summary: string } } } };
+    tampered.receipt.challenge.action.summary = "delete /";
+    writeFileSync(saved, JSON.stringify(tampered));
+    const refused = await runCli(["verify", saved, "--aud", "deploy-bot"], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^hitl: ERR_CHALLENGE_MISMATCH: /);
+  });
+
+  it("verify says there is nothing to check in the --json output of a request that got no receipt", async () => {
+    const env = await withPeer(() => ({
+      status: 408,
+      body: { error: { code: "ERR_TIMEOUT", message: "No decision before the challenge expired; nothing was signed." } },
+    }));
+    const run = await runCli([...ACTION, "--json"], env);
+    expect(run.code).toBe(2);
+    const saved = join(dirs.root, "r.json");
+    writeFileSync(saved, run.stdout);
+    const verified = await runCli(["verify", saved], env);
+    expect(verified.code).toBe(3);
+    expect(verified.stderr).toBe(
+      "hitl: ERR_MALFORMED: This is what 'hitl request --json' printed for a request that ended without a signed receipt (ERR_TIMEOUT); there is no receipt in it to verify.\n",
+    );
+  });
+
+  it("--action-file FILE and --action-file - (stdin) send the text as the action; one trailing newline is dropped", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const file = join(dirs.root, "action.txt");
+    writeFileSync(file, "deploy build 4711 to production\n");
+    const fromFile = await runCli(["request", "--action-file", file], env);
+    expect(fromFile.code).toBe(0);
+    expect(challengeOf(peer!.requests.at(-1)!).action).toEqual({ summary: "deploy build 4711 to production" });
+    const fromStdin = await runCliWithInput(["request", "--action-file", "-", "--details", '{"build":4711}'], env, "line one\nline two\n");
+    expect(fromStdin.code).toBe(0);
+    expect(challengeOf(peer!.requests.at(-1)!).action).toEqual({ summary: "line one\nline two", details: { build: 4711 } });
+  });
+
+  it("--action-file: both or neither of --action and --action-file, an unreadable file, too long: exit 3 naming the flag", async () => {
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const both = await runCli(["request", "--action", "x", "--action-file", "a.txt"], env);
+    expect(both.code).toBe(3);
+    expect(both.stderr).toBe("hitl: ERR_USAGE: Give the action once: --action TEXT or --action-file FILE, not both.\n");
+    const neither = await runCli(["request", "--json"], env);
+    expect(neither.code).toBe(3);
+    expect(JSON.parse(neither.stdout)).toEqual({
+      decision: "error",
+      code: "ERR_USAGE",
+      message:
+        '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).',
+    });
+    const missing = join(dirs.root, "missing.txt");
+    const unreadable = await runCli(["request", "--action-file", missing], env);
+    expect(unreadable.code).toBe(3);
+    expect(unreadable.stderr).toBe(`hitl: ERR_USAGE: Cannot read --action-file ${JSON.stringify(missing)} (ENOENT). Check the path.\n`);
+    // Longer than Linux takes as one argument (MAX_ARG_STRLEN, 128 KiB): no E2BIG, the limit is named.
+    const long = join(dirs.root, "long.txt");
+    writeFileSync(long, "a".repeat(200_000));
+    const tooLong = await runCli(["request", "--action-file", long], env);
+    expect(tooLong.code).toBe(3);
+    expect(tooLong.stderr).toMatch(
+      /^hitl: ERR_USAGE: --action-file ".*long\.txt" is \d+ UTF-8 bytes; an action is at most 2048\. Say it shorter and put the rest in --details JSON \(at most 32768 bytes\)\.\n$/,
+    );
+    const longFlag = await runCli(["request", "--action", "é".repeat(1025)], env);
+    expect(longFlag.code).toBe(3);
+    expect(longFlag.stderr).toBe(
+      "hitl: ERR_USAGE: --action is 2050 UTF-8 bytes; an action is at most 2048. Say it shorter and put the rest in --details JSON (at most 32768 bytes).\n",
+    );
+    // Nothing of it was sent: every refusal came before asking.
+    expect(peer!.requests.filter((request) => request.path === "/sign" && request.raw.length > 0)).toEqual([]);
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {

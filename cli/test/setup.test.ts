@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 import { readTeamConfig } from "@hitl/sdk/internal";
 import { HOST_MAIN_PATH } from "@hitl/signing-host";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseSetupArgs, run } from "../src/commands/setup.js";
+import { parseSetupArgs, setup } from "../src/commands/setup.js";
+
+/** The command in process, failures thrown (the real process is run below). */
+const run = (argv: string[], env: NodeJS.ProcessEnv) => setup(parseSetupArgs(argv), env);
 
 const BIN = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
 
@@ -67,7 +70,7 @@ describe("hitl setup arguments", () => {
     [["--user-data-dir", ""], "--user-data-dir must not be empty. Run 'hitl setup --help' for the options."],
     [["--uninstall=yes"], "Option '--uninstall' does not take an argument. Run 'hitl setup --help' for the options."],
   ])("refuses %j with ERR_USAGE", (argv, message) => {
-    expect(() => parseSetupArgs(argv)).toThrow(expect.objectContaining({ name: "ExitError", exitCode: 3, code: "ERR_USAGE", message }));
+    expect(() => parseSetupArgs(argv)).toThrow(expect.objectContaining({ name: "HitlError", code: "ERR_USAGE", message }));
   });
 });
 
@@ -146,7 +149,6 @@ describe("hitl setup", () => {
 
   it("fails with ERR_CONFIG when no browser profile exists and none was named", async () => {
     await expect(run([], env)).rejects.toMatchObject({
-      exitCode: 3,
       code: "ERR_CONFIG",
       message:
         "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",

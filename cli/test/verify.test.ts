@@ -93,7 +93,7 @@ describe("hitl verify --help", () => {
     const run = await verify(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("it does NOT consume the receipt's nonce");
-    expect(run.stdout).toContain('--aud AUD             audience the receipt must be for (default "hitl-cli")');
+    expect(run.stdout).toContain('--aud AUD            audience the receipt must be for (default "hitl-cli")');
     expect(run.stdout).toContain(`approvers file holding the keys (default: ${join(dirs.env.HITL_CONFIG_DIR!, "approvers.json")})`);
   });
 });

@@ -7,7 +7,7 @@ export { newClientNonce } from "./host-auth/new-client-nonce.js";
 export { proveHostAnswer } from "./host-auth/prove-host-answer.js";
 export { readHostSecret } from "./host-auth/read-host-secret.js";
 export { verifyHostAnswer } from "./host-auth/verify-host-answer.js";
-export { addApprover } from "./keys/add-approver.js";
+export { addApprover, listApprovers, removeApprovers } from "./keys/approvers-store.js";
 export { KeycloakKeyDirectory } from "./keys/keycloak-key-directory.js";
 export { formatKeyEntry, KEY_ENTRY_PATTERN, type KeyEntry, parseKeyEntry } from "./keys/lib/key-entry.js";
 export type { KeycloakKeyDirectoryOptions } from "./keys/lib/keycloak-options.js";

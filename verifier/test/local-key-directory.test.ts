@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addApprover } from "../src/keys/add-approver.js";
+import { addApprover, listApprovers, removeApprovers } from "../src/keys/approvers-store.js";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
 import type { ApproverRecord } from "../src/protocol/types.js";
@@ -202,6 +202,22 @@ describe("addApprover", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const keys = await LocalKeyDirectory.open(path);
     expect(await keys.lookup("alice", alice.kid)).toMatchObject({ label: "new laptop" });
+  });
+
+  it("a key is one approver's: the same key under another name replaces its entry; removeApprovers by name or kid", async () => {
+    const path = join(dir.path, "approvers.json");
+    await addApprover(path, record(alice));
+    await addApprover(path, record(bob));
+    await addApprover(path, { ...record(alice), sub: "alice.smith" });
+    expect((await listApprovers(path)).map(({ sub, kid }) => ({ sub, kid }))).toEqual([
+      { sub: "bob", kid: bob.kid },
+      { sub: "alice.smith", kid: alice.kid },
+    ]);
+    expect(await removeApprovers(path, "nobody")).toEqual([]);
+    expect(await removeApprovers(path, alice.kid)).toEqual([{ ...record(alice), sub: "alice.smith" }]);
+    expect(await removeApprovers(path, "bob")).toEqual([record(bob)]);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ v: 1, approvers: [] });
+    expect(await listApprovers(join(dir.path, "missing.json"))).toEqual([]);
   });
 
   it("refuses an invalid record, a weak key, and an insecure existing file", async () => {

@@ -3,11 +3,12 @@ import { readBounded } from "../hooks/lib/hook-input.js";
 import { denyOutput, type HookResult } from "../hooks/lib/hook-output.js";
 import { MAX_HOOK_WAIT_SECONDS } from "../hooks/lib/limits.js";
 import { internalFailure, runHook } from "../hooks/run-hook.js";
+import { defineCommand } from "../lib/command.js";
 
-const HELP = `Usage: hitl hook <agent>
-       hitl hook install <agent> [--project | --user] [--uninstall]
-
-Gate a coding agent's tool calls with hitl. <agent> is one of: ${AGENTS.join(", ")}.
+export const command = defineCommand({
+  name: "hook",
+  usage: ["<agent>", "install <agent> [--project | --user] [--uninstall]"],
+  description: `<agent> is one of: ${AGENTS.join(", ")}.
 
 hitl hook <agent>   (run by the agent, not by you) reads one tool call as JSON on stdin, asks the
                     policy ($HITL_CONFIG_DIR/policy.json), and for a call the policy gates asks the
@@ -16,23 +17,34 @@ hitl hook <agent>   (run by the agent, not by you) reads one tool call as JSON o
                     paired, malformed input or policy, any failure: exit 2 with the reason on
                     stderr (and the agent's JSON deny on stdout where it documents one). Never 1.
 
-hitl hook install <agent>   adds hitl to the agent's settings file, keeping everything else:
-  --user        ~/.claude/settings.json, ~/.codex/hooks.json ($CODEX_HOME), ~/.gemini/settings.json (default)
-  --project     the same file under the current directory (.claude/, .codex/, .gemini/)
-  --uninstall   remove only hitl's entry, after you approve that in the approval window
-Run it again after moving or updating hitl: the entry names this node and this hitl by absolute path.
-`;
+hitl hook install <agent>   adds hitl to the agent's settings file, keeping everything else.
+Run it again after moving or updating hitl: the entry names this node and this hitl by absolute path.`,
+  options: {
+    user: {
+      type: "boolean",
+      help: "install: ~/.claude/settings.json, ~/.codex/hooks.json ($CODEX_HOME),\n~/.gemini/settings.json (default)",
+    },
+    project: { type: "boolean", help: "install: the same file under the current directory (.claude/, .codex/, .gemini/)" },
+    uninstall: { type: "boolean", help: "install: remove only hitl's entry, after you approve that in the approval window" },
+  },
+  // The agent is the caller: what it gets is decided below (exit 2 blocks), not by flag parsing.
+  rawArgs: true,
+  // The agent stopping the hook (the user cancelled the tool call) withdraws an open request;
+  // Ctrl-C during 'hook install --uninstall' withdraws its approval request.
+  withdrawOnSignal: true,
+  failureExit: 2,
+  exits: { ok: "allowed or approved (hook); done (install)", error: "install refused" },
+  notes: "The hook itself exits 2 for every ending that is not an allow or an approval (see above).",
+  run: ({ positionals, signal }) => hook(positionals, signal),
+});
+export const run = command.run;
 
-export async function run(argv: string[]): Promise<number> {
+async function hook(argv: readonly string[], signal: AbortSignal): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "install") {
     // Kept out of the hook bundle like the asking path (scripts/bundle.mjs): a hook never loads it.
     const { runInstall } = await import("../hooks/install-command.js");
-    return runInstall(rest);
-  }
-  if (first === "--help" || first === "-h") {
-    process.stdout.write(HELP);
-    return 0;
+    return runInstall(rest, signal);
   }
   // From here on the agent is the caller: every ending that is not a decision is exit 2 (blocking).
   if (first === undefined || !isAgentName(first)) {
@@ -50,10 +62,10 @@ export async function run(argv: string[]): Promise<number> {
       ),
     );
   }
-  return runAsHook(agent);
+  return runAsHook(agent, signal);
 }
 
-async function runAsHook(agent: AgentName): Promise<number> {
+async function runAsHook(agent: AgentName, signal: AbortSignal): Promise<number> {
   let settled = false;
   const finish = (result: HookResult): number => {
     if (settled) return 2;
@@ -73,11 +85,6 @@ async function runAsHook(agent: AgentName): Promise<number> {
     (MAX_HOOK_WAIT_SECONDS + 10) * 1000,
   );
   watchdog.unref();
-  // The agent stopping the hook (the user cancelled the tool call) withdraws an open request.
-  const withdraw = new AbortController();
-  const onSignal = (): void => withdraw.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   try {
     let stdin: Uint8Array | Error;
     try {
@@ -85,11 +92,9 @@ async function runAsHook(agent: AgentName): Promise<number> {
     } catch (error) {
       stdin = error instanceof Error ? error : new Error(String(error));
     }
-    return finish(await runHook(agent, stdin, { signal: withdraw.signal }));
+    return finish(await runHook(agent, stdin, { signal }));
   } finally {
     clearTimeout(watchdog);
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
   }
 }
 

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import {
   DEFAULT_PAIRING_TTL_SECONDS,
   EXIT_CODES,
@@ -6,53 +7,72 @@ import {
   type PairingOutcome,
   pairApprover,
 } from "@hitl/sdk";
-import { DEFAULT_AUDIENCE, HitlError, type KeyPolicy, type PairingRequest } from "@hitl/verifier";
-import { parseAskingArgs, wantsJson } from "../lib/args.js";
+import { HitlError, type KeyPolicy, type PairingRequest } from "@hitl/verifier";
+import { askingArgs, askingFlags } from "../lib/args.js";
+import { defineCommand, type FlagValues } from "../lib/command.js";
 import { startCountdown } from "../lib/countdown.js";
 import { type LineReader, openLineReader } from "../lib/line-reader.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
-const HELP = `Usage: hitl pair [options]
+const OPTIONS = {
+  name: {
+    type: "string",
+    value: "NAME",
+    help: "approver name to register (default: your OS user name); pairing a key\nthat is already paired again replaces its entry (and its name)",
+  },
+  "key-lifetime": {
+    type: "string",
+    value: "L",
+    help: "persistent (default): the browser keeps the key in its profile, across\nrestarts, where the same OS user can copy it from disk;\nsession: the key is held in memory only, never written to disk, and ends\nwhen the browser quits (then run hitl pair again)",
+  },
+  ...askingFlags(DEFAULT_PAIRING_TTL_SECONDS, "how long you have to click Pair and type the code"),
+  json: { type: "boolean", help: "print {decision, code?, message?, approver?} on stdout" },
+} as const;
 
-Pair this machine with the hitl extension in your browser (local identity, no server). The
-terminal shows a code; the browser shows the same code; click Pair there if they match. The
-pairing window then shows a second code (six letters, like KPT-WRM): type it here. The extension
-proves it holds its key, the typed code proves the answer came from that window, and only then is
-the approver added to the approvers file (mode 0600).
+export const command = defineCommand({
+  name: "pair",
+  usage: "[options]",
+  description: `Local identity, no server. The terminal shows a code; the browser shows the same code; click
+Pair there if they match. The pairing window then shows a second code (six letters, like
+KPT-WRM): type it here. The extension proves it holds its key, the typed code proves the answer
+came from that window, and only then is the approver added to the approvers file (mode 0600).
 
 The code is read from stdin: on a terminal you have ${MAX_PAIRING_CODE_ATTEMPTS} tries; otherwise one line is read, once
 (a program driving hitl pair writes the window's code there after Pair). No input: nothing is
-written. Case, spaces and the hyphen do not matter.
+written. Case, spaces and the hyphen do not matter. See the approvers with 'hitl approvers list'.`,
+  options: OPTIONS,
+  jsonError: { decision: "error" },
+  withdrawOnSignal: true,
+  exits: {
+    ok: "paired",
+    denied: "refused in the browser, or withdrawn with Ctrl-C",
+    timeout: "timed out",
+    error:
+      "error (ERR_HOST_UNREACHABLE: the signing host is not running; ERR_PAIRING_CODE_MISMATCH:\nthe typed code is not the window's; ERR_PAIRING_CODE_MISSING: no input)",
+  },
+  async run({ values, json, signal, env }) {
+    const args = pairArgs(values, env);
+    // Before a code is shown: a code for a host that is not running would only be a dead end.
+    await assertListening(args.port);
+    return pair(args, json, signal);
+  },
+});
+export const run = command.run;
 
-Options:
-  --name NAME         approver name to register (default: your OS user name)
-  --key-lifetime L    persistent (default): the browser keeps the key in its profile, across
-                      restarts, where the same OS user can copy it from disk;
-                      session: the key is held in memory only, never written to disk, and ends
-                      when the browser quits (then run hitl pair again)
-  --aud AUD           audience (default "${DEFAULT_AUDIENCE}")
-  --timeout SECONDS   how long you have to click Pair and type the code (default ${DEFAULT_PAIRING_TTL_SECONDS}, at most 3600)
-  --port N            signing host port (default: HITL_PORT, then 7331)
-  --json              print {decision, code?, message?, approver?} on stdout
-  -h, --help          show this help
+type PairValues = FlagValues<typeof OPTIONS>;
+type PairArgs = ReturnType<typeof pairArgs>;
 
-Exit codes: 0 paired, 1 refused in the browser or withdrawn with Ctrl-C, 2 timed out, 3 error
-(ERR_PAIRING_CODE_MISMATCH: the typed code is not the window's; ERR_PAIRING_CODE_MISSING: no input).
-`;
+function pairArgs(values: PairValues, env: NodeJS.ProcessEnv) {
+  const keyLifetime = parseKeyLifetime(values["key-lifetime"]);
+  if (values.name !== undefined && values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
+  return { ...(values.name !== undefined && { name: values.name }), keyLifetime, ...askingArgs(values, DEFAULT_PAIRING_TTL_SECONDS, env) };
+}
 
-type PairArgs = ReturnType<typeof parsePairArgs>;
-
+/** In-process form of the command line (tests): help, or the checked values. */
 export function parsePairArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  return parseAskingArgs("pair", argv, env, {
-    options: { name: { type: "string" }, "key-lifetime": { type: "string" } },
-    defaultTimeoutSeconds: DEFAULT_PAIRING_TTL_SECONDS,
-    own(values): { name?: string; keyLifetime: KeyPolicy } {
-      const keyLifetime = parseKeyLifetime(values["key-lifetime"]);
-      if (values.name === undefined) return { keyLifetime };
-      if (values.name.length === 0) throw new HitlError("ERR_USAGE", "--name must not be empty.");
-      return { name: values.name, keyLifetime };
-    },
-  });
+  const { help, json, values } = command.parse(argv);
+  if (help) return { help: true as const, json };
+  return { help: false as const, json, ...pairArgs(values, env) };
 }
 
 /** Local pairing keeps the key across browser restarts unless asked otherwise. */
@@ -62,24 +82,32 @@ function parseKeyLifetime(value: string | undefined): KeyPolicy {
   throw new HitlError("ERR_USAGE", `--key-lifetime must be persistent or session, not ${JSON.stringify(value)}.`);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let args: PairArgs;
-  try {
-    args = parsePairArgs(argv);
-  } catch (error) {
-    if (!(error instanceof HitlError)) throw error;
-    report({ decision: "error", code: error.code, message: error.message }, wantsJson(argv));
-    return EXIT_CODES.error;
-  }
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+/**
+ * ERR_HOST_UNREACHABLE when nothing accepts a connection on the port (within a second). Only
+ * that: who answers, and whether it proves itself hitl's, the pairing exchange checks itself.
+ */
+function assertListening(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const fail = (reason: string): void => {
+      socket.destroy();
+      reject(
+        new HitlError(
+          "ERR_HOST_UNREACHABLE",
+          `No hitl signing host is listening on 127.0.0.1:${port} (${reason}), so no pairing code was shown. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.`,
+        ),
+      );
+    };
+    socket.setTimeout(1000, () => fail("no answer within 1 s"));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+  });
+}
 
-  const withdraw = new AbortController();
-  const onSignal = (): void => withdraw.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+async function pair(args: PairArgs, json: boolean, signal: AbortSignal): Promise<number> {
   let countdown = { stop() {} };
   const interactive = process.stdin.isTTY === true;
   const lines = openLineReader(process.stdin);
@@ -89,26 +117,24 @@ export async function run(argv: string[]): Promise<number> {
       timeoutSeconds: args.timeoutSeconds,
       port: args.port,
       keyLifetime: args.keyLifetime,
-      signal: withdraw.signal,
+      signal,
       codeAttempts: interactive ? MAX_PAIRING_CODE_ATTEMPTS : 1,
       ...(args.name !== undefined && { subject: args.name }),
       onRequest: (request) => {
-        showCode(request, args.json);
+        showCode(request, json);
         countdown = startCountdown("Waiting for you to click Pair in your browser", request.exp);
       },
       readCode: (prompt) => {
         countdown.stop();
-        return askForCode(lines, prompt, args.json, interactive);
+        return askForCode(lines, prompt, json, interactive);
       },
     });
     countdown.stop();
-    report(outcome, args.json);
+    report(outcome, json);
     return EXIT_CODES[outcome.decision];
   } finally {
     countdown.stop();
     lines.close();
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
   }
 }
 

@@ -1,61 +1,67 @@
 import { chmod, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { HitlError, makePrivateDirectory } from "@hitl/verifier";
-import { withUsageErrors } from "../lib/args.js";
+import { defineCommand, EXIT, usageError } from "../lib/command.js";
 import { ExitError } from "../lib/exit-error.js";
 import { defaultPolicyFile, loadPolicy, type ToolCall } from "../policy/index.js";
 import { compiledOf } from "../policy/lib/compiled.js";
 import { DEFAULT_POLICY_JSON } from "../policy/lib/default-rules.js";
 import { evaluate } from "../policy/lib/evaluate.js";
 
-const HELP = `Usage: hitl policy <check|explain|init> [options]
-
-  hitl policy check [FILE]
-      Validate a policy file (default: ${"$"}HITL_POLICY, else ${"$"}HITL_CONFIG_DIR/policy.json).
-      Exit 0 when valid, 3 when not, with "FILE:LINE: reason".
-  hitl policy explain [--tool NAME] [--cwd DIR] [--policy FILE] [--json] -- COMMAND...
-      Print the decision for one call, the rule that decided and the parts of the command that
-      mattered. COMMAND's words are joined with spaces and read as one shell command line
-      (quote the whole line to keep its own quoting). --tool names the agent tool (default
-      Bash); Write, Edit, MultiEdit and NotebookEdit take COMMAND as the paths written, Read,
-      Glob, Grep and LS as the paths read, WebFetch as the URL; for mcp__SERVER__TOOL it is the
-      call's arguments as one JSON object (the tool's read-only annotation counts as unknown).
-  hitl policy init [--force]
-      Write the built-in default policy to ${"$"}HITL_CONFIG_DIR/policy.json (or ${"$"}HITL_POLICY),
-      to edit. --force replaces an existing file.
+export const command = defineCommand({
+  name: "policy",
+  usage: ["check [FILE]", "explain [--tool NAME] [--cwd DIR] [--policy FILE] [--json] -- COMMAND...", "init [--force]"],
+  description: `  check      Validate a policy file (default: ${"$"}HITL_POLICY, else ${"$"}HITL_CONFIG_DIR/policy.json);
+             a problem is reported as "FILE:LINE: reason".
+  explain    Print the decision for one call, the rule that decided and the parts of the command
+             that mattered. COMMAND's words are joined with spaces and read as one shell command
+             line (quote the whole line to keep its own quoting). --tool names the agent tool
+             (default Bash); Write, Edit, MultiEdit and NotebookEdit take COMMAND as the paths
+             written, Read, Glob, Grep and LS as the paths read, WebFetch as the URL; for
+             mcp__SERVER__TOOL it is the call's arguments as one JSON object (the tool's
+             read-only annotation counts as unknown).
+  init       Write the built-in default policy to ${"$"}HITL_CONFIG_DIR/policy.json (or ${"$"}HITL_POLICY), to edit.
 
 A missing policy file means the built-in default. A malformed or unreadable one means every
-call is asked until it is fixed. Reference: cli/README.md, section "Policy".
-`;
+call is asked until it is fixed. Reference: cli/README.md, section "Policy".`,
+  options: {
+    tool: { type: "string", value: "NAME", help: "explain: the agent tool (default Bash)" },
+    cwd: { type: "string", value: "DIR", help: "explain: the working directory of the call (default: this one)" },
+    policy: { type: "string", value: "FILE", help: "explain: the policy file to use" },
+    json: { type: "boolean", help: "explain: print {decision, rule, reason, parts, ...} on stdout" },
+    force: { type: "boolean", help: "init: replace an existing policy file" },
+  },
+  positionals: true,
+  jsonError: { decision: "error" },
+  exits: { ok: "valid, explained, written", error: "an invalid policy file (check), or a bad command line" },
+  async run({ values, positionals, env }) {
+    const [sub, ...rest] = positionals;
+    const allowed: Record<string, readonly string[]> = { check: [], explain: ["tool", "cwd", "policy", "json"], init: ["force"] };
+    if (sub === undefined || !Object.hasOwn(allowed, sub)) {
+      if (sub === undefined) process.stdout.write(command.help());
+      throw usageError(
+        "policy",
+        sub === undefined ? "Say what to do: check, explain or init." : `Unknown policy command '${sub}'; use check, explain or init.`,
+      );
+    }
+    const stray = Object.keys(values).find((flag) => !allowed[sub]!.includes(flag));
+    if (stray !== undefined) throw usageError("policy", `--${stray} does not go with 'hitl policy ${sub}'.`);
+    if (sub === "check") return check(rest);
+    if (sub === "explain") return explain(values, rest, env);
+    if (rest.length > 0) throw usageError("policy", "'hitl policy init' takes no arguments.");
+    return init(values.force === true, env);
+  },
+});
+export const run = command.run;
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === "--help" || sub === "-h") {
-    process.stdout.write(HELP);
-    return sub === undefined ? 3 : 0;
-  }
-  if (sub === "check") return check(rest);
-  if (sub === "explain") return explain(rest);
-  if (sub === "init") return init(rest);
-  throw new HitlError("ERR_USAGE", `Unknown policy command '${sub}'; use check, explain or init. Run 'hitl policy --help'.`);
-}
-
-async function check(argv: string[]): Promise<number> {
-  const { values, positionals } = withUsageErrors("policy", () =>
-    parseArgs({ args: argv, strict: true, allowPositionals: true, options: { help: { type: "boolean", short: "h" } } }),
-  );
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+async function check(positionals: string[]): Promise<number> {
   if (positionals.length > 1)
     throw new HitlError("ERR_USAGE", `Give at most one policy file, got ${positionals.length}. Run 'hitl policy --help'.`);
   const named = positionals[0];
   const policy = await loadPolicy(named === undefined ? {} : { file: named });
   if (policy.problem !== undefined) {
     const { code, file, line, reason } = policy.problem;
-    throw new ExitError(3, code as "ERR_POLICY_INVALID", `${file}${line === undefined ? "" : `:${line}`}: ${reason}`);
+    throw new ExitError(EXIT.error, code as "ERR_POLICY_INVALID", `${file}${line === undefined ? "" : `:${line}`}: ${reason}`);
   }
   const compiled = compiledOf(policy);
   process.stdout.write(
@@ -63,34 +69,20 @@ async function check(argv: string[]): Promise<number> {
       ? `${policy.file}: no such file; the built-in default policy applies (hitl policy init writes it there to edit).\n`
       : `${policy.file}: valid (${compiled?.document?.rules.length ?? 0} rules).\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
-async function explain(argv: string[]): Promise<number> {
-  const { values, positionals } = withUsageErrors("policy", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        tool: { type: "string" },
-        cwd: { type: "string" },
-        policy: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+async function explain(
+  values: { tool?: string; cwd?: string; policy?: string; json?: boolean },
+  positionals: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   if (positionals.length === 0)
     throw new HitlError("ERR_USAGE", "Give the command to explain after --, e.g. hitl policy explain -- rm -rf build.");
   if (values.tool === "") throw new HitlError("ERR_USAGE", "--tool must name a tool.");
   const policy = await loadPolicy(values.policy === undefined ? {} : { file: values.policy });
   const call = callFor(values.tool ?? "Bash", positionals, values.cwd ?? process.cwd());
-  const { verdict, parts, parser } = await evaluate(policy, call, process.env);
+  const { verdict, parts, parser } = await evaluate(policy, call, env);
   if (policy.problem !== undefined) {
     const { code, file, line, reason } = policy.problem;
     process.stderr.write(`hitl: ${code}: ${file}${line === undefined ? "" : `:${line}`}: ${reason}\n`);
@@ -115,7 +107,7 @@ async function explain(argv: string[]): Promise<number> {
         })),
       })}\n`,
     );
-    return 0;
+    return EXIT.ok;
   }
   let out = `${verdict.decision.toUpperCase()} — ${printable(verdict.reason)}\nrule: ${verdict.rule}\n`;
   if (verdict.timeoutSeconds !== undefined) out += `timeout: ${verdict.timeoutSeconds} s\n`;
@@ -129,26 +121,14 @@ async function explain(argv: string[]): Promise<number> {
     }
   }
   process.stdout.write(out);
-  return 0;
+  return EXIT.ok;
 }
 
-async function init(argv: string[]): Promise<number> {
-  const { values, positionals } = withUsageErrors("policy", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }),
-  );
-  if (values.help === true || positionals.length > 0) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const file = defaultPolicyFile(process.env);
+async function init(force: boolean, env: NodeJS.ProcessEnv): Promise<number> {
+  const file = defaultPolicyFile(env);
   await makePrivateDirectory(dirname(file));
   try {
-    await writeFile(file, `${JSON.stringify(DEFAULT_POLICY_JSON, null, 2)}\n`, { mode: 0o600, flag: values.force === true ? "w" : "wx" });
+    await writeFile(file, `${JSON.stringify(DEFAULT_POLICY_JSON, null, 2)}\n`, { mode: 0o600, flag: force ? "w" : "wx" });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
       throw new HitlError("ERR_USAGE", `${file} exists; edit it, or run 'hitl policy init --force' to replace it with the default.`);
@@ -157,7 +137,7 @@ async function init(argv: string[]): Promise<number> {
   }
   await chmod(file, 0o600);
   process.stdout.write(`Wrote the default policy to ${file}. Check it after editing with: hitl policy check\n`);
-  return 0;
+  return EXIT.ok;
 }
 
 /** The call an agent would make with this tool, for the words given. */

@@ -1,53 +1,127 @@
+import { createReadStream } from "node:fs";
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
-import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
-import { parseAskingArgs, wantsJson } from "../lib/args.js";
+import { type Action, HitlError, hasVisibleCharacter, type JsonValue, LIMITS, parseStrictJson } from "@hitl/verifier";
+import { type AskingArgs, askingArgs, askingFlags } from "../lib/args.js";
+import { defineCommand, type FlagValues } from "../lib/command.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
-
-const HELP = `Usage: hitl request --action TEXT [options]
-
-Ask the human to approve an action in the browser, and verify the signed answer.
-
-Options:
-  --action TEXT       what will happen, exactly as the human will read it (required)
-  --details JSON      structured details shown under the action (a JSON value)
-  --timeout SECONDS   how long the human has to decide (default ${DEFAULT_TTL_SECONDS}, at most 3600)
-  --aud AUD           audience the approval is for (default "${DEFAULT_AUDIENCE}")
-  --port N            signing host port (default: HITL_PORT, then 7331)
-  --json              print {decision, code?, message?, approver?, receipt?} on stdout
-  -h, --help          show this help
-
-Exit codes:
-  0  approved: the signature, challenge, audience, time and single use were all verified
-  1  denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)
-  2  timed out: no decision before the challenge expired
-  3  error: host not running, extension not connected, not paired, bad signature, replay, ...
-
-Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
-embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.
-`;
 
 const WAITING = "Waiting for approval in your browser";
 /** While the request is re-sent after the browser side went away (see askHost). */
 const LINK_LOST = "Browser connection lost; waiting for it to come back (a click in the approval window reconnects it)";
 
-export type RequestArgs = ReturnType<typeof parseRequestArgs>;
+const OPTIONS = {
+  action: { type: "string", value: "TEXT", help: "what will happen, exactly as the human will read it" },
+  "action-file": {
+    type: "string",
+    value: "FILE",
+    help: `read the action from FILE (- for standard input; a trailing newline is\ndropped): a long action (at most ${LIMITS.summaryBytes} UTF-8 bytes), or one a program wrote`,
+  },
+  details: { type: "string", value: "JSON", help: "structured details shown under the action (a JSON value)" },
+  ...askingFlags(DEFAULT_TTL_SECONDS),
+  json: {
+    type: "boolean",
+    help: "print {decision, code?, message?, approver?, receipt?} on stdout;\n'hitl verify' reads this document as it reads a receipt",
+  },
+} as const;
 
-/** Validate the command line; every problem is ERR_USAGE (exit 3) with what to change. */
+export const command = defineCommand({
+  name: "request",
+  usage: "(--action TEXT | --action-file FILE) [options]",
+  description: "Shows the action in the browser's approval window and verifies the signed answer.",
+  options: OPTIONS,
+  jsonError: { decision: "error" },
+  withdrawOnSignal: true,
+  exits: {
+    ok: "approved: the signature, challenge, audience, time and single use were all verified",
+    denied: "denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)",
+    timeout: "timed out: no decision before the challenge expired",
+    error: "error: host not running, extension not connected, not paired, bad signature, replay, ...",
+  },
+  notes: `Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
+embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.`,
+  async run({ values, json, signal, env }) {
+    const args = requestArgs(values, env);
+    const action = "action" in args ? args.action : await readActionFile(args.actionFile, args.details);
+    return ask({ ...args, action }, json, signal);
+  },
+});
+export const run = command.run;
+
+const ACTION_REQUIRED =
+  '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).';
+
+type RequestValues = FlagValues<typeof OPTIONS>;
+
+/** The checked command line; the action is either given or to be read from `actionFile`. */
+export function requestArgs(values: RequestValues, env: NodeJS.ProcessEnv) {
+  const given = values.action;
+  const file = values["action-file"];
+  if (given !== undefined && file !== undefined) {
+    throw new HitlError("ERR_USAGE", "Give the action once: --action TEXT or --action-file FILE, not both.");
+  }
+  if (given === undefined && file === undefined) {
+    throw new HitlError("ERR_USAGE", ACTION_REQUIRED);
+  }
+  if (file === "") throw new HitlError("ERR_USAGE", "--action-file must name a file (or - for standard input).");
+  const details = values.details === undefined ? undefined : parseDetails(values.details);
+  const asking = askingArgs(values, DEFAULT_TTL_SECONDS, env);
+  if (given !== undefined) return { action: checkedAction(given, "--action", details), ...asking };
+  return { actionFile: file!, ...(details !== undefined && { details }), ...asking };
+}
+
+/** In-process form of the command line (tests): help, or the checked values. */
 export function parseRequestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  return parseAskingArgs("request", argv, env, {
-    options: { action: { type: "string" }, details: { type: "string" } },
-    defaultTimeoutSeconds: DEFAULT_TTL_SECONDS,
-    own(values): { action: Action } {
-      if (values.action === undefined || !hasVisibleCharacter(values.action)) {
-        throw new HitlError("ERR_USAGE", `--action is required: say what will happen, e.g. --action "delete /tmp/testfile".`);
-      }
-      const action: Action = { summary: values.action };
-      if (values.details !== undefined) action.details = parseDetails(values.details);
-      return { action };
-    },
-  });
+  const { help, json, values } = command.parse(argv);
+  if (help) return { help: true as const, json };
+  return { help: false as const, json, ...requestArgs(values, env) };
+}
+
+/** What the human will read, within the protocol's limits, named by the flag it came from. */
+function checkedAction(summary: string, flag: string, details: JsonValue | undefined): Action {
+  if (!hasVisibleCharacter(summary)) {
+    throw new HitlError(
+      "ERR_USAGE",
+      flag === "--action" ? ACTION_REQUIRED : `${flag} holds no visible text; write what will happen there, e.g. "delete /tmp/testfile".`,
+    );
+  }
+  const bytes = Buffer.byteLength(summary, "utf8");
+  if (bytes > LIMITS.summaryBytes) {
+    throw new HitlError(
+      "ERR_USAGE",
+      `${flag} is ${bytes} UTF-8 bytes; an action is at most ${LIMITS.summaryBytes}. Say it shorter and put the rest in --details JSON (at most ${LIMITS.detailsBytes} bytes).`,
+    );
+  }
+  const action: Action = { summary };
+  if (details !== undefined) action.details = details;
+  return action;
+}
+
+/** --action-file FILE or - (standard input): read at most one byte past the limit, as strict UTF-8. */
+async function readActionFile(file: string, details: JsonValue | undefined): Promise<Action> {
+  const flag = `--action-file ${file === "-" ? "-" : JSON.stringify(file)}`;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    const stream = file === "-" ? process.stdin : createReadStream(file, { end: LIMITS.summaryBytes + 64 });
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      total += (chunk as Buffer).length;
+      if (total > LIMITS.summaryBytes + 64) break;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new HitlError("ERR_USAGE", `Cannot read ${flag} (${code}). Check the path.`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HitlError("ERR_USAGE", `${flag} is not UTF-8 text.`);
+  }
+  // A file or `echo` ends with a newline the human did not mean as part of the action.
+  return checkedAction(text.replace(/\r?\n$/, ""), flag, details);
 }
 
 function parseDetails(text: string): JsonValue {
@@ -61,32 +135,21 @@ function parseDetails(text: string): JsonValue {
   }
   // Then as the protocol reads JSON text: no duplicate names, numbers as canonical JSON writes
   // them (so the window shows, and the receipt signs, exactly what was typed).
+  let details: JsonValue;
   try {
-    return parseStrictJson(text, "--details") as JsonValue;
+    details = parseStrictJson(text, "--details") as JsonValue;
   } catch (error) {
     throw new HitlError("ERR_USAGE", (error as Error).message);
   }
+  const bytes = Buffer.byteLength(JSON.stringify(details), "utf8");
+  if (bytes > LIMITS.detailsBytes) {
+    throw new HitlError("ERR_USAGE", `--details is ${bytes} bytes as JSON; details are at most ${LIMITS.detailsBytes}.`);
+  }
+  return details;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let args: RequestArgs;
-  try {
-    args = parseRequestArgs(argv);
-  } catch (error) {
-    if (!(error instanceof HitlError)) throw error;
-    report({ decision: "error", code: error.code, message: error.message }, wantsJson(argv));
-    return EXIT_CODES.error;
-  }
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-
+async function ask(args: AskingArgs & { action: Action }, json: boolean, signal: AbortSignal): Promise<number> {
   // Ctrl-C (or a supervisor's SIGTERM) withdraws: the socket closes, the host closes the window.
-  const withdraw = new AbortController();
-  const onSignal = (): void => withdraw.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   let countdown: Countdown = { setLabel() {}, stop() {} };
   try {
     const outcome = await requestApproval({
@@ -94,20 +157,18 @@ export async function run(argv: string[]): Promise<number> {
       aud: args.aud,
       timeoutSeconds: args.timeoutSeconds,
       port: args.port,
-      signal: withdraw.signal,
+      signal,
       onSent: (challenge) => {
-        if (!args.json) echoAction(challenge.action, process.stderr);
+        if (!json) echoAction(challenge.action, process.stderr);
         countdown = startCountdown(WAITING, challenge.exp);
       },
       onLinkChange: (state) => countdown.setLabel(state === "lost" ? LINK_LOST : WAITING),
     });
     countdown.stop();
-    report(outcome, args.json);
+    report(outcome, json);
     return EXIT_CODES[outcome.decision];
   } finally {
     countdown.stop();
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
   }
 }
 

@@ -1,24 +1,25 @@
-import { parseArgs } from "node:util";
 import { HitlError } from "@hitl/verifier";
-import { withUsageErrors } from "../lib/args.js";
+import { defineCommand, EXIT } from "../lib/command.js";
 
-const HELP = `Usage: hitl server [--port N] [--host H] (--tls-cert FILE --tls-key FILE | --insecure-http)
-
-The hitl server of team mode (docs/protocol.md §9): key registration (POST/GET /v1/keys,
-DELETE /v1/keys/{kid}), receipt verification for other services (POST /v1/verify) and
-GET /v1/health. Stateless apart from the shared Redis; run as many as you like on one Redis.
+export const command = defineCommand({
+  name: "server",
+  usage: "[--port N] [--host H] (--tls-cert FILE --tls-key FILE | --insecure-http)",
+  description: `docs/protocol.md §9: key registration (POST/GET /v1/keys, DELETE /v1/keys/{kid}), receipt
+verification for other services (POST /v1/verify) and GET /v1/health. Stateless apart from the
+shared Redis; run as many as you like on one Redis.
 
 Transport: TLS with --tls-cert/--tls-key, or --insecure-http on a loopback host only, behind a
-TLS-terminating proxy on the same machine. Anything else is refused (ERR_INSECURE_TRANSPORT).
-
-Options:
-  --host H            address to listen on (default 127.0.0.1)
-  --port N            port (default 8443; 0 = a free port, printed on start)
-  --tls-cert FILE     PEM certificate chain
-  --tls-key FILE      PEM private key
-  --insecure-http     plain HTTP, loopback only (trusts X-Forwarded-For from loopback)
-
-Environment:
+TLS-terminating proxy on the same machine. Anything else is refused (ERR_INSECURE_TRANSPORT).`,
+  options: {
+    host: { type: "string", value: "H", help: "address to listen on (default 127.0.0.1)" },
+    port: { type: "string", value: "N", help: "port (default 8443; 0 = a free port, printed on start)" },
+    "tls-cert": { type: "string", value: "FILE", help: "PEM certificate chain" },
+    "tls-key": { type: "string", value: "FILE", help: "PEM private key" },
+    "insecure-http": { type: "boolean", help: "plain HTTP, loopback only (trusts X-Forwarded-For from loopback)" },
+  },
+  withdrawOnSignal: true,
+  exits: { ok: "stopped by SIGINT or SIGTERM", error: "a bad command line or configuration" },
+  notes: `Environment:
   HITL_SERVER_URL             public base URL (the registration statements' aud), required
   HITL_KEYCLOAK_URL           Keycloak base URL, required; HITL_KEYCLOAK_REALM (default hitl);
                               HITL_KEYCLOAK_ISSUER when Keycloak's public issuer differs
@@ -27,29 +28,15 @@ Environment:
   HITL_REDIS_URL              redis:// or rediss:// (TLS), required; HITL_REDIS_PASSWORD;
                               HITL_REDIS_PREFIX (default hitl:)
   HITL_KEY_LIFETIME_DAYS      lifetime of a registered key (default 30, 1..365)
-  HITL_RATE_LIMIT_PER_MINUTE  per client IP (default 600)
-`;
+  HITL_RATE_LIMIT_PER_MINUTE  per client IP (default 600)`,
+  run: ({ values, signal }) => serve(values, signal),
+});
+export const run = command.run;
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = withUsageErrors("server", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        "tls-cert": { type: "string" },
-        "tls-key": { type: "string" },
-        "insecure-http": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+async function serve(
+  values: { host?: string; port?: string; "tls-cert"?: string; "tls-key"?: string; "insecure-http"?: boolean },
+  stopped: AbortSignal,
+): Promise<number> {
   let port: number | undefined;
   if (values.port !== undefined) {
     if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65_535) {
@@ -67,11 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values["insecure-http"] === true ? { insecureHttp: true } : {}),
   });
   process.stdout.write(`hitl server listening on ${server.url} (public URL ${server.config.publicUrl})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener("abort", resolve, { once: true }));
   await server.close();
-  return 0;
+  return EXIT.ok;
 }

@@ -1,7 +1,6 @@
 import { readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseServiceUrl, TEAM_CONFIG_FILE, TEAM_SECRET_FILE, writeTeamConfig } from "@hitl/sdk/internal";
 import {
   BROWSERS,
@@ -12,43 +11,58 @@ import {
   isBrowserName,
   isChromiumFamily,
 } from "@hitl/signing-host";
-import { resolvePaths } from "@hitl/verifier";
-import { EXIT, ExitError } from "../lib/exit-error.js";
+import { HitlError, resolvePaths } from "@hitl/verifier";
+import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 
-const HELP = `Usage: hitl setup [options]
+const OPTIONS = {
+  browser: {
+    type: "string",
+    multiple: true,
+    value: "NAME",
+    help: "chrome, chromium, brave, edge, firefox or all; repeatable\n(default: all, which skips browsers this user has never run;\nwith --user-data-dir: chromium)",
+  },
+  "extension-id": {
+    type: "string",
+    value: "ID",
+    help: `Chromium-family extension id to allow\n(default: ${DEFAULT_EXTENSION_ID}, the hitl development build)`,
+  },
+  "user-data-dir": {
+    type: "string",
+    value: "DIR",
+    help: "write DIR/NativeMessagingHosts/ instead, for a Chromium-family browser\nstarted with --user-data-dir DIR",
+  },
+  uninstall: { type: "boolean", help: "remove the manifests (and the launcher once no browser uses it)" },
+  team: {
+    type: "string",
+    value: "URL",
+    help: "team mode (approvers are Keycloak accounts; receipts verified by your\norganisation's hitl server): write HITL_CONFIG_DIR/team.json pointing\nthis machine at the hitl server URL (https; http only to loopback) and\ndo nothing else; needs --keycloak",
+  },
+  keycloak: { type: "string", value: "URL", help: "your Keycloak's base URL (realm hitl unless --realm)" },
+  realm: { type: "string", value: "NAME", help: "Keycloak realm (default: hitl)" },
+  "client-id": { type: "string", value: "ID", help: "client that may call the server's /v1/verify (default: hitl-verifier)" },
+  "client-secret-file": {
+    type: "string",
+    value: "FILE",
+    help: "read that client's secret from FILE (never from the command line) and\nkeep a copy in HITL_CONFIG_DIR/team-client-secret, mode 0600",
+  },
+  local: { type: "boolean", help: "back to local mode: remove team.json and team-client-secret" },
+} as const;
 
-Register the hitl signing host with your browsers (native messaging). Creates the host secret
-(32 random bytes, mode 0600) in the hitl config directory unless a valid one exists: the host
-proves every answer with it, so hitl trusts no other program on its port. Writes a launcher
-script there that runs the host with this node (${process.execPath}) and that config directory,
-and a manifest dev.hitl.signing_host.json per browser that points to it and allows only the
-hitl extension. Restart the browser (or reload the extension) afterwards.
-
-Options:
-  --browser NAME        chrome, chromium, brave, edge, firefox or all; repeatable
-                        (default: all, which skips browsers this user has never run;
-                        with --user-data-dir: chromium)
-  --extension-id ID     Chromium-family extension id to allow
-                        (default: ${DEFAULT_EXTENSION_ID}, the hitl development build)
-  --user-data-dir DIR   write DIR/NativeMessagingHosts/ instead, for a Chromium-family browser
-                        started with --user-data-dir DIR
-  --uninstall           remove the manifests (and the launcher once no browser uses it)
-
-Team mode (approvers are Keycloak accounts; receipts verified by your organisation's hitl server):
-  --team URL            write HITL_CONFIG_DIR/team.json pointing this machine at the hitl server
-                        URL (https; http only to loopback) and do nothing else; needs --keycloak
-  --keycloak URL        your Keycloak's base URL (realm hitl unless --realm)
-  --realm NAME          Keycloak realm (default: hitl)
-  --client-id ID        client that may call the server's /v1/verify (default: hitl-verifier)
-  --client-secret-file FILE
-                        read that client's secret from FILE (never from the command line) and
-                        keep a copy in HITL_CONFIG_DIR/team-client-secret, mode 0600
-  --local               back to local mode: remove team.json and team-client-secret
-  -h, --help            show this help
-`;
+export const command = defineCommand({
+  name: "setup",
+  usage: "[options]",
+  description: `Creates the host secret (32 random bytes, mode 0600) in the hitl config directory unless a valid
+one exists: the host proves every answer with it, so hitl trusts no other program on its port.
+Writes a launcher script there that runs the host with this node (${process.execPath}) and that
+config directory, and a manifest dev.hitl.signing_host.json per browser that points to it and
+allows only the hitl extension. Restart the browser (or reload the extension) afterwards.`,
+  options: OPTIONS,
+  exits: { ok: "done", error: "nothing installed (no browser profile found), or a bad command line" },
+  run: ({ values, env }) => setup(setupArgs(values), env),
+});
+export const run = command.run;
 
 export interface SetupArgs {
-  help: boolean;
   browsers: BrowserName[];
   /** "all" was asked for (or implied): skip browsers never run instead of creating their dirs. */
   onlyInstalled: boolean;
@@ -60,34 +74,13 @@ export interface SetupArgs {
   local: boolean;
 }
 
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        browser: { type: "string", multiple: true },
-        "extension-id": { type: "string" },
-        "user-data-dir": { type: "string" },
-        uninstall: { type: "boolean" },
-        team: { type: "string" },
-        keycloak: { type: "string" },
-        realm: { type: "string" },
-        "client-id": { type: "string" },
-        "client-secret-file": { type: "string" },
-        local: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.replace(/\s+/g, " ").trim().replace(/\.$/, "") : String(error);
-    throw usage(`${detail}.`);
-  }
+/** In-process form of the command line (tests). */
+export function parseSetupArgs(argv: string[]): SetupArgs & { help: boolean } {
+  const { help, values } = command.parse(argv);
+  return { help, ...setupArgs(values) };
 }
 
-export function parseSetupArgs(argv: string[]): SetupArgs {
-  const values = parseFlags(argv);
+function setupArgs(values: FlagValues<typeof OPTIONS>): SetupArgs {
   const userDataDir = values["user-data-dir"];
   if (userDataDir !== undefined && userDataDir.length === 0) throw usage("--user-data-dir must not be empty.");
   const names = values.browser ?? [userDataDir === undefined ? "all" : "chromium"];
@@ -120,7 +113,6 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
     if (stray !== undefined) throw usage(`--${stray} only goes with --team URL.`);
   }
   return {
-    help: values.help === true,
     local: values.local === true,
     ...(team !== undefined && { team }),
     browsers,
@@ -131,8 +123,8 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
   };
 }
 
-function usage(message: string): ExitError {
-  return new ExitError(EXIT.error, "ERR_USAGE", `${message} Run 'hitl setup --help' for the options.`);
+function usage(message: string): HitlError {
+  return usageError("setup", message);
 }
 
 /** `~/x` for paths under the home directory: shorter lines, same meaning. */
@@ -168,12 +160,8 @@ function report(result: InstallResult, uninstall: boolean, env: NodeJS.ProcessEn
   return `${secretLine}${launcherLine}\n${header}\n${lines.join("\n")}\n${next}`;
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const args = parseSetupArgs(argv);
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+/** Install (or switch mode) as the checked command line says; failures are thrown. */
+export async function setup(args: SetupArgs, env: NodeJS.ProcessEnv): Promise<number> {
   if (args.team !== undefined || args.local) return setupTeam(args, env);
   const result = await installHostManifests({
     browsers: args.browsers,
@@ -185,13 +173,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   });
   process.stdout.write(report(result, args.uninstall, env));
   if (!args.uninstall && !result.manifests.some((m) => m.action === "written")) {
-    throw new ExitError(
-      EXIT.error,
+    throw new HitlError(
       "ERR_CONFIG",
       "No browser profile of this user was found, so nothing was installed. Name the browser with --browser chrome|chromium|brave|edge|firefox, or use --user-data-dir DIR for a custom profile.",
     );
   }
-  return 0;
+  return EXIT.ok;
 }
 
 /** `--team` / `--local`: the one switch between the modes (lib/team/team-config.ts). */
@@ -203,7 +190,7 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
     process.stdout.write(
       `Local mode: removed ${tilde(join(configDir, TEAM_CONFIG_FILE), env)}. Receipts are verified against the approvers file again.\n`,
     );
-    return 0;
+    return EXIT.ok;
   }
   const team = args.team!;
   let secret: string | undefined;
@@ -224,5 +211,5 @@ function setupTeam(args: SetupArgs, env: NodeJS.ProcessEnv): number {
       "In the browser: hitl toolbar button → Team sign-in…, enter these two addresses, then\n" +
       "'Sign in and register this browser's key'. Then run 'hitl doctor'.\n",
   );
-  return 0;
+  return EXIT.ok;
 }

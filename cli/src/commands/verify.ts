@@ -1,5 +1,4 @@
 import { open } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import {
   type ApproverKey,
   DEFAULT_AUDIENCE,
@@ -9,42 +8,61 @@ import {
   LIMITS,
   LocalKeyDirectory,
   parseReceiptJson,
+  parseStrictJson,
   type Receipt,
   resolvePaths,
   verifyReceipt,
 } from "@hitl/verifier";
-import { wantsJson, withUsageErrors } from "../lib/args.js";
+import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";
 
-const HELP = `Usage: hitl verify RECEIPT.json [options]
+const OPTIONS = {
+  approvers: { type: "string", value: "FILE", help: `approvers file holding the keys (default: ${resolvePaths().approversFile})` },
+  "public-key": {
+    type: "string",
+    value: "B64URL",
+    help: "verify with this raw Ed25519 public key (base64url, 32 bytes) instead,\nwhatever approver name the receipt carries",
+  },
+  aud: { type: "string", value: "AUD", help: `audience the receipt must be for (default "${DEFAULT_AUDIENCE}")` },
+  intent: {
+    type: "string",
+    value: "DIGEST",
+    help: "the intent digest the receipt must carry (base64url SHA-256 of the JCS\nintent); default: the digest of the action (approved without a\nstructured call)",
+  },
+  at: {
+    type: "string",
+    value: "TIME",
+    help: 'check the time window at TIME: seconds since the epoch, or "now"\n(default: the decision time, i.e. "was it valid when it was given?")',
+  },
+  json: { type: "boolean", help: 'print {"valid", "decision"?, "code"?, "message"?, "approver"?} on stdout' },
+} as const;
 
-Verify a hitl receipt offline: its shape and sizes, the approver's registered key, the Ed25519
-signature (RFC 8032 strict), that the signed decision is about exactly this challenge, that it
-is an approval, the audience and the time window.
+export const command = defineCommand({
+  name: "verify",
+  usage: "RECEIPT.json [options]",
+  description: `Checks the receipt's shape and sizes, the approver's registered key, the Ed25519 signature
+(RFC 8032 strict), that the signed decision is about exactly this challenge, that it is an
+approval, the audience and the time window.
 
 This is an audit tool: it does NOT consume the receipt's nonce, so it cannot tell whether the
 receipt was already used. Only the verifier that acted on the approval (hitl request, the SDK)
 enforces single use.
 
-Options:
-  --approvers FILE      approvers file holding the keys (default: ${resolvePaths().approversFile})
-  --public-key B64URL   verify with this raw Ed25519 public key (base64url, 32 bytes) instead,
-                        whatever approver name the receipt carries
-  --aud AUD             audience the receipt must be for (default "${DEFAULT_AUDIENCE}")
-  --intent DIGEST       the intent digest the receipt must carry (base64url SHA-256 of the JCS
-                        intent); default: the digest of the action (approved without a
-                        structured call)
-  --at TIME             check the time window at TIME: seconds since the epoch, or "now"
-                        (default: the decision time, i.e. "was it valid when it was given?")
-  --json                print {"valid", "decision"?, "code"?, "message"?, "approver"?} on stdout
-  -h, --help            show this help
-
-RECEIPT.json may be "-" for standard input. A receipt is at most ${LIMITS.receiptBytes} bytes.
-
-Exit codes: 0 a valid approval, 1 a validly signed denial, 3 anything else (altered, forged,
-unknown key, wrong audience, expired, unreadable, ...), with "hitl: ERR_CODE: reason" on stderr.
-`;
+RECEIPT.json is a receipt, or what 'hitl request --json' printed (its "receipt" is checked), or
+"-" for standard input. It is at most ${LIMITS.receiptBytes} bytes.`,
+  options: OPTIONS,
+  positionals: true,
+  jsonError: { valid: false },
+  exits: {
+    ok: "a valid approval",
+    denied: "a validly signed denial",
+    error:
+      'anything else (altered, forged, unknown key, wrong audience, expired, unreadable, ...),\nwith "hitl: ERR_CODE: reason" on stderr',
+  },
+  run: ({ values, positionals, json }) => verify(verifyArgs(values, positionals), json),
+});
+export const run = command.run;
 
 export interface VerifyArgs {
   help: boolean;
@@ -58,27 +76,18 @@ export interface VerifyArgs {
   at?: number | "now";
 }
 
+type VerifyValues = FlagValues<typeof OPTIONS>;
+
 export function parseVerifyArgs(argv: string[]): VerifyArgs {
-  const { values, positionals } = withUsageErrors("verify", () =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        approvers: { type: "string" },
-        "public-key": { type: "string" },
-        aud: { type: "string" },
-        intent: { type: "string" },
-        at: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
+  const { help, json, values, positionals } = command.parse(argv);
+  if (help) return { help: true, json, file: "", aud: DEFAULT_AUDIENCE };
+  return verifyArgs(values, positionals);
+}
+
+function verifyArgs(values: VerifyValues, positionals: string[]): VerifyArgs {
   const json = values.json === true;
-  if (values.help === true) return { help: true, json, file: "", aud: DEFAULT_AUDIENCE };
   const usage = (message: string): never => {
-    throw new HitlError("ERR_USAGE", `${message} Run 'hitl verify --help' for the options.`);
+    throw usageError("verify", message);
   };
   if (positionals.length !== 1) usage(`Give exactly one receipt file (or - for standard input), got ${positionals.length}.`);
   if (values.approvers !== undefined && values["public-key"] !== undefined) usage("Use --approvers or --public-key, not both.");
@@ -110,18 +119,12 @@ function parsePublicKey(text: string): Uint8Array {
   return key;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const json = wantsJson(argv);
+async function verify(args: VerifyArgs, json: boolean): Promise<number> {
   let receipt: Receipt | undefined;
   let keys: KeyDirectory | undefined;
   try {
-    const args = parseVerifyArgs(argv);
-    if (args.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
     // Shape and size first, then the keys: the same order as the verifier itself.
-    receipt = parseReceiptJson(await readReceiptText(args.file));
+    receipt = parseReceiptJson(receiptText(await readReceiptText(args.file)));
     keys =
       args.publicKey !== undefined
         ? LocalKeyDirectory.fromPublicKey(undefined, args.publicKey)
@@ -137,18 +140,43 @@ export async function run(argv: string[]): Promise<number> {
       },
     );
     report({ valid: true, decision: "approve", approver: verified.approver }, receipt, json);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
     if (error.code === "ERR_DENIED" && receipt !== undefined && keys !== undefined) {
       // verifyReceipt raises ERR_DENIED only after the signature verified: a real, signed refusal.
       const approver = await keys.lookup(receipt.statement.sub, receipt.kid);
       report({ valid: false, decision: "deny", code: error.code, message: error.message, ...(approver && { approver }) }, receipt, json);
-      return 1;
+      return EXIT.denied;
     }
     report({ valid: false, code: error.code, message: error.message }, receipt, json);
-    return 3;
+    return EXIT.error;
   }
+}
+
+/**
+ * The receipt's JSON text. What `hitl request --json` printed ({"decision", ..., "receipt": {...}})
+ * is accepted too: read with the protocol's strict JSON rules (no duplicate names, canonical
+ * numbers, so re-serialising changes nothing), its "receipt" member is the receipt, which the
+ * receipt parser then checks as any other. The rest of that document is never used.
+ */
+function receiptText(text: string): string {
+  let document: unknown;
+  try {
+    document = parseStrictJson(text, "the receipt");
+  } catch {
+    return text; // not strict JSON: the receipt parser says what is wrong
+  }
+  if (typeof document !== "object" || document === null || Array.isArray(document) || !Object.hasOwn(document, "decision")) return text;
+  const output = document as Record<string, unknown>;
+  if (!Object.hasOwn(output, "receipt")) {
+    const said = typeof output.code === "string" ? ` (${output.code})` : "";
+    throw new HitlError(
+      "ERR_MALFORMED",
+      `This is what 'hitl request --json' printed for a request that ended without a signed receipt${said}; there is no receipt in it to verify.`,
+    );
+  }
+  return JSON.stringify(output.receipt);
 }
 
 interface Verdict {

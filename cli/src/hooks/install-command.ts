@@ -1,24 +1,16 @@
 import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { parseArgs } from "node:util";
 import { HitlError } from "@hitl/verifier";
-import { withUsageErrors } from "../lib/args.js";
+import { parseFlags, reportFailure } from "../lib/command.js";
 import { ExitError } from "../lib/exit-error.js";
-import { printProblem } from "../lib/output.js";
 import { installHook } from "./install-hook.js";
 import { AGENT_CONTRACTS, AGENTS, isAgentName } from "./lib/agents.js";
 
 /** `hitl hook install <agent> [--project | --user] [--uninstall]`: exit 0 done, 3 refused. */
-export async function runInstall(argv: string[]): Promise<number> {
+export async function runInstall(argv: string[], signal?: AbortSignal): Promise<number> {
   try {
-    const { values, positionals } = withUsageErrors("hook", () =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: { project: { type: "boolean" }, user: { type: "boolean" }, uninstall: { type: "boolean" } },
-      }),
-    );
+    const flag = { type: "boolean", help: "" } as const;
+    const { values, positionals } = parseFlags("hook", argv, { project: flag, user: flag, uninstall: flag }, true);
     const [agent, ...extra] = positionals;
     if (agent === undefined || !isAgentName(agent) || extra.length > 0) {
       throw new HitlError("ERR_USAGE", `'hitl hook install' takes one agent: ${AGENTS.join(", ")}. Run 'hitl hook --help'.`);
@@ -36,7 +28,7 @@ export async function runInstall(argv: string[]): Promise<number> {
       homeDir: homedir(),
       node: realpathSync(process.execPath),
       bin: realpathSync(bin),
-      confirmRemoval: (file) => approveRemoval(name, file),
+      confirmRemoval: (file) => approveRemoval(name, file, signal),
     });
     const unit = AGENT_CONTRACTS[agent].timeoutUnit === "seconds" ? "s" : "ms";
     const said = {
@@ -51,13 +43,7 @@ export async function runInstall(argv: string[]): Promise<number> {
     process.stdout.write(`${said}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof ExitError) {
-      printProblem(error.code, error.message);
-      return error.exitCode;
-    }
-    if (!(error instanceof HitlError)) throw error;
-    printProblem(error.code, error.message);
-    return 3;
+    return reportFailure(error, undefined);
   }
 }
 
@@ -67,13 +53,14 @@ export async function runInstall(argv: string[]): Promise<number> {
  * window, like any gated call. Without one (denied, timed out, no host, not paired) nothing is
  * removed, and the message says how a person removes it by hand.
  */
-async function approveRemoval(name: string, file: string): Promise<void> {
+async function approveRemoval(name: string, file: string, signal: AbortSignal | undefined): Promise<void> {
   const { EXIT_CODES, requestApproval } = await import("@hitl/sdk");
   const outcome = await requestApproval({
     action: {
       summary: `Remove hitl's ${name} hook from ${file}`,
       details: { file, effect: `${name} then runs every tool call without asking hitl or its policy.` },
     },
+    ...(signal !== undefined && { signal }),
   });
   if (outcome.decision === "approve") return;
   const byHand = `Nothing was removed. To remove it without hitl, edit ${file} yourself and delete the hook whose command ends in "#hitl-hook".`;

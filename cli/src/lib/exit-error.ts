@@ -14,6 +14,3 @@ export class ExitError extends Error {
     this.name = "ExitError";
   }
 }
-
-/** `hitl request` exit codes. */
-export const EXIT = { approved: 0, denied: 1, timeout: 2, error: 3 } as const;

@@ -1,18 +1,13 @@
-import { HitlError } from "@hitl/verifier/protocol";
-import { ExitError } from "./exit-error.js";
+import { EXIT, reportFailure } from "./command.js";
 
-/** Turn what a command threw into one line on stderr and an exit code. */
+/** Turn what escaped a command into one line on stderr and an exit code (bin.cts's last resort). */
 export function reportAndExitCode(error: unknown): number {
-  if (error instanceof ExitError) {
-    process.stderr.write(`hitl: ${error.code}: ${error.message}\n`);
-    return error.exitCode;
+  try {
+    return reportFailure(error, undefined);
+  } catch {
+    process.stderr.write(
+      `hitl: ERR_INTERNAL: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in hitl; please report it with the command you ran.\n`,
+    );
+    return EXIT.error;
   }
-  if (error instanceof HitlError) {
-    process.stderr.write(`hitl: ${error.code}: ${error.message}\n`);
-    return 3;
-  }
-  process.stderr.write(
-    `hitl: ERR_INTERNAL: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in hitl; please report it with the command you ran.\n`,
-  );
-  return 3;
 }
