@@ -249,7 +249,9 @@ describe("a global install from the packed packages (README: Use it for real)", 
     expect(run.stdout).toContain("✓ host manifest        installed for chromium\n");
     expect(run.stdout).toContain(`✓ host secret          ${home}/.config/hitl/host-secret (yours, mode 0600 or stricter)\n`);
     expect(run.stdout).toContain(`✗ host reachable       nothing listens on 127.0.0.1:${port}\n`);
-    expect(run.stdout).toContain(`Why the signing host stopped or did not start is in its log, ${home}/.local/state/hitl/signing-host.log.\n`);
+    expect(run.stdout).toContain(
+      `Why the signing host stopped or did not start is in its log, ${home}/.local/state/hitl/signing-host.log.\n`,
+    );
     expect(run.stdout).toContain(`✗ approver paired      no approver in ${home}/.config/hitl/approvers.json\n`);
     expect(run.stdout).toContain(`✓ replay store         embedded store in ${home}/.local/state/hitl/nonces accepts single-use nonces\n`);
     expect(run.stdout).toContain("Some checks failed: fix the first ✗ above, then run 'hitl doctor' again.\n");
