@@ -5,7 +5,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { KeycloakStandIn } from "../oauth/stand-in/index.js";
 import { clientToken, startTeam, type Team } from "../server/test/helpers/team.js";
-import { makeChallenge, newApprover, signReceipt } from "../verifier/test/helpers/fixtures.js";
+import { makeApprover, makeChallenge, signReceipt } from "../verifier/dist/testing/index.js";
 import { type BrowserSession, clickButton, EXTENSION_ID, freePort, launchSession, REPO_ROOT } from "./harness/index.js";
 
 /*
@@ -221,7 +221,7 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
 
   test("an agent that appends its own key to the approvers file gains nothing: the server knows only registered keys", async () => {
     const alice = kc.adminHelpers.userByUsername("alice")!;
-    const agent = newApprover(alice.id);
+    const agent = makeApprover(alice.id);
     writeFileSync(
       join(session.configDir, "approvers.json"),
       JSON.stringify({

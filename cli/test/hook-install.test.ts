@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addApprover, type Challenge, parseSignRequestBody } from "@hitl/verifier";
+import { makeApprover, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hookCommand } from "../src/hooks/install-hook.js";
-import { makeApprover, signReceipt } from "./helpers/approver-key.js";
 import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, type CliRun, isolatedDirs, startCli } from "./helpers/run-cli.js";
@@ -51,7 +51,7 @@ async function removalAnswered(decision: "approve" | "deny"): Promise<{ env: Rec
     (request) => {
       const challenge = parseSignRequestBody(request.body).challenge;
       shown.push(challenge);
-      return { status: 200, body: { receipt: signReceipt(alice, challenge, decision) } };
+      return { status: 200, body: { receipt: signReceipt(challenge, alice, { decision }) } };
     },
     { secretFile: dirs.secretFile },
   );

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { addApprover, type Challenge, type ExtensionStatus, encodeBase64url, type HostToExtension, intentDigest } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
@@ -98,7 +98,11 @@ describe("a flood of forged requesters", () => {
         shown.push(message);
         // The flood is never decided; the human approves the real request.
         if (message.challenge.requester.tool !== "flood") {
-          peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+          peer.send({
+            type: "sign.result",
+            requestId: message.requestId,
+            receipt: signReceipt(message.challenge, alice, { decision: "approve" }),
+          });
         }
       },
     });
@@ -145,7 +149,11 @@ describe("a flood of forged requesters", () => {
         if (message.type !== "sign.request") return;
         shown.push(message);
         if (message.challenge.requester.tool !== "flood") {
-          peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+          peer.send({
+            type: "sign.result",
+            requestId: message.requestId,
+            receipt: signReceipt(message.challenge, alice, { decision: "approve" }),
+          });
         }
       },
     });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { addApprover, type ExtensionStatus, type HostToExtension, LocalKeyDirectory, type Receipt, verifyReceipt } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
@@ -45,7 +45,11 @@ async function pairedHost(onMessage: (message: HostToExtension, host: RealHost) 
 function signing(decision: () => "approve" | "deny") {
   return (message: HostToExtension, peer: RealHost): void => {
     if (message.type === "sign.request") {
-      peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision()) });
+      peer.send({
+        type: "sign.result",
+        requestId: message.requestId,
+        receipt: signReceipt(message.challenge, alice, { decision: decision() }),
+      });
     }
   };
 }

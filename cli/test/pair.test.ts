@@ -1,8 +1,8 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
 import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
+import { makeApprover, signPairing, WINDOW_CODE } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signPairing, WINDOW_CODE } from "./helpers/approver-key.js";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
 
@@ -35,7 +35,7 @@ const approversFile = () => `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
 describe("hitl pair", () => {
   it("shows a CSPRNG code, checks proof of possession, and stores the approver 0600 in a 0700 dir", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob", "--aud", "deploy-bot", "--timeout", "60"], env, "KPT-WRM\n");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -54,19 +54,19 @@ describe("hitl pair", () => {
     expect((await stat(approversFile())).mode & 0o777).toBe(0o600);
     expect((await stat(dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as unknown;
-    expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKey, pairedAt: expect.any(Number) }] });
+    expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKeyText, pairedAt: expect.any(Number) }] });
   });
 
   it("keeps the approvers already paired", async () => {
     const carol = makeApprover("carol");
     await addApprover(approversFile(), carol.record);
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob", "--json"], env, "kptwrm\n");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       decision: "paired",
-      approver: { sub: "bob", kid: bob.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: bob.publicKey },
+      approver: { sub: "bob", kid: bob.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: bob.publicKeyText },
       approversFile: approversFile(),
     });
     // In --json mode the code and the prompt still reach the human, on stderr.
@@ -79,7 +79,7 @@ describe("hitl pair", () => {
 
   it("refuses a pairing signed with the decision prefix (a cross-protocol signature): exit 3, nothing stored", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request, "decision") } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob, {}, "decision") } }));
     const run = await runCli(["pair", "--name", "bob"], env);
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
@@ -90,7 +90,7 @@ describe("hitl pair", () => {
 
   it("refuses a pairing that answers another request (exit 3)", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, { ...request, code: "000-000" }) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing({ ...request, code: "000-000" }, bob) } }));
     const run = await runCli(["pair", "--name", "bob", "--json"], env);
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_CHALLENGE_MISMATCH" });
@@ -116,7 +116,7 @@ describe("hitl pair", () => {
     await writeFile(approversFile(), JSON.stringify({ v: 1, approvers: [] }), { mode: 0o666 });
     await chmod(approversFile(), 0o666);
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob"], env, "KPT-WRM\n");
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: /);
@@ -131,7 +131,7 @@ describe("hitl pair", () => {
       const mallory = makeApprover("mallory");
       const env = await withPeer((request) => ({
         status: 200,
-        body: { pairing: signPairing(mallory, request, "pairing", windowCode(request)) },
+        body: { pairing: signPairing(request, mallory, {}, "pairing", windowCode(request)) },
       }));
       const carol = makeApprover("carol");
       await addApprover(approversFile(), carol.record);
@@ -182,7 +182,7 @@ describe("hitl pair", () => {
 
   it("Ctrl-C at the code prompt withdraws: exit 1, ERR_WITHDRAWN, nothing written", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const running = startCli(["pair", "--name", "bob", "--json"], env, { stdin: "pipe" });
     await running.waitForOutput("Type the code the pairing window now shows");
     running.child.kill("SIGINT");
@@ -198,7 +198,7 @@ describe("hitl pair", () => {
 
   it("on a terminal (a real pty): a typo, then the right code -> paired; the retry says how many tries are left", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     // script(1) gives the CLI a pseudo-terminal as stdin/stdout; what we write to script's stdin is typed into it.
     const running = startPty(["pair", "--name", "bob"], env);
     await running.waitForOutput("Ctrl-C, do not guess): ");
@@ -219,7 +219,7 @@ describe("hitl pair", () => {
 
 it("on a terminal, Ctrl-C typed at the code prompt is a signal (cooked mode), not input: withdrawn, exit 1, nothing written", async () => {
   const bob = makeApprover("bob");
-  const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+  const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
   const running = startPty(["pair", "--name", "bob"], env);
   await running.waitForOutput("Ctrl-C, do not guess): ");
   running.child.stdin!.write("KPT\u0003");
@@ -250,7 +250,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("three tries: two typos then the right code -> paired", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const { prompts, readCode } = typing("KPT-WRN", "123-456", "KPT-WRM");
     const outcome = await pairApprover({ subject: "bob", env, readCode });
     expect(outcome).toMatchObject({ decision: "paired", approver: { sub: "bob", kid: bob.kid } });
@@ -263,7 +263,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("three wrong codes end the pairing: ERR_PAIRING_CODE_MISMATCH, nothing written, no fourth prompt", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const { prompts, readCode } = typing("BBBBBB", "CCCCCC", "DDDDDD", "KPT-WRM");
     const outcome = await pairApprover({ subject: "bob", env, readCode });
     expect(outcome).toMatchObject({ decision: "error", code: "ERR_PAIRING_CODE_MISMATCH" });
@@ -273,7 +273,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("codeAttempts: 1 means one try; outside 1..3 or without readCode is a usage error (nothing sent)", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const once = typing("BBBBBB", "KPT-WRM");
     await expect(pairApprover({ subject: "bob", env, readCode: once.readCode, codeAttempts: 1 })).resolves.toMatchObject({
       code: "ERR_PAIRING_CODE_MISMATCH",

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { addApprover, type ExtensionStatus, type HostToExtension } from "@hitl/verifier";
+import { makeApprover, signPairing, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signPairing, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
@@ -45,7 +45,7 @@ describe("through the real signing host", () => {
     let decision: "approve" | "deny" = "approve";
     const env = await hostAnswering((message, peer) => {
       if (message.type === "sign.request") {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision) });
+        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, alice, { decision }) });
       }
     });
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
@@ -108,9 +108,13 @@ describe("through the real signing host", () => {
   it("pair: proof of possession checked, approver stored 0600, then request verifies with it", async () => {
     const env = await hostAnswering((message, peer) => {
       if (message.type === "pair.request") {
-        peer.send({ type: "pair.result", requestId: message.requestId, pairing: signPairing(alice, message.request) });
+        peer.send({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, alice) });
       } else if (message.type === "sign.request") {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        peer.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, alice, { decision: "approve" }),
+        });
       }
     });
     // The test plays the window too: it signed WINDOW_CODE ("KPTWRM"), which the human types.
@@ -129,7 +133,7 @@ describe("through the real signing host", () => {
     const stored = JSON.parse(await readFile(file, "utf8")) as { v: number; approvers: unknown[] };
     expect(stored).toEqual({
       v: 1,
-      approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKey, pairedAt: expect.any(Number) }],
+      approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKeyText, pairedAt: expect.any(Number) }],
     });
 
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);

@@ -9,8 +9,8 @@ import {
   parseSignRequestBody,
   type Receipt,
 } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { isolatedDirs, startCli } from "./helpers/run-cli.js";
@@ -97,7 +97,11 @@ describe("through the real signing host: the browser side goes away after the re
     const second = await realHost(env, (message, host) => {
       if (message.type === "sign.request") {
         shown.push(message.challenge);
-        host.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        host.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, alice, { decision: "approve" }),
+        });
       }
     });
     const run = await cli.done;
@@ -133,7 +137,11 @@ describe("through the real signing host: the browser side goes away after the re
       if (message.type !== "sign.request") return;
       // The human decides a little later: the re-sent copy is held meanwhile.
       setTimeout(() => {
-        host.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "deny") });
+        host.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, alice, { decision: "deny" }),
+        });
       }, 600);
     });
     const result = await outcome;
@@ -172,7 +180,7 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       notConnected,
       disconnected,
       notConnected,
-      (challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }),
+      (challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }),
     ]);
     const run = await startCli(ACTION, env).done;
     expect(run.code).toBe(0);
@@ -192,7 +200,7 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       (request) =>
         next++ === 0
           ? { status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: SIGN_DISCONNECTED } } }
-          : { status: 200, body: { receipt: signReceipt(alice, parseSignRequestBody(request.body).challenge, "approve") } },
+          : { status: 200, body: { receipt: signReceipt(parseSignRequestBody(request.body).challenge, alice, { decision: "approve" }) } },
       { secretFile: dirs.secretFile, prove: () => next === 1 },
     );
     const run = await startCli(ACTION, { ...dirs.env, HITL_PORT: String(peer.port) }).done;
@@ -225,7 +233,7 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       disconnected,
       (challenge) => {
         const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 5).toString("base64url") };
-        return { status: 200, body: { receipt: signReceipt(alice, other, "approve") } };
+        return { status: 200, body: { receipt: signReceipt(other, alice, { decision: "approve" }) } };
       },
     ]);
     const run = await startCli(ACTION, env).done;

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, parseSignRequestBody, verifyReceipt } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
 import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
@@ -85,7 +85,7 @@ describe("hitl request on a terminal echoes the action with the approval window'
     ["TERM=dumb: plain markers, no escape codes", "dumb", "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"],
     ["a colour terminal: markers in reverse video", "xterm-256color", "\u001b[7m⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩\u001b[27m"],
   ])("%s", async (_name, term, override) => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
     const run = await onTerminal(["request", "--action", summary, "--details", details], { ...env, TERM: term });
     expect(run.code).toBe(0);
     const output = run.output.replaceAll("\r\n", "\n");
@@ -112,7 +112,7 @@ describe("hitl request on a terminal echoes the action with the approval window'
 
 describe("hitl request against a peer speaking the host API", () => {
   it("prints the approval and exits 0 after verifying the signature", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
     const cli = startCli(ACTION, env);
     const run = await cli.done;
     expect(run.stderr).toBe("");
@@ -140,7 +140,7 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
     const run = await runCli([...ACTION, "--details", '{"path":"/tmp/testfile","recursive":false}', "--json", "--aud", "deploy-bot"], env);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -150,7 +150,7 @@ describe("hitl request against a peer speaking the host API", () => {
       sub: "alice",
       kid: alice.kid,
       fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/),
-      publicKey: alice.publicKey,
+      publicKey: alice.publicKeyText,
     });
     const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const audit = await verifyReceipt(out.receipt, { aud: "deploy-bot" }, { keys, nonces: "offline-audit" });
@@ -161,7 +161,7 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "deny") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "deny" }) } }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^DENIED — alice \(key [0-9a-f ]{19}\) denied this action \(signature verified\)\. Do not proceed\.\n$/);
@@ -174,7 +174,7 @@ describe("hitl request against a peer speaking the host API", () => {
 
   it("a deny signed by a key nobody paired is an error (3), not a denial", async () => {
     const mallory = makeApprover("alice");
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(mallory, challenge, "deny") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, mallory, { decision: "deny" }) } }));
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({
@@ -187,7 +187,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a forged signature exits 3 with ERR_BAD_SIGNATURE, for an approval and for a denial", async () => {
     for (const decision of ["approve", "deny"] as const) {
       const env = await withPeer((challenge) => {
-        const receipt = signReceipt(alice, challenge, decision);
+        const receipt = signReceipt(challenge, alice, { decision });
         // Flip one bit of the signature's first byte: still canonical base64url, no longer valid.
         const sig = Buffer.from(receipt.sig, "base64url");
         sig[0] = sig[0]! ^ 1;
@@ -225,7 +225,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a receipt for another challenge exits 3 with ERR_CHALLENGE_MISMATCH", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 7).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(alice, other, "approve") } };
+      return { status: 200, body: { receipt: signReceipt(other, alice, { decision: "approve" }) } };
     });
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -235,7 +235,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a denial of another challenge is not taken as this request's denial (exit 3)", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 9).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(alice, other, "deny") } };
+      return { status: 200, body: { receipt: signReceipt(other, alice, { decision: "deny" }) } };
     });
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
@@ -250,7 +250,7 @@ describe("hitl request against a peer speaking the host API", () => {
     const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const elsewhere = new FileNonceStore(`${dirs.env.HITL_STATE_DIR}/nonces`);
     const env = await withPeer(async (challenge) => {
-      const receipt = signReceipt(alice, challenge, "approve");
+      const receipt = signReceipt(challenge, alice, { decision: "approve" });
       // Someone got the receipt first and used it, in the same replay store.
       await verifyReceipt(receipt, { aud: challenge.aud }, { keys, nonces: elsewhere });
       return { status: 200, body: { receipt } };
@@ -324,7 +324,7 @@ describe("hitl request against a peer speaking the host API", () => {
 
   it("an insecure approvers file is refused before asking: nothing is sent", async () => {
     chmodSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: The approvers file .* is world-writable/);
@@ -334,7 +334,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("nothing is sent when no approver is paired", async () => {
     await dirs.cleanup();
     dirs = await isolatedDirs();
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
     peer!.requests.length = 0;
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -371,7 +371,7 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
     const redis = await startRedis();
     try {
       const env = {
-        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))),
+        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }))),
         HITL_REDIS_URL: redis.url,
       };
       // A Redis that just started (as after a restart that lost its data) cannot prove first use.

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, newApprover, REDIS_PASSWORD, registration, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { clientToken, loginToken, REDIS_PASSWORD, registration, seedEpochs, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * HITL_REDIS_URL=rediss://: a real redis-server serving TLS only (its plain port off), with a
@@ -113,7 +113,7 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
     const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = newApprover(alice.id);
+    const key = makeApprover(alice.id);
     const { access } = await loginToken(team.kc, "alice", PASSWORD);
     const registered = await fetch(`${server.url}/v1/keys`, {
       method: "POST",

@@ -1,9 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, newApprover, registration, startTeam, type Team } from "./helpers/team.js";
+import { clientToken, loginToken, registration, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -29,7 +29,7 @@ describe("two hitl server processes on one Redis", () => {
     const a = servers[0]!;
     const b = servers[1]!;
     const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = newApprover(alice.id);
+    const key = makeApprover(alice.id);
     const { access } = await loginToken(team.kc, "alice", PASSWORD);
     const registered = await fetch(`${a.url}/v1/keys`, {
       method: "POST",

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
+import { EXTENSION_HELLO, makeChallenge } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSigningServer, type SigningServer } from "../src/http/server.js";
 import { ExtensionPort } from "../src/native/extension-port.js";
-import { EXTENSION_HELLO, makeChallenge } from "./lib/approver.js";
 
 /*
  * Which connection goes when the cap is reached, on a real listening server (real sockets) with a

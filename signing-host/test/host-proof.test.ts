@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { newClientNonce, verifyHostAnswer } from "@hitl/verifier";
 import { HOST_AUTH } from "@hitl/verifier/protocol";
+import { makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
 
 /*
@@ -50,9 +50,13 @@ describe("the host's proof on every answer", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type === "sign.request")
-        reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, "approve") });
+        reply({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, approver, { decision: "approve" }),
+        });
       if (message.type === "pair.request")
-        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+        reply({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, approver) });
       if (message.type === "status.request") {
         reply({
           type: "status.result",

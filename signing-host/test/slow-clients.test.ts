@@ -4,9 +4,9 @@ import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHostSecret } from "@hitl/verifier";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_INTERVAL_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS } from "../src/http/lib/slow-clients.js";
-import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
 import { BrowserSide, freePort } from "./lib/browser-side.js";
 import { jsonPost } from "./lib/http.js";
 
@@ -102,7 +102,11 @@ describe("slow clients", () => {
     const challenge = makeChallenge();
     const answer = jsonPost(port, "/sign", { challenge });
     const request = await browserSide.next("sign.request");
-    browserSide.send({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: request.requestId,
+      receipt: signReceipt(challenge, approver, { decision: "approve" }),
+    });
     expect((await answer).status).toBe(200);
 
     const closedAt = await Promise.all(flood.map((raw) => raw.closedAt));
@@ -170,7 +174,11 @@ describe("slow clients", () => {
     prepared.socket.write(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`);
     const preparedRequest = await browserSide.next("sign.request");
     expect(preparedRequest.requestId).toBe(announced.requestId);
-    browserSide.send({ type: "sign.result", requestId: preparedRequest.requestId, receipt: approver.decide(preparedChallenge, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: preparedRequest.requestId,
+      receipt: signReceipt(preparedChallenge, approver, { decision: "approve" }),
+    });
 
     const slowClosed = (await slow.closedAt) - started;
     expect(slowClosed).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
@@ -186,7 +194,11 @@ describe("slow clients", () => {
     expect(prepared.received()).toMatch(/^HTTP\/1\.1 200 OK/);
 
     await sleep(13_000 - (Date.now() - started));
-    browserSide.send({ type: "sign.result", requestId: thinkingRequest.requestId, receipt: approver.decide(thinking, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: thinkingRequest.requestId,
+      receipt: signReceipt(thinking, approver, { decision: "approve" }),
+    });
     const decided = await thinkingAnswer;
     expect(decided.status).toBe(200);
     expect(decided.json().receipt.challenge).toEqual(thinking);

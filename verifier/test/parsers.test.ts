@@ -11,9 +11,9 @@ import {
   parseReceipt,
   parseReceiptJson,
 } from "../src/protocol/validate.js";
-import { makeChallenge, makePairingRequest, newApprover, signPairing, signReceipt, wire } from "./helpers/fixtures.js";
+import { makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
 
-const approver = newApprover("alice");
+const approver = makeApprover("alice");
 const challenge = makeChallenge({}, 1_767_225_600);
 const receipt = wire(signReceipt(challenge, approver));
 
@@ -262,7 +262,7 @@ describe("parseReceipt: every field path", () => {
     [
       "another kid",
       ["kid"],
-      newApprover().kid,
+      makeApprover().kid,
       "ERR_KEY_ID_MISMATCH",
       "receipt.kid does not match receipt.statement.kid; the receipt was assembled wrongly or altered.",
     ],

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type KeyRegistration, type KeyRegistrationStatement, keycloakRealm, signingInput } from "@hitl/verifier";
+import type { TestApprover } from "@hitl/verifier/testing";
 import { Redis } from "ioredis";
 import { type KeycloakStandIn, type StandInUserSpec, startKeycloakStandIn } from "../../../oauth/stand-in/index.js";
-import { newApprover, type TestApprover } from "../../../verifier/test/helpers/fixtures.js";
 import { OidcBrowser, pkcePair } from "../../../verifier/test/helpers/oidc-login.js";
 import { type RedisServer, startRedisServer } from "../../../verifier/test/helpers/redis-server.js";
 
@@ -155,5 +155,3 @@ export function registration(
   const sig = sign(null, signingInput("keyRegistration", statement), signer.privateKey).toString("base64url");
   return { sig, statement };
 }
-
-export { newApprover, type TestApprover };

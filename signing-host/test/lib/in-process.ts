@@ -1,7 +1,7 @@
 import type { HostToExtension } from "@hitl/verifier/protocol";
+import { EXTENSION_HELLO } from "@hitl/verifier/testing";
 import { createSigningServer, type SigningServer, type SigningServerOptions } from "../../src/http/server.js";
 import { ExtensionPort } from "../../src/native/extension-port.js";
-import { EXTENSION_HELLO } from "./approver.js";
 import { configWithSecret } from "./host-secret.js";
 
 export const TEST_PORT = 7331;
