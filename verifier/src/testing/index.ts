@@ -3,7 +3,7 @@
  * tests of every package. Exported as `@hitl/verifier/testing` only: no production entry imports it.
  * A field added to a protocol document is added here once, not in each package's tests.
  */
-import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign, verify } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign, verify } from "node:crypto";
 import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingCodeDigest, pairingRequestDigest } from "../digests.js";
 import { decodeBase64url, encodeBase64url } from "../protocol/base64url.js";
 import { PROTOCOL_VERSION, type StatementKind } from "../protocol/constants.js";
@@ -38,9 +38,9 @@ export interface TestApprover {
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export function makeApprover(sub = "alice"): TestApprover {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const x = publicKey.export({ format: "jwk" }).x;
+/** A new approver key, or the approver holding `privateKey` (e.g. a key recovered from a profile's files). */
+export function makeApprover(sub = "alice", privateKey: KeyObject = generateKeyPairSync("ed25519").privateKey): TestApprover {
+  const x = createPublicKey(privateKey).export({ format: "jwk" }).x;
   if (x === undefined) throw new Error("node:crypto returned an Ed25519 JWK without x");
   const raw = decodeBase64url(x);
   const kid = keyIdFromPublicKey(raw);
