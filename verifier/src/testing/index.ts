@@ -15,6 +15,8 @@ import type {
   Challenge,
   DecisionStatement,
   JsonValue,
+  KeyRegistration,
+  KeyRegistrationStatement,
   PairingRequest,
   PairingResponse,
   PairingStatement,
@@ -148,6 +150,33 @@ export function signPairing(
     ...statement,
   };
   return { statement: full, sig: signBytes(approver, signingInput(kind as "pairing", full)) };
+}
+
+/**
+ * A team-mode key registration (POST /v1/keys) made now and valid for two minutes, signed by
+ * `signer` (default: the key it registers, i.e. a good proof of possession). `statement`
+ * overrides are signed over.
+ */
+export function signKeyRegistration(
+  approver: TestApprover,
+  fields: { sub: string; iss: string; aud: string },
+  statement: Partial<KeyRegistrationStatement> = {},
+  signer: TestApprover = approver,
+  now = nowSeconds(),
+): KeyRegistration {
+  const full: KeyRegistrationStatement = {
+    aud: fields.aud,
+    exp: now + 120,
+    iat: now,
+    iss: fields.iss,
+    kid: approver.kid,
+    nonce: encodeBase64url(randomBytes(32)),
+    publicKey: approver.publicKeyText,
+    sub: fields.sub,
+    v: PROTOCOL_VERSION,
+    ...statement,
+  };
+  return { sig: signBytes(signer, signingInput("keyRegistration", full)), statement: full };
 }
 
 /** The extension's first message on its native port: a paired key, nothing pending. */
