@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addApprover, type Challenge, parseSignRequestBody } from "@hitl/verifier";
+import { addApprover, type Challenge } from "@hitl/verifier";
+import { parseSignRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hookCommand } from "../src/hooks/install-hook.js";

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { markedPlainText } from "@hitl/verifier";
+import { markedPlainText } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
 import { echoAction } from "../src/commands/request.js";
 import { markedForTerminal, usesColour } from "../src/lib/marked-output.js";

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
-import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
+import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest } from "@hitl/verifier";
+import { parsePairRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signPairing, WINDOW_CODE } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";

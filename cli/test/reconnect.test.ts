@@ -1,14 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { requestApproval } from "@hitl/sdk";
-import {
-  addApprover,
-  type Challenge,
-  canonicalize,
-  type ExtensionStatus,
-  type HostToExtension,
-  parseSignRequestBody,
-  type Receipt,
-} from "@hitl/verifier";
+import { addApprover, type Challenge, type ExtensionStatus, type HostToExtension, type Receipt } from "@hitl/verifier";
+import { canonicalize, parseSignRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";

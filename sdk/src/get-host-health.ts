@@ -1,4 +1,5 @@
-import { type HealthResponseBody, HitlError, parseHealthResponseBody, readHostSecret, resolvePaths } from "@hitl/verifier";
+import { type HealthResponseBody, HitlError, readHostSecret, resolvePaths } from "@hitl/verifier";
+import { parseHealthResponseBody } from "@hitl/verifier/protocol";
 import { exchangeWithHost } from "./lib/host-http.js";
 import { resolvePort } from "./lib/resolve-port.js";
 

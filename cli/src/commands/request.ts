@@ -1,5 +1,6 @@
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
-import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
+import { type Action, DEFAULT_AUDIENCE, HitlError, type JsonValue } from "@hitl/verifier";
+import { hasVisibleCharacter, parseStrictJson } from "@hitl/verifier/protocol";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";

@@ -8,11 +8,11 @@ import {
   type KeyDirectory,
   LIMITS,
   LocalKeyDirectory,
-  parseReceiptJson,
   type Receipt,
   resolvePaths,
   verifyReceipt,
 } from "@hitl/verifier";
+import { parseReceiptJson } from "@hitl/verifier/protocol";
 import { wantsJson, withUsageErrors } from "../lib/args.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";

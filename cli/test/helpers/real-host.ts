@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHostHealth } from "@hitl/sdk";
-import { type ExtensionStatus, type ExtensionToHost, type HostToExtension, parseHostToExtension } from "@hitl/verifier";
+import type { ExtensionStatus, ExtensionToHost, HostToExtension } from "@hitl/verifier";
+import { parseHostToExtension } from "@hitl/verifier/protocol";
 
 /** The built signing host, started the way a browser starts it: stdio frames, env for the port. */
 export const HOST_MAIN = resolve(fileURLToPath(new URL("../../../signing-host/dist/main.js", import.meta.url)));
