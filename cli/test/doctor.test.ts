@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { installHostManifests } from "@hitl/signing-host";
+import { installHostManifests } from "@hitl/signing-host/install";
 import { addApprover } from "@hitl/verifier";
 import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

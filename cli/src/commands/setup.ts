@@ -3,15 +3,15 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseServiceUrl, TEAM_CONFIG_FILE, TEAM_SECRET_FILE, writeTeamConfig } from "@hitl/sdk/internal";
+import { DEFAULT_EXTENSION_ID } from "@hitl/signing-host";
 import {
   BROWSERS,
   type BrowserName,
-  DEFAULT_EXTENSION_ID,
   type InstallResult,
   installHostManifests,
   isBrowserName,
   isChromiumFamily,
-} from "@hitl/signing-host";
+} from "@hitl/signing-host/install";
 import { resolvePaths } from "@hitl/verifier";
 import { EXIT, ExitError } from "../lib/exit-error.js";
 
