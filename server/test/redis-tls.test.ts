@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakRealm } from "@hitl/verifier";
-import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, REDIS_PASSWORD, registration, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { makeSelfSignedCertificate, REDIS_PASSWORD, registeredReceipt, seedEpochs, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * HITL_REDIS_URL=rediss://: a real redis-server serving TLS only (its plain port off), with a
@@ -24,30 +23,7 @@ const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "hitl-redis-tls-"));
-  const made = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  expect(made.status).toBe(0);
+  makeSelfSignedCertificate(dir, "127.0.0.1");
   const port = await freePort();
   redisTls = spawn(
     "redis-server",
@@ -112,17 +88,8 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
     started.push(server.child);
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
-    const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = makeApprover(alice.id);
-    const { access } = await loginToken(team.kc, "alice", PASSWORD);
-    const registered = await fetch(`${server.url}/v1/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${access}`, "content-type": "application/json" },
-      body: JSON.stringify(registration(key, { sub: alice.id, iss: team.kc.issuer })),
-    });
-    expect(registered.status).toBe(201);
-    const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
-    const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
+    const { registeredStatus, token, body } = await registeredReceipt(team, server.url, "alice", PASSWORD);
+    expect(registeredStatus).toBe(201);
     const present = () =>
       fetch(`${server.url}/v1/verify`, {
         method: "POST",

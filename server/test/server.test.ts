@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -8,7 +7,16 @@ import { makeApprover, makeChallenge, signReceipt, type TestApprover } from "@hi
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, readServerConfig, startServer } from "../src/index.js";
-import { clientToken, loginToken, PUBLIC_URL, refreshToken, registration, startTeam, type Team } from "./helpers/team.js";
+import {
+  clientToken,
+  loginToken,
+  makeSelfSignedCertificate,
+  PUBLIC_URL,
+  refreshToken,
+  registration,
+  startTeam,
+  type Team,
+} from "./helpers/team.js";
 
 /*
  * `hitl server` against the Keycloak stand-in (oauth/stand-in: oidc-provider for the OIDC half,
@@ -528,30 +536,7 @@ describe("TLS", () => {
   it("--tls-cert/--tls-key serve HTTPS on a non-loopback address; the certificate is the one given", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hitl-server-tls-"));
     try {
-      const made = spawnSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          join(dir, "key.pem"),
-          "-out",
-          join(dir, "cert.pem"),
-          "-days",
-          "1",
-          "-subj",
-          "/CN=hitl.test",
-          "-addext",
-          "subjectAltName=IP:127.0.0.1",
-        ],
-        { stdio: "ignore" },
-      );
-      expect(made.status).toBe(0);
+      makeSelfSignedCertificate(dir, "hitl.test");
       const tls = await startServer({ host: "0.0.0.0", port: 0, tlsCert: join(dir, "cert.pem"), tlsKey: join(dir, "key.pem") }, team.env);
       try {
         const port = new URL(tls.url.replace("0.0.0.0", "127.0.0.1")).port;

@@ -1,9 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { keycloakRealm } from "@hitl/verifier";
-import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { clientToken, loginToken, registration, startTeam, type Team } from "./helpers/team.js";
+import { registeredReceipt, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -28,18 +27,9 @@ describe("two hitl server processes on one Redis", () => {
   it("1,000 concurrent presentations of one receipt, spread over both: exactly one 200, every other 422 ERR_REPLAYED", async () => {
     const a = servers[0]!;
     const b = servers[1]!;
-    const alice = team.kc.adminHelpers.userByUsername("alice")!;
-    const key = makeApprover(alice.id);
-    const { access } = await loginToken(team.kc, "alice", PASSWORD);
-    const registered = await fetch(`${a.url}/v1/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${access}`, "content-type": "application/json" },
-      body: JSON.stringify(registration(key, { sub: alice.id, iss: team.kc.issuer })),
-    });
-    expect(registered.status).toBe(201);
+    const { registeredStatus, token, body } = await registeredReceipt(team, a.url, "alice", PASSWORD);
+    expect(registeredStatus).toBe(201);
 
-    const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
-    const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
     const started = performance.now();
     const replies = await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {

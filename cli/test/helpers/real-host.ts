@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHostHealth } from "@hitl/sdk";
-import type { ExtensionStatus, ExtensionToHost, HostToExtension } from "@hitl/verifier";
+import { addApprover, type ExtensionStatus, type ExtensionToHost, type HostToExtension } from "@hitl/verifier";
+import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
+import { afterEach, beforeEach, expect } from "vitest";
+import { freePort } from "./peer-host.js";
+import { isolatedDirs } from "./run-cli.js";
+
+type IsolatedDirs = Awaited<ReturnType<typeof isolatedDirs>>;
+
 import { parseHostToExtension } from "@hitl/verifier/protocol";
 
 /** The built signing host, started the way a browser starts it: stdio frames, env for the port. */
@@ -85,4 +92,50 @@ export async function startRealHost(options: {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 20));
   }
   throw new Error("the signing host never reported the extension as connected");
+}
+
+/**
+ * The fixture of a test file that drives the real host: fresh isolated directories and a new
+ * approver "alice" for each test, the host stopped after it. `start` runs the host on a free port
+ * with this test as alice's extension, and returns the environment for the CLI.
+ */
+export function realHostFixture() {
+  const state: { dirs?: IsolatedDirs; alice?: TestApprover; host?: RealHost | undefined } = {};
+  beforeEach(async () => {
+    state.dirs = await isolatedDirs();
+    state.alice = makeApprover("alice");
+  });
+  afterEach(async () => {
+    await state.host?.stop();
+    state.host = undefined;
+    await state.dirs?.cleanup();
+  });
+  const fixture = {
+    get dirs(): IsolatedDirs {
+      return state.dirs!;
+    },
+    get alice(): TestApprover {
+      return state.alice!;
+    },
+    get host(): RealHost {
+      if (state.host === undefined) throw new Error("The real host was not started in this test.");
+      return state.host;
+    },
+    /** Alice's paired key, in a persistent profile, nothing pending. */
+    status(): ExtensionStatus {
+      return { keyPresent: true, kid: fixture.alice.kid, subject: fixture.alice.sub, keyPolicy: "persistent", pending: 0 };
+    },
+    /** Alice listed in the approvers file, as `hitl pair` leaves it. */
+    async pairAlice(): Promise<void> {
+      await addApprover(`${fixture.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fixture.alice.record);
+    },
+    async start(onMessage: (message: HostToExtension, host: RealHost) => void): Promise<Record<string, string>> {
+      const port = await freePort();
+      const env = { ...fixture.dirs.env, HITL_PORT: String(port) };
+      state.host = await startRealHost({ env, status: fixture.status(), onMessage });
+      expect(state.host.port).toBe(port);
+      return env;
+    },
+  };
+  return fixture;
 }
