@@ -24,9 +24,7 @@ describe("through the real signing host", () => {
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
-    expect(approved.stdout).toMatch(
-      /^APPROVED — signature verified\nUser: alice \(key [0-9a-f ]{19}\)\nChallenge: [A-Za-z0-9_-]{12}…\n$/,
-    );
+    expect(approved.stdout).toMatch(/^APPROVED — signature verified\nUser: alice \(key [0-9a-f ]{19}\)\nChallenge: [A-Za-z0-9_-]{12}…\n$/);
 
     decision = "deny";
     const denied = await runCli(["request", "--action", "delete /tmp/testfile", "--json"], env);

@@ -11,7 +11,7 @@ import {
   parseReceipt,
   parseReceiptJson,
 } from "../src/protocol/validate.js";
-import { makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
 
 const approver = makeApprover("alice");
 const challenge = makeChallenge({}, 1_767_225_600);
@@ -502,14 +502,8 @@ describe("key lifetime beside the pairing request (pair.request message, POST /p
 
 describe("parseHealthResponseBody (GET /health, read by the SDK and hitl doctor)", () => {
   const host = { version: "0.1.0", pid: 4242, port: 7331 };
-  const connected = {
-    connected: true,
-    extensionVersion: "0.1.0",
-    browser: "chromium",
-    keyPresent: true,
-    keyPolicy: "persistent",
-    pending: 0,
-  };
+  const { extensionVersion, browser, status } = EXTENSION_HELLO;
+  const connected = { connected: true, extensionVersion, browser, ...status };
 
   it("reads both states, and nothing else", () => {
     expect(parseHealthResponseBody({ host, extension: { connected: false } })).toEqual({ host, extension: { connected: false } });
