@@ -1,6 +1,5 @@
-import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect as connectTcp, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHostSecret } from "@hitl/verifier";
@@ -8,7 +7,7 @@ import { EXTENSION_HELLO, makeApprover, makeChallenge, signReceipt } from "@hitl
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_INTERVAL_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS } from "../src/http/lib/slow-clients.js";
 import { BrowserSide, freePort } from "./lib/browser-side.js";
-import { jsonPost } from "./lib/http.js";
+import { jsonPost, openRawConnection } from "./lib/http.js";
 
 /*
  * Slow and half-open clients against a REAL host process (node signing-host/dist/main.js, real
@@ -59,19 +58,7 @@ function hostFds(): number {
   return readdirSync(`/proc/${browser!.child.pid}/fd`).length;
 }
 
-/** A raw connection whose every received byte and close time are recorded. */
-async function openRaw(): Promise<{ socket: Socket; received: () => string; closedAt: Promise<number> }> {
-  const socket = connectTcp(port, "127.0.0.1");
-  sockets.push(socket);
-  let text = "";
-  socket.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-  });
-  socket.on("error", () => {});
-  const closedAt = once(socket, "close").then(() => Date.now());
-  await once(socket, "connect");
-  return { socket, received: () => text, closedAt };
-}
+const openRaw = () => openRawConnection(port, sockets);
 
 /** The JSON error of a raw HTTP answer. */
 function errorOf(raw: string): { status: number; code: string; message: string } {
