@@ -1,14 +1,15 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { addApprover, type Challenge, FileNonceStore, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
+import { type Challenge, FileNonceStore, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
 import { parseSignRequestBody } from "@hitl/verifier/protocol";
-import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeApprover, signReceipt } from "@hitl/verifier/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
+import { approverFixture } from "./helpers/real-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
-import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
+import { BIN, runCli, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` as a real process against a real HTTP peer that speaks the signing host's API
@@ -16,20 +17,12 @@ import { BIN, isolatedDirs, runCli, startCli } from "./helpers/run-cli.js";
  * the browser; the CLI, the verifier and the replay store are the real ones.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
+const fx = approverFixture({ paired: true });
 let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-  await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-});
 
 afterEach(async () => {
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
 function challengeOf(request: PeerRequest): Challenge {
@@ -45,7 +38,7 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
           extensionVersion: "0.1.0",
           browser: "chromium",
           keyPresent: true,
-          kid: alice.kid,
+          kid: fx.alice.kid,
           keyPolicy: "persistent",
           pending: 0,
         };
@@ -53,9 +46,9 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
       }
       return answer(challengeOf(request), request);
     },
-    { secretFile: dirs.secretFile },
+    { secretFile: fx.dirs.secretFile },
   );
-  return { ...dirs.env, HITL_PORT: String(peer.port) };
+  return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
 }
 
 const ACTION = ["request", "--action", "delete /tmp/testfile"];
@@ -86,7 +79,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
     ["TERM=dumb: plain markers, no escape codes", "dumb", "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"],
     ["a colour terminal: markers in reverse video", "xterm-256color", "\u001b[7m⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩\u001b[27m"],
   ])("%s", async (_name, term, override) => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await onTerminal(["request", "--action", summary, "--details", details], { ...env, TERM: term });
     expect(run.code).toBe(0);
     const output = run.output.replaceAll("\r\n", "\n");
@@ -113,7 +109,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
 
 describe("hitl request against a peer speaking the host API", () => {
   it("prints the approval and exits 0 after verifying the signature", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const cli = startCli(ACTION, env);
     const run = await cli.done;
     expect(run.stderr).toBe("");
@@ -141,7 +140,10 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await runCli([...ACTION, "--details", '{"path":"/tmp/testfile","recursive":false}', "--json", "--aud", "deploy-bot"], env);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -149,11 +151,11 @@ describe("hitl request against a peer speaking the host API", () => {
     expect(out.decision).toBe("approve");
     expect(out.approver).toEqual({
       sub: "alice",
-      kid: alice.kid,
+      kid: fx.alice.kid,
       fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/),
-      publicKey: alice.publicKeyText,
+      publicKey: fx.alice.publicKeyText,
     });
-    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const keys = await LocalKeyDirectory.open(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const audit = await verifyReceipt(out.receipt, { aud: "deploy-bot" }, { keys, nonces: "offline-audit" });
     expect(audit.receipt.challenge.action).toEqual({
       summary: "delete /tmp/testfile",
@@ -162,14 +164,14 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "deny" }) } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "deny" }) } }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^DENIED — alice \(key [0-9a-f ]{19}\) denied this action \(signature verified\)\. Do not proceed\.\n$/);
     const json = await runCli([...ACTION, "--json"], env);
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice", kid: alice.kid } });
+    expect(out).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice", kid: fx.alice.kid } });
     expect((out.receipt as { statement: { decision: string } }).statement.decision).toBe("deny");
   });
 
@@ -188,7 +190,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a forged signature exits 3 with ERR_BAD_SIGNATURE, for an approval and for a denial", async () => {
     for (const decision of ["approve", "deny"] as const) {
       const env = await withPeer((challenge) => {
-        const receipt = signReceipt(challenge, alice, { decision });
+        const receipt = signReceipt(challenge, fx.alice, { decision });
         // Flip one bit of the signature's first byte: still canonical base64url, no longer valid.
         const sig = Buffer.from(receipt.sig, "base64url");
         sig[0] = sig[0]! ^ 1;
@@ -226,7 +228,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a receipt for another challenge exits 3 with ERR_CHALLENGE_MISMATCH", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 7).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(other, alice, { decision: "approve" }) } };
+      return { status: 200, body: { receipt: signReceipt(other, fx.alice, { decision: "approve" }) } };
     });
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -236,7 +238,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a denial of another challenge is not taken as this request's denial (exit 3)", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 9).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(other, alice, { decision: "deny" }) } };
+      return { status: 200, body: { receipt: signReceipt(other, fx.alice, { decision: "deny" }) } };
     });
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
@@ -248,10 +250,10 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("a receipt already used by another verifier exits 3 with ERR_REPLAYED", async () => {
-    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
-    const elsewhere = new FileNonceStore(`${dirs.env.HITL_STATE_DIR}/nonces`);
+    const keys = await LocalKeyDirectory.open(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const elsewhere = new FileNonceStore(`${fx.dirs.env.HITL_STATE_DIR}/nonces`);
     const env = await withPeer(async (challenge) => {
-      const receipt = signReceipt(challenge, alice, { decision: "approve" });
+      const receipt = signReceipt(challenge, fx.alice, { decision: "approve" });
       // Someone got the receipt first and used it, in the same replay store.
       await verifyReceipt(receipt, { aud: challenge.aud }, { keys, nonces: elsewhere });
       return { status: 200, body: { receipt } };
@@ -311,8 +313,8 @@ describe("hitl request against a peer speaking the host API", () => {
 
   it("an approvers file only the full check refuses: the challenge goes out, is withdrawn at once, exit 3", async () => {
     // Looks usable at a glance (a private file listing someone), but the key id is not the key's.
-    const record = { ...alice.record, kid: makeApprover("bob").kid };
-    writeFileSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, JSON.stringify({ v: 1, approvers: [record] }), { mode: 0o600 });
+    const record = { ...fx.alice.record, kid: makeApprover("bob").kid };
+    writeFileSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, JSON.stringify({ v: 1, approvers: [record] }), { mode: 0o600 });
     const env = await withPeer(() => "hang");
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -324,8 +326,11 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("an insecure approvers file is refused before asking: nothing is sent", async () => {
-    chmodSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
+    chmodSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: The approvers file .* is world-writable/);
@@ -333,9 +338,11 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("nothing is sent when no approver is paired", async () => {
-    await dirs.cleanup();
-    dirs = await isolatedDirs();
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }));
+    rmSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     peer!.requests.length = 0;
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -349,7 +356,7 @@ describe("hitl request against a peer speaking the host API", () => {
 describe("hitl request without a host", () => {
   it("exits 3 with ERR_HOST_UNREACHABLE in under a second, saying what to do", async () => {
     const port = await freePort();
-    const run = await runCli(ACTION, { ...dirs.env, HITL_PORT: String(port) });
+    const run = await runCli(ACTION, { ...fx.dirs.env, HITL_PORT: String(port) });
     expect(run.code).toBe(3);
     expect(run.ms).toBeLessThan(1000);
     expect(run.stderr).toBe(
@@ -358,10 +365,9 @@ describe("hitl request without a host", () => {
   });
 
   it("says the host is unreachable before saying nobody is paired", async () => {
-    await dirs.cleanup();
-    dirs = await isolatedDirs();
+    rmSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const port = await freePort();
-    const run = await runCli([...ACTION, "--json"], { ...dirs.env, HITL_PORT: String(port) });
+    const run = await runCli([...ACTION, "--json"], { ...fx.dirs.env, HITL_PORT: String(port) });
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE" });
   });
@@ -372,7 +378,7 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
     const redis = await startRedis();
     try {
       const env = {
-        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, alice, { decision: "approve" }) } }))),
+        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) } }))),
         HITL_REDIS_URL: redis.url,
       };
       // A Redis that just started (as after a restart that lost its data) cannot prove first use.

@@ -1,7 +1,7 @@
 import { type HostToExtension, LIMITS } from "@hitl/verifier/protocol";
 import { makeApprover, makeChallenge, makePairingRequest, receiptSignedBy, signPairing, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
+import { type InProcessHost, signingExtension, startInProcess, TEST_PORT } from "./lib/in-process.js";
 
 let host: InProcessHost | undefined;
 afterEach(async () => {
@@ -13,10 +13,7 @@ const approver = makeApprover();
 
 /** Test extension that approves (or denies) every sign.request with a real signature. */
 function decideAll(h: InProcessHost, decision: "approve" | "deny" = "approve") {
-  h.answer = (message, reply) => {
-    if (message.type === "sign.request")
-      reply({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, approver, { decision }) });
-  };
+  h.answer = signingExtension(approver, decision);
 }
 
 function signRequests(h: InProcessHost) {

@@ -95,19 +95,18 @@ export async function startRealHost(options: {
 }
 
 /**
- * The fixture of a test file that drives the real host: fresh isolated directories and a new
- * approver "alice" for each test, the host stopped after it. `start` runs the host on a free port
- * with this test as alice's extension, and returns the environment for the CLI.
+ * Per test: fresh isolated directories and a new approver "alice" (listed in the approvers file
+ * when `paired`), the directories removed after the test. Other afterEach hooks of the file run
+ * first (vitest runs them in reverse order), so hosts and peers stop before their directories go.
  */
-export function realHostFixture() {
-  const state: { dirs?: IsolatedDirs; alice?: TestApprover; host?: RealHost | undefined } = {};
+export function approverFixture(options: { paired: boolean }) {
+  const state: { dirs?: IsolatedDirs; alice?: TestApprover } = {};
   beforeEach(async () => {
     state.dirs = await isolatedDirs();
     state.alice = makeApprover("alice");
+    if (options.paired) await fixture.pairAlice();
   });
   afterEach(async () => {
-    await state.host?.stop();
-    state.host = undefined;
     await state.dirs?.cleanup();
   });
   const fixture = {
@@ -117,10 +116,6 @@ export function realHostFixture() {
     get alice(): TestApprover {
       return state.alice!;
     },
-    get host(): RealHost {
-      if (state.host === undefined) throw new Error("The real host was not started in this test.");
-      return state.host;
-    },
     /** Alice's paired key, in a persistent profile, nothing pending. */
     status(): ExtensionStatus {
       return { keyPresent: true, kid: fixture.alice.kid, subject: fixture.alice.sub, keyPolicy: "persistent", pending: 0 };
@@ -129,13 +124,40 @@ export function realHostFixture() {
     async pairAlice(): Promise<void> {
       await addApprover(`${fixture.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fixture.alice.record);
     },
+  };
+  return fixture;
+}
+
+/**
+ * approverFixture (alice not paired) plus the real host: `start` runs it on a free port with this
+ * test as alice's extension and returns the environment for the CLI; it stops after the test.
+ */
+export function realHostFixture() {
+  const base = approverFixture({ paired: false });
+  let running: RealHost | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  return {
+    get dirs(): IsolatedDirs {
+      return base.dirs;
+    },
+    get alice(): TestApprover {
+      return base.alice;
+    },
+    status: base.status,
+    pairAlice: base.pairAlice,
+    get host(): RealHost {
+      if (running === undefined) throw new Error("The real host was not started in this test.");
+      return running;
+    },
     async start(onMessage: (message: HostToExtension, host: RealHost) => void): Promise<Record<string, string>> {
       const port = await freePort();
-      const env = { ...fixture.dirs.env, HITL_PORT: String(port) };
-      state.host = await startRealHost({ env, status: fixture.status(), onMessage });
-      expect(state.host.port).toBe(port);
+      const env = { ...base.dirs.env, HITL_PORT: String(port) };
+      running = await startRealHost({ env, status: base.status(), onMessage });
+      expect(running.port).toBe(port);
       return env;
     },
   };
-  return fixture;
 }
