@@ -3,9 +3,10 @@ import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
 import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest } from "@hitl/verifier";
 import { parsePairRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signPairing, WINDOW_CODE } from "@hitl/verifier/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
+import { approverFixture } from "./helpers/real-host.js";
+import { BIN, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
 
 /*
  * `hitl pair` as a real process against a real HTTP peer holding a real Ed25519 key. The peer
@@ -13,25 +14,19 @@ import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } fr
  * window" and types) or a fake host that never opened a window and signs its own key.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+const fx = approverFixture({ paired: false });
 let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-});
-
 afterEach(async () => {
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
 async function withPeer(answer: (request: PairingRequest) => PeerAnswer): Promise<Record<string, string>> {
-  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request), { secretFile: dirs.secretFile });
-  return { ...dirs.env, HITL_PORT: String(peer.port) };
+  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request), { secretFile: fx.dirs.secretFile });
+  return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
 }
 
-const approversFile = () => `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
+const approversFile = () => `${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`;
 
 describe("hitl pair", () => {
   it("shows a CSPRNG code, checks proof of possession, and stores the approver 0600 in a 0700 dir", async () => {
@@ -53,7 +48,7 @@ describe("hitl pair", () => {
     expect(run.stdout.split("\n")[2]).toMatch(/^PAIRED — bob \(key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}\)$/);
 
     expect((await stat(approversFile())).mode & 0o777).toBe(0o600);
-    expect((await stat(dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
+    expect((await stat(fx.dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as unknown;
     expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKeyText, pairedAt: expect.any(Number) }] });
   });
@@ -113,7 +108,7 @@ describe("hitl pair", () => {
   });
 
   it("an insecure approvers file is not overwritten (exit 3)", async () => {
-    await mkdir(dirs.env.HITL_CONFIG_DIR!, { recursive: true, mode: 0o700 });
+    await mkdir(fx.dirs.env.HITL_CONFIG_DIR!, { recursive: true, mode: 0o700 });
     await writeFile(approversFile(), JSON.stringify({ v: 1, approvers: [] }), { mode: 0o666 });
     await chmod(approversFile(), 0o666);
     const bob = makeApprover("bob");
