@@ -1,19 +1,12 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
+import { expect, test } from "vitest";
+import { clickButton, expectSignedDecision, parseJsonOutcome, sharedSession } from "./harness/index.js";
 
 /*
  * Several requests at once: each gets its own window and its own decision, and a decision made
  * in one window can never sign the challenge another window shows.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 async function windowsBySummary(count: number): Promise<Map<string, Page>> {
   const pages = new Map<string, Page>();
@@ -35,15 +28,8 @@ test("two concurrent requests decided differently get the right answers", async 
   await clickButton(pages.get("request A: deploy to staging")!, "Approve");
   const [resultA, resultB] = await Promise.all([a.done, b.done]);
 
-  expect(resultA.code).toBe(0);
-  const outcomeA = parseJsonOutcome(resultA);
-  expect(outcomeA.receipt?.challenge.action.summary).toBe("request A: deploy to staging");
-  expect(outcomeA.receipt?.statement).toMatchObject({ decision: "approve", challenge: challengeDigest(outcomeA.receipt!.challenge) });
-
-  expect(resultB.code).toBe(1);
-  const outcomeB = parseJsonOutcome(resultB);
-  expect(outcomeB.receipt?.challenge.action.summary).toBe("request B: deploy to production");
-  expect(outcomeB.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcomeB.receipt!.challenge) });
+  expectSignedDecision(resultA, { decision: "approve", summary: "request A: deploy to staging" });
+  expectSignedDecision(resultB, { decision: "deny", summary: "request B: deploy to production" });
 });
 
 test("Approve in one window never signs another window's challenge", async () => {

@@ -1,26 +1,11 @@
 import { copyFileSync, mkdirSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  type BrowserSession,
-  challengeDigest,
-  clickButton,
-  launchSession,
-  pairBrowser,
-  parseJsonOutcome,
-  REPO_ROOT,
-} from "./harness/index.js";
+import { describe, expect, test } from "vitest";
+import { clickButton, expectSignedDecision, parseJsonOutcome, REPO_ROOT, sharedSession } from "./harness/index.js";
 
 /*
  * The core path: `hitl request` -> approval window -> Approve / Deny / nothing / close -> exit code.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 describe("hitl request", () => {
   test("Approve -> exit 0, `APPROVED — signature verified`, the window closes", async () => {
@@ -61,13 +46,8 @@ describe("hitl request", () => {
     const run = session.hitl(["request", "--action", "rm -rf ./build", "--json"]);
     const page = await session.nextWindow("approval", { run });
     await clickButton(page, "Approve");
-    const result = await run.done;
-    expect(result.code).toBe(0);
-    const outcome = parseJsonOutcome(result);
-    expect(outcome).toMatchObject({ decision: "approve", approver: { sub: "alice" } });
-    const receipt = outcome.receipt!;
-    expect(receipt.challenge.action.summary).toBe("rm -rf ./build");
-    expect(receipt.statement).toMatchObject({ v: 1, decision: "approve", sub: "alice", challenge: challengeDigest(receipt.challenge) });
+    const { receipt } = expectSignedDecision(await run.done, { decision: "approve", sub: "alice", summary: "rm -rf ./build" });
+    expect(receipt.statement).toMatchObject({ v: 1, sub: "alice" });
     expect(receipt.kid).toBe(receipt.statement.kid);
   });
 
@@ -75,11 +55,7 @@ describe("hitl request", () => {
     const run = session.hitl(["request", "--action", "drop table users", "--json"]);
     const page = await session.nextWindow("approval", { run });
     await clickButton(page, "Deny");
-    const result = await run.done;
-    expect(result.code).toBe(1);
-    const outcome = parseJsonOutcome(result);
-    expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice" } });
-    expect(outcome.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
+    expectSignedDecision(await run.done, { decision: "deny", sub: "alice", summary: "drop table users" });
   });
 
   test("Deny without --json says DENIED on stdout", async () => {

@@ -1,19 +1,12 @@
 import { ApprovalDenied, requireHumanApproval } from "@hitl/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BrowserSession, clickButton, launchSession, pairBrowser, readThrough } from "./harness/index.js";
+import { describe, expect, test } from "vitest";
+import { clickButton, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * @hitl/sdk's decorator in front of a real function, the human being real Chromium with the real
  * extension: a click decides whether the method body runs, and with which arguments.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 interface Release {
   tag: string;

@@ -1,9 +1,9 @@
 import { request as httpRequest } from "node:http";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { Challenge } from "../verifier/dist/index.js";
 import { makeChallenge, nowSeconds } from "../verifier/dist/testing/index.js";
-import { type BrowserSession, challengeDigest, launchSession, pairBrowser, parseJsonOutcome } from "./harness/index.js";
+import { challengeDigest, parseJsonOutcome, sharedSession } from "./harness/index.js";
 
 /*
  * A flood of approval windows, cleared with one click on "Deny all" in the toolbar popup: real
@@ -11,14 +11,7 @@ import { type BrowserSession, challengeDigest, launchSession, pairBrowser, parse
  * flood: this test process sends 6 POST /sign claiming 6 different pids; the host counts them as
  * one process and shows 4. Two real `hitl request` runs (other processes) still get their windows.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 function forgedChallenge(pid: number): Challenge {
   const action = { summary: `flood from a forged pid ${pid}` };

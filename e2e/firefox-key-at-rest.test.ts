@@ -1,15 +1,16 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   clickInWindow,
   confirmationCodeInWindow,
   type FirefoxSession,
-  launchFirefoxSession,
+  sharedFirefoxSession,
   textOf,
   waitForWindowClosed,
 } from "./harness/firefox/index.js";
 import { type JsonOutcome, parseJsonOutcome } from "./harness/index.js";
-import { type FoundSeed, forgeApproval, scanForEd25519Seeds } from "./harness/key-scan.js";
+import { expectSessionKeyEnded, type PairedKey, pairedKey, seedsOf, seedsWhileStopped } from "./harness/key-at-rest.js";
+import { forgeApproval, scanForEd25519Seeds } from "./harness/key-scan.js";
 
 /*
  * Key at rest, Firefox (the same checks as key-at-rest.test.ts). A persistent key is a CryptoKey
@@ -20,12 +21,7 @@ import { type FoundSeed, forgeApproval, scanForEd25519Seeds } from "./harness/ke
  */
 const BACKGROUND_IDLE_MS = 2_000;
 
-interface Paired {
-  kid: string;
-  publicKey: string;
-}
-
-async function pair(session: FirefoxSession, lifetime?: "session" | "persistent"): Promise<{ key: Paired; details: string }> {
+async function pair(session: FirefoxSession, lifetime?: "session" | "persistent"): Promise<{ key: PairedKey; details: string }> {
   const extra = lifetime === undefined ? [] : ["--key-lifetime", lifetime];
   const run = session.hitl(["pair", "--name", "fox", "--json", "--timeout", "60", ...extra], { stdin: "pipe" });
   const window = await session.nextWindow("pairing", { run });
@@ -38,8 +34,7 @@ async function pair(session: FirefoxSession, lifetime?: "session" | "persistent"
   expect(result.code, result.stdout + result.stderr).toBe(0);
   await clickInWindow(session.bidi, window, "Close");
   await waitForWindowClosed(session.bidi, window);
-  const approver = parseJsonOutcome(result).approver as unknown as Paired;
-  return { key: { kid: approver.kid, publicKey: approver.publicKey }, details };
+  return { key: pairedKey(parseJsonOutcome(result)), details };
 }
 
 async function approveOnce(session: FirefoxSession, summary: string): Promise<JsonOutcome> {
@@ -52,27 +47,13 @@ async function approveOnce(session: FirefoxSession, summary: string): Promise<Js
   return parseJsonOutcome(result);
 }
 
-const seedsOf = (found: FoundSeed[], key: Paired) => found.filter((item) => item.publicKey === key.publicKey);
-
 describe("Firefox: persistent key (control)", () => {
-  let session: FirefoxSession;
-  beforeAll(async () => {
-    session = await launchFirefoxSession();
-    await session.waitForHealth((h) => h.extension.connected);
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  const session = sharedFirefoxSession();
 
   test("its seed is in the profile on disk after a quit, and a receipt forged with it verifies", async () => {
     const { key } = await pair(session);
     await approveOnce(session, "persistent key, used once");
-    let found: FoundSeed[] = [];
-    await session.restart({
-      whileStopped: () => {
-        found = seedsOf(scanForEd25519Seeds(session.profile), key);
-      },
-    });
+    const found = seedsOf(await seedsWhileStopped(session, session.profile), key);
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((f) => f.file.includes(join("storage", "default", "moz-extension+++")))).toBe(true);
     const forged = await forgeApproval(found[0]!.seed, join(session.configDir, "approvers.json"), "forged from the profile");
@@ -81,16 +62,9 @@ describe("Firefox: persistent key (control)", () => {
 });
 
 describe("Firefox: session key", () => {
-  let session: FirefoxSession;
-  let key: Paired;
-  beforeAll(async () => {
-    // A short idle timeout: the event page (and the key in it) must outlive it while the port is open.
-    session = await launchFirefoxSession({ backgroundIdleMs: BACKGROUND_IDLE_MS });
-    await session.waitForHealth((h) => h.extension.connected);
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  // A short idle timeout: the event page (and the key in it) must outlive it while the port is open.
+  const session = sharedFirefoxSession({ backgroundIdleMs: BACKGROUND_IDLE_MS });
+  let key: PairedKey;
 
   test("hitl pair --key-lifetime session: the window says so, health shows it, approve works", async () => {
     const paired = await pair(session, "session");
@@ -111,12 +85,7 @@ describe("Firefox: session key", () => {
 
   test("no file under the profile holds it, while Firefox runs or after it quit; after a restart it is gone", async () => {
     const running = scanForEd25519Seeds(session.profile);
-    let stopped: FoundSeed[] | undefined;
-    await session.restart({
-      whileStopped: () => {
-        stopped = scanForEd25519Seeds(session.profile);
-      },
-    });
+    const stopped = await seedsWhileStopped(session, session.profile);
     // Not only not this key: no Ed25519 private key at all is stored in the profile.
     expect(running).toEqual([]);
     expect(stopped).toEqual([]);
@@ -125,15 +94,7 @@ describe("Firefox: session key", () => {
   });
 
   test("after the restart: hitl request fails closed with ERR_SESSION_KEY_ENDED naming hitl pair; re-pairing works", async () => {
-    const result = await session.hitl(["request", "--action", "after a browser restart", "--json", "--timeout", "30"]).done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toEqual({
-      decision: "error",
-      code: "ERR_SESSION_KEY_ENDED",
-      message:
-        "The paired key was a session key, held in the browser's memory only, and it ended when the browser (or the extension) " +
-        "stopped: run `hitl pair --key-lifetime session` to pair a new one, or `hitl pair` for a key kept across restarts.",
-    });
+    await expectSessionKeyEnded(session);
 
     const again = await pair(session, "session");
     expect(again.key.kid).not.toBe(key.kid);

@@ -14,7 +14,7 @@ import {
   textOf,
   waitForWindowClosed,
 } from "./harness/firefox/index.js";
-import { challengeDigest, parseJsonOutcome } from "./harness/index.js";
+import { expectFailedClosed, expectSignedDecision, parseJsonOutcome } from "./harness/index.js";
 
 /*
  * The Firefox build (extension/dist/firefox) in real headless firefox-esr: event page instead of
@@ -95,12 +95,7 @@ describe("Firefox: hitl request", () => {
     const run = session.hitl(["request", "--action", "drop table users", "--json"]);
     const window = await session.nextWindow("approval", { run });
     await clickInWindow(session.bidi, window, "Deny");
-    const result = await run.done;
-    expect(result.code).toBe(1);
-    const outcome = parseJsonOutcome(result);
-    expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "firefox-user" } });
-    expect(outcome.receipt?.challenge.action.summary).toBe("drop table users");
-    expect(outcome.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
+    expectSignedDecision(await run.done, { decision: "deny", sub: "firefox-user", summary: "drop table users" });
     await waitForWindowClosed(session.bidi, window);
   });
 
@@ -109,12 +104,7 @@ describe("Firefox: hitl request", () => {
     const run = session.hitl(["request", "--action", action, "--json"]);
     const window = await session.nextWindow("approval", { run });
     await clickInWindow(session.bidi, window, "Approve");
-    const result = await run.done;
-    expect(result.code).toBe(0);
-    const outcome = parseJsonOutcome(result);
-    expect(outcome).toMatchObject({ decision: "approve", approver: { sub: "firefox-user" } });
-    expect(outcome.receipt?.challenge.action.summary).toBe(action);
-    expect(outcome.receipt?.statement).toMatchObject({ decision: "approve", challenge: challengeDigest(outcome.receipt!.challenge) });
+    expectSignedDecision(await run.done, { decision: "approve", sub: "firefox-user", summary: action });
   });
 
   test("closing the window is a signed deny -> exit 1", async () => {
@@ -123,12 +113,7 @@ describe("Firefox: hitl request", () => {
     // As a human closing the popup: Firefox removes its only tab and the window with it, and the
     // background hears windows.onRemoved.
     await session.bidi.command("browsingContext.close", { context: window.context });
-    const result = await run.done;
-    expect(result.code).toBe(1);
-    const outcome = parseJsonOutcome(result);
-    expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "firefox-user" } });
-    expect(outcome.receipt?.challenge.action.summary).toBe("close me");
-    expect(outcome.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
+    expectSignedDecision(await run.done, { decision: "deny", sub: "firefox-user", summary: "close me" });
   });
 
   test("no decision before expiry -> exit 2 (ERR_TIMEOUT), the window closes itself", async () => {
@@ -159,17 +144,8 @@ describe("Firefox: hitl request", () => {
     await clickInWindow(session.bidi, windows.get("request A: deploy to staging")!, "Approve");
     const [resultA, resultB] = await Promise.all([a.done, b.done]);
 
-    expect(resultA.code).toBe(0);
-    const outcomeA = parseJsonOutcome(resultA);
-    expect(outcomeA).toMatchObject({ decision: "approve", approver: { sub: "firefox-user" } });
-    expect(outcomeA.receipt?.challenge.action.summary).toBe("request A: deploy to staging");
-    expect(outcomeA.receipt?.statement).toMatchObject({ decision: "approve", challenge: challengeDigest(outcomeA.receipt!.challenge) });
-
-    expect(resultB.code).toBe(1);
-    const outcomeB = parseJsonOutcome(resultB);
-    expect(outcomeB).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "firefox-user" } });
-    expect(outcomeB.receipt?.challenge.action.summary).toBe("request B: deploy to production");
-    expect(outcomeB.receipt?.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcomeB.receipt!.challenge) });
+    expectSignedDecision(resultA, { decision: "approve", sub: "firefox-user", summary: "request A: deploy to staging" });
+    expectSignedDecision(resultB, { decision: "deny", sub: "firefox-user", summary: "request B: deploy to production" });
 
     for (const window of windows.values()) await waitForWindowClosed(session.bidi, window);
   });
@@ -198,12 +174,7 @@ describe("Firefox: key lifetime of the add-on", () => {
     expect(after.extension).toMatchObject({ connected: true, browser: "firefox", keyPresent: false });
 
     const refused = await session.hitl(["request", "--action", "delete /tmp/testfile", "--json"]).done;
-    expect(refused.code).toBe(3);
-    expect(parseJsonOutcome(refused)).toMatchObject({
-      decision: "error",
-      code: "ERR_NO_KEY",
-      message: expect.stringContaining("hitl pair"),
-    });
+    expectFailedClosed(refused, "ERR_NO_KEY", expect.stringContaining("hitl pair"));
 
     expect((await pair("firefox-user")).code).toBe(0);
     const approvers = JSON.parse(readFileSync(join(session.configDir, "approvers.json"), "utf8"));

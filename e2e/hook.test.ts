@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BrowserSession, clickButton, launchSession, pairBrowser, REPO_ROOT, readThrough } from "./harness/index.js";
+import { describe, expect, test } from "vitest";
+import { clickButton, REPO_ROOT, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * The Claude Code hook end to end: the PreToolUse JSON Claude Code sends for `rm -rf build`, fed
@@ -8,14 +8,7 @@ import { type BrowserSession, clickButton, launchSession, pairBrowser, REPO_ROOT
  * window in Chromium with the real extension and native host, a click, and the answer Claude Code
  * reads: exit 2 with the deny JSON and the reason, or exit 0 with the allow decision.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 const FIXTURE = readFileSync(`${REPO_ROOT}cli/test/fixtures/claude-code/bash.json`, "utf8");
 const INPUT = (JSON.parse(FIXTURE) as { tool_input: Record<string, unknown> }).tool_input;

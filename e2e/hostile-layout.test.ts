@@ -1,16 +1,8 @@
 /// <reference lib="dom" />
 // Page functions (page.evaluate) run in the approval window: type them against the DOM.
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import {
-  type BrowserSession,
-  challengeDigest,
-  clickButton,
-  launchSession,
-  pairBrowser,
-  parseJsonOutcome,
-  readThrough,
-} from "./harness/index.js";
+import { expect, test } from "vitest";
+import { challengeDigest, clickButton, expectSignedDecision, parseJsonOutcome, readThrough, sharedSession } from "./harness/index.js";
 
 /*
  * Layouts built to hide the dangerous part of a request in the approval window, at the size the
@@ -19,14 +11,7 @@ import {
  * or Approve stays disabled until every part of the request has been on screen. Screenshots of
  * each are kept in e2e/.artifacts/.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "alice" });
 
 const ARM_DELAY_MS = 350;
 
@@ -104,9 +89,7 @@ test("(a) a harmless line after 45 blank lines: the window opens on the dangerou
   await session.screenshot(page, "hostile-a-blank-lines");
 
   await clickButton(page, "Deny");
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  expect(parseJsonOutcome(result).receipt?.challenge.action.summary).toBe(summary);
+  expectSignedDecision(await run.done, { decision: "deny", summary });
 });
 
 test("(b) 41 details members with `curl … | sh` last: Approve stays locked until all of it has been on screen", async () => {
@@ -211,9 +194,7 @@ test("a stack of 200 combining marks cannot draw over the line under it: it is o
   expect(await isInView(page, "rm -rf /srv")).toBe(true);
   expect(await page.getByRole("alert").textContent()).toContain("this request contains 1 stack of combining marks, shown as ⟨…⟩ markers.");
   await clickButton(page, "Deny");
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  expect(parseJsonOutcome(result).receipt?.challenge.action.summary).toBe(summary);
+  expectSignedDecision(await run.done, { decision: "deny", summary });
 });
 
 test("the pairing window marks a look-alike approver name the same way", async () => {

@@ -1,19 +1,21 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CDPSession } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { formatFingerprint } from "../verifier/dist/protocol/index.js";
 import {
+  approveRequest,
   type BrowserSession,
   clickButton,
   confirmationCodeIn,
   EXTENSION_ID,
   type JsonOutcome,
-  launchSession,
   pairBrowser,
   parseJsonOutcome,
+  sharedSession,
 } from "./harness/index.js";
-import { type FoundSeed, forgeApproval, scanForEd25519Seeds } from "./harness/key-scan.js";
+import { expectSessionKeyEnded, type PairedKey, pairedKey, seedsOf, seedsWhileStopped } from "./harness/key-at-rest.js";
+import { forgeApproval, scanForEd25519Seeds } from "./harness/key-scan.js";
 
 /*
  * Key at rest, Chromium. A persistent key is a CryptoKey in the extension's IndexedDB: its seed
@@ -23,50 +25,21 @@ import { type FoundSeed, forgeApproval, scanForEd25519Seeds } from "./harness/ke
  * service-worker restarts; after a browser restart it is gone and requests fail closed with
  * ERR_SESSION_KEY_ENDED until `hitl pair` makes a new one.
  */
-interface Paired {
-  kid: string;
-  publicKey: string;
-}
-
-function pairedKey(outcome: JsonOutcome): Paired {
-  const approver = outcome.approver as { kid: string; publicKey: string } | undefined;
-  if (approver === undefined) throw new Error(`hitl pair printed no approver: ${JSON.stringify(outcome)}`);
-  return { kid: approver.kid, publicKey: approver.publicKey };
-}
-
 async function approveOnce(session: BrowserSession, summary: string): Promise<JsonOutcome> {
-  const run = session.hitl(["request", "--action", summary, "--json", "--timeout", "60"]);
-  const page = await session.nextWindow("approval", { run });
-  await clickButton(page, "Approve");
-  const result = await run.done;
+  const result = await approveRequest(session, summary, ["--json"]);
   expect(result.code, result.stdout + result.stderr).toBe(0);
   return parseJsonOutcome(result);
 }
 
-function seedsOf(found: FoundSeed[], key: Paired): FoundSeed[] {
-  return found.filter((item) => item.publicKey === key.publicKey);
-}
-
 describe("persistent key (control)", () => {
-  let session: BrowserSession;
-  beforeAll(async () => {
-    session = await launchSession();
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  const session = sharedSession();
 
   test("its seed is in the profile on disk after a quit, and a receipt forged with it verifies", async () => {
     const key = pairedKey(parseJsonOutcome((await pairBrowser(session, "alice")).result));
     expect((await session.health()).extension).toMatchObject({ keyPresent: true, kid: key.kid, keyPolicy: "persistent" });
     await approveOnce(session, "persistent key, used once");
 
-    let found: FoundSeed[] = [];
-    await session.restart({
-      whileStopped: () => {
-        found = seedsOf(scanForEd25519Seeds(session.userDataDir), key);
-      },
-    });
+    const found = seedsOf(await seedsWhileStopped(session, session.userDataDir), key);
     expect(found.length).toBeGreaterThan(0);
     expect(found.map((f) => f.file).every((file) => file.includes(join("IndexedDB", `chrome-extension_${EXTENSION_ID}_0`)))).toBe(true);
     const forged = await forgeApproval(found[0]!.seed, join(session.configDir, "approvers.json"), "forged from the profile");
@@ -78,15 +51,9 @@ describe("persistent key (control)", () => {
 });
 
 describe("session key", () => {
-  let session: BrowserSession;
-  let key: Paired;
+  const session = sharedSession();
+  let key: PairedKey;
   let cdp: CDPSession;
-  beforeAll(async () => {
-    session = await launchSession();
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
 
   test("hitl pair --key-lifetime session: the window says so; health, doctor and the popup show the lifetime; approve works", async () => {
     const run = session.hitl(["pair", "--name", "alice", "--json", "--timeout", "60", "--key-lifetime", "session"], { stdin: "pipe" });
@@ -160,13 +127,7 @@ describe("session key", () => {
     const running = scanForEd25519Seeds(session.userDataDir);
     expect(seedsOf(running, key)).toEqual([]);
 
-    let stopped: FoundSeed[] | undefined;
-    await session.restart({
-      whileStopped: () => {
-        stopped = scanForEd25519Seeds(session.userDataDir);
-      },
-    });
-    expect(stopped).toBeDefined();
+    const stopped = await seedsWhileStopped(session, session.userDataDir);
     // Not only not this key: no Ed25519 private key at all is stored in the profile.
     expect(stopped).toEqual([]);
     expect(running).toEqual([]);
@@ -177,15 +138,7 @@ describe("session key", () => {
   });
 
   test("after the browser restart: hitl request fails closed with ERR_SESSION_KEY_ENDED naming hitl pair, no window; doctor says the same", async () => {
-    const result = await session.hitl(["request", "--action", "after a browser restart", "--json", "--timeout", "30"]).done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toEqual({
-      decision: "error",
-      code: "ERR_SESSION_KEY_ENDED",
-      message:
-        "The paired key was a session key, held in the browser's memory only, and it ended when the browser (or the extension) " +
-        "stopped: run `hitl pair --key-lifetime session` to pair a new one, or `hitl pair` for a key kept across restarts.",
-    });
+    await expectSessionKeyEnded(session);
     expect(session.windows.pendingCount("approval")).toBe(0);
 
     const text = await session.hitl(["request", "--action", "after a browser restart, text"]).done;
@@ -212,13 +165,7 @@ describe("session key", () => {
 });
 
 describe("switching a persistent key to a session key", () => {
-  let session: BrowserSession;
-  beforeAll(async () => {
-    session = await launchSession();
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  const session = sharedSession();
 
   test("the persistent record is deleted, but its bytes stay in the profile and the old key stays in the approvers file", async () => {
     const old = pairedKey(parseJsonOutcome((await pairBrowser(session, "alice")).result));
@@ -227,12 +174,7 @@ describe("switching a persistent key to a session key", () => {
     expect((await session.health()).extension).toMatchObject({ keyPresent: true, kid: fresh.kid, keyPolicy: "session" });
     expect(await approveOnce(session, "with the new session key")).toMatchObject({ receipt: { kid: fresh.kid } });
 
-    let found: FoundSeed[] = [];
-    await session.restart({
-      whileStopped: () => {
-        found = scanForEd25519Seeds(session.userDataDir);
-      },
-    });
+    const found = await seedsWhileStopped(session, session.userDataDir);
     // Deleting an IndexedDB record does not erase its bytes: LevelDB keeps them until it compacts
     // them away, at a time of its choosing. And the old key is still registered.
     const leftover = seedsOf(found, old);

@@ -558,49 +558,32 @@ try {
       `run ${String(i - WARMUP + 1).padStart(2)}: request -> window visible ${(paintedAt - spawnedAt).toFixed(1)} ms (challenge in the DOM at ${(renderedAt - spawnedAt).toFixed(0)} ms, host got it at ${(hostReceivedAt - spawnedAt).toFixed(0)} ms, window opened at ${(openedAt - spawnedAt).toFixed(0)} ms), click -> exit ${(result.exitedAt - decidedAt).toFixed(1)} ms`,
     );
   }
+  /** The p-th percentile of `values`, to 0.1 ms. */
+  const pct = (values, p) => Number(percentile(values, p).toFixed(1));
+  /** The median time from the `earlier` event to the `later` one, run by run. */
+  const medianGap = (later, earlier) =>
+    pct(
+      later.map((v, k) => v - earlier[k]),
+      50,
+    );
   const summary = {
     runs: RUNS,
     harness: "cdp, windows not paused",
-    request_to_window_p50_ms: Number(percentile(toWindow, 50).toFixed(1)),
-    request_to_window_p90_ms: Number(percentile(toWindow, 90).toFixed(1)),
-    request_to_challenge_in_dom_p50_ms: Number(percentile(toRendered, 50).toFixed(1)),
+    request_to_window_p50_ms: pct(toWindow, 50),
+    request_to_window_p90_ms: pct(toWindow, 90),
+    request_to_challenge_in_dom_p50_ms: pct(toRendered, 50),
     breakdown_p50_ms: {
-      cli_spawn_to_host_received: Number(percentile(toHost, 50).toFixed(1)),
-      host_received_to_window_opened: Number(
-        percentile(
-          toOpen.map((v, k) => v - toHost[k]),
-          50,
-        ).toFixed(1),
-      ),
-      window_opened_to_rendered: Number(
-        percentile(
-          toRendered.map((v, k) => v - toOpen[k]),
-          50,
-        ).toFixed(1),
-      ),
-      rendered_to_painted: Number(
-        percentile(
-          toWindow.map((v, k) => v - toRendered[k]),
-          50,
-        ).toFixed(1),
-      ),
-      window_opened_to_script_running: Number(
-        percentile(
-          toScript.map((v, k) => v - toOpen[k]),
-          50,
-        ).toFixed(1),
-      ),
-      script_to_view_from_worker: Number(
-        percentile(
-          toView.map((v, k) => v - toScript[k]),
-          50,
-        ).toFixed(1),
-      ),
+      cli_spawn_to_host_received: pct(toHost, 50),
+      host_received_to_window_opened: medianGap(toOpen, toHost),
+      window_opened_to_rendered: medianGap(toRendered, toOpen),
+      rendered_to_painted: medianGap(toWindow, toRendered),
+      window_opened_to_script_running: medianGap(toScript, toOpen),
+      script_to_view_from_worker: medianGap(toView, toScript),
     },
     node_startup_p50_ms: Number((await nodeStartupMs(env)).toFixed(1)),
     node_extra_ca_certs: env.NODE_EXTRA_CA_CERTS !== undefined,
-    click_to_exit_p50_ms: Number(percentile(toExit, 50).toFixed(1)),
-    click_to_exit_p90_ms: Number(percentile(toExit, 90).toFixed(1)),
+    click_to_exit_p50_ms: pct(toExit, 50),
+    click_to_exit_p90_ms: pct(toExit, 90),
     targets_ms: { request_to_window: 150, click_to_exit: 100 },
     window_visible_means: "the challenge text painted (Element Timing renderTime of #summary)",
   };

@@ -1,17 +1,19 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, test } from "vitest";
 import { createChallenge } from "../cli/dist/index.js";
 import { formatFingerprint } from "../verifier/dist/protocol/index.js";
 import {
-  type BrowserSession,
+  type CliRun,
   clickButton,
   confirmationCodeIn,
   EXTENSION_ID,
+  expectFailedClosed,
   httpJson,
-  launchSession,
   pairBrowser,
   parseJsonOutcome,
+  sharedSession,
 } from "./harness/index.js";
 
 /*
@@ -20,23 +22,29 @@ import {
  * possession of its new key, and only with the right code does the approver land in the
  * approvers file.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession();
+
+/** The approvers file as it is now: what a refused pairing must leave unchanged. */
+const approversText = () => readFileSync(join(session.configDir, "approvers.json"), "utf8");
+
+/**
+ * `hitl pair` up to the moment a human must type: Pair clicked, the window's confirmation code
+ * shown. What is typed then (or not) is the test's.
+ */
+async function pairUpToTheCode(timeoutSeconds?: number): Promise<{ run: CliRun; page: Page; terminalCode: string; windowCode: string }> {
+  const timeout = timeoutSeconds === undefined ? [] : ["--timeout", String(timeoutSeconds)];
+  const run = session.hitl(["pair", "--name", "mallory", "--json", ...timeout], { stdin: "pipe" });
+  const page = await session.nextWindow("pairing", { run });
+  const terminalCode = (await page.locator("#code").textContent()) ?? "";
+  await clickButton(page, "Pair");
+  const windowCode = await confirmationCodeIn(page);
+  return { run, page, terminalCode, windowCode };
+}
 
 describe("before pairing", () => {
   test("`hitl request` fails closed (exit 3) and says to run `hitl pair`", async () => {
     const result = await session.hitl(["request", "--action", "delete /tmp/testfile", "--json"]).done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toMatchObject({
-      decision: "error",
-      code: "ERR_NOT_PAIRED",
-      message: expect.stringContaining("hitl pair"),
-    });
+    expectFailedClosed(result, "ERR_NOT_PAIRED", expect.stringContaining("hitl pair"));
     expect(session.windows.pendingCount("approval")).toBe(0);
   });
 
@@ -149,70 +157,44 @@ describe("pairing", () => {
     expect((await session.health()).extension).toMatchObject({ kid: before.kid, subject: "alice-laptop" });
   });
 
-  test("a wrong code typed (a valid-looking code, not the window's): exit 3, ERR_PAIRING_CODE_MISMATCH, approvers file unchanged", async () => {
-    const approversFile = join(session.configDir, "approvers.json");
-    const before = readFileSync(approversFile, "utf8");
-    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
-    const page = await session.nextWindow("pairing", { run });
-    await clickButton(page, "Pair");
-    const windowCode = await confirmationCodeIn(page);
-    // One letter off: the most likely typo, and what a guess looks like.
-    const wrong = windowCode.slice(0, -1) + (windowCode.endsWith("B") ? "C" : "B");
-    run.type(`${wrong}\n`);
-    const result = await run.done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toEqual({
-      decision: "error",
-      code: "ERR_PAIRING_CODE_MISMATCH",
+  test.each([
+    {
+      typed: "a wrong code (a valid-looking code, one letter off the window's: the likeliest typo, and what a guess looks like)",
+      code: ({ windowCode }: { windowCode: string }) => windowCode.slice(0, -1) + (windowCode.endsWith("B") ? "C" : "B"),
       message:
         "The code typed is not the one the pairing window signed. If no pairing window showed you a code after you clicked Pair, the answer did not come from your browser: another program may be answering on the signing host's port (run `hitl doctor`). Nothing was written.",
-    });
-    expect(readFileSync(approversFile, "utf8")).toBe(before);
-    await clickButton(page, "Close");
-  });
-
-  test("the terminal's own code typed instead of the window's: refused, approvers file unchanged", async () => {
-    const approversFile = join(session.configDir, "approvers.json");
-    const before = readFileSync(approversFile, "utf8");
-    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
-    const page = await session.nextWindow("pairing", { run });
-    const terminalCode = (await page.locator("#code").textContent()) ?? "";
-    await clickButton(page, "Pair");
-    await confirmationCodeIn(page);
-    run.type(`${terminalCode}\n`);
-    const result = await run.done;
-    expect(result.code).toBe(3);
-    expect(parseJsonOutcome(result)).toEqual({
-      decision: "error",
-      code: "ERR_PAIRING_CODE_MISMATCH",
+    },
+    {
+      typed: "the terminal's own code instead of the window's",
+      code: ({ terminalCode }: { terminalCode: string }) => terminalCode,
       message:
         "That is the code this terminal shows. Type the code the pairing window shows after you click Pair: six letters, like KPT-WRM.",
-    });
-    expect(readFileSync(approversFile, "utf8")).toBe(before);
-    await clickButton(page, "Close");
+    },
+  ])("$typed typed: exit 3, ERR_PAIRING_CODE_MISMATCH, approvers file unchanged", async ({ code, message }) => {
+    const before = approversText();
+    const shown = await pairUpToTheCode();
+    shown.run.type(`${code(shown)}\n`);
+    const result = await shown.run.done;
+    expect(result.code).toBe(3);
+    expect(parseJsonOutcome(result)).toEqual({ decision: "error", code: "ERR_PAIRING_CODE_MISMATCH", message });
+    expect(approversText()).toBe(before);
+    await clickButton(shown.page, "Close");
   });
 
   test("input ends without a code (stdin closed) after Pair: exit 3, ERR_PAIRING_CODE_MISSING, nothing written", async () => {
-    const approversFile = join(session.configDir, "approvers.json");
-    const before = readFileSync(approversFile, "utf8");
-    const run = session.hitl(["pair", "--name", "mallory", "--json"], { stdin: "pipe" });
-    const page = await session.nextWindow("pairing", { run });
-    await clickButton(page, "Pair");
-    await confirmationCodeIn(page);
+    const before = approversText();
+    const { run, page } = await pairUpToTheCode();
     run.endInput();
     const result = await run.done;
     expect(result.code).toBe(3);
     expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code: "ERR_PAIRING_CODE_MISSING" });
-    expect(readFileSync(approversFile, "utf8")).toBe(before);
+    expect(approversText()).toBe(before);
     await clickButton(page, "Close");
   });
 
   test("Pair clicked but no code typed before expiry: exit 2 (ERR_EXPIRED), the window with the code closes itself", async () => {
-    const run = session.hitl(["pair", "--name", "mallory", "--json", "--timeout", "6"], { stdin: "pipe" });
-    const page = await session.nextWindow("pairing", { run });
+    const { run, page } = await pairUpToTheCode(6);
     const closed = page.waitForEvent("close", { timeout: 15_000 });
-    await clickButton(page, "Pair");
-    await confirmationCodeIn(page);
     const result = await run.done;
     expect(result.code).toBe(2);
     expect(parseJsonOutcome(result)).toMatchObject({ decision: "timeout", code: "ERR_EXPIRED" });

@@ -1,7 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { makeChallenge } from "../verifier/dist/testing/index.js";
-import { type BrowserSession, challengeDigest, clickButton, launchSession, pairBrowser } from "./harness/index.js";
+import { challengeDigest, clickButton, sharedSession } from "./harness/index.js";
 
 /*
  * A POST /sign with `x-hitl-prepare: 1` (what `hitl request` sends right after Node starts): the
@@ -9,14 +9,7 @@ import { type BrowserSession, challengeDigest, clickButton, launchSession, pairB
  * then fills it, or the window goes away. The requests here are made by hand, so the body can
  * be held back, sent late, or never sent.
  */
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "prep");
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = sharedSession({ pairAs: "prep" });
 
 interface HeldRequest {
   request: ClientRequest;

@@ -1,17 +1,9 @@
-import type { CDPSession } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
+import type { CDPSession, Page } from "playwright-core";
+import { beforeAll, beforeEach, expect, test } from "vitest";
 import { createChallenge } from "../cli/dist/index.js";
 import type { Receipt } from "../verifier/dist/protocol/index.js";
-import {
-  type BrowserSession,
-  challengeDigest,
-  clickButton,
-  EXTENSION_ID,
-  httpJson,
-  launchSession,
-  pairBrowser,
-  parseJsonOutcome,
-} from "./harness/index.js";
+import type { HttpAnswer } from "./harness/http.js";
+import { challengeDigest, clickButton, EXTENSION_ID, expectSignedDecision, httpJson, sharedSession } from "./harness/index.js";
 
 /*
  * MV3 may stop the extension's service worker at any time. A request shown before the stop must
@@ -22,13 +14,11 @@ import {
  * extension recognises it by its digest. The first tests play the requester with raw HTTP, to
  * pin each order of events; the last ones run the real `hitl request`, which re-sends by itself.
  */
-let session: BrowserSession;
+const session = sharedSession({ pairAs: "alice" });
 let cdp: CDPSession;
 const workerStates: string[] = [];
 
 beforeAll(async () => {
-  session = await launchSession();
-  await pairBrowser(session, "alice");
   const page = session.context.pages()[0] ?? (await session.context.newPage());
   cdp = await session.context.newCDPSession(page);
   cdp.on("ServiceWorker.workerVersionUpdated", ({ versions }) => {
@@ -40,9 +30,6 @@ beforeAll(async () => {
 beforeEach(async () => {
   await session.waitForHealth((h) => h.extension.connected);
 });
-afterAll(async () => {
-  await session?.close();
-});
 
 /** Really terminate the extension's worker (what Chrome does to an idle worker), and see it stop. */
 async function stopServiceWorker(): Promise<void> {
@@ -51,21 +38,46 @@ async function stopServiceWorker(): Promise<void> {
   await expect.poll(() => workerStates.includes("stopped"), { timeout: 10_000 }).toBe(true);
 }
 
-function postSign(challenge: ReturnType<typeof createChallenge>) {
+type Challenge = ReturnType<typeof createChallenge>;
+
+function postSign(challenge: Challenge) {
   return httpJson(session.port, "POST", "/sign", { challenge }, 120_000);
 }
 
-test("restart, click, re-send: the answer is the receipt signed in the window, for exactly its challenge", async () => {
-  const challenge = createChallenge({ action: { summary: "survive a worker restart" }, ttlSeconds: 120 });
+/**
+ * A request shown in its window, then the worker stopped under it: the host that held the request
+ * went with the worker's native port, so the requester's first POST /sign got 503
+ * ERR_EXTENSION_DISCONNECTED. The requester's re-send is the test's.
+ */
+async function shownThenWorkerStopped(summary: string): Promise<{ challenge: Challenge; page: Page }> {
+  const challenge = createChallenge({ action: { summary }, ttlSeconds: 120 });
   const first = postSign(challenge);
   const page = await session.nextWindow("approval");
   await stopServiceWorker();
-
-  // The worker took the native port down with it: the host that held the request is gone.
   expect(await first).toMatchObject({
     status: 503,
     body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: expect.stringContaining("re-sends the same challenge") } },
   });
+  return { challenge, page };
+}
+
+/** Open the toolbar popup: something other than the approval window that wakes the worker. */
+async function openPopup(): Promise<Page> {
+  const popup = await session.context.newPage();
+  await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
+  return popup;
+}
+
+/** The host's answer is 200 with a receipt signing `decision` over exactly `challenge`. */
+function expectReceipt(answer: HttpAnswer, challenge: Challenge, statement: { decision: "approve" | "deny"; sub?: string }): void {
+  expect(answer.status).toBe(200);
+  const receipt = (answer.body as { receipt: Receipt }).receipt;
+  expect(receipt.challenge).toEqual(challenge);
+  expect(receipt.statement).toMatchObject({ ...statement, challenge: challengeDigest(challenge) });
+}
+
+test("restart, click, re-send: the answer is the receipt signed in the window, for exactly its challenge", async () => {
+  const { challenge, page } = await shownThenWorkerStopped("survive a worker restart");
   expect(page.isClosed()).toBe(false);
 
   // The click wakes the worker, which rebuilds the request from storage.session and signs it.
@@ -75,48 +87,30 @@ test("restart, click, re-send: the answer is the receipt signed in the window, f
   expect(workerStates.at(-1)).toBe("running");
   await session.waitForHealth((h) => h.extension.connected);
 
-  const again = await postSign(challenge);
-  expect(again.status).toBe(200);
-  const receipt = (again.body as { receipt: Receipt }).receipt;
-  expect(receipt.challenge).toEqual(challenge);
-  expect(receipt.statement).toMatchObject({ decision: "approve", sub: "alice", challenge: challengeDigest(challenge) });
+  expectReceipt(await postSign(challenge), challenge, { decision: "approve", sub: "alice" });
   expect(session.windows.pendingCount("approval")).toBe(0);
 });
 
 test("restart, re-send before the click: the same window stays and decides the re-sent request", async () => {
-  const challenge = createChallenge({ action: { summary: "re-sent before the click" }, ttlSeconds: 120 });
-  const first = postSign(challenge);
-  const page = await session.nextWindow("approval");
-  await stopServiceWorker();
-  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
+  const { challenge, page } = await shownThenWorkerStopped("re-sent before the click");
 
   // Something else wakes the worker first (here: the toolbar popup); the port reconnects.
-  const popup = await session.context.newPage();
-  await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
+  const popup = await openPopup();
   await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 1);
 
   const second = postSign(challenge);
   await expect.poll(async () => (await session.health()).extension).toMatchObject({ pending: 1 });
   expect(session.windows.pendingCount("approval")).toBe(0); // no second window for the same challenge
   await clickButton(page, "Deny");
-  const answer = await second;
-  expect(answer.status).toBe(200);
-  const receipt = (answer.body as { receipt: Receipt }).receipt;
-  expect(receipt.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(challenge) });
+  expectReceipt(await second, challenge, { decision: "deny" });
   await popup.close();
 });
 
 test("restart, then the window is closed: the close still signs a deny", async () => {
-  const challenge = createChallenge({ action: { summary: "closed after a restart" }, ttlSeconds: 120 });
-  const first = postSign(challenge);
-  const page = await session.nextWindow("approval");
-  await stopServiceWorker();
-  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
+  const { challenge, page } = await shownThenWorkerStopped("closed after a restart");
   await page.close(); // windows.onRemoved wakes the worker
   await session.waitForHealth((h) => h.extension.connected);
-  const again = await postSign(challenge);
-  expect(again.status).toBe(200);
-  expect((again.body as { receipt: Receipt }).receipt.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(challenge) });
+  expectReceipt(await postSign(challenge), challenge, { decision: "deny" });
 });
 
 test("restart with an unanswered request: expiry still closes the window and nothing is signed", async () => {
@@ -127,8 +121,7 @@ test("restart with an unanswered request: expiry still closes the window and not
   await stopServiceWorker();
   expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
   // Reopening the popup wakes the worker; it re-arms the expiry from the stored challenge.
-  const popup = await session.context.newPage();
-  await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
+  const popup = await openPopup();
   await closed;
   await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 0);
   const again = await postSign(challenge);
@@ -138,15 +131,10 @@ test("restart with an unanswered request: expiry still closes the window and not
 });
 
 test("restart, woken by something else, click before the re-send: the re-send still gets the signed receipt", async () => {
-  const challenge = createChallenge({ action: { summary: "decided before the re-send" }, ttlSeconds: 120 });
-  const first = postSign(challenge);
-  const page = await session.nextWindow("approval");
-  await stopServiceWorker();
-  expect(await first).toMatchObject({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED" } } });
+  const { challenge, page } = await shownThenWorkerStopped("decided before the re-send");
 
   // The popup wakes the worker and a new host connects before anyone re-sends the challenge.
-  const popup = await session.context.newPage();
-  await popup.goto(`chrome-extension://${EXTENSION_ID}/src/popup/popup.html`);
+  const popup = await openPopup();
   await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 1);
   // The click's answer is addressed to the old host's request: nobody waits for it any more.
   const closed = page.waitForEvent("close");
@@ -154,11 +142,7 @@ test("restart, woken by something else, click before the re-send: the re-send st
   await closed;
   await session.waitForHealth((h) => h.extension.connected && h.extension.pending === 0);
 
-  const again = await postSign(challenge);
-  expect(again.status).toBe(200);
-  const receipt = (again.body as { receipt: Receipt }).receipt;
-  expect(receipt.challenge).toEqual(challenge);
-  expect(receipt.statement).toMatchObject({ decision: "approve", sub: "alice", challenge: challengeDigest(challenge) });
+  expectReceipt(await postSign(challenge), challenge, { decision: "approve", sub: "alice" });
   await popup.close();
 });
 
@@ -175,14 +159,9 @@ test("hitl request: service-worker restart between request and click, then Appro
   // Only the click wakes the worker; it reconnects, the browser starts a new host, the CLI's
   // re-sent challenge gets the receipt signed in this window.
   await clickButton(page, "Approve");
-  const result = await run.done;
-  expect(result.code).toBe(0);
-  const outcome = parseJsonOutcome(result);
-  expect(outcome).toMatchObject({ decision: "approve", approver: { sub: "alice" } });
-  const receipt = outcome.receipt!;
-  expect(receipt.challenge.action.summary).toBe("survive a worker restart");
+  const { receipt } = expectSignedDecision(await run.done, { decision: "approve", sub: "alice", summary: "survive a worker restart" });
   expect(shown).toContain("survive a worker restart");
-  expect(receipt.statement).toMatchObject({ decision: "approve", sub: "alice", challenge: challengeDigest(receipt.challenge) });
+  expect(receipt.statement).toMatchObject({ sub: "alice" });
   expect(workerStates.at(-1)).toBe("running");
   expect(session.windows.pendingCount("approval")).toBe(0);
 });
@@ -192,10 +171,5 @@ test("hitl request: service-worker restart, then the window is closed -> signed 
   const page = await session.nextWindow("approval", { run });
   await stopServiceWorker();
   await page.close(); // windows.onRemoved wakes the worker: a signed deny for exactly this challenge
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  const outcome = parseJsonOutcome(result);
-  expect(outcome).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice" } });
-  expect(outcome.receipt!.challenge.action.summary).toBe("closed after a restart, via the CLI");
-  expect(outcome.receipt!.statement).toMatchObject({ decision: "deny", challenge: challengeDigest(outcome.receipt!.challenge) });
+  expectSignedDecision(await run.done, { decision: "deny", sub: "alice", summary: "closed after a restart, via the CLI" });
 });

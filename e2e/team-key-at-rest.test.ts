@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { KeycloakStandIn } from "../oauth/stand-in/index.js";
-import { startTeam, type Team } from "../server/test/helpers/team.js";
-import { type BrowserSession, launchSession, pairBrowser } from "./harness/index.js";
+import { describe, expect, test } from "vitest";
+import { pairBrowser } from "./harness/index.js";
 import { scanForEd25519Seeds } from "./harness/key-scan.js";
-import { configureTeam, signInAndRegister, startHitlServer, TEAM_PAGE } from "./harness/team.js";
+import { configureTeam, sharedTeam, signInAndRegister, TEAM_PAGE } from "./harness/team.js";
 
 /*
  * Team mode guards against a program running as the user, and such a program can copy a
@@ -11,22 +9,7 @@ import { configureTeam, signInAndRegister, startHitlServer, TEAM_PAGE } from "./
  * registration never registers a persistent key: a browser that was paired locally with one
  * gets a session key (memory only) at registration, and the persistent record is deleted.
  */
-let session: BrowserSession;
-let team: Team;
-let kc: KeycloakStandIn;
-let server: Awaited<ReturnType<typeof startHitlServer>>;
-
-beforeAll(async () => {
-  team = await startTeam([{ username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] }]);
-  kc = team.kc;
-  server = await startHitlServer(team.env);
-  session = await launchSession();
-}, 60_000);
-afterAll(async () => {
-  await session?.close();
-  await server?.stop();
-  await team?.stop();
-});
+const { session, kc, server } = sharedTeam([{ username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] }]);
 
 describe("team registration and the key at rest (Chromium, Keycloak stand-in, real hitl server)", () => {
   test("a browser paired locally with a persistent key registers a new session key, never the persistent one", async () => {

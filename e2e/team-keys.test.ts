@@ -1,12 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { KeycloakStandIn } from "../oauth/stand-in/index.js";
-import { startTeam, type Team } from "../server/test/helpers/team.js";
+import { beforeAll, describe, expect, test } from "vitest";
 import type { CliRun } from "./harness/cli.js";
-import { type BrowserSession, clickButton, launchSession } from "./harness/index.js";
-import { configureTeam, signInAndRegister, startHitlServer, TEAM_PAGE } from "./harness/team.js";
+import { approveRequest } from "./harness/index.js";
+import { configureTeam, recordIssuedTokens, sharedTeam, signInAndRegister, submitLogin, TEAM_PAGE } from "./harness/team.js";
 
 /*
  * `hitl keys list|revoke` end to end: real CLI → real signing host (POST /keys/*) → native
@@ -14,33 +12,14 @@ import { configureTeam, signInAndRegister, startHitlServer, TEAM_PAGE } from "./
  * there (the stand-in's login page) and clicks as the human would. The window calls the real hitl
  * server with its own token; the CLI gets public facts only.
  */
-let session: BrowserSession;
-let team: Team;
-let kc: KeycloakStandIn;
-let server: Awaited<ReturnType<typeof startHitlServer>>;
+const { session, kc, server } = sharedTeam([{ username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] }]);
 let registeredKid: string;
 const issuedTokens: string[] = [];
 /** Everything the `hitl keys` runs printed. */
 let cliOutput = "";
 
 beforeAll(async () => {
-  team = await startTeam([{ username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] }]);
-  kc = team.kc;
-  server = await startHitlServer(team.env);
-  session = await launchSession();
-  // Observe (not alter) every token the browser gets, to look for them where they must not be.
-  await session.context.route("**/protocol/openid-connect/token", async (route) => {
-    const response = await route.fetch();
-    const body = (await response.json()) as Record<string, unknown>;
-    for (const name of ["access_token", "id_token", "refresh_token"])
-      if (typeof body[name] === "string") issuedTokens.push(body[name] as string);
-    await route.fulfill({ response, json: body });
-  });
-}, 60_000);
-afterAll(async () => {
-  await session?.close();
-  await server?.stop();
-  await team?.stop();
+  await recordIssuedTokens(session.context, issuedTokens);
 });
 
 /** The team window the extension opens for the CLI's request; fails at once if the run ends first. */
@@ -61,17 +40,7 @@ async function signInThere(page: Page): Promise<void> {
     timeout: 15_000,
   });
   await page.locator("#cli-sign-in").click();
-  const login = await authWindow;
-  await login.locator("#username").fill("alice");
-  await login.locator("#password").fill("alice-pw");
-  await login.locator("#kc-login").click();
-}
-
-async function approveRequest(action: string) {
-  const run = session.hitl(["request", "--action", action, "--timeout", "60"]);
-  const page = await session.nextWindow("approval", { run });
-  await clickButton(page, "Approve");
-  return run.done;
+  await submitLogin(await authWindow, "alice", "alice-pw");
 }
 
 describe("hitl keys list|revoke through the extension's team window (Chromium, Keycloak stand-in, real hitl server)", () => {
@@ -133,7 +102,7 @@ describe("hitl keys list|revoke through the extension's team window (Chromium, K
     await page.close();
     const alice = kc.adminHelpers.userByUsername("alice")!;
     expect(kc.adminHelpers.user(alice.id)!.attributes.hitl_keys![0]!.split(".")).toHaveLength(5);
-    expect((await approveRequest("after a cancelled revocation")).code).toBe(0);
+    expect((await approveRequest(session, "after a cancelled revocation")).code).toBe(0);
   });
 
   test("hitl keys revoke KID, the human confirms that kid → REVOKED, then hitl request is refused with ERR_KEY_REVOKED", async () => {
@@ -151,7 +120,7 @@ describe("hitl keys list|revoke through the extension's team window (Chromium, K
     const alice = kc.adminHelpers.userByUsername("alice")!;
     expect(kc.adminHelpers.user(alice.id)!.attributes.hitl_keys![0]!.split(".")).toHaveLength(6);
     await page.close();
-    const refused = await approveRequest("after revocation from the CLI");
+    const refused = await approveRequest(session, "after revocation from the CLI");
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/^hitl: ERR_KEY_REVOKED: .+\(verified by the hitl server at http:\/\/127\.0\.0\.1:\d+\)\n$/);
   });

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { KeycloakStandIn } from "../oauth/stand-in/index.js";
-import { clientToken, startTeam, type Team } from "../server/test/helpers/team.js";
+import { describe, expect, test } from "vitest";
+import { clientToken } from "../server/test/helpers/team.js";
 import { makeApprover, makeChallenge, signReceipt } from "../verifier/dist/testing/index.js";
-import { type BrowserSession, clickButton, EXTENSION_ID, freePort, launchSession, REPO_ROOT } from "./harness/index.js";
+import { approveRequest, EXTENSION_ID, launchSession } from "./harness/index.js";
+import { configureTeam, recordIssuedTokens, sharedTeam, signInAndRegister, TEAM_PAGE } from "./harness/team.js";
 
 /*
  * Team mode in real Chromium with the real extension: the team window's sign-in through the
@@ -14,94 +13,20 @@ import { type BrowserSession, clickButton, EXTENSION_ID, freePort, launchSession
  * filled by the test; what happens to the tokens; who may configure team mode; and that in team
  * mode `hitl request` ignores the local approvers file.
  */
-const TEAM_PAGE = `chrome-extension://${EXTENSION_ID}/src/team/team.html`;
-
-let session: BrowserSession;
-let team: Team;
-let kc: KeycloakStandIn;
-let server: ChildProcess;
-let serverUrl: string;
+const { session, kc, server } = sharedTeam([
+  { username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] },
+  { username: "mallory", password: "mallory-pw" },
+]);
 /** Every token the stand-in's token endpoint handed to the browser, seen on the wire by the test. */
 const issuedTokens: string[] = [];
-/** The real `hitl server` (built CLI) on a port chosen first, so its public URL (the registration aud) is known. */
-async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [`${REPO_ROOT}cli/dist/bin.cjs`, "server", "--insecure-http", "--host", "127.0.0.1", "--port", String(port)],
-    {
-      env: { ...process.env, ...env, HITL_SERVER_URL: url },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hitl server did not start: ${output}`)), 15_000);
-    const seen = (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", seen);
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
-    child.once("exit", (code) => reject(new Error(`hitl server exited with ${code}: ${output}`)));
-  });
-  return { child, url };
-}
-
-beforeAll(async () => {
-  team = await startTeam([
-    { username: "alice", password: "alice-pw", realmRoles: ["hitl-approver"] },
-    { username: "mallory", password: "mallory-pw" },
-  ]);
-  kc = team.kc;
-  ({ child: server, url: serverUrl } = await startHitlServer(team.env));
-  session = await launchSession();
-}, 60_000);
-afterAll(async () => {
-  await session?.close();
-  if (server?.pid !== undefined && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    process.kill(server.pid, "SIGTERM");
-    await exited;
-  }
-  await team?.stop();
-});
 
 let teamPage: Page;
 
 async function openTeamWindow(): Promise<Page> {
   const page = await session.context.newPage();
-  // Observe (not alter) the token responses, to look for these tokens everywhere afterwards.
-  await page.route("**/protocol/openid-connect/token", async (route) => {
-    const response = await route.fetch();
-    const body = (await response.json()) as Record<string, unknown>;
-    for (const name of ["access_token", "id_token", "refresh_token"])
-      if (typeof body[name] === "string") issuedTokens.push(body[name] as string);
-    await route.fulfill({ response, json: body });
-  });
+  await recordIssuedTokens(page, issuedTokens);
   await page.goto(TEAM_PAGE);
   return page;
-}
-
-async function configure(page: Page, serverUrl: string): Promise<void> {
-  await page.locator("#keycloak-url").fill(kc.url);
-  await page.locator("#realm").fill("hitl");
-  await page.locator("#server-url").fill(serverUrl);
-  await Promise.all([page.waitForEvent("load"), page.locator("#save").click()]);
-}
-
-/** Click register, fill the stand-in's login page in the browser's auth window, submit. */
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  const authWindow = session.context.waitForEvent("page", { timeout: 15_000 });
-  await page.locator("#register").click();
-  const login = await authWindow;
-  await login.locator("#username").fill(username);
-  await login.locator("#password").fill(password);
-  await login.locator("#kc-login").click();
 }
 
 /** Every file under `dir` whose bytes contain `needle` (as UTF-8 or UTF-16LE). */
@@ -123,19 +48,11 @@ function filesContaining(dir: string, needle: string): string[] {
   return hits;
 }
 
-/** `hitl request` → approval window → Approve; the CLI's result. */
-async function approveRequest(action: string) {
-  const run = session.hitl(["request", "--action", action, "--timeout", "60"]);
-  const page = await session.nextWindow("approval", { run });
-  await clickButton(page, "Approve");
-  return run.done;
-}
-
 describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, real Redis)", () => {
   test("log in through the identity API (keycloak-js, PKCE, max_age=120) → this browser's key is registered", async () => {
     teamPage = await openTeamWindow();
-    await configure(teamPage, serverUrl);
-    await signIn(teamPage, "alice", "alice-pw");
+    await configureTeam(teamPage, kc.url, server.url);
+    await signInAndRegister(session, teamPage, "alice", "alice-pw");
     await expect
       .poll(() => teamPage.locator("#result").textContent(), { timeout: 20_000 })
       .toMatch(/^Registered this browser's key for alice, valid until /);
@@ -153,12 +70,12 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
   test("hitl setup --team; hitl request → APPROVED, verified by the server, User: the Keycloak username", async () => {
     const secretFile = join(session.configDir, "verifier-secret.txt");
     writeFileSync(secretFile, `${kc.verifierClientSecret}\n`, { mode: 0o600 });
-    const setup = await session.hitl(["setup", "--team", serverUrl, "--keycloak", kc.url, "--client-secret-file", secretFile]).done;
+    const setup = await session.hitl(["setup", "--team", server.url, "--keycloak", kc.url, "--client-secret-file", secretFile]).done;
     expect(setup.code).toBe(0);
-    const result = await approveRequest("drop table users");
+    const result = await approveRequest(session, "drop table users");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      new RegExp(`^APPROVED — signature verified by ${serverUrl.replace(/\./g, "\\.")}\nUser: alice \\(key [0-9a-f ]{19}\\)\nChallenge: `),
+      new RegExp(`^APPROVED — signature verified by ${server.url.replace(/\./g, "\\.")}\nUser: alice \\(key [0-9a-f ]{19}\\)\nChallenge: `),
     );
   });
 
@@ -168,9 +85,9 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
       (JSON.parse(result.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.map((c) => [c.name, c]),
     );
     expect(checks.mode!.detail).toBe(
-      `team: receipts verified by ${serverUrl} (Keycloak ${kc.url}, realm hitl); the approvers file is not used`,
+      `team: receipts verified by ${server.url} (Keycloak ${kc.url}, realm hitl); the approvers file is not used`,
     );
-    expect(checks["team server"]).toMatchObject({ status: "pass", detail: `${serverUrl} is up (Redis ok, Keycloak ok)` });
+    expect(checks["team server"]).toMatchObject({ status: "pass", detail: `${server.url} is up (Redis ok, Keycloak ok)` });
     expect(checks["team Keycloak"]).toMatchObject({ status: "pass" });
     expect(checks["verify client"]).toMatchObject({ status: "pass" });
     expect(checks["team login"]!.status).toBe("pass");
@@ -194,7 +111,7 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
       expect(filesContaining(session.stateDir, tail)).toEqual([]);
     }
     // What the worker keeps is addresses and the registration, not credentials.
-    expect(storage["hitl.team.config"]).toEqual({ keycloakUrl: kc.url, realm: "hitl", serverUrl });
+    expect(storage["hitl.team.config"]).toEqual({ keycloakUrl: kc.url, realm: "hitl", serverUrl: server.url });
   });
 
   test("only the team window may change the team addresses: the popup (or any other page) is refused", async () => {
@@ -241,7 +158,7 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
     const challenge = makeChallenge();
     const forged = signReceipt(challenge, agent);
     const token = await clientToken(kc, "hitl-verifier", kc.verifierClientSecret);
-    const response = await fetch(`${serverUrl}/v1/verify`, {
+    const response = await fetch(`${server.url}/v1/verify`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({ receipt: forged, expected: { aud: challenge.aud } }),
@@ -249,7 +166,7 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
     expect(response.status).toBe(422);
     expect(await response.json()).toMatchObject({ code: "ERR_UNKNOWN_KEY" });
     // And the real flow still verifies through the server, whatever the file says.
-    expect((await approveRequest("after the agent wrote approvers.json")).code).toBe(0);
+    expect((await approveRequest(session, "after the agent wrote approvers.json")).code).toBe(0);
   });
 
   test("a user without hitl-approver cannot register: the team window says ERR_NOT_AN_APPROVER", async () => {
@@ -258,16 +175,8 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
     try {
       const page = await other.context.newPage();
       await page.goto(TEAM_PAGE);
-      await page.locator("#keycloak-url").fill(kc.url);
-      await page.locator("#realm").fill("hitl");
-      await page.locator("#server-url").fill(serverUrl);
-      await Promise.all([page.waitForEvent("load"), page.locator("#save").click()]);
-      const authWindow = other.context.waitForEvent("page", { timeout: 15_000 });
-      await page.locator("#register").click();
-      const login = await authWindow;
-      await login.locator("#username").fill("mallory");
-      await login.locator("#password").fill("mallory-pw");
-      await login.locator("#kc-login").click();
+      await configureTeam(page, kc.url, server.url);
+      await signInAndRegister(other, page, "mallory", "mallory-pw");
       await expect.poll(() => page.locator("#result").textContent(), { timeout: 20_000 }).toMatch(/^ERR_NOT_AN_APPROVER: /);
       expect(kc.adminHelpers.userByUsername("mallory")!.attributes.hitl_keys ?? []).toEqual([]);
     } finally {
@@ -276,14 +185,14 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
   });
 
   test("a revoked key is refused: revoke in the team window → hitl request denies with ERR_KEY_REVOKED", async () => {
-    await signIn(teamPage, "alice", "alice-pw");
+    await signInAndRegister(session, teamPage, "alice", "alice-pw");
     await expect
       .poll(() => teamPage.locator("#result").textContent(), { timeout: 20_000 })
       .toMatch(/^Registered this browser's key for alice/);
     await teamPage.locator("#keys button[data-revoke]").click();
     await expect.poll(() => teamPage.locator("#keys li").first().getAttribute("data-state"), { timeout: 10_000 }).toBe("revoked");
     // The server's directory caches a user for at most 15 s (protocol §3.7); the server forgets on its own writes.
-    const result = await approveRequest("after revocation");
+    const result = await approveRequest(session, "after revocation");
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^hitl: ERR_KEY_REVOKED: .+\(verified by the hitl server at http:\/\/127\.0\.0\.1:\d+\)\n$/);
   });

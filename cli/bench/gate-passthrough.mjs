@@ -8,8 +8,9 @@
  *               read_text_file of a small file: an upstream doing real work
  *   echo        cli/test/fixtures/mcp-upstream.mjs (MCP SDK), read_note: answers at once, so
  *               the gate's own cost shows at its largest
- * Both sides of a pair run at once; calls alternate between them, one at a time, so load from
- * other tenants hits both alike. The client is a bare newline-delimited JSON-RPC writer/reader:
+ * A third side, cli/bench/bare-relay.mjs, copies bytes both ways and does nothing else: the floor
+ * any Node relay pays (relay_floor, the same ratio for it). All sides of an upstream run at once;
+ * calls rotate between them, one at a time, so load from other tenants hits them alike. The client is a bare newline-delimited JSON-RPC writer/reader:
  * what is timed is the relay, not a client library. NODE_EXTRA_CA_CERTS is unset for every
  * process. Prints one JSON line.
  * Usage: node cli/bench/gate-passthrough.mjs [CALLS=1000]
@@ -86,38 +87,38 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-/** p50 (and p90) through the gate vs direct, for one upstream. */
+/** p50 (and p90) through the gate and through the bare relay vs direct, for one upstream. */
 async function measure(upstream, tool) {
-  const direct = await session(process.execPath, upstream, tool);
-  const gated = await session(process.execPath, [join(CLI, "dist/bin.cjs"), "mcp-gate", "--", process.execPath, ...upstream], tool);
+  const sides = [
+    await session(process.execPath, upstream, tool),
+    await session(process.execPath, [join(CLI, "dist/bin.cjs"), "mcp-gate", "--", process.execPath, ...upstream], tool),
+    await session(process.execPath, [join(CLI, "bench/bare-relay.mjs"), process.execPath, ...upstream], tool),
+  ];
   try {
-    for (let i = 0; i < WARMUP; i++) {
-      await direct.call();
-      await gated.call();
-    }
-    const directMs = [];
-    const gatedMs = [];
+    for (let i = 0; i < WARMUP; i++) for (const side of sides) await side.call();
+    const times = sides.map(() => []);
     for (let i = 0; i < CALLS; i++) {
-      // Which side goes first alternates.
-      if (i % 2 === 0) {
-        directMs.push(await direct.call());
-        gatedMs.push(await gated.call());
-      } else {
-        gatedMs.push(await gated.call());
-        directMs.push(await direct.call());
+      // Which side goes first rotates.
+      for (let k = 0; k < sides.length; k++) {
+        const side = (i + k) % sides.length;
+        times[side].push(await sides[side].call());
       }
     }
+    const [directMs, gatedMs, relayMs] = times;
     const p50Direct = percentile(directMs, 50);
-    const p50Gated = percentile(gatedMs, 50);
+    const ms = (value) => Number(value.toFixed(3));
     return {
-      direct_p50_ms: Number(p50Direct.toFixed(3)),
-      gate_p50_ms: Number(p50Gated.toFixed(3)),
-      direct_p90_ms: Number(percentile(directMs, 90).toFixed(3)),
-      gate_p90_ms: Number(percentile(gatedMs, 90).toFixed(3)),
-      ratio: Number((p50Gated / p50Direct).toFixed(3)),
+      direct_p50_ms: ms(p50Direct),
+      gate_p50_ms: ms(percentile(gatedMs, 50)),
+      relay_p50_ms: ms(percentile(relayMs, 50)),
+      direct_p90_ms: ms(percentile(directMs, 90)),
+      gate_p90_ms: ms(percentile(gatedMs, 90)),
+      relay_p90_ms: ms(percentile(relayMs, 90)),
+      ratio: ms(percentile(gatedMs, 50) / p50Direct),
+      relay_floor: ms(percentile(relayMs, 50) / p50Direct),
     };
   } finally {
-    await Promise.all([direct.close(), gated.close()]);
+    await Promise.all(sides.map((side) => side.close()));
   }
 }
 
@@ -133,6 +134,8 @@ try {
       calls: CALLS,
       gate_passthrough_overhead: filesystem.ratio,
       gate_passthrough_overhead_echo: echo.ratio,
+      gate_relay_floor: filesystem.relay_floor,
+      gate_relay_floor_echo: echo.relay_floor,
       filesystem,
       echo,
     })}\n`,

@@ -1,4 +1,7 @@
-import { rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFile, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { installHostManifests } from "@hitl/signing-host/install";
 import { addApprover } from "@hitl/verifier";
@@ -6,7 +9,7 @@ import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_DOCTOR_CHECKS } from "./helpers/doctor-checks.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { type RealHost, startRealHost } from "./helpers/real-host.js";
+import { HOST_MAIN, type RealHost, startRealHost } from "./helpers/real-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
 
@@ -114,14 +117,81 @@ describe("hitl doctor", () => {
     expect(text.stdout).toContain("Some checks failed");
   });
 
-  it("with the secret but no host: 'host reachable' fails with ERR_HOST_UNREACHABLE", async () => {
+  it("with the secret but no host: 'host reachable' fails with ERR_HOST_UNREACHABLE, naming the host's log", async () => {
     const port = await freePort();
     const { checks } = await doctor({ HITL_PORT: String(port) });
     expect(checks["host secret"]).toMatchObject({ status: "pass", detail: `${dirs.secretFile} (yours, mode 0600 or stricter)` });
-    expect(checks["host reachable"]).toMatchObject({
+    expect(checks["host reachable"]).toEqual({
+      name: "host reachable",
       status: "fail",
+      required: true,
       code: "ERR_HOST_UNREACHABLE",
-      remedy: expect.stringContaining(`No hitl signing host is listening on 127.0.0.1:${port}`),
+      detail: `nothing listens on 127.0.0.1:${port}`,
+      remedy: `Open your browser with the hitl extension (it starts the signing host); if it is open, run 'hitl setup' once and restart the browser. Why the signing host stopped or did not start is in its log, ${env.HITL_STATE_DIR}/signing-host.log.`,
+    });
+  });
+
+  it("the port taken by another program: names it and the host log's ERR_PORT_IN_USE, never 'run hitl doctor'", async () => {
+    // A program that accepts connections and hangs up: not HTTP, so not an impostor either.
+    const squatter = createServer((socket) => socket.destroy());
+    squatter.listen(0, "127.0.0.1");
+    await once(squatter, "listening");
+    const port = String((squatter.address() as AddressInfo).port);
+    try {
+      // The browser starts the real host, which cannot take the port and says why in its log.
+      const started = spawn(process.execPath, [HOST_MAIN, "chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, HITL_PORT: port },
+        stdio: ["pipe", "ignore", "inherit"],
+      });
+      const [exitCode] = (await once(started, "exit")) as [number];
+      expect(exitCode).toBe(1);
+      const log = `${env.HITL_STATE_DIR}/signing-host.log`;
+      const at = /^(\S+) ERROR host\.cannot-start code="ERR_PORT_IN_USE"/m.exec(await readFile(log, "utf8"))?.[1];
+      expect(at).toEqual(expect.any(String));
+
+      const { code, checks } = await doctor({ HITL_PORT: port });
+      expect(code).toBe(3);
+      const owner = `user root \\(uid 0\\), pid ${process.pid}: .+|uid \\d+, .+`;
+      expect(checks["host reachable"]).toEqual({
+        name: "host reachable",
+        status: "fail",
+        required: true,
+        code: "ERR_HOST_UNREACHABLE",
+        detail: expect.stringMatching(new RegExp(`^something on ${port} does not answer as a hitl signing host \\(owner: (${owner})\\)$`)),
+        remedy: `Stop it (kill ${process.pid}, as its owner or root), then restart your browser so its signing host can take the port; until then nothing it answers is trusted. Its log, ${log}, says it could not start at ${at} (ERR_PORT_IN_USE).`,
+      });
+      for (const check of Object.values(checks)) expect(check.remedy ?? "").not.toContain("hitl doctor");
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it("a connected extension without a key: ERR_NO_KEY, and the key is made by pairing", async () => {
+    peer = await startPeerHost(
+      () => ({
+        status: 200,
+        body: {
+          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
+          extension: {
+            connected: true,
+            extensionVersion: "0.1.0",
+            browser: "chromium",
+            keyPresent: false,
+            keyPolicy: "persistent",
+            pending: 0,
+          },
+        },
+      }),
+      { secretFile: dirs.secretFile },
+    );
+    const { checks } = await doctor({ HITL_PORT: String(peer.port) });
+    expect(checks["key present"]).toEqual({
+      name: "key present",
+      status: "fail",
+      required: true,
+      code: "ERR_NO_KEY",
+      detail: "the extension has no signing key",
+      remedy: "Run 'hitl pair': the extension creates its key when you click Pair; its toolbar popup then shows the key fingerprint.",
     });
   });
 
@@ -218,9 +288,20 @@ describe("hitl doctor", () => {
     const profile = join(dirs.root, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });
     const result = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
+    // One profile, one manifest: not one line per browser that could run it.
     expect(result.checks["host manifest"]).toMatchObject({
       status: "pass",
-      detail: expect.stringMatching(/^installed for chrome, chromium, brave, edge/),
+      detail: `installed in ${profile} (${profile}/NativeMessagingHosts/dev.hitl.signing_host.json), for the browser using that profile`,
+    });
+    await rm(join(profile, "NativeMessagingHosts"), { recursive: true });
+    const missing = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
+    expect(missing.checks["host manifest"]).toEqual({
+      name: "host manifest",
+      status: "fail",
+      required: true,
+      code: "ERR_CONFIG",
+      detail: `no hitl host manifest for ${profile}`,
+      remedy: `Run 'hitl setup --user-data-dir ${profile}', then restart the browser.`,
     });
   });
 

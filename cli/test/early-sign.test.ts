@@ -12,6 +12,7 @@ import {
   EARLY_NONCE_HEADER,
   earlyApproversFile,
   earlyHostSecretFile,
+  earlyNonceDir,
   earlySignPort,
   openEarlySign,
 } from "../src/lib/early-sign.js";
@@ -127,6 +128,26 @@ describe("earlyApproversFile", () => {
     }
     expect(checked).toBe(27);
     expect(earlyApproversFile({ HOME: "/home/a" })).toBe("/home/a/.config/hitl/approvers.json");
+  });
+});
+
+describe("earlyNonceDir", () => {
+  it("agrees with resolvePaths for every mix of HOME, XDG_STATE_HOME and HITL_STATE_DIR", () => {
+    let checked = 0;
+    for (const home of [undefined, "", "/home/a"]) {
+      for (const xdg of [undefined, "", "/x/state"]) {
+        for (const own of [undefined, "", "/h/state"]) {
+          const env: NodeJS.ProcessEnv = {};
+          if (home !== undefined) env.HOME = home;
+          if (xdg !== undefined) env.XDG_STATE_HOME = xdg;
+          if (own !== undefined) env.HITL_STATE_DIR = own;
+          expect(earlyNonceDir(env), JSON.stringify(env)).toBe(resolvePaths(env).nonceDir);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(27);
+    expect(earlyNonceDir({ HOME: "/home/a" })).toBe("/home/a/.local/state/hitl/nonces");
   });
 });
 

@@ -154,7 +154,7 @@ describe.each([
       required: true,
       code: "ERR_HOST_UNAUTHENTICATED",
       detail: `something else is listening on ${fake.port} and could not prove it is your hitl signing host (owner: ${owner}, pid ${fake.pid}: ${process.execPath} ${script} ${fake.port} ${VERIFIER_URL} ${proof})`,
-      remedy: `Stop it (kill ${fake.pid}, as its owner or root), then restart your browser so its signing host can take the port; until then nothing it answers is trusted. If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
+      remedy: `Stop it (kill ${fake.pid}, as its owner or root), then restart your browser so its signing host can take the port; until then nothing it answers is trusted. Why the signing host stopped or did not start is in its log, ${dirs.env.HITL_STATE_DIR}/signing-host.log. If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
     });
     // Nothing after the impostor is believed: not its "extension connected", not its key.
     expect(checks.find((check) => check.name === "extension connected")).toMatchObject({ status: "skip" });

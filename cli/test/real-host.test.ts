@@ -1,6 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { signPairing, signReceipt } from "@hitl/verifier/testing";
 import { describe, expect, it } from "vitest";
+import { freePort } from "./helpers/peer-host.js";
 import { realHostFixture } from "./helpers/real-host.js";
 import { runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
@@ -70,7 +71,7 @@ describe("through the real signing host", () => {
 
   it("the extension's own error (no key) comes through with its code -> 3", async () => {
     await fx.pairAlice();
-    const message = "The hitl extension has no signing key. Reload the extension to create one, then run `hitl pair`.";
+    const message = "The browser extension has no signing key yet: pair first: run `hitl pair`.";
     const env = await fx.start((m, peer) => {
       if (m.type === "sign.request") peer.send({ type: "request.error", requestId: m.requestId, error: { code: "ERR_NO_KEY", message } });
     });
@@ -112,6 +113,66 @@ describe("through the real signing host", () => {
 
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
     expect(approved.code).toBe(0);
+  });
+});
+
+describe("a replay store that cannot record a nonce is found before anyone is asked", () => {
+  /** What the host passed on to the extension besides its own handshake: windows opened, requests shown. */
+  const asked = (): string[] => fx.host.received.map((m) => m.type).filter((type) => type !== "host.hello" && type !== "status.request");
+  const unwritable = (dir: string, code: string) =>
+    `hitl: ERR_NONCE_STORE_UNAVAILABLE: The replay store ${dir}/nonces cannot record nonces (${code}), so no approval is requested. Make that directory writable (or remove what stands in its place), or set HITL_STATE_DIR to a writable directory.\n`;
+
+  it("HITL_STATE_DIR a regular file, under /proc, or refusing files: exit 3 within a second, the host sees nothing", async () => {
+    await fx.pairAlice();
+    const env = await fx.start((message, peer) => {
+      if (message.type === "sign.request") {
+        peer.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, fx.alice, { decision: "approve" }),
+        });
+      }
+    });
+    const file = `${fx.dirs.root}/not-a-directory`;
+    await writeFile(file, "x");
+    for (const [stateDir, code] of [
+      [file, "ENOTDIR"],
+      ["/proc/nope", "ENOENT"],
+      ["/sys", "EPERM"],
+    ] as const) {
+      const run = await runCli(["request", "--action", "delete /tmp/testfile"], { ...env, HITL_STATE_DIR: stateDir });
+      expect(run.stderr).toBe(unwritable(stateDir, code));
+      expect(run.code).toBe(3);
+      expect(run.ms).toBeLessThan(1000);
+      expect(asked()).toEqual([]);
+    }
+    // The same request with a working store is asked (the check above can fail).
+    const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
+    expect(approved.code).toBe(0);
+    expect(asked()).toEqual(["sign.prepare", "sign.request"]);
+  });
+
+  it("HITL_REDIS_URL pointing at nothing: exit 3, the check adding under a second, the host sees nothing", async () => {
+    await fx.pairAlice();
+    const env = await fx.start(() => {});
+    const redisPort = await freePort();
+    const run = await runCli(["request", "--action", "delete /tmp/testfile", "--json"], {
+      ...env,
+      HITL_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toEqual({
+      decision: "error",
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+      message: `The replay store (Redis at redis://127.0.0.1:${redisPort}) is unavailable (connect ECONNREFUSED 127.0.0.1:${redisPort}), so the approval is refused. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,
+    });
+    // The refusal itself takes milliseconds; loading the Redis client doubles the command's CPU
+    // time (~0.4 s against ~0.2 s), so on a busy machine the bound is on what the check adds to a
+    // run that fails before any store is opened.
+    const baseline = await runCli(["request", "--action", "delete /tmp/testfile"], { ...env, HITL_STATE_DIR: "/proc/nope" });
+    expect(baseline.code).toBe(3);
+    expect(run.ms - baseline.ms).toBeLessThan(1000);
+    expect(asked()).toEqual([]);
   });
 });
 

@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type Challenge, FileNonceStore, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
+import { requestApproval } from "@hitl/sdk";
+import { type Challenge, FileNonceStore, formatFingerprint, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
 import { parseSignRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -161,6 +162,20 @@ describe("hitl request against a peer speaking the host API", () => {
       summary: "delete /tmp/testfile",
       details: { path: "/tmp/testfile", recursive: false },
     });
+  });
+
+  it("the SDK reports the approver in the form --json prints: publicKey in base64url, as in the approvers file", async () => {
+    let decision: "approve" | "deny" = "approve";
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision }) } }));
+    const printed = JSON.parse((await runCli([...ACTION, "--json"], env)).stdout) as { approver: Record<string, string> };
+    const outcome = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
+    const approver = outcome.decision === "approve" ? outcome.approver : undefined;
+    expect(approver).toEqual({ sub: "alice", kid: fx.alice.kid, publicKey: fx.alice.publicKeyText });
+    expect(printed.approver).toEqual({ ...approver, fingerprint: formatFingerprint(fx.alice.kid) });
+    // A signed denial names its approver the same way.
+    decision = "deny";
+    const denied = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
+    expect(denied).toMatchObject({ decision: "deny", approver: { sub: "alice", kid: fx.alice.kid, publicKey: fx.alice.publicKeyText } });
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
@@ -398,6 +413,8 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
       expect(down.stderr).toMatch(/^hitl: ERR_NONCE_STORE_UNAVAILABLE: /);
       // Checked before the human is asked: nothing was sent.
       expect(peer!.requests.length).toBe(before);
+      // Nor announced early: Redis is probed over the network first, so no window opens before.
+      expect(peer!.announced).toEqual([]);
     } finally {
       await redis.stop();
     }

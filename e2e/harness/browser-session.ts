@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
-import type { HealthResponseBody } from "../../verifier/dist/protocol/index.js";
 import { chromiumArgs } from "./chromium-args.mjs";
-import { type CliRun, type RunHitlOptions, runHitl } from "./cli.js";
+import { type CliRun, runHitl } from "./cli.js";
 import { freePort } from "./free-port.js";
-import { httpJson } from "./http.js";
+import { type HostSession, hostClient, hostEnv, killIfAlive, sessionDirs } from "./host-session.js";
 import { PageQueue, type WindowKind } from "./page-queue.js";
 import { ARTIFACTS_DIR, CHROMIUM, EXTENSION_DIR } from "./paths.js";
 
@@ -18,19 +16,11 @@ export const EXTENSION_ID = "gdikjmbmddjjemjnooacmbhlponkepgb";
  * isolated config/state dirs. close() stops everything it started: the CLI children by pid, the
  * browser, then the host by pid.
  */
-export interface BrowserSession {
+export interface BrowserSession extends HostSession {
   readonly context: BrowserContext;
   readonly serviceWorker: Worker;
-  readonly port: number;
-  /** Environment for the CLI: the same HITL_* the browser (and so the host) got. */
-  readonly env: NodeJS.ProcessEnv;
-  readonly configDir: string;
-  readonly stateDir: string;
   readonly userDataDir: string;
   readonly windows: PageQueue;
-  hitl(args: readonly string[], options?: RunHitlOptions): CliRun;
-  health(): Promise<HealthResponseBody>;
-  waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /**
    * The next approval/pairing window, once its content has rendered. Given the CLI run that
    * should cause it, fails at once (with that run's output) if the run ends first.
@@ -42,7 +32,6 @@ export interface BrowserSession {
    * then start it again on the same profile and wait for the extension to connect.
    */
   restart(options?: { whileStopped?: () => Promise<void> | void }): Promise<void>;
-  close(): Promise<void>;
 }
 
 export interface SessionOptions {
@@ -58,14 +47,9 @@ const CHROMIUM_ARGS = chromiumArgs(EXTENSION_DIR);
 
 export async function launchSession(options: SessionOptions = {}): Promise<BrowserSession> {
   const installHost = options.installHost ?? true;
-  const root = mkdtempSync(join(tmpdir(), "hitl-e2e-"));
-  const userDataDir = join(root, "profile");
-  const configDir = join(root, "config");
-  const stateDir = join(root, "state");
-  for (const dir of [userDataDir, configDir, stateDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { root, profileDir: userDataDir, configDir, stateDir } = sessionDirs("hitl-e2e-");
   const port = options.port ?? (await freePort());
-  const env: NodeJS.ProcessEnv = { ...process.env, HITL_PORT: String(port), HITL_CONFIG_DIR: configDir, HITL_STATE_DIR: stateDir };
-  delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
+  const env = hostEnv(port, { configDir, stateDir });
   if (installHost) await installHostWithSetup(userDataDir, env);
 
   const launch = () =>
@@ -80,32 +64,8 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
   let windows = new PageQueue(context);
   const workerOf = async (of: BrowserContext) => of.serviceWorkers()[0] ?? (await of.waitForEvent("serviceworker", { timeout: 15_000 }));
   let serviceWorker = await workerOf(context);
-  const children = new Set<CliRun>();
-  let hostPid: number | undefined;
-
-  const health = async (): Promise<HealthResponseBody> => {
-    const answer = await httpJson(port, "GET", "/health");
-    if (answer.status !== 200) throw new Error(`GET /health answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    const body = answer.body as HealthResponseBody;
-    hostPid = body.host.pid;
-    return body;
-  };
-
-  const waitForHealth = async (predicate: (h: HealthResponseBody) => boolean, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try {
-        const body = await health();
-        if (predicate(body)) return body;
-        last = body;
-      } catch (error) {
-        last = error instanceof Error ? error.message : error;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`The signing host did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-  };
+  const host = hostClient(port, env);
+  const { health, waitForHealth } = host;
 
   const session: BrowserSession = {
     get context() {
@@ -122,12 +82,7 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
     get windows() {
       return windows;
     },
-    hitl(args, options) {
-      const run = runHitl(args, env, options);
-      children.add(run);
-      void run.done.finally(() => children.delete(run));
-      return run;
-    },
+    hitl: host.hitl,
     health,
     waitForHealth,
     async nextWindow(kind, { run, timeoutMs = 15_000 } = {}) {
@@ -163,10 +118,9 @@ export async function launchSession(options: SessionOptions = {}): Promise<Brows
       await waitForHealth((h) => h.extension.connected);
     },
     async close() {
-      for (const run of children) run.signal("SIGKILL");
+      host.killStarted();
       await context.close().catch(() => {});
-      // The browser normally takes its host down with it; make sure, by pid.
-      if (hostPid !== undefined) killIfAlive(hostPid);
+      host.killHost();
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -193,17 +147,4 @@ async function waitUntilGone(pid: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   killIfAlive(pid);
-}
-
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return;
-  }
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // exited meanwhile
-  }
 }

@@ -1,7 +1,9 @@
 import type { Page } from "playwright-core";
+import { expect } from "vitest";
 import type { Receipt } from "../../verifier/dist/protocol/index.js";
 import type { BrowserSession } from "./browser-session.js";
 import type { CliResult, CliRun } from "./cli.js";
+import { challengeDigest } from "./digest.js";
 
 /** What `hitl request --json` / `hitl pair --json` print. */
 export interface JsonOutcome {
@@ -19,6 +21,36 @@ export function parseJsonOutcome(result: CliResult): JsonOutcome {
   } catch {
     throw new Error(`The CLI did not print JSON (exit ${result.code}).\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   }
+}
+
+/**
+ * What `hitl request --json` ended with after a human decided: exit 0 for approve, 1 (ERR_DENIED)
+ * for deny, and a receipt whose statement signs that decision over the digest of exactly the
+ * challenge it carries; the approver and the summary when given. Returns the outcome.
+ */
+export function expectSignedDecision(
+  result: CliResult,
+  expected: { decision: "approve" | "deny"; sub?: string; summary?: string },
+): JsonOutcome & { receipt: Receipt } {
+  const { decision, sub, summary } = expected;
+  expect(result.code, result.stdout + result.stderr).toBe(decision === "approve" ? 0 : 1);
+  const outcome = parseJsonOutcome(result);
+  expect(outcome).toMatchObject({
+    decision,
+    ...(decision === "deny" ? { code: "ERR_DENIED" } : {}),
+    ...(sub === undefined ? {} : { approver: { sub } }),
+  });
+  const receipt = outcome.receipt;
+  if (receipt === undefined) throw new Error(`hitl request printed no receipt: ${result.stdout}`);
+  if (summary !== undefined) expect(receipt.challenge.action.summary).toBe(summary);
+  expect(receipt.statement).toMatchObject({ decision, challenge: challengeDigest(receipt.challenge) });
+  return { ...outcome, receipt };
+}
+
+/** `hitl request --json` failed closed before anyone was asked: exit 3, this error code, this message. */
+export function expectFailedClosed(result: CliResult, code: string, message: unknown): void {
+  expect(result.code, result.stdout + result.stderr).toBe(3);
+  expect(parseJsonOutcome(result)).toMatchObject({ decision: "error", code, message });
 }
 
 /**
@@ -64,6 +96,14 @@ async function codeFromTerminal(run: CliRun): Promise<string> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`hitl pair printed no pairing code: ${run.output()}`);
+}
+
+/** `hitl request --action ACTION --timeout 60 [extra]` → its approval window → Approve; the CLI's result. */
+export async function approveRequest(session: BrowserSession, action: string, extra: readonly string[] = []): Promise<CliResult> {
+  const run = session.hitl(["request", "--action", action, "--timeout", "60", ...extra]);
+  const page = await session.nextWindow("approval", { run });
+  await clickButton(page, "Approve");
+  return run.done;
 }
 
 /** Click a decision button by its accessible name, the way a human (or a screen reader) finds it. */

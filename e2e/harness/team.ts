@@ -1,15 +1,24 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Page } from "playwright-core";
-import type { BrowserSession } from "./browser-session.js";
-import { EXTENSION_ID } from "./browser-session.js";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import type { KeycloakStandIn, StandInUserSpec } from "../../oauth/stand-in/index.js";
+import { startTeam, type Team } from "../../server/test/helpers/team.js";
+import { type BrowserSession, EXTENSION_ID, launchSession } from "./browser-session.js";
 import { freePort } from "./free-port.js";
 import { REPO_ROOT } from "./paths.js";
+import { lateBound } from "./shared-session.js";
 
 /** The extension's team window (sign-in, registration, the list of keys). */
 export const TEAM_PAGE = `chrome-extension://${EXTENSION_ID}/src/team/team.html`;
 
+export interface HitlServerProcess {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
 /** The real `hitl server` (built CLI) on a port chosen first, so its public URL (the registration aud) is known. */
-export async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
+export async function startHitlServer(env: NodeJS.ProcessEnv): Promise<HitlServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -39,6 +48,38 @@ export async function startHitlServer(env: NodeJS.ProcessEnv): Promise<{ child: 
   return { child, url, stop };
 }
 
+export interface SharedTeam {
+  /** The Keycloak stand-in and the real Redis. */
+  team: Team;
+  kc: KeycloakStandIn;
+  server: HitlServerProcess;
+  session: BrowserSession;
+}
+
+/**
+ * What the tests of a team-mode file share: the Keycloak stand-in with `users` and a real Redis
+ * (`team`), the real `hitl server` on them, and one Chromium session (not paired); started before
+ * the first test, stopped after the last.
+ */
+export function sharedTeam(users: StandInUserSpec[]): SharedTeam {
+  const team = lateBound<Team>("The team (Keycloak stand-in and Redis)");
+  const kc = lateBound<KeycloakStandIn>("The Keycloak stand-in");
+  const server = lateBound<HitlServerProcess>("The hitl server");
+  const session = lateBound<BrowserSession>("The browser session");
+  beforeAll(async () => {
+    team.set(await startTeam(users));
+    kc.set(team.value.kc);
+    server.set(await startHitlServer(team.value.env));
+    session.set(await launchSession());
+  }, 60_000);
+  afterAll(async () => {
+    await session.current()?.close();
+    await server.current()?.stop();
+    await team.current()?.stop();
+  });
+  return { team: team.value, kc: kc.value, server: server.value, session: session.value };
+}
+
 /** Type the addresses into the team window and save them (the page reloads). */
 export async function configureTeam(page: Page, keycloakUrl: string, serverUrl: string): Promise<void> {
   await page.locator("#keycloak-url").fill(keycloakUrl);
@@ -51,8 +92,25 @@ export async function configureTeam(page: Page, keycloakUrl: string, serverUrl: 
 export async function signInAndRegister(session: BrowserSession, page: Page, username: string, password: string): Promise<void> {
   const authWindow = session.context.waitForEvent("page", { timeout: 15_000 });
   await page.locator("#register").click();
-  const login = await authWindow;
+  await submitLogin(await authWindow, username, password);
+}
+
+/** Fill the Keycloak stand-in's login page and submit it, as the human would. */
+export async function submitLogin(login: Page, username: string, password: string): Promise<void> {
   await login.locator("#username").fill(username);
   await login.locator("#password").fill(password);
   await login.locator("#kc-login").click();
+}
+
+/**
+ * Observe (not alter) the token endpoint's answers seen by `target`, pushing every token the
+ * browser gets into `issued`, to look for them later where they must not be.
+ */
+export async function recordIssuedTokens(target: Page | BrowserContext, issued: string[]): Promise<void> {
+  await target.route("**/protocol/openid-connect/token", async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as Record<string, unknown>;
+    for (const name of ["access_token", "id_token", "refresh_token"]) if (typeof body[name] === "string") issued.push(body[name] as string);
+    await route.fulfill({ response, json: body });
+  });
 }

@@ -12,7 +12,16 @@ function signEntry(key: string): PendingEntry {
   return { kind: "sign", key, requestId: `r-${key}`, generation: 1, digest: `d-${key}`, challenge: {} as never, windowId: 100 };
 }
 function pairEntry(key: string): PendingEntry {
-  return { kind: "pair", key, requestId: `r-${key}`, generation: 1, digest: `d-${key}`, request: {} as never, windowId: 200 };
+  return {
+    kind: "pair",
+    key,
+    requestId: `r-${key}`,
+    generation: 1,
+    digest: `d-${key}`,
+    request: {} as never,
+    keyLifetime: "session",
+    windowId: 200,
+  };
 }
 
 function world(entries: PendingEntry[], options: { emptyWindows?: number; failDeny?: string } = {}) {

@@ -1,4 +1,5 @@
-import { type ApproverKey, type Challenge, type ErrorCode, HitlError, type Receipt } from "@hitl/verifier";
+import { type Challenge, type ErrorCode, HitlError, type Receipt } from "@hitl/verifier";
+import type { Approver } from "./lib/outcome.js";
 
 /*
  * Typed errors for callers that prefer throwing. Every ERR_ code belongs to exactly one class
@@ -29,9 +30,9 @@ export abstract class ApprovalError extends HitlError {
  */
 export class ApprovalDenied extends ApprovalError {
   readonly receipt: Receipt | undefined;
-  readonly approver: ApproverKey | undefined;
+  readonly approver: Approver | undefined;
 
-  constructor(code: ErrorCode, message: string, details: ApprovalErrorDetails & { receipt?: Receipt; approver?: ApproverKey } = {}) {
+  constructor(code: ErrorCode, message: string, details: ApprovalErrorDetails & { receipt?: Receipt; approver?: Approver } = {}) {
     super(code, message, details);
     this.name = "ApprovalDenied";
     this.receipt = details.receipt;

@@ -17,7 +17,7 @@ export {
 export { type CurrentApproval, currentApproval } from "./current-approval.js";
 export { type ApprovedOutcome, expectApproval } from "./expect-approval.js";
 export { type GetHostHealthOptions, getHostHealth } from "./get-host-health.js";
-export { type ApprovalOutcome, EXIT_CODES, type Failure, type PairingOutcome } from "./lib/outcome.js";
+export { type ApprovalOutcome, type Approver, EXIT_CODES, type Failure, type PairingOutcome } from "./lib/outcome.js";
 export { resolvePort } from "./lib/resolve-port.js";
 export { MAX_PAIRING_CODE_ATTEMPTS, type PairApproverOptions, type PairingCodePrompt, pairApprover } from "./pair-approver.js";
 export { type RequestApprovalOptions, requestApproval } from "./request-approval.js";

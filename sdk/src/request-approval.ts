@@ -15,6 +15,7 @@ import { getHostHealth } from "./get-host-health.js";
 import { precheckApprovers } from "./lib/approvers-precheck.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
 import { notPaired } from "./lib/not-paired.js";
+import { openDefaultNonceStore } from "./lib/open-stores.js";
 import { type ApprovalOutcome, failureOf } from "./lib/outcome.js";
 import { resolvePort } from "./lib/resolve-port.js";
 import type { TeamVerifier } from "./lib/team/verify-remote.js";
@@ -57,9 +58,11 @@ export interface RequestApprovalOptions {
  * single use of the nonce were all checked.
  *
  * Fail before asking, cheaply: a challenge goes out only if this machine can verify the answer.
- * When the approvers file plainly lists someone and the replay store needs no connection (the
- * embedded one), the verifier is loaded and the file checked in full while the human reads the
- * window (a failure then withdraws the request); otherwise all of that happens first.
+ * The replay store is opened and probed first (its ready(): a directory that takes no file, a
+ * Redis that does not answer), so nobody is asked for an approval that could not be recorded.
+ * When the approvers file plainly lists someone, the verifier is loaded and the file checked in
+ * full while the human reads the window (a failure then withdraws the request); otherwise all of
+ * that happens first.
  */
 export async function requestApproval(options: RequestApprovalOptions): Promise<ApprovalOutcome> {
   const env = options.env ?? process.env;
@@ -69,47 +72,50 @@ export async function requestApproval(options: RequestApprovalOptions): Promise<
   let approversFile: string;
   let secret: Buffer;
   let early: VerificationStores | undefined;
+  let nonces: NonceStore | undefined;
+  const ownNonces = options.nonces === undefined;
   try {
-    port = options.port ?? resolvePort(undefined, env);
-    // Before anything is sent: without it no answer could be trusted.
-    secret = readHostSecret(resolvePaths(env).hostSecretFile);
-    challenge = createChallenge({
-      action: options.action,
-      clock,
-      ...(options.aud !== undefined && { aud: options.aud }),
-      ...(options.timeoutSeconds !== undefined && { ttlSeconds: options.timeoutSeconds }),
-      ...(options.intent !== undefined && { intent: options.intent }),
-      ...(options.requester !== undefined && { requester: options.requester }),
-    });
-    approversFile = resolvePaths(env).approversFile;
-    // Team mode (HITL_CONFIG_DIR/team.json): the hitl server verifies; the approvers file is not
-    // consulted, so a key an agent appends to it gains nothing. Ready before anything is sent.
-    if (options.keys === undefined && options.nonces === undefined) {
-      const { readTeamConfig } = await import("./lib/team/team-config.js");
-      const team = readTeamConfig(resolvePaths(env).configDir);
-      if (team !== undefined) {
-        const { openTeamVerifier } = await import("./lib/team/verify-remote.js");
-        const verifier = await openTeamVerifier(team, resolvePaths(env).configDir);
-        return await askAndVerify(challenge, port, secret, options, clock, async () => ({ remote: verifier }));
+    try {
+      port = options.port ?? resolvePort(undefined, env);
+      // Before anything is sent: without it no answer could be trusted.
+      secret = readHostSecret(resolvePaths(env).hostSecretFile);
+      challenge = createChallenge({
+        action: options.action,
+        clock,
+        ...(options.aud !== undefined && { aud: options.aud }),
+        ...(options.timeoutSeconds !== undefined && { ttlSeconds: options.timeoutSeconds }),
+        ...(options.intent !== undefined && { intent: options.intent }),
+        ...(options.requester !== undefined && { requester: options.requester }),
+      });
+      approversFile = resolvePaths(env).approversFile;
+      // Team mode (HITL_CONFIG_DIR/team.json): the hitl server verifies; the approvers file is not
+      // consulted, so a key an agent appends to it gains nothing. Ready before anything is sent.
+      if (options.keys === undefined && options.nonces === undefined) {
+        const { readTeamConfig } = await import("./lib/team/team-config.js");
+        const team = readTeamConfig(resolvePaths(env).configDir);
+        if (team !== undefined) {
+          const { openTeamVerifier } = await import("./lib/team/verify-remote.js");
+          const verifier = await openTeamVerifier(team, resolvePaths(env).configDir);
+          return await askAndVerify(challenge, port, secret, options, clock, async () => ({ remote: verifier }));
+        }
       }
+      const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port, secret)) === "usable";
+      nonces = options.nonces ?? (await openDefaultNonceStore(env));
+      await nonces.ready?.();
+      if (!keysLookUsable) early = await openStoresOrExplain(approversFile, { keys: options.keys, nonces }, port, secret);
+    } catch (error) {
+      if (!(error instanceof HitlError)) throw error;
+      return failureOf(error, "local");
     }
-    const keysLookUsable = options.keys !== undefined || (await lookAtApprovers(approversFile, port, secret)) === "usable";
-    const storeNeedsConnection = options.nonces === undefined && (env.HITL_REDIS_URL ?? "").length > 0;
-    if (!keysLookUsable || storeNeedsConnection) early = await openStoresOrExplain(approversFile, env, options, port, secret);
-  } catch (error) {
-    if (!(error instanceof HitlError)) throw error;
-    return failureOf(error, "local");
-  }
 
-  let stores: Promise<VerificationStores> | undefined = early === undefined ? undefined : Promise.resolve(early);
-  try {
+    const given = { keys: options.keys, nonces };
+    let stores: Promise<VerificationStores> | undefined = early === undefined ? undefined : Promise.resolve(early);
     return await askAndVerify(challenge, port, secret, options, clock, () => {
-      stores ??= openStores(approversFile, env, options);
+      stores ??= openStores(approversFile, given);
       return stores;
     });
   } finally {
-    const opened = await stores?.catch(() => undefined);
-    if (opened?.ownNonces === true) await opened.nonces.close().catch(() => undefined);
+    if (ownNonces) await nonces?.close().catch(() => undefined);
   }
 }
 
@@ -121,21 +127,22 @@ async function lookAtApprovers(approversFile: string, port: number, secret: Uint
   throw notPaired(approversFile);
 }
 
-async function openStores(approversFile: string, env: NodeJS.ProcessEnv, options: RequestApprovalOptions): Promise<VerificationStores> {
+type GivenStores = { keys?: KeyDirectory | undefined; nonces: NonceStore };
+
+async function openStores(approversFile: string, given: GivenStores): Promise<VerificationStores> {
   const verification = await import("./lib/verify-answer.js");
-  return verification.openStores(approversFile, env, options);
+  return verification.openStores(approversFile, given);
 }
 
 /** Before asking: the same rule for an approvers file that lists nobody, host problems first. */
 async function openStoresOrExplain(
   approversFile: string,
-  env: NodeJS.ProcessEnv,
-  options: RequestApprovalOptions,
+  given: GivenStores,
   port: number,
   secret: Uint8Array,
 ): Promise<VerificationStores> {
   try {
-    return await openStores(approversFile, env, options);
+    return await openStores(approversFile, given);
   } catch (error) {
     if (error instanceof HitlError && error.code === "ERR_NOT_PAIRED") await getHostHealth({ port, secret, timeoutMs: 1000 });
     throw error;

@@ -98,6 +98,36 @@ describe("README: Use it from your agent — TypeScript", () => {
     ]);
   });
 
+  it("sdk-request-approval: ≤ 10 lines; approved, it names the approver and key; denied or no replay store, the code and exit 1", async () => {
+    const { dir, code } = await application("sdk-request-approval");
+    expect(snippetCodeLines(code)).toBeLessThanOrEqual(10);
+    let decision: "approve" | "deny" = "approve";
+    running = await startApprovingHost(() => decision);
+    const approved = await runApp(dir, running.env);
+    expect(approved.stderr).toBe("");
+    expect(approved.code).toBe(0);
+    // The key as the approvers file holds it (base64url), not bytes.
+    expect(approved.stdout).toBe(`approved by alice (key ${running.alice.publicKey})\n`);
+
+    decision = "deny";
+    const denied = await runApp(dir, running.env);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^ERR_DENIED: /);
+
+    // Found before asking: the host passes nothing on to the extension.
+    const sent = running.host.received.length;
+    const noStore = await runApp(dir, { ...running.env, HITL_STATE_DIR: "/proc/nope" });
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toBe(
+      "ERR_NONCE_STORE_UNAVAILABLE: The replay store /proc/nope/nonces cannot record nonces (ENOENT), so no approval is requested. Make that directory writable (or remove what stands in its place), or set HITL_STATE_DIR to a writable directory.\n",
+    );
+    expect(running.host.received.slice(sent)).toEqual([]);
+    expect(running.shown.map((c) => c.action)).toEqual([
+      { summary: "Rotate the production API key" },
+      { summary: "Rotate the production API key" },
+    ]);
+  });
+
   it("sdk-decorator: ≤ 10 lines; compiled with standard decorators; approved, the method runs once", async () => {
     const { dir, code } = await application("sdk-decorator");
     expect(snippetCodeLines(code)).toBeLessThanOrEqual(10);

@@ -3,10 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { makeSelfSignedCertificate, REDIS_PASSWORD, registeredReceipt, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
  * HITL_REDIS_URL=rediss://: a real redis-server serving TLS only (its plain port off), with a
@@ -16,6 +19,7 @@ import { makeSelfSignedCertificate, REDIS_PASSWORD, registeredReceipt, seedEpoch
 
 const PASSWORD = "pw-tls";
 let dir: string;
+let certificate: { cert: string; key: string };
 let redisTls: ChildProcess;
 let tlsUrl: string;
 let team: Team;
@@ -23,7 +27,7 @@ const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "hitl-redis-tls-"));
-  makeSelfSignedCertificate(dir, "127.0.0.1");
+  certificate = selfSignedCertificate(dir, "127.0.0.1");
   const port = await freePort();
   redisTls = spawn(
     "redis-server",
@@ -35,9 +39,9 @@ beforeAll(async () => {
       "--bind",
       "127.0.0.1",
       "--tls-cert-file",
-      join(dir, "cert.pem"),
+      certificate.cert,
       "--tls-key-file",
-      join(dir, "key.pem"),
+      certificate.key,
       "--tls-auth-clients",
       "no",
       "--requirepass",
@@ -54,7 +58,7 @@ beforeAll(async () => {
   // Wait for the TLS port, then put the stores in steady state (as helpers/team.ts does for plain Redis).
   const deadline = Date.now() + 5000;
   for (;;) {
-    const ok = await seedEpochs(tlsUrl, team.prefix, Date.now() - 7_200_000, { tls: { ca: join(dir, "cert.pem") } }).then(
+    const ok = await seedEpochs(tlsUrl, team.prefix, Date.now() - 7_200_000, { tls: { ca: certificate.cert } }).then(
       () => true,
       () => false,
     );
@@ -65,11 +69,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   for (const child of started) await stop(child);
-  if (redisTls?.pid !== undefined && redisTls.exitCode === null) {
-    const exited = new Promise((resolve) => redisTls.once("exit", resolve));
-    process.kill(redisTls.pid, "SIGTERM");
-    await exited;
-  }
+  if (redisTls !== undefined) await stop(redisTls);
   await team?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -84,18 +84,15 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
   });
 
   it("with the CA trusted: health, registration and single use work through TLS", async () => {
-    const server = await startHitlServer({ ...team.env, HITL_REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") });
+    const server = await startHitlServer({ ...team.env, HITL_REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: certificate.cert });
     started.push(server.child);
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
-    const { registeredStatus, token, body } = await registeredReceipt(team, server.url, "alice", PASSWORD);
-    expect(registeredStatus).toBe(201);
-    const present = () =>
-      fetch(`${server.url}/v1/verify`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body,
-      });
+    const key = makeApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, server.url, { username: "alice", password: PASSWORD }, key);
+    const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
+    const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
+    const present = () => presentForVerification(server.url, token, body);
     expect((await present()).status).toBe(200);
     const again = await present();
     expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 422, body: { code: "ERR_REPLAYED" } });

@@ -7,16 +7,8 @@ import { makeApprover, makeChallenge, signReceipt, type TestApprover } from "@hi
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, readServerConfig, startServer } from "../src/index.js";
-import {
-  clientToken,
-  loginToken,
-  makeSelfSignedCertificate,
-  PUBLIC_URL,
-  refreshToken,
-  registration,
-  startTeam,
-  type Team,
-} from "./helpers/team.js";
+import { clientToken, loginToken, PUBLIC_URL, refreshToken, registration, startTeam, type Team } from "./helpers/team.js";
+import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
  * `hitl server` against the Keycloak stand-in (oauth/stand-in: oidc-provider for the OIDC half,
@@ -185,24 +177,21 @@ describe("POST /v1/keys: registration", () => {
     try {
       const key = makeApprover();
       const { access, refresh } = await login("alice");
-      const stale = await call(
-        "POST",
-        "/v1/keys",
-        access,
-        registration(key, { sub: ids.alice!, iss: team.kc.issuer, nowSeconds: Math.floor(Date.now() / 1000) + 150 }),
-        later,
-      );
+      // The key's registration as signed 150 s from now, the server's clock.
+      const registerLater = (token: string) =>
+        call(
+          "POST",
+          "/v1/keys",
+          token,
+          registration(key, { sub: ids.alice!, iss: team.kc.issuer, nowSeconds: Math.floor(Date.now() / 1000) + 150 }),
+          later,
+        );
+      const stale = await registerLater(access);
       expectError(stale, 401, "ERR_LOGIN_NOT_FRESH", /Sign in again/);
       expect(stale.headers["www-authenticate"]).toContain("max_age=120");
       // Refreshing gives a new token, but the session's original auth_time.
       const refreshed = await refreshToken(team.kc, refresh);
-      const viaRefresh = await call(
-        "POST",
-        "/v1/keys",
-        refreshed,
-        registration(key, { sub: ids.alice!, iss: team.kc.issuer, nowSeconds: Math.floor(Date.now() / 1000) + 150 }),
-        later,
-      );
+      const viaRefresh = await registerLater(refreshed);
       expectError(viaRefresh, 401, "ERR_LOGIN_NOT_FRESH", /at most 120 s/);
       expect(attribute("alice").some((value) => value.includes(key.kid))).toBe(false);
     } finally {
@@ -536,11 +525,11 @@ describe("TLS", () => {
   it("--tls-cert/--tls-key serve HTTPS on a non-loopback address; the certificate is the one given", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hitl-server-tls-"));
     try {
-      makeSelfSignedCertificate(dir, "hitl.test");
-      const tls = await startServer({ host: "0.0.0.0", port: 0, tlsCert: join(dir, "cert.pem"), tlsKey: join(dir, "key.pem") }, team.env);
+      const { cert, key } = selfSignedCertificate(dir, "hitl.test");
+      const tls = await startServer({ host: "0.0.0.0", port: 0, tlsCert: cert, tlsKey: key }, team.env);
       try {
         const port = new URL(tls.url.replace("0.0.0.0", "127.0.0.1")).port;
-        const ca = readFileSync(join(dir, "cert.pem"));
+        const ca = readFileSync(cert);
         const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
           const req = httpsRequest({ host: "127.0.0.1", port, path: "/v1/health", ca }, (res) => {
             let body = "";

@@ -1,8 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
-import { registeredReceipt, startTeam, type Team } from "./helpers/team.js";
+import { presentForVerification, registerKey } from "./helpers/over-http.js";
+import { clientToken, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -27,17 +29,15 @@ describe("two hitl server processes on one Redis", () => {
   it("1,000 concurrent presentations of one receipt, spread over both: exactly one 200, every other 422 ERR_REPLAYED", async () => {
     const a = servers[0]!;
     const b = servers[1]!;
-    const { registeredStatus, token, body } = await registeredReceipt(team, a.url, "alice", PASSWORD);
-    expect(registeredStatus).toBe(201);
+    const key = makeApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    await registerKey(team, a.url, { username: "alice", password: PASSWORD }, key);
 
+    const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
+    const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
     const started = performance.now();
     const replies = await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {
-        const response = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/verify`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body,
-        });
+        const response = await presentForVerification((i % 2 === 0 ? a : b).url, token, body);
         return {
           status: response.status,
           server: i % 2,

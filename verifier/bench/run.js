@@ -23,7 +23,8 @@
  *                  hook on every tool call
  *   gate_passthrough_overhead  p50 of 1,000 allowed tools/call through `hitl mcp-gate` vs direct
  *                  (cli/bench/gate-passthrough.mjs; the reference filesystem server, and _echo: an
- *                  upstream that answers at once)
+ *                  upstream that answers at once); gate_relay_floor(_echo): the same ratio for a
+ *                  relay that only copies bytes (cli/bench/bare-relay.mjs), the floor of any Node relay
  * Every receipt has its own nonce (pre-generated and pre-signed), so every consume is a real
  * first use. The pipeline gets parsed receipt objects (what an HTTP framework hands over), and
  * parses, looks up, verifies, hashes and consumes each one in full.
@@ -569,7 +570,7 @@ async function main() {
 
     const gate = gatePassthrough(1000);
     log(
-      `mcp-gate p50 tools/call: filesystem server direct ${gate.filesystem.direct_p50_ms} ms, gated ${gate.filesystem.gate_p50_ms} ms (x${gate.gate_passthrough_overhead}); echo server direct ${gate.echo.direct_p50_ms} ms, gated ${gate.echo.gate_p50_ms} ms (x${gate.gate_passthrough_overhead_echo})`,
+      `mcp-gate p50 tools/call: filesystem server direct ${gate.filesystem.direct_p50_ms} ms, gated ${gate.filesystem.gate_p50_ms} ms (x${gate.gate_passthrough_overhead}), bare relay ${gate.filesystem.relay_p50_ms} ms (x${gate.gate_relay_floor}); echo server direct ${gate.echo.direct_p50_ms} ms, gated ${gate.echo.gate_p50_ms} ms (x${gate.gate_passthrough_overhead_echo}), bare relay ${gate.echo.relay_p50_ms} ms (x${gate.gate_relay_floor_echo})`,
     );
 
     const result = {
@@ -592,6 +593,8 @@ async function main() {
       hook_allow_vs_node_ca: fixed(hook.withCa?.hook.ratio),
       gate_passthrough_overhead: gate.gate_passthrough_overhead,
       gate_passthrough_overhead_echo: gate.gate_passthrough_overhead_echo,
+      gate_relay_floor: gate.gate_relay_floor,
+      gate_relay_floor_echo: gate.gate_relay_floor_echo,
       receipts_consumed: supply.consumed,
       redis_cpu_ms: redisCpuMs,
       rounds: ROUNDS,

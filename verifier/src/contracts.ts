@@ -30,6 +30,13 @@ export interface NonceStore {
    * verifier tolerated (the store keeps the nonce long enough for every verifier within it).
    */
   consume(nonce: string, expiresAt: number, issuedAt: number, skewSeconds?: number): Promise<void>;
+  /**
+   * Optional: resolves when a consume could be recorded now (the directory takes a new file, Redis
+   * answers); records nothing. Throws ERR_NONCE_STORE_UNAVAILABLE, with what to fix, within about
+   * a second. requestApproval calls it before the human is asked, so a broken store is found
+   * before anyone clicks Approve. Stores without it are taken as ready.
+   */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -208,6 +208,65 @@ describe("FileNonceStore", () => {
     expect(() => new FileNonceStore("")).toThrow(
       expect.objectContaining({ code: "ERR_CONFIG", message: "FileNonceStore needs a directory (e.g. resolvePaths().nonceDir)." }),
     );
+  });
+
+  describe("ready(): the directory takes a new file, nothing is recorded", () => {
+    const unavailable = (dir: string, codes: string) => ({
+      code: "ERR_NONCE_STORE_UNAVAILABLE",
+      message: expect.stringMatching(
+        new RegExp(
+          `^The replay store ${dir.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} cannot record nonces \\((${codes})\\), so no approval is requested\\. Make that directory writable \\(or remove what stands in its place\\), or set HITL_STATE_DIR to a writable directory\\.$`,
+        ),
+      ),
+    });
+
+    it("creates a missing directory (0700) and leaves it empty", async () => {
+      const storeDir = join(dir.path, "state", "nonces");
+      await expect(new FileNonceStore(storeDir).ready()).resolves.toBeUndefined();
+      expect(statSync(storeDir).mode & 0o777).toBe(0o700);
+      expect(readdirSync(storeDir)).toEqual([]);
+    });
+
+    it("a regular file in its place, a path under /proc, a directory that refuses files: refused at once", async () => {
+      const blocker = join(dir.path, "file");
+      writeFileSync(blocker, "x");
+      const cases: Array<[string, string]> = [
+        [blocker, "ENOTDIR"],
+        [join(blocker, "nonces"), "ENOTDIR"],
+        ["/proc/nope/nonces", "ENOENT"],
+        // sysfs takes no new file, not even from root (who passes every permission check).
+        ["/sys/nonces", "EACCES|EPERM"],
+      ];
+      for (const [path, codes] of cases) {
+        const started = Date.now();
+        await expect(new FileNonceStore(path).ready(), path).rejects.toMatchObject(unavailable(path, codes));
+        expect(Date.now() - started).toBeLessThan(1000);
+      }
+    });
+
+    it("a directory without write permission is refused (a process that is not root)", async () => {
+      const storeDir = join(dir.path, "locked");
+      await new FileNonceStore(storeDir).ready();
+      chmodSync(storeDir, 0o500);
+      try {
+        const script = `
+          const { FileNonceStore } = await import(${JSON.stringify(DIST_INDEX)});
+          try { await new FileNonceStore(process.argv[1]).ready(); process.stdout.write("ready"); }
+          catch (error) { process.stdout.write(error.code + ": " + error.message); }
+        `;
+        chmodSync(dir.path, 0o755);
+        const output = execFileSync(process.execPath, ["--input-type=module", "-e", script, storeDir], {
+          encoding: "utf8",
+          // As nobody when this runs as root, for whom every directory is writable.
+          ...(process.getuid?.() === 0 && { uid: 65534, gid: 65534 }),
+        });
+        expect(output).toMatch(
+          /^ERR_NONCE_STORE_UNAVAILABLE: The replay store .+\/locked cannot record nonces \(EACCES\), so no approval is requested\./,
+        );
+      } finally {
+        chmodSync(storeDir, 0o700);
+      }
+    });
   });
 
   it("recreates a shard directory removed while the store is open", async () => {

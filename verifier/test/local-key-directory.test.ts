@@ -145,7 +145,7 @@ describe("LocalKeyDirectory.open", () => {
     const keys = await LocalKeyDirectory.open(path);
     expect(await keys.explainMissing("carol", alice.kid)).toMatchObject({
       code: "ERR_UNKNOWN_APPROVER",
-      message: `Approver "carol" is not registered in the approvers file ${path}. Run \`hitl pair\` to pair that browser, or point to the right file with --approvers.`,
+      message: `Approver "carol" is not registered in the approvers file ${path}. Run \`hitl pair\` to pair that browser, or use the approvers file that lists it (HITL_CONFIG_DIR for hitl request, --approvers FILE for hitl verify).`,
     });
     expect(await keys.explainMissing("alice", bob.kid)).toMatchObject({
       code: "ERR_UNKNOWN_KEY",

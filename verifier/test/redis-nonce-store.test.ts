@@ -285,6 +285,62 @@ describe("fail closed", () => {
   });
 });
 
+describe("ready(): Redis answers now, nothing is written", () => {
+  const unavailable = (port: number, reason: string) => ({
+    code: "ERR_NONCE_STORE_UNAVAILABLE",
+    message: expect.stringMatching(
+      new RegExp(
+        `^The replay store \\(Redis at redis://127\\.0\\.0\\.1:${port}\\) is unavailable \\(${reason}\\), so the approval is refused\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
+      ),
+    ),
+  });
+
+  it("resolves on a working Redis and adds no key", async () => {
+    const server = await startRedisServer();
+    try {
+      const store = await connect(server.url);
+      await expect(store.ready()).resolves.toBeUndefined();
+      const probe = new Redis(server.url, { lazyConnect: true });
+      await probe.connect();
+      expect(await probe.dbsize()).toBe(0);
+      probe.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("Redis stopped: ERR_NONCE_STORE_UNAVAILABLE at once", async () => {
+    const server = await startRedisServer();
+    try {
+      const store = await connect(server.url);
+      await server.stop();
+      await untilDisconnected(store);
+      const started = Date.now();
+      await expect(store.ready()).rejects.toMatchObject(unavailable(server.port, "connection (reconnecting|connecting|close|end)[^)]*"));
+      expect(Date.now() - started).toBeLessThan(100);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a frozen Redis (SIGSTOP): ERR_NONCE_STORE_UNAVAILABLE within a second, though commands may wait 2 s", async () => {
+    const server = await startRedisServer();
+    try {
+      const store = await connect(server.url);
+      process.kill(server.pid, "SIGSTOP");
+      const started = Date.now();
+      try {
+        await expect(store.ready()).rejects.toMatchObject(unavailable(server.port, "no answer within 1000 ms"));
+        expect(Date.now() - started).toBeLessThan(1500);
+      } finally {
+        process.kill(server.pid, "SIGCONT");
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("verifyReceipt with a RedisNonceStore", () => {
   it("replay is ERR_REPLAYED; a forgery first does not burn the nonce", async () => {
     const alice = makeApprover("alice");

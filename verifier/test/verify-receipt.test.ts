@@ -101,7 +101,7 @@ describe("every rejection has a stable code and a message that says what to do",
     await fails(
       signReceipt(makeChallenge(), mallory),
       "ERR_UNKNOWN_APPROVER",
-      `Approver "mallory" is not registered in the approvers file ${approversFile}. Run \`hitl pair\` to pair that browser, or point to the right file with --approvers.`,
+      `Approver "mallory" is not registered in the approvers file ${approversFile}. Run \`hitl pair\` to pair that browser, or use the approvers file that lists it (HITL_CONFIG_DIR for hitl request, --approvers FILE for hitl verify).`,
     );
   });
 

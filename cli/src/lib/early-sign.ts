@@ -5,6 +5,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 // Types only: this module runs before anything else and must not load the SDK.
 import type { EarlySign } from "@hitl/sdk/internal";
+// The verifier's one small entry that loads nothing else: the replay store's own directory probe.
+import { probeNonceDirectory } from "@hitl/verifier/nonce-directory";
 
 /*
  * `hitl request` opens its POST /sign as soon as Node has started, before the command's code is
@@ -56,19 +58,45 @@ export function earlyHostSecretFile(env: NodeJS.ProcessEnv): string {
   return join(earlyConfigDir(env), "host-secret");
 }
 
+/** The embedded replay store's directory, by the same rule (paths.ts nonceDir). */
+export function earlyNonceDir(env: NodeJS.ProcessEnv): string {
+  return join(
+    nonEmpty(env.HITL_STATE_DIR) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(earlyHome(env), ".local", "state"), "hitl"),
+    "nonces",
+  );
+}
+
 function earlyConfigDir(env: NodeJS.ProcessEnv): string {
-  const nonEmpty = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
-  const home = nonEmpty(env.HOME) ?? homedir();
-  return nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, ".config"), "hitl");
+  return nonEmpty(env.HITL_CONFIG_DIR) ?? join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(earlyHome(env), ".config"), "hitl");
+}
+
+function earlyHome(env: NodeJS.ProcessEnv): string {
+  return nonEmpty(env.HOME) ?? homedir();
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > 0 ? value : undefined;
 }
 
 /**
  * Whether opening early is worth it: without an approvers file the command stops at "not
- * paired" before it asks anything, and without a host secret at "run hitl setup"; an early
- * window would only flash up empty.
+ * paired" before it asks anything, without a host secret at "run hitl setup", and with a replay
+ * store that cannot record a nonce at ERR_NONCE_STORE_UNAVAILABLE; an early window would only
+ * flash up empty. A Redis store (HITL_REDIS_URL) is probed by the command over the network
+ * before it asks, so it gets no early window either.
  */
 export function mayAsk(env: NodeJS.ProcessEnv): boolean {
-  return existsSync(earlyApproversFile(env)) && existsSync(earlyHostSecretFile(env));
+  return existsSync(earlyApproversFile(env)) && existsSync(earlyHostSecretFile(env)) && replayStoreIsReady(env);
+}
+
+function replayStoreIsReady(env: NodeJS.ProcessEnv): boolean {
+  if (nonEmpty(env.HITL_REDIS_URL) !== undefined) return false;
+  try {
+    probeNonceDirectory(earlyNonceDir(env));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

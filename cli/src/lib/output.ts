@@ -1,3 +1,4 @@
+import type { Approver } from "@hitl/sdk";
 import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint } from "@hitl/verifier";
 import { markedPlainText } from "@hitl/verifier/protocol";
 
@@ -6,14 +7,17 @@ export function describeApprover(approver: { sub: string; kid: string }, usernam
   return `${markedPlainText(username ?? approver.sub)} (key ${formatFingerprint(approver.kid)})`;
 }
 
-/** An approver as --json prints it: the public key in base64url, the fingerprint spelled out. */
-export function approverJson(approver: ApproverKey | ApproverRecord): Record<string, string> {
-  const publicKey = typeof approver.publicKey === "string" ? approver.publicKey : encodeBase64url(approver.publicKey);
+/**
+ * An approver as --json prints it (`hitl verify` has the verifier's key bytes): the SDK's form (public key in base64url, absent in team mode,
+ * where the server verifies with the registered key and does not return it), plus the
+ * fingerprint spelled out.
+ */
+export function approverJson(approver: Approver | ApproverRecord | ApproverKey): Record<string, string> {
+  const publicKey = approver.publicKey instanceof Uint8Array ? encodeBase64url(approver.publicKey) : (approver.publicKey ?? "");
   return {
     sub: approver.sub,
     kid: approver.kid,
     fingerprint: formatFingerprint(approver.kid),
-    // Team mode: the server verified with the registered key and does not return it.
     ...(publicKey.length > 0 && { publicKey }),
     ...(approver.label !== undefined && { label: approver.label }),
   };

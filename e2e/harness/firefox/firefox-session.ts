@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { HealthResponseBody } from "../../../verifier/dist/protocol/index.js";
-import { type CliRun, type RunHitlOptions, runHitl } from "../cli.js";
+import { type CliRun, runHitl } from "../cli.js";
 import { freePort } from "../free-port.js";
-import { httpJson } from "../http.js";
+import { type HostSession, hostClient, hostEnv, sessionDirs } from "../host-session.js";
+import { sharedFor } from "../shared-session.js";
 import type { BidiConnection } from "./bidi.js";
 import { type ExtensionWindow, topLevelContexts, waitInWindow } from "./extension-window.js";
 import { type RunningFirefox, startFirefox } from "./firefox-process.js";
@@ -19,17 +18,10 @@ export type FirefoxWindowKind = "approval" | "pairing";
  * host manifest lands in <temp>/.mozilla/native-messaging-hosts/, never in the real home.
  * Firefox starts the real signing host, which inherits HITL_*.
  */
-export interface FirefoxSession {
+export interface FirefoxSession extends HostSession {
   /** The BiDi connection of the current Firefox run (a new one after restart()). */
   readonly bidi: BidiConnection;
-  readonly port: number;
-  readonly env: NodeJS.ProcessEnv;
   readonly home: string;
-  readonly configDir: string;
-  readonly stateDir: string;
-  hitl(args: readonly string[], options?: RunHitlOptions): CliRun;
-  health(): Promise<HealthResponseBody>;
-  waitForHealth(predicate: (health: HealthResponseBody) => boolean, timeoutMs?: number): Promise<HealthResponseBody>;
   /** The next approval/pairing window once rendered; fails at once if `run` exits first. */
   nextWindow(kind: FirefoxWindowKind, options?: { run?: CliRun; timeoutMs?: number }): Promise<ExtensionWindow>;
   /**
@@ -41,7 +33,6 @@ export interface FirefoxSession {
   readonly profile: string;
   /** Firefox's output so far (the extension's console included), all runs: for failure messages and checks. */
   browserLog(): string;
-  close(): Promise<void>;
 }
 
 export interface FirefoxSessionOptions {
@@ -55,25 +46,21 @@ const RENDERED: Record<FirefoxWindowKind, string> = {
 };
 
 export async function launchFirefoxSession(options: FirefoxSessionOptions = {}): Promise<FirefoxSession> {
-  const root = mkdtempSync(join(tmpdir(), "hitl-e2e-firefox-"));
+  const { root, profileDir: profile, configDir, stateDir } = sessionDirs("hitl-e2e-firefox-");
   const home = join(root, "home");
-  const profile = join(root, "profile");
-  const configDir = join(root, "config");
-  const stateDir = join(root, "state");
-  for (const dir of [home, profile, configDir, stateDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(home, { mode: 0o700 });
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_CACHE_HOME: join(home, ".cache"),
-    XDG_DATA_HOME: join(home, ".local/share"),
-    HITL_PORT: String(port),
-    HITL_CONFIG_DIR: configDir,
-    HITL_STATE_DIR: stateDir,
-    MOZ_CRASHREPORTER_DISABLE: "1",
-  };
-  delete env.HITL_REDIS_URL; // the embedded replay store, inside stateDir
+  const env = hostEnv(
+    port,
+    { configDir, stateDir },
+    {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      XDG_CACHE_HOME: join(home, ".cache"),
+      XDG_DATA_HOME: join(home, ".local/share"),
+      MOZ_CRASHREPORTER_DISABLE: "1",
+    },
+  );
 
   const setup = await runHitl(["setup", "--browser", "firefox"], env).done;
   if (setup.code !== 0) {
@@ -88,18 +75,9 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     throw error;
   }
   let earlierLogs = "";
-  const children = new Set<CliRun>();
   const handedOut = new Set<string>();
-  let hostPid: number | undefined;
-
-  const health = async (): Promise<HealthResponseBody> => {
-    const answer = await httpJson(port, "GET", "/health");
-    if (answer.status !== 200) throw new Error(`GET /health answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    const body = answer.body as HealthResponseBody;
-    hostPid = body.host.pid;
-    return body;
-  };
   const browserLog = () => earlierLogs + firefox.log();
+  const host = hostClient(port, env, browserLog);
 
   return {
     get bidi() {
@@ -111,30 +89,9 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     profile,
     configDir,
     stateDir,
-    hitl(args, options) {
-      const run = runHitl(args, env, options);
-      children.add(run);
-      void run.done.finally(() => children.delete(run));
-      return run;
-    },
-    health,
-    async waitForHealth(predicate, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      while (Date.now() < deadline) {
-        try {
-          const body = await health();
-          if (predicate(body)) return body;
-          last = body;
-        } catch (error) {
-          last = error instanceof Error ? error.message : error;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(
-        `The signing host did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${browserLog()}`,
-      );
-    },
+    hitl: host.hitl,
+    health: host.health,
+    waitForHealth: host.waitForHealth,
     async nextWindow(kind, { run, timeoutMs = 15_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
       const path = `/src/${kind}/${kind}.html`;
@@ -166,20 +123,24 @@ export async function launchFirefoxSession(options: FirefoxSessionOptions = {}):
     },
     browserLog,
     async close() {
-      for (const run of children) run.signal("SIGKILL");
+      host.killStarted();
       await firefox.stop();
-      // Firefox normally takes its host down with it; make sure, by pid.
-      if (hostPid !== undefined) killIfAlive(hostPid);
+      host.killHost();
       rmSync(root, { recursive: true, force: true });
     },
   };
 }
 
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 0);
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // exited meanwhile
-  }
+/** One Firefox session for the tests of the enclosing file (or describe block), its extension connected to the host. */
+export function sharedFirefoxSession(options: FirefoxSessionOptions = {}): FirefoxSession {
+  return sharedFor(async () => {
+    const session = await launchFirefoxSession(options);
+    await session
+      .waitForHealth((h) => h.extension.connected)
+      .catch(async (error: unknown) => {
+        await session.close();
+        throw error;
+      });
+    return session;
+  });
 }

@@ -15,5 +15,6 @@ export {
   type FirefoxSessionOptions,
   type FirefoxWindowKind,
   launchFirefoxSession,
+  sharedFirefoxSession,
 } from "./firefox-session.js";
 export { confirmationCodeInWindow, pairFirefox } from "./pair-firefox.js";

@@ -11,14 +11,15 @@ import { handleUiMessage } from "./ui-router.js";
  * that wakes a stopped worker (a click in an approval window, a closed window) is delivered;
  * each handler waits until the persisted state is loaded before acting.
  */
-const service = new ApproverService({
+export const service = new ApproverService({
   signPrepare: onSignPrepare,
   signRequest: onSignRequest,
   pairRequest: onPairRequest,
   closed: (svc, entry) => (entry.kind === "sign" ? onSignWindowClosed(svc, entry) : onPairWindowClosed(svc, entry)),
 });
 
-const ready = service.start().catch((error: unknown) => {
+/** Settles once the persisted state is loaded (exported, like `service`, for the worker's unit tests). */
+export const ready = service.start().catch((error: unknown) => {
   console.error("hitl: start-up failed:", error instanceof Error ? error.message : String(error));
 });
 

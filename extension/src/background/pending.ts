@@ -1,5 +1,18 @@
-import type { Challenge, ExtensionToHost, KeyPolicy, PairingRequest, Receipt } from "@hitl/verifier/protocol";
+import {
+  type Challenge,
+  type ExtensionToHost,
+  KEY_POLICIES,
+  type KeyPolicy,
+  type PairingRequest,
+  parseChallenge,
+  parseExtensionToHost,
+  parsePairingRequest,
+  parseReceipt,
+  type Receipt,
+} from "@hitl/verifier/protocol";
 import browser from "../lib/browser.js";
+import { documentDigest } from "../lib/digest.js";
+import { DIGEST, UUID_V4 } from "../lib/patterns.js";
 
 /*
  * Every request the worker is holding, persisted in storage.session so a service-worker restart
@@ -45,6 +58,12 @@ export interface SettledDecision {
   receipt: Receipt;
 }
 
+/** A stored request that could not be restored: what is known of it, to answer and close it. */
+export interface LostRequest {
+  requestId?: string;
+  windowId?: number;
+}
+
 interface Snapshot {
   entries: PendingEntry[];
   settled: SettledDecision[];
@@ -62,13 +81,55 @@ export class PendingStore {
   generation = 0;
   #writes: Promise<void> = Promise.resolve();
 
-  async load(): Promise<void> {
-    const stored = (await browser.storage.session.get(STORAGE_KEY))[STORAGE_KEY] as Snapshot | undefined;
-    if (stored === undefined) return;
-    for (const entry of stored.entries) this.entries.set(entry.key, entry);
-    for (const item of stored.settled) this.settled.set(item.digest, item);
-    this.outbox = stored.outbox;
-    this.generation = stored.generation;
+  /**
+   * Restore the state a previous worker saved. Storage is the worker's own, but a snapshot can be
+   * cut short or come from another version: every part is checked as strictly as a message from
+   * the host, and whatever fails is dropped, never repaired (a request is restored only with the
+   * exact challenge its digest names). Never throws: a worker that cannot start answers nobody.
+   * Returns the requests that were dropped, so the caller can answer them and close their windows.
+   */
+  async load(): Promise<LostRequest[]> {
+    let stored: unknown;
+    try {
+      stored = (await browser.storage.session.get(STORAGE_KEY))[STORAGE_KEY];
+    } catch {
+      return []; // unreadable: start empty; the host times out whatever was waiting
+    }
+    if (stored === undefined) return [];
+    const snapshot = isRecord(stored) ? stored : {};
+    const lost: LostRequest[] = [];
+    const windows = new Set<number>();
+    for (const raw of listOf(snapshot.entries)) {
+      const entry = await restoreEntry(raw);
+      const taken =
+        entry !== undefined &&
+        (this.entries.has(entry.key) || (entry.windowId !== undefined && windows.has(entry.windowId)) || this.byRequestId(entry.requestId));
+      if (entry === undefined || taken) {
+        lost.push(lostPartsOf(raw));
+        continue;
+      }
+      this.entries.set(entry.key, entry);
+      if (entry.windowId !== undefined) windows.add(entry.windowId);
+    }
+    for (const raw of listOf(snapshot.settled)) {
+      const item = await restoreSettled(raw);
+      if (item !== undefined && !this.settled.has(item.digest)) this.settled.set(item.digest, item);
+    }
+    this.outbox = listOf(snapshot.outbox).flatMap((raw) => {
+      try {
+        return [parseExtensionToHost(raw)];
+      } catch {
+        return [];
+      }
+    });
+    const generations = [...this.entries.values(), ...this.settled.values()].map((item) => item.generation);
+    this.generation = isCount(snapshot.generation) ? snapshot.generation : Math.max(0, ...generations);
+    // A window or request id a restored request holds is not the lost one's to close or answer.
+    for (const item of lost) {
+      if (item.windowId !== undefined && windows.has(item.windowId)) delete item.windowId;
+      if (item.requestId !== undefined && this.byRequestId(item.requestId) !== undefined) delete item.requestId;
+    }
+    return lost;
   }
 
   /** Persist the current state; writes are chained so a later state never lands before an earlier one. */
@@ -118,4 +179,75 @@ export class PendingStore {
   pruneSettled(nowMs: number): void {
     for (const [digest, item] of this.settled) if (item.exp * 1000 <= nowMs) this.settled.delete(digest);
   }
+}
+
+/* ---- restoring a snapshot: the same strictness as the wire ---- */
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function hasExactly(record: Record<string, unknown>, required: readonly string[], optional: readonly string[]): boolean {
+  const own = Object.keys(record);
+  return required.every((key) => Object.hasOwn(record, key)) && own.every((key) => required.includes(key) || optional.includes(key));
+}
+
+const isUuid = (value: unknown): value is string => typeof value === "string" && UUID_V4.test(value);
+const isDigest = (value: unknown): value is string => typeof value === "string" && DIGEST.test(value);
+
+/** Parsed by the protocol's parser, or undefined. */
+function parsed<T>(parse: (value: unknown) => T, value: unknown): T | undefined {
+  try {
+    return parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const SIGN_FIELDS = ["kind", "key", "requestId", "generation", "challenge", "digest"] as const;
+const PAIR_FIELDS = ["kind", "key", "requestId", "generation", "request", "digest", "keyLifetime"] as const;
+
+async function restoreEntry(raw: unknown): Promise<PendingEntry | undefined> {
+  if (!isRecord(raw)) return undefined;
+  const { key, requestId, generation, digest, windowId } = raw;
+  if (!isUuid(key) || !isUuid(requestId) || !isCount(generation) || !isDigest(digest)) return undefined;
+  if (windowId !== undefined && !isCount(windowId)) return undefined;
+  const window = windowId === undefined ? {} : { windowId };
+  if (raw.kind === "sign" && hasExactly(raw, SIGN_FIELDS, ["windowId"])) {
+    const challenge = parsed((value) => parseChallenge(value), raw.challenge);
+    if (challenge === undefined || (await documentDigest(challenge)) !== digest) return undefined;
+    return { kind: "sign", key, requestId, generation, challenge, digest, ...window };
+  }
+  if (raw.kind === "pair" && hasExactly(raw, PAIR_FIELDS, ["windowId"])) {
+    const request = parsed((value) => parsePairingRequest(value), raw.request);
+    const keyLifetime = KEY_POLICIES.find((policy) => policy === raw.keyLifetime);
+    if (request === undefined || keyLifetime === undefined || (await documentDigest(request)) !== digest) return undefined;
+    return { kind: "pair", key, requestId, generation, request, digest, keyLifetime, ...window };
+  }
+  return undefined;
+}
+
+async function restoreSettled(raw: unknown): Promise<SettledDecision | undefined> {
+  if (!isRecord(raw) || !hasExactly(raw, ["digest", "exp", "generation", "receipt"], [])) return undefined;
+  const receipt = parsed((value) => parseReceipt(value), raw.receipt);
+  if (receipt === undefined || !isCount(raw.generation) || raw.exp !== receipt.challenge.exp) return undefined;
+  // The receipt answers a re-sent challenge by its digest: only for the challenge it signs.
+  if (raw.digest !== (await documentDigest(receipt.challenge))) return undefined;
+  return { digest: raw.digest, exp: receipt.challenge.exp, generation: raw.generation, receipt };
+}
+
+function lostPartsOf(raw: unknown): LostRequest {
+  const lost: LostRequest = {};
+  if (!isRecord(raw)) return lost;
+  if (isUuid(raw.requestId)) lost.requestId = raw.requestId;
+  if (isCount(raw.windowId)) lost.windowId = raw.windowId;
+  return lost;
 }

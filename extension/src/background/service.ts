@@ -16,7 +16,7 @@ import { readIdentity, readKeyPolicy, writeKeyPolicy } from "./identity.js";
 import { keyPlanAtPairing } from "./key-lifetime.js";
 import { deleteKey, generateKey, loadKey, type SigningKey } from "./key-store.js";
 import { NativeHostConnection } from "./native-port.js";
-import { expiresAt, type PendingEntry, PendingStore } from "./pending.js";
+import { expiresAt, type LostRequest, type PendingEntry, PendingStore } from "./pending.js";
 import { type PreparedWindow, PreparedWindows } from "./prepared-windows.js";
 import { adoptWindowFor, openWindowFor } from "./request-windows.js";
 import { sessionKeys } from "./session-key.js";
@@ -64,10 +64,25 @@ export class ApproverService {
 
   /** Runs on every worker start: browser start, install, or wake-up after being stopped. */
   async start(): Promise<void> {
-    await this.store.load();
+    const lost = await this.store.load();
     this.key = await keyAtWorkerStart();
     this.port.start();
+    await this.#answerLost(lost);
     await this.#rebuild();
+  }
+
+  /** Requests whose stored state was unusable: the requester hears so now, their windows close. */
+  async #answerLost(lost: LostRequest[]): Promise<void> {
+    for (const { requestId, windowId } of lost) {
+      if (requestId !== undefined) {
+        this.replyError(
+          requestId,
+          "ERR_INTERNAL",
+          "The browser extension lost this request's state when it restarted; run the request again.",
+        );
+      }
+      await closeWindow(windowId);
+    }
   }
 
   /**

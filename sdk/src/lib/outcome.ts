@@ -1,4 +1,36 @@
-import type { ApproverKey, ApproverRecord, Challenge, ErrorCode, HitlError, PairingRequest, Receipt } from "@hitl/verifier";
+import {
+  type ApproverKey,
+  type ApproverRecord,
+  type Challenge,
+  type ErrorCode,
+  encodeBase64url,
+  type HitlError,
+  type PairingRequest,
+  type Receipt,
+} from "@hitl/verifier";
+
+/**
+ * Who signed a verified decision, in the form of the approvers file and `hitl request --json`:
+ * the raw Ed25519 public key as base64url text, not bytes, so it can be logged or sent as is.
+ */
+export interface Approver {
+  sub: string;
+  kid: string;
+  /** Absent in team mode: the hitl server verifies with the registered key and does not return it. */
+  publicKey?: string;
+  /** Team mode: the Keycloak username. */
+  label?: string;
+}
+
+/** The verifier's key (bytes) as the SDK reports it. */
+export function toApprover(key: ApproverKey): Approver {
+  return {
+    sub: key.sub,
+    kid: key.kid,
+    ...(key.publicKey.length > 0 && { publicKey: encodeBase64url(key.publicKey) }),
+    ...(key.label !== undefined && { label: key.label }),
+  };
+}
 
 /** An ending without a signed decision. */
 export type Failure =
@@ -13,13 +45,13 @@ export type Failure =
  * withdrawal can.
  */
 export type ApprovalOutcome =
-  | { decision: "approve"; challenge: Challenge; approver: ApproverKey; receipt: Receipt; verifiedBy?: TeamVerification }
+  | { decision: "approve"; challenge: Challenge; approver: Approver; receipt: Receipt; verifiedBy?: TeamVerification }
   | {
       decision: "deny";
       code: "ERR_DENIED";
       message: string;
       challenge: Challenge;
-      approver: ApproverKey;
+      approver: Approver;
       receipt: Receipt;
       verifiedBy?: TeamVerification;
     }

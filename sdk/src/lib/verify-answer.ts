@@ -8,8 +8,8 @@ import {
   verifyReceipt,
 } from "@hitl/verifier";
 import { parseReceipt } from "@hitl/verifier/protocol";
-import { openDefaultNonceStore, openLocalKeys } from "./open-stores.js";
-import { type ApprovalOutcome, failureOf } from "./outcome.js";
+import { openLocalKeys } from "./open-stores.js";
+import { type ApprovalOutcome, failureOf, toApprover } from "./outcome.js";
 
 /*
  * Everything requestApproval needs from the verifier, in one module it loads lazily: with the
@@ -19,20 +19,17 @@ import { type ApprovalOutcome, failureOf } from "./outcome.js";
 
 export interface VerificationStores {
   keys: KeyDirectory;
+  /** Opened and probed by requestApproval before asking; it also closes it. */
   nonces: NonceStore;
-  /** Close when done: the store was opened here, not given by the caller. */
-  ownNonces: boolean;
 }
 
-/** The approvers file in full (every record checked) and the configured replay store. */
+/** The approvers file in full (every record checked), with the replay store already opened. */
 export async function openStores(
   approversFile: string,
-  env: NodeJS.ProcessEnv,
-  given: { keys?: KeyDirectory | undefined; nonces?: NonceStore | undefined },
+  given: { keys?: KeyDirectory | undefined; nonces: NonceStore },
 ): Promise<VerificationStores> {
   const keys = given.keys ?? (await openLocalKeys(approversFile));
-  const nonces = given.nonces ?? (await openDefaultNonceStore(env));
-  return { keys, nonces, ownNonces: given.nonces === undefined };
+  return { keys, nonces: given.nonces };
 }
 
 /**
@@ -48,7 +45,7 @@ export async function verifyAnswer(
   const { keys, nonces } = stores;
   try {
     const verified = await verifyReceipt(receipt, { aud: challenge.aud, challenge, intent: challenge.intent }, { keys, nonces, clock });
-    return { decision: "approve", challenge, approver: verified.approver, receipt: verified.receipt };
+    return { decision: "approve", challenge, approver: toApprover(verified.approver), receipt: verified.receipt };
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
     if (error.code === "ERR_DENIED") return signedDenial(receipt, challenge, keys, error);
@@ -77,5 +74,5 @@ async function signedDenial(receiptValue: unknown, challenge: Challenge, keys: K
   }
   const approver: ApproverKey | undefined = await keys.lookup(receipt.statement.sub, receipt.kid);
   if (approver === undefined) throw new HitlError("ERR_INTERNAL", "The key that signed a verified denial vanished from the key directory.");
-  return { decision: "deny", code: "ERR_DENIED", message: denial.message, challenge, approver, receipt };
+  return { decision: "deny", code: "ERR_DENIED", message: denial.message, challenge, approver: toApprover(approver), receipt };
 }

@@ -1,9 +1,7 @@
-import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type KeyRegistration, type KeyRegistrationStatement, keycloakRealm } from "@hitl/verifier";
-import { makeApprover, makeChallenge, signKeyRegistration, signReceipt, type TestApprover } from "@hitl/verifier/testing";
+import { signKeyRegistration, type TestApprover } from "@hitl/verifier/testing";
 import { Redis } from "ioredis";
 import { type KeycloakStandIn, type StandInUserSpec, startKeycloakStandIn } from "../../../oauth/stand-in/index.js";
 import { OidcBrowser, pkcePair } from "../../../verifier/test/helpers/oidc-login.js";
@@ -142,53 +140,4 @@ export function registration(
   signer: TestApprover = key,
 ): KeyRegistration {
   return signKeyRegistration(key, { aud: PUBLIC_URL, ...fields }, overrides, signer, fields.nowSeconds);
-}
-
-/**
- * Registers a new key for `username` at the server on `serverUrl` (log in, POST /v1/keys), and
- * returns it with a verifier client's token and a /v1/verify body presenting a receipt it signed.
- */
-export async function registeredReceipt(team: Team, serverUrl: string, username: string, password: string) {
-  const user = team.kc.adminHelpers.userByUsername(username)!;
-  const key = makeApprover(user.id);
-  const { access } = await loginToken(team.kc, username, password);
-  const registered = await fetch(`${serverUrl}/v1/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${access}`, "content-type": "application/json" },
-    body: JSON.stringify(registration(key, { sub: user.id, iss: team.kc.issuer })),
-  });
-  const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
-  const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });
-  return { key, registeredStatus: registered.status, token, body };
-}
-
-/** A self-signed P-256 certificate for `commonName`, valid for 127.0.0.1, written as cert.pem and key.pem into `dir`. */
-export function makeSelfSignedCertificate(dir: string, commonName: string): { cert: string; key: string } {
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const made = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${commonName}`,
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  if (made.status !== 0) throw new Error(`openssl could not make a test certificate (exit ${made.status}); is openssl installed?`);
-  return { cert, key };
 }

@@ -95,7 +95,7 @@ export class LocalKeyDirectory implements KeyDirectory {
     if (!this.#subjects.has(sub)) {
       return new HitlError(
         "ERR_UNKNOWN_APPROVER",
-        `Approver "${sub}" is not registered in ${this.#source}. Run \`hitl pair\` to pair that browser, or point to the right file with --approvers.`,
+        `Approver "${sub}" is not registered in ${this.#source}. Run \`hitl pair\` to pair that browser, or use the approvers file that lists it (HITL_CONFIG_DIR for hitl request, --approvers FILE for hitl verify).`,
       );
     }
     return new HitlError(

@@ -7,6 +7,7 @@ import { makePrivateDirectory } from "../make-private-directory.js";
 import { LIMITS } from "../protocol/constants.js";
 import { HitlError } from "../protocol/errors.js";
 import { checkConsumeArguments, lastAcceptanceMs } from "./lib/retention.js";
+import { probeNonceDirectory } from "./probe-nonce-directory.js";
 
 export interface FileNonceStoreOptions {
   /** Milliseconds since the epoch; default Date.now. */
@@ -82,6 +83,24 @@ export class FileNonceStore implements NonceStore {
       throw this.#unavailable(error);
     }
     this.#maybePrune();
+  }
+
+  /**
+   * Resolves when the directory exists (created if missing) and takes a new file; records no
+   * nonce. ERR_NONCE_STORE_UNAVAILABLE at once otherwise (a regular file in its place, a path
+   * under /proc, a directory that refuses writes).
+   */
+  async ready(): Promise<void> {
+    try {
+      probeNonceDirectory(this.#dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new HitlError(
+        "ERR_NONCE_STORE_UNAVAILABLE",
+        `The replay store ${this.#dir} cannot record nonces (${code}), so no approval is requested. Make that directory writable (or remove what stands in its place), or set HITL_STATE_DIR to a writable directory.`,
+        { cause: error },
+      );
+    }
   }
 
   /** Exclusive creation; (re)creates the shard directory when it is missing. */

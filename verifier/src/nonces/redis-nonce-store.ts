@@ -100,6 +100,8 @@ export interface RedisDurability {
 type ScriptedRedis = Redis & { hitlConsumeNonces(numKeys: number, ...args: (string | number)[]): Promise<unknown> };
 
 const MIN_TTL_MS = 1000;
+/** ready() gives up on a Redis that does not answer after this long (a frozen or unreachable server). */
+const READY_TIMEOUT_MS = 1000;
 const NOT_WRITTEN = "Stream isn't writeable";
 
 /**
@@ -204,6 +206,10 @@ export class RedisNonceStore implements NonceStore {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 2000,
       connectTimeout,
+      // disconnect() waits this long for the socket's close before destroying it; a socket that
+      // never connected is already closed, so the wait only kept a process that reports a refused
+      // connection alive for 2 s more. close() has sent QUIT (or given up on it) before.
+      disconnectTimeout: 0,
       // Keep reconnecting in the background, so the store recovers when Redis comes back.
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
     });
@@ -219,7 +225,8 @@ export class RedisNonceStore implements NonceStore {
       await store.#learnRunId();
     } catch (error) {
       redis.disconnect();
-      throw store.#unavailable(error);
+      // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
+      throw store.#unavailable(store.#lastError ?? error);
     } finally {
       clearTimeout(timer);
     }
@@ -307,6 +314,28 @@ export class RedisNonceStore implements NonceStore {
       );
     } else if (outcome === BEFORE_EPOCH) pending.reject(this.#reset(pending, mark));
     else pending.reject(this.#failed(new UncertainReply(`unexpected reply ${JSON.stringify(outcome)}`)));
+  }
+
+  /**
+   * Resolves when Redis answers on the current connection and its server identity is known (what
+   * a consume needs); writes nothing. ERR_NONCE_STORE_UNAVAILABLE otherwise: at once when not
+   * connected, after READY_TIMEOUT_MS when Redis does not answer.
+   */
+  async ready(): Promise<void> {
+    if (this.#redis.status !== "ready") throw this.#unavailable(new Error(`connection ${this.#redis.status}`));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#runId === undefined ? this.#learnRunId() : this.#redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      throw this.#unavailable(error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { getHostHealth } from "@hitl/sdk";
-import { formatFingerprint, type HealthResponseBody, HitlError } from "@hitl/verifier";
+import { formatFingerprint, type HealthResponseBody, HitlError, resolvePaths } from "@hitl/verifier";
 import { type CheckResult, fail, pass, skip } from "./check.js";
+import { lastStartFailure } from "./host-log.js";
 import { describeOwner, findListenerOwner } from "./listener-owner.js";
 
 export interface HostChecks {
@@ -12,7 +13,7 @@ export interface HostChecks {
  * Host reachable -> extension connected -> key present: each needs the one before it, and all
  * need the host secret (without it no answer can be told from a stranger's).
  */
-export async function checkHost(port: number, secret: Uint8Array | undefined): Promise<HostChecks> {
+export async function checkHost(port: number, secret: Uint8Array | undefined, env: NodeJS.ProcessEnv): Promise<HostChecks> {
   const needsHost = "Fix 'host reachable' first.";
   if (secret === undefined) {
     const needsSecret = "Fix 'host secret' first.";
@@ -30,10 +31,7 @@ export async function checkHost(port: number, secret: Uint8Array | undefined): P
     health = await getHostHealth({ port, secret });
   } catch (error) {
     if (!(error instanceof HitlError)) throw error;
-    const unreachable =
-      error.code === "ERR_HOST_UNAUTHENTICATED"
-        ? await impostor(port)
-        : fail("host reachable", `nothing usable answers on 127.0.0.1:${port}`, error.code, error.message);
+    const unreachable = await notReachable(port, error, resolvePaths(env).hostLogFile);
     return {
       health: undefined,
       results: [unreachable, skip("extension connected", "needs the host", needsHost), skip("key present", "needs the host", needsHost)],
@@ -80,18 +78,39 @@ export async function checkHost(port: number, secret: Uint8Array | undefined): P
   return { health, results };
 }
 
-/** Something answered without our host's proof: name it, as far as the OS tells. */
-async function impostor(port: number): Promise<CheckResult> {
+/**
+ * No usable answer. The browser starts the signing host, so what went wrong with it is in its
+ * log alone (a port taken by another program: ERR_PORT_IN_USE there); every remedy names it.
+ */
+async function notReachable(port: number, error: HitlError, logFile: string): Promise<CheckResult> {
+  const failure = await lastStartFailure(logFile);
+  const log =
+    failure === undefined
+      ? `Why the signing host stopped or did not start is in its log, ${logFile}.`
+      : `Its log, ${logFile}, says it could not start at ${failure.at} (${failure.code}).`;
+  if ((error.cause as NodeJS.ErrnoException | undefined)?.code === "ECONNREFUSED") {
+    return fail(
+      "host reachable",
+      `nothing listens on 127.0.0.1:${port}`,
+      error.code,
+      `Open your browser with the hitl extension (it starts the signing host); if it is open, run 'hitl setup' once and restart the browser. ${log}`,
+    );
+  }
+  // Something holds the port but does not answer as our host: name it, as far as the OS tells.
   const owner = await findListenerOwner(port);
   const who = owner === undefined ? "its owner is not visible on this OS" : `owner: ${describeOwner(owner)}`;
   const stop =
     owner?.pid === undefined ? `Stop the program listening on port ${port}` : `Stop it (kill ${owner.pid}, as its owner or root)`;
-  return fail(
-    "host reachable",
-    `something else is listening on ${port} and could not prove it is your hitl signing host (${who})`,
-    "ERR_HOST_UNAUTHENTICATED",
-    `${stop}, then restart your browser so its signing host can take the port; until then nothing it answers is trusted. If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
-  );
+  const remedy = `${stop}, then restart your browser so its signing host can take the port; until then nothing it answers is trusted. ${log}`;
+  if (error.code === "ERR_HOST_UNAUTHENTICATED") {
+    return fail(
+      "host reachable",
+      `something else is listening on ${port} and could not prove it is your hitl signing host (${who})`,
+      error.code,
+      `${remedy} If you re-created the host secret with 'hitl setup' since the browser started, restart the browser.`,
+    );
+  }
+  return fail("host reachable", `something on ${port} does not answer as a hitl signing host (${who})`, error.code, remedy);
 }
 
 function fingerprintOf(kid: string): string {

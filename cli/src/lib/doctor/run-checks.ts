@@ -32,7 +32,7 @@ export async function runDoctorChecks(options: { port: number; userDataDir?: str
     return { ok: false, checks: [fail("mode", "team.json is unusable", error.code, error.message)] };
   }
   const [host, replay] = await Promise.all([
-    checkHost(options.port, secret.secret),
+    checkHost(options.port, secret.secret, options.env),
     team === undefined ? checkReplayStore(options.env) : undefined,
   ]);
   const connected = host.health?.extension.connected === true;

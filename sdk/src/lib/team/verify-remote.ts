@@ -1,6 +1,6 @@
-import { type ApproverKey, type Challenge, challengeDigest, type ErrorCode, HitlError, isErrorCode } from "@hitl/verifier";
+import { type Challenge, challengeDigest, type ErrorCode, HitlError, isErrorCode } from "@hitl/verifier";
 import { parseReceipt } from "@hitl/verifier/protocol";
-import type { ApprovalOutcome } from "../outcome.js";
+import type { ApprovalOutcome, Approver } from "../outcome.js";
 import { readTeamClientSecret, type TeamConfig } from "./team-config.js";
 
 /*
@@ -65,11 +65,11 @@ interface VerifyAnswer {
   message?: unknown;
 }
 
-/** The approver the server verified; the server does not return the key, so publicKey stays empty. */
-function approverOf(answer: VerifyAnswer): (ApproverKey & { label: string }) | undefined {
+/** The approver the server verified; the server does not return the key, so there is no publicKey. */
+function approverOf(answer: VerifyAnswer): (Approver & { label: string }) | undefined {
   const a = answer.approver;
   if (typeof a?.sub !== "string" || typeof a.username !== "string" || typeof answer.kid !== "string") return undefined;
-  return { sub: a.sub, kid: answer.kid, publicKey: new Uint8Array(0), label: a.username };
+  return { sub: a.sub, kid: answer.kid, label: a.username };
 }
 
 async function verifyRemotely(config: TeamConfig, token: string, receiptValue: unknown, challenge: Challenge): Promise<ApprovalOutcome> {
@@ -114,7 +114,7 @@ async function verifyRemotely(config: TeamConfig, token: string, receiptValue: u
   const message = typeof answer.message === "string" ? answer.message : `The hitl server answered HTTP ${response.status}.`;
   // 422 ERR_DENIED: the server verified a signed denial of this very challenge (checked above).
   if (code === "ERR_DENIED" && response.status === 422 && receipt.statement.decision === "deny") {
-    const denier: ApproverKey = { sub: receipt.statement.sub, kid: receipt.kid, publicKey: new Uint8Array(0) };
+    const denier: Approver = { sub: receipt.statement.sub, kid: receipt.kid };
     return { decision: "deny", code, message, challenge, approver: denier, receipt };
   }
   return { decision: "error", code, message: `${message} (verified by the hitl server at ${config.server})`, challenge };
