@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import type { Page } from "playwright-core";
 import { expect, test } from "vitest";
-import { type Challenge, encodeBase64url, intentDigest } from "../verifier/dist/index.js";
+import type { Challenge } from "../verifier/dist/index.js";
+import { makeChallenge, nowSeconds } from "../verifier/dist/testing/index.js";
 import { challengeDigest, parseJsonOutcome, sharedSession } from "./harness/index.js";
 
 /*
@@ -14,19 +14,8 @@ import { challengeDigest, parseJsonOutcome, sharedSession } from "./harness/inde
 const session = sharedSession({ pairAs: "alice" });
 
 function forgedChallenge(pid: number): Challenge {
-  const now = Math.floor(Date.now() / 1000);
   const action = { summary: `flood from a forged pid ${pid}` };
-  return {
-    v: 1,
-    id: randomUUID(),
-    nonce: encodeBase64url(randomBytes(32)),
-    aud: "hitl-flood",
-    iat: now,
-    exp: now + 300,
-    action,
-    intent: intentDigest(action),
-    requester: { tool: "flood", pid },
-  };
+  return makeChallenge({ aud: "hitl-flood", exp: nowSeconds() + 300, action, requester: { tool: "flood", pid } });
 }
 
 type Answer = {

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from "node:crypto";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { describe, expect, test } from "vitest";
+import { makeChallenge } from "../verifier/dist/testing/index.js";
 import { challengeDigest, clickButton, sharedSession } from "./harness/index.js";
 
 /*
@@ -10,22 +10,6 @@ import { challengeDigest, clickButton, sharedSession } from "./harness/index.js"
  * be held back, sent late, or never sent.
  */
 const session = sharedSession({ pairAs: "prep" });
-
-/** A valid challenge, as a requester would make it (the host and the extension check its shape). */
-function makeChallenge(action: { summary: string } = { summary: "delete /tmp/testfile" }) {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    v: 1 as const,
-    id: randomUUID(),
-    nonce: randomBytes(32).toString("base64url"),
-    aud: "hitl-cli",
-    iat: now,
-    exp: now + 120,
-    action,
-    intent: randomBytes(32).toString("base64url"),
-    requester: { tool: "e2e", pid: process.pid },
-  };
-}
 
 interface HeldRequest {
   request: ClientRequest;
@@ -75,7 +59,7 @@ describe("an approval window opened ahead of its challenge", () => {
     const held = openHeld(session.port);
     const page = await session.windows.next("approval", 15_000);
     await expect.poll(() => page.locator("#status").textContent()).toBe("Receiving the request…");
-    const challenge = makeChallenge({ summary: "deploy build 42 ✓" });
+    const challenge = makeChallenge({ action: { summary: "deploy build 42 ✓" } });
     held.request.end(JSON.stringify({ challenge }));
     await expect.poll(() => page.locator("#summary").textContent()).toBe("deploy build 42 ✓");
     expect(await page.locator("#status").textContent()).toBe("");
@@ -104,7 +88,7 @@ describe("an approval window opened ahead of its challenge", () => {
     const early = await session.windows.next("approval", 15_000);
     await expect.poll(() => early.locator("#status").textContent()).toBe("Receiving the request…");
     await early.close({ runBeforeUnload: false });
-    const challenge = makeChallenge({ summary: "rotate keys" });
+    const challenge = makeChallenge({ action: { summary: "rotate keys" } });
     held.request.end(JSON.stringify({ challenge }));
     const page = await session.windows.next("approval", 15_000);
     await expect.poll(() => page.locator("#summary").textContent()).toBe("rotate keys");

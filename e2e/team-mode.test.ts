@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { clientToken } from "../server/test/helpers/team.js";
-import { makeChallenge, newApprover, signReceipt } from "../verifier/test/helpers/fixtures.js";
+import { makeApprover, makeChallenge, signReceipt } from "../verifier/dist/testing/index.js";
 import { approveRequest, EXTENSION_ID, launchSession } from "./harness/index.js";
 import { configureTeam, recordIssuedTokens, sharedTeam, signInAndRegister, TEAM_PAGE } from "./harness/team.js";
 
@@ -138,7 +138,7 @@ describe("team mode, end to end (Chromium, Keycloak stand-in, real hitl server, 
 
   test("an agent that appends its own key to the approvers file gains nothing: the server knows only registered keys", async () => {
     const alice = kc.adminHelpers.userByUsername("alice")!;
-    const agent = newApprover(alice.id);
+    const agent = makeApprover(alice.id);
     writeFileSync(
       join(session.configDir, "approvers.json"),
       JSON.stringify({

@@ -1,7 +1,7 @@
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { addApprover } from "@hitl/verifier";
+import { makeApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover } from "./helpers/approver-key.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
 
 let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
@@ -41,7 +41,7 @@ describe("hitl approvers", () => {
         sub: "alice",
         kid: a.kid,
         fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/),
-        publicKey: a.publicKey,
+        publicKey: a.publicKeyText,
         pairedAt: a.record.pairedAt,
       })),
     });

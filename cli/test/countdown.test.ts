@@ -1,16 +1,6 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { startCountdown } from "../src/lib/countdown.js";
-
-function terminal(isTTY: boolean): { stream: NodeJS.WriteStream; written: () => string } {
-  const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
-  stream.isTTY = isTTY;
-  let text = "";
-  stream.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-  });
-  return { stream, written: () => text };
-}
+import { terminal } from "./helpers/fake-terminal.js";
 
 describe("the waiting line", () => {
   it("on a terminal: draws the seconds left, says when time is up, and clears itself", async () => {

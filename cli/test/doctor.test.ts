@@ -3,10 +3,11 @@ import { once } from "node:events";
 import { readFile, rm } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { installHostManifests } from "@hitl/signing-host";
+import { installHostManifests } from "@hitl/signing-host/install";
 import { addApprover } from "@hitl/verifier";
+import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, type TestApprover } from "./helpers/approver-key.js";
+import { LOCAL_DOCTOR_CHECKS } from "./helpers/doctor-checks.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { HOST_MAIN, type RealHost, startRealHost } from "./helpers/real-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
@@ -49,16 +50,7 @@ async function doctor(
 ): Promise<{ code: number | null; ok: boolean; checks: Record<string, Check> }> {
   const run = await runCli(["doctor", "--json", ...args], { ...env, ...extra });
   const out = JSON.parse(run.stdout) as { ok: boolean; checks: Check[] };
-  expect(out.checks.map((c) => c.name)).toEqual([
-    "mode",
-    "host manifest",
-    "host secret",
-    "host reachable",
-    "extension connected",
-    "key present",
-    "approver paired",
-    "replay store",
-  ]);
+  expect(out.checks.map((c) => c.name)).toEqual(LOCAL_DOCTOR_CHECKS);
   for (const check of out.checks) if (check.status !== "pass") expect(check.remedy).toEqual(expect.any(String));
   return { code: run.code, ok: out.ok, checks: Object.fromEntries(out.checks.map((c) => [c.name, c])) };
 }

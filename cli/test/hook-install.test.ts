@@ -1,14 +1,14 @@
-import { spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addApprover, type Challenge, parseSignRequestBody } from "@hitl/verifier";
+import { addApprover, type Challenge } from "@hitl/verifier";
+import { parseSignRequestBody } from "@hitl/verifier/protocol";
+import { makeApprover, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hookCommand } from "../src/hooks/install-hook.js";
-import { makeApprover, signReceipt } from "./helpers/approver-key.js";
 import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { BIN, type CliRun, isolatedDirs, startCli } from "./helpers/run-cli.js";
-import { endStdin } from "./helpers/write-stdin.js";
+import { runThroughShell } from "./helpers/write-stdin.js";
 
 /*
  * `hitl hook install <agent> [--project | --user] [--uninstall]` through the built binary, against
@@ -51,7 +51,7 @@ async function removalAnswered(decision: "approve" | "deny"): Promise<{ env: Rec
     (request) => {
       const challenge = parseSignRequestBody(request.body).challenge;
       shown.push(challenge);
-      return { status: 200, body: { receipt: signReceipt(alice, challenge, decision) } };
+      return { status: 200, body: { receipt: signReceipt(challenge, alice, { decision }) } };
     },
     { secretFile: dirs.secretFile },
   );
@@ -250,31 +250,17 @@ describe("hitl hook install codex | gemini", () => {
 });
 
 /** Run an installed command line the way the agents do: through sh, the tool call on stdin. */
-function runThroughShell(command: string, stdin: string, env: Record<string, string>) {
-  const child = spawn("/bin/sh", ["-c", command], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  // A command line whose program is gone exits before reading its input (see endStdin).
-  endStdin(child.stdin, stdin);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
-  );
-}
+const runThroughShellWith = (command: string, stdin: string, env: Record<string, string>) =>
+  runThroughShell(command, stdin, { env: { PATH: process.env.PATH ?? "", ...env } });
 
 describe("the installed command line, run through sh as the agent runs it", () => {
   it("allows an allowed call, blocks a gated one it cannot ask about, with the exact exit codes", async () => {
     await install(["claude-code"]);
     const entry = (read(CLAUDE_USER()).hooks as { PreToolUse: { hooks: { command: string }[] }[] }).PreToolUse[0]!.hooks[0]!;
     const env = { ...dirs.env, HITL_PORT: String(await freePort()) };
-    const allowed = await runThroughShell(entry.command, hookFixture("claude-code", "bash-allowed").text, env);
+    const allowed = await runThroughShellWith(entry.command, hookFixture("claude-code", "bash-allowed").text, env);
     expect(allowed).toEqual({ code: 0, stdout: "", stderr: "" });
-    const gated = await runThroughShell(entry.command, hookFixture("claude-code", "bash").text, { ...env, HITL_SECURE: "1" });
+    const gated = await runThroughShellWith(entry.command, hookFixture("claude-code", "bash").text, { ...env, HITL_SECURE: "1" });
     expect(readHookOutput("claude-code", gated)).toMatchObject({
       effect: "block",
       reason: expect.stringContaining("ERR_HOST_UNREACHABLE"),
@@ -285,7 +271,7 @@ describe("the installed command line, run through sh as the agent runs it", () =
     "%s: a hitl that is gone (exit 1 from node) still blocks: exit 2 with a reason",
     async (agent) => {
       const command = hookCommand(NODE, join(dirs.root, "deleted/dist/bin.js"), agent);
-      const run = await runThroughShell(command, hookFixture(agent, agent === "gemini" ? "run-shell-command" : "bash").text, dirs.env);
+      const run = await runThroughShellWith(command, hookFixture(agent, agent === "gemini" ? "run-shell-command" : "bash").text, dirs.env);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe("");
       expect(run.stderr).toMatch(/Cannot find module/);
@@ -298,7 +284,11 @@ describe("the installed command line, run through sh as the agent runs it", () =
   );
 
   it("a node that is gone (exit 127 from sh) still blocks", async () => {
-    const run = await runThroughShell(hookCommand(join(dirs.root, "no-node"), HITL, "codex"), hookFixture("codex", "bash").text, dirs.env);
+    const run = await runThroughShellWith(
+      hookCommand(join(dirs.root, "no-node"), HITL, "codex"),
+      hookFixture("codex", "bash").text,
+      dirs.env,
+    );
     expect(run.code).toBe(2);
     expect(
       run.stderr.endsWith("hitl: the hook failed (exit 127), so the call is blocked; run 'hitl doctor' and 'hitl hook install codex'.\n"),

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +6,7 @@ import { type Agent, hookFixture, readHookOutput } from "./helpers/hook-contract
 import { freePort } from "./helpers/peer-host.js";
 import { readmeSnippet, snippetCodeLines } from "./helpers/readme-snippet.js";
 import { isolatedDirs } from "./helpers/run-cli.js";
-import { endStdin } from "./helpers/write-stdin.js";
+import { runThroughShell } from "./helpers/write-stdin.js";
 
 /*
  * The README's "Use it from your agent" snippets for the coding agents, run as written (each line
@@ -33,17 +32,7 @@ afterEach(async () => {
 
 function sh(command: string, stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...dirs.env, HITL_PORT: port };
-  const child = spawn("/bin/sh", ["-c", command], { cwd: REPO, env, stdio: ["pipe", "pipe", "pipe"] });
-  endStdin(child.stdin, stdin);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return runThroughShell(command, stdin, { env, cwd: REPO });
 }
 
 const SETTINGS: Record<Agent, { file: string; event: string }> = {

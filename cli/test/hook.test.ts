@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { addApprover, type Challenge, type ExtensionStatus, type HostToExtension, intentDigest, type JsonValue } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runHook } from "../src/hooks/run-hook.js";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { type Agent, type HookRun, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
@@ -54,7 +54,7 @@ async function hostDeciding(decision: "approve" | "deny" | "none", options: { pa
       if (message.type === "sign.request") {
         shown.push(message.challenge);
         if (decision !== "none") {
-          real.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision) });
+          real.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, alice, { decision }) });
         }
       }
       if (message.type === "request.withdraw") withdrawn.push(message.requestId);

@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { addApprover, type Challenge, type ExtensionStatus, encodeBase64url, type HostToExtension, intentDigest } from "@hitl/verifier";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
-import { freePort } from "./helpers/peer-host.js";
-import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { isolatedDirs, runCli } from "./helpers/run-cli.js";
+import type { Challenge, HostToExtension } from "@hitl/verifier";
+import { makeChallenge, signReceipt } from "@hitl/verifier/testing";
+import { describe, expect, it } from "vitest";
+import { realHostFixture } from "./helpers/real-host.js";
+import { runCli } from "./helpers/run-cli.js";
 
 /*
  * A flood of forged requesters against the real signing host process (signing-host/dist/main.js,
@@ -16,39 +14,30 @@ import { isolatedDirs, runCli } from "./helpers/run-cli.js";
  * reaches the browser and is approved.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
-let host: RealHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-});
-
-afterEach(async () => {
-  await host?.stop();
-  host = undefined;
-  await dirs.cleanup();
-});
-
-function status(): ExtensionStatus {
-  return { keyPresent: true, kid: alice.kid, subject: alice.sub, keyPolicy: "persistent", pending: 0 };
-}
+const fx = realHostFixture();
 
 function forgedChallenge(pid: number): Challenge {
-  const now = Math.floor(Date.now() / 1000);
-  const action = { summary: `flood ${pid}` };
-  return {
-    v: 1,
-    id: randomUUID(),
-    nonce: encodeBase64url(randomBytes(32)),
-    aud: "hitl-cli",
-    iat: now,
-    exp: now + 120,
-    action,
-    intent: intentDigest(action),
-    requester: { tool: "flood", pid },
-  };
+  return makeChallenge({ action: { summary: `flood ${pid}` }, requester: { tool: "flood", pid } });
+}
+
+/**
+ * Starts the real host with alice paired; its extension shows every request (collected in
+ * `shown`) and approves only those not from the flood, which wait for a human forever.
+ */
+async function startHostApprovingAllButFlood(shown: Array<Extract<HostToExtension, { type: "sign.request" }>>) {
+  await fx.pairAlice();
+  const env = await fx.start((message, peer) => {
+    if (message.type !== "sign.request") return;
+    shown.push(message);
+    if (message.challenge.requester.tool !== "flood") {
+      peer.send({
+        type: "sign.result",
+        requestId: message.requestId,
+        receipt: signReceipt(message.challenge, fx.alice, { decision: "approve" }),
+      });
+    }
+  });
+  return { env, port: Number(env.HITL_PORT) };
 }
 
 /** POST /sign on a connection of its own; resolves with the answer (status + parsed body). */
@@ -86,22 +75,8 @@ function postSign(
 
 describe("a flood of forged requesters", () => {
   it("40 requests claiming 40 pids from one process get 4 windows; a real `hitl request` still gets its window and is approved", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     const shown: Array<Extract<HostToExtension, { type: "sign.request" }>> = [];
-    const port = await freePort();
-    const env = { ...dirs.env, HITL_PORT: String(port) };
-    host = await startRealHost({
-      env,
-      status: status(),
-      onMessage: (message, peer) => {
-        if (message.type !== "sign.request") return;
-        shown.push(message);
-        // The flood is never decided; the human approves the real request.
-        if (message.challenge.requester.tool !== "flood") {
-          peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
-        }
-      },
-    });
+    const { env, port } = await startHostApprovingAllButFlood(shown);
 
     const flood = Array.from({ length: 40 }, (_, i) => postSign(port, forgedChallenge(30_000 + i)));
     const answers: Array<{ status: number; body: { error?: { code: string; message: string } } }> = [];
@@ -134,21 +109,8 @@ describe("a flood of forged requesters", () => {
   });
 
   it("a flood from six processes still leaves a place for a seventh: the real `hitl request`", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     const shown: Array<Extract<HostToExtension, { type: "sign.request" }>> = [];
-    const port = await freePort();
-    const env = { ...dirs.env, HITL_PORT: String(port) };
-    host = await startRealHost({
-      env,
-      status: status(),
-      onMessage: (message, peer) => {
-        if (message.type !== "sign.request") return;
-        shown.push(message);
-        if (message.challenge.requester.tool !== "flood") {
-          peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
-        }
-      },
-    });
+    const { env, port } = await startHostApprovingAllButFlood(shown);
 
     // Six processes, each sending 6 requests on 6 connections and printing each refusal's code.
     let refused = 0;

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ApproverRecord, addApprover } from "@hitl/verifier";
+import { makeApprover } from "@hitl/verifier/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover } from "./helpers/approver-key.js";
 import { freePort } from "./helpers/peer-host.js";
 import { isolatedDirs, runCli } from "./helpers/run-cli.js";
 

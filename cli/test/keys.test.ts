@@ -1,9 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parseKeysArgs } from "../src/commands/keys.js";
 import { type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { isolatedDirs, runCli } from "./helpers/run-cli.js";
+import { approverFixture } from "./helpers/real-host.js";
+import { runCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl keys list|revoke` against a test peer speaking the signing host's API (real HTTP, real
@@ -16,20 +17,16 @@ const listed = [
   { kid: other, createdAt: 1_760_000_000, expiresAt: 1_762_592_000, revokedAt: 1_761_000_000, thisBrowser: false },
 ];
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+const fx = approverFixture({ paired: false });
 let peer: PeerHost | undefined;
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-});
 afterEach(async () => {
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
 function teamMode(): void {
   writeFileSync(
-    join(dirs.env.HITL_CONFIG_DIR!, "team.json"),
+    join(fx.dirs.env.HITL_CONFIG_DIR!, "team.json"),
     JSON.stringify({
       v: 1,
       server: "https://hitl.example.com",
@@ -42,8 +39,8 @@ function teamMode(): void {
 }
 
 async function withPeer(answer: (path: string, body: unknown) => PeerAnswer): Promise<Record<string, string>> {
-  peer = await startPeerHost((request) => answer(request.path, request.body), { secretFile: dirs.secretFile });
-  return { ...dirs.env, HITL_PORT: String(peer.port) };
+  peer = await startPeerHost((request) => answer(request.path, request.body), { secretFile: fx.dirs.secretFile });
+  return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
 }
 
 describe("hitl keys: command line", () => {
@@ -85,8 +82,8 @@ describe("hitl keys: command line", () => {
   });
 
   it("a damaged team.json is ERR_TEAM_CONFIG_INVALID, in --json too", async () => {
-    writeFileSync(join(dirs.env.HITL_CONFIG_DIR!, "team.json"), "{", { mode: 0o600 });
-    const result = await runCli(["keys", "list", "--json"], dirs.env);
+    writeFileSync(join(fx.dirs.env.HITL_CONFIG_DIR!, "team.json"), "{", { mode: 0o600 });
+    const result = await runCli(["keys", "list", "--json"], fx.dirs.env);
     expect(result.code).toBe(3);
     expect(JSON.parse(result.stdout)).toMatchObject({ code: "ERR_TEAM_CONFIG_INVALID" });
   });
@@ -160,15 +157,15 @@ describe("hitl keys against a test signing host", () => {
 
   it("an unproven answer (another program on the port) is ERR_HOST_UNAUTHENTICATED; no host is ERR_HOST_UNREACHABLE", async () => {
     teamMode();
-    peer = await startPeerHost(() => ({ status: 200, body: { keys: listed } }), { secretFile: dirs.secretFile, prove: false });
-    const impostor = await runCli(["keys", "list"], { ...dirs.env, HITL_PORT: String(peer.port) });
+    peer = await startPeerHost(() => ({ status: 200, body: { keys: listed } }), { secretFile: fx.dirs.secretFile, prove: false });
+    const impostor = await runCli(["keys", "list"], { ...fx.dirs.env, HITL_PORT: String(peer.port) });
     expect(impostor.code).toBe(3);
     expect(impostor.stderr).toContain("hitl: ERR_HOST_UNAUTHENTICATED: Something else is listening on 127.0.0.1:");
     expect(impostor.stdout).toBe("");
     const port = peer.port;
     await peer.close();
     peer = undefined;
-    const none = await runCli(["keys", "list"], { ...dirs.env, HITL_PORT: String(port) });
+    const none = await runCli(["keys", "list"], { ...fx.dirs.env, HITL_PORT: String(port) });
     expect(none.code).toBe(3);
     expect(none.stderr).toContain(`hitl: ERR_HOST_UNREACHABLE: No hitl signing host is listening on 127.0.0.1:${port}.`);
   });

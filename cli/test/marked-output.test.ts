@@ -1,21 +1,11 @@
-import { PassThrough } from "node:stream";
-import { markedPlainText } from "@hitl/verifier";
+import { markedPlainText } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
 import { echoAction } from "../src/commands/request.js";
 import { markedForTerminal, usesColour } from "../src/lib/marked-output.js";
+import { terminal } from "./helpers/fake-terminal.js";
 
 /* The CLI marks text exactly as the approval window does (same markText rules); only the styling differs. */
 const HOSTILE = `p\u0430yp\u0430l.com\u202Eexe${"\n".repeat(4)}${" ".repeat(20)}done\u{E0041}`;
-
-function terminal(isTTY: boolean): { stream: NodeJS.WriteStream; written: () => string } {
-  const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
-  stream.isTTY = isTTY;
-  let text = "";
-  stream.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-  });
-  return { stream, written: () => text };
-}
 
 describe("colour on a terminal only", () => {
   it.each([

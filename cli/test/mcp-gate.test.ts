@@ -4,9 +4,9 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addApprover, type ExtensionStatus, type HostToExtension, intentDigest } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { ListRootsRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
 import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
@@ -61,7 +61,7 @@ async function pairedHost(decide: (request: SignRequest) => "approve" | "deny" |
       if (message.type !== "sign.request") return;
       const decision = decide(message);
       if (decision !== undefined) {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision) });
+        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, alice, { decision }) });
       }
     },
   });
@@ -226,7 +226,7 @@ describe("hitl mcp-gate in front of an SDK server", () => {
     expect(windows().length).toBe(2);
     // Now approve the one still open.
     const open = windows()[0] as SignRequest;
-    host?.send({ type: "sign.result", requestId: open.requestId, receipt: signReceipt(alice, open.challenge, "approve") });
+    host?.send({ type: "sign.result", requestId: open.requestId, receipt: signReceipt(open.challenge, alice, { decision: "approve" }) });
     expect(await slow).toEqual({ content: [{ type: "text", text: "wrote slow" }] });
     expect(upstreamCalls().map((call) => call.arguments?.name)).toEqual(["c", "slow"]);
   });

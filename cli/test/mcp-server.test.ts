@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { addApprover, type ExtensionStatus, type HostToExtension, LocalKeyDirectory, type Receipt, verifyReceipt } from "@hitl/verifier";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
+import { LOCAL_DOCTOR_CHECKS } from "./helpers/doctor-checks.js";
 import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
@@ -45,7 +46,11 @@ async function pairedHost(onMessage: (message: HostToExtension, host: RealHost) 
 function signing(decision: () => "approve" | "deny") {
   return (message: HostToExtension, peer: RealHost): void => {
     if (message.type === "sign.request") {
-      peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision()) });
+      peer.send({
+        type: "sign.result",
+        requestId: message.requestId,
+        receipt: signReceipt(message.challenge, alice, { decision: decision() }),
+      });
     }
   };
 }
@@ -214,16 +219,7 @@ describe("hitl mcp: approval_status", () => {
     session = await connectMcp(["mcp"], env);
     const result = await session.client.callTool({ name: "approval_status", arguments: {} });
     const content = result.structuredContent as { ok: boolean; checks: { name: string; status: string }[] };
-    expect(content.checks.map((check) => check.name)).toEqual([
-      "mode",
-      "host manifest",
-      "host secret",
-      "host reachable",
-      "extension connected",
-      "key present",
-      "approver paired",
-      "replay store",
-    ]);
+    expect(content.checks.map((check) => check.name)).toEqual(LOCAL_DOCTOR_CHECKS);
     const byName = Object.fromEntries(content.checks.map((check) => [check.name, check.status]));
     expect(byName).toMatchObject({
       "host reachable": "pass",

@@ -1,10 +1,12 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { type PairingCodePrompt, pairApprover } from "@hitl/sdk";
-import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest, parsePairRequestBody } from "@hitl/verifier";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signPairing, WINDOW_CODE } from "./helpers/approver-key.js";
+import { addApprover, PAIRING_CODE_PATTERN, type PairingRequest } from "@hitl/verifier";
+import { parsePairRequestBody } from "@hitl/verifier/protocol";
+import { makeApprover, signPairing, WINDOW_CODE } from "@hitl/verifier/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
+import { approverFixture } from "./helpers/real-host.js";
+import { BIN, runCli, runCliWithInput, startCli, startCommand } from "./helpers/run-cli.js";
 
 /*
  * `hitl pair` as a real process against a real HTTP peer holding a real Ed25519 key. The peer
@@ -12,30 +14,24 @@ import { BIN, isolatedDirs, runCli, runCliWithInput, startCli, startCommand } fr
  * window" and types) or a fake host that never opened a window and signs its own key.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+const fx = approverFixture({ paired: false });
 let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-});
-
 afterEach(async () => {
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
 async function withPeer(answer: (request: PairingRequest) => PeerAnswer): Promise<Record<string, string>> {
-  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request), { secretFile: dirs.secretFile });
-  return { ...dirs.env, HITL_PORT: String(peer.port) };
+  peer = await startPeerHost((request) => answer(parsePairRequestBody(request.body).request), { secretFile: fx.dirs.secretFile });
+  return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
 }
 
-const approversFile = () => `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
+const approversFile = () => `${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`;
 
 describe("hitl pair", () => {
   it("shows a CSPRNG code, checks proof of possession, and stores the approver 0600 in a 0700 dir", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob", "--aud", "deploy-bot", "--timeout", "60"], env, "KPT-WRM\n");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -52,21 +48,21 @@ describe("hitl pair", () => {
     expect(run.stdout.split("\n")[2]).toMatch(/^PAIRED — bob \(key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}\)$/);
 
     expect((await stat(approversFile())).mode & 0o777).toBe(0o600);
-    expect((await stat(dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
+    expect((await stat(fx.dirs.env.HITL_CONFIG_DIR!)).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as unknown;
-    expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKey, pairedAt: expect.any(Number) }] });
+    expect(stored).toEqual({ v: 1, approvers: [{ sub: "bob", kid: bob.kid, publicKey: bob.publicKeyText, pairedAt: expect.any(Number) }] });
   });
 
   it("says the host is not running before it shows a code: exit 3, ERR_HOST_UNREACHABLE, no code printed", async () => {
     const port = await freePort();
-    const run = await runCli(["pair", "--port", String(port)], dirs.env);
+    const run = await runCli(["pair", "--port", String(port)], fx.dirs.env);
     expect(run.code).toBe(3);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe(
       `hitl: ERR_HOST_UNREACHABLE: No hitl signing host is listening on 127.0.0.1:${port} (ECONNREFUSED), so no pairing code was shown. Open your browser with the hitl extension (it starts the host); if it is open, run 'hitl setup' once, restart the browser, and check with 'hitl doctor'.\n`,
     );
     expect(run.ms).toBeLessThan(5000);
-    const json = await runCli(["pair", "--port", String(port), "--json"], dirs.env);
+    const json = await runCli(["pair", "--port", String(port), "--json"], fx.dirs.env);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE" });
   });
@@ -74,7 +70,7 @@ describe("hitl pair", () => {
   it("pairing a key again under another name replaces its entry, and 'hitl approvers list' shows one", async () => {
     const bob = makeApprover("bob");
     await addApprover(approversFile(), bob.record);
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "robert", "--json"], env, "KPT-WRM\n");
     expect(run.code).toBe(0);
     const stored = JSON.parse(await readFile(approversFile(), "utf8")) as { approvers: { sub: string; kid: string }[] };
@@ -88,12 +84,12 @@ describe("hitl pair", () => {
     const carol = makeApprover("carol");
     await addApprover(approversFile(), carol.record);
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob", "--json"], env, "kptwrm\n");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       decision: "paired",
-      approver: { sub: "bob", kid: bob.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: bob.publicKey },
+      approver: { sub: "bob", kid: bob.kid, fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/), publicKey: bob.publicKeyText },
       approversFile: approversFile(),
     });
     // In --json mode the code and the prompt still reach the human, on stderr.
@@ -106,7 +102,7 @@ describe("hitl pair", () => {
 
   it("refuses a pairing signed with the decision prefix (a cross-protocol signature): exit 3, nothing stored", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request, "decision") } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob, {}, "decision") } }));
     const run = await runCli(["pair", "--name", "bob"], env);
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
@@ -117,7 +113,7 @@ describe("hitl pair", () => {
 
   it("refuses a pairing that answers another request (exit 3)", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, { ...request, code: "000-000" }) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing({ ...request, code: "000-000" }, bob) } }));
     const run = await runCli(["pair", "--name", "bob", "--json"], env);
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_CHALLENGE_MISMATCH" });
@@ -139,11 +135,11 @@ describe("hitl pair", () => {
   });
 
   it("an insecure approvers file is not overwritten (exit 3)", async () => {
-    await mkdir(dirs.env.HITL_CONFIG_DIR!, { recursive: true, mode: 0o700 });
+    await mkdir(fx.dirs.env.HITL_CONFIG_DIR!, { recursive: true, mode: 0o700 });
     await writeFile(approversFile(), JSON.stringify({ v: 1, approvers: [] }), { mode: 0o666 });
     await chmod(approversFile(), 0o666);
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const run = await runCliWithInput(["pair", "--name", "bob"], env, "KPT-WRM\n");
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: /);
@@ -158,7 +154,7 @@ describe("hitl pair", () => {
       const mallory = makeApprover("mallory");
       const env = await withPeer((request) => ({
         status: 200,
-        body: { pairing: signPairing(mallory, request, "pairing", windowCode(request)) },
+        body: { pairing: signPairing(request, mallory, {}, "pairing", windowCode(request)) },
       }));
       const carol = makeApprover("carol");
       await addApprover(approversFile(), carol.record);
@@ -209,7 +205,7 @@ describe("hitl pair", () => {
 
   it("Ctrl-C at the code prompt withdraws: exit 1, ERR_WITHDRAWN, nothing written", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const running = startCli(["pair", "--name", "bob", "--json"], env, { stdin: "pipe" });
     await running.waitForOutput("Type the code the pairing window now shows");
     running.child.kill("SIGINT");
@@ -225,7 +221,7 @@ describe("hitl pair", () => {
 
   it("on a terminal (a real pty): a typo, then the right code -> paired; the retry says how many tries are left", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     // script(1) gives the CLI a pseudo-terminal as stdin/stdout; what we write to script's stdin is typed into it.
     const running = startPty(["pair", "--name", "bob"], env);
     await running.waitForOutput("Ctrl-C, do not guess): ");
@@ -246,7 +242,7 @@ describe("hitl pair", () => {
 
 it("on a terminal, Ctrl-C typed at the code prompt is a signal (cooked mode), not input: withdrawn, exit 1, nothing written", async () => {
   const bob = makeApprover("bob");
-  const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+  const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
   const running = startPty(["pair", "--name", "bob"], env);
   await running.waitForOutput("Ctrl-C, do not guess): ");
   running.child.stdin!.write("KPT\u0003");
@@ -277,7 +273,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("three tries: two typos then the right code -> paired", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const { prompts, readCode } = typing("KPT-WRN", "123-456", "KPT-WRM");
     const outcome = await pairApprover({ subject: "bob", env, readCode });
     expect(outcome).toMatchObject({ decision: "paired", approver: { sub: "bob", kid: bob.kid } });
@@ -290,7 +286,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("three wrong codes end the pairing: ERR_PAIRING_CODE_MISMATCH, nothing written, no fourth prompt", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const { prompts, readCode } = typing("BBBBBB", "CCCCCC", "DDDDDD", "KPT-WRM");
     const outcome = await pairApprover({ subject: "bob", env, readCode });
     expect(outcome).toMatchObject({ decision: "error", code: "ERR_PAIRING_CODE_MISMATCH" });
@@ -300,7 +296,7 @@ describe("pairApprover (SDK): the code prompt", () => {
 
   it("codeAttempts: 1 means one try; outside 1..3 or without readCode is a usage error (nothing sent)", async () => {
     const bob = makeApprover("bob");
-    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(bob, request) } }));
+    const env = await withPeer((request) => ({ status: 200, body: { pairing: signPairing(request, bob) } }));
     const once = typing("BBBBBB", "KPT-WRM");
     await expect(pairApprover({ subject: "bob", env, readCode: once.readCode, codeAttempts: 1 })).resolves.toMatchObject({
       code: "ERR_PAIRING_CODE_MISMATCH",

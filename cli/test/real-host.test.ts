@@ -1,10 +1,9 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
-import { addApprover, type ExtensionStatus, type HostToExtension } from "@hitl/verifier";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signPairing, signReceipt, type TestApprover } from "./helpers/approver-key.js";
+import { signPairing, signReceipt } from "@hitl/verifier/testing";
+import { describe, expect, it } from "vitest";
 import { freePort } from "./helpers/peer-host.js";
-import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
+import { realHostFixture } from "./helpers/real-host.js";
+import { runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` / `hitl pair` through the real signing host process (signing-host/dist/main.js)
@@ -12,40 +11,15 @@ import { isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-c
  * framing) and signing with a real Ed25519 key.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
-let host: RealHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-});
-
-afterEach(async () => {
-  await host?.stop();
-  host = undefined;
-  await dirs.cleanup();
-});
-
-function status(): ExtensionStatus {
-  return { keyPresent: true, kid: alice.kid, subject: alice.sub, keyPolicy: "persistent", pending: 0 };
-}
-
-async function hostAnswering(onMessage: (message: HostToExtension, host: RealHost) => void): Promise<Record<string, string>> {
-  const port = await freePort();
-  const env = { ...dirs.env, HITL_PORT: String(port) };
-  host = await startRealHost({ env, status: status(), onMessage });
-  expect(host.port).toBe(port);
-  return env;
-}
+const fx = realHostFixture();
 
 describe("through the real signing host", () => {
   it("approve -> 0, signed deny -> 1", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await fx.pairAlice();
     let decision: "approve" | "deny" = "approve";
-    const env = await hostAnswering((message, peer) => {
+    const env = await fx.start((message, peer) => {
       if (message.type === "sign.request") {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, decision) });
+        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, fx.alice, { decision }) });
       }
     });
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
@@ -60,25 +34,25 @@ describe("through the real signing host", () => {
   });
 
   it("no decision before expiry -> 2 (the host answers 408)", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    const env = await hostAnswering(() => {});
+    await fx.pairAlice();
+    const env = await fx.start(() => {});
     // --timeout 2: times are whole seconds (iat = floor(now)), so a 1 s challenge may already be
     // expired when it reaches the host, which then refuses it (400 ERR_EXPIRED) without showing it.
     const run = await runCli(["request", "--action", "delete /tmp/testfile", "--timeout", "2", "--json"], env);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "timeout", code: "ERR_TIMEOUT" });
     // The window was shown for the challenge the CLI made.
-    expect(host!.received.some((m) => m.type === "sign.request")).toBe(true);
+    expect(fx.host.received.some((m) => m.type === "sign.request")).toBe(true);
   });
 
   it("Ctrl-C -> 1, and the host tells the extension to withdraw that request", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await fx.pairAlice();
     let requestId = "";
     let onShown: () => void = () => {};
     const shown = new Promise<void>((resolve) => {
       onShown = resolve;
     });
-    const env = await hostAnswering((message) => {
+    const env = await fx.start((message) => {
       if (message.type === "sign.request") {
         requestId = message.requestId;
         onShown();
@@ -90,14 +64,15 @@ describe("through the real signing host", () => {
     const run = await cli.done;
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^hitl: ERR_WITHDRAWN: /);
-    for (let i = 0; i < 100 && !host!.received.some((m) => m.type === "request.withdraw"); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(host!.received).toContainEqual({ type: "request.withdraw", requestId });
+    for (let i = 0; i < 100 && !fx.host.received.some((m) => m.type === "request.withdraw"); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(fx.host.received).toContainEqual({ type: "request.withdraw", requestId });
   });
 
   it("the extension's own error (no key) comes through with its code -> 3", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await fx.pairAlice();
     const message = "The browser extension has no signing key yet: pair first: run `hitl pair`.";
-    const env = await hostAnswering((m, peer) => {
+    const env = await fx.start((m, peer) => {
       if (m.type === "sign.request") peer.send({ type: "request.error", requestId: m.requestId, error: { code: "ERR_NO_KEY", message } });
     });
     const run = await runCli(["request", "--action", "delete /tmp/testfile"], env);
@@ -106,30 +81,34 @@ describe("through the real signing host", () => {
   });
 
   it("pair: proof of possession checked, approver stored 0600, then request verifies with it", async () => {
-    const env = await hostAnswering((message, peer) => {
+    const env = await fx.start((message, peer) => {
       if (message.type === "pair.request") {
-        peer.send({ type: "pair.result", requestId: message.requestId, pairing: signPairing(alice, message.request) });
+        peer.send({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, fx.alice) });
       } else if (message.type === "sign.request") {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        peer.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, fx.alice, { decision: "approve" }),
+        });
       }
     });
     // The test plays the window too: it signed WINDOW_CODE ("KPTWRM"), which the human types.
     const paired = await runCliWithInput(["pair", "--name", "alice"], env, "KPT-WRM\n");
     expect(paired.stderr).toBe("");
     expect(paired.code).toBe(0);
-    const pairRequest = host!.received.find((m) => m.type === "pair.request");
+    const pairRequest = fx.host.received.find((m) => m.type === "pair.request");
     expect(pairRequest?.type === "pair.request" && pairRequest.request.subject).toBe("alice");
     const code = pairRequest?.type === "pair.request" ? pairRequest.request.code : "";
     expect(paired.stdout).toBe(
-      `Pairing code: ${code} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): \nPAIRED — alice (key ${fingerprint(alice.kid)})\n`,
+      `Pairing code: ${code} — check that your browser shows the same code, then click Pair there\nType the code the pairing window now shows (six letters, like KPT-WRM; no window showed one? Ctrl-C, do not guess): \nPAIRED — alice (key ${fingerprint(fx.alice.kid)})\n`,
     );
 
-    const file = `${dirs.env.HITL_CONFIG_DIR}/approvers.json`;
+    const file = `${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`;
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(await readFile(file, "utf8")) as { v: number; approvers: unknown[] };
     expect(stored).toEqual({
       v: 1,
-      approvers: [{ sub: "alice", kid: alice.kid, publicKey: alice.publicKey, pairedAt: expect.any(Number) }],
+      approvers: [{ sub: "alice", kid: fx.alice.kid, publicKey: fx.alice.publicKeyText, pairedAt: expect.any(Number) }],
     });
 
     const approved = await runCli(["request", "--action", "delete /tmp/testfile"], env);
@@ -139,18 +118,22 @@ describe("through the real signing host", () => {
 
 describe("a replay store that cannot record a nonce is found before anyone is asked", () => {
   /** What the host passed on to the extension besides its own handshake: windows opened, requests shown. */
-  const asked = (): string[] => host!.received.map((m) => m.type).filter((type) => type !== "host.hello" && type !== "status.request");
+  const asked = (): string[] => fx.host.received.map((m) => m.type).filter((type) => type !== "host.hello" && type !== "status.request");
   const unwritable = (dir: string, code: string) =>
     `hitl: ERR_NONCE_STORE_UNAVAILABLE: The replay store ${dir}/nonces cannot record nonces (${code}), so no approval is requested. Make that directory writable (or remove what stands in its place), or set HITL_STATE_DIR to a writable directory.\n`;
 
   it("HITL_STATE_DIR a regular file, under /proc, or refusing files: exit 3 within a second, the host sees nothing", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    const env = await hostAnswering((message, peer) => {
+    await fx.pairAlice();
+    const env = await fx.start((message, peer) => {
       if (message.type === "sign.request") {
-        peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        peer.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, fx.alice, { decision: "approve" }),
+        });
       }
     });
-    const file = `${dirs.root}/not-a-directory`;
+    const file = `${fx.dirs.root}/not-a-directory`;
     await writeFile(file, "x");
     for (const [stateDir, code] of [
       [file, "ENOTDIR"],
@@ -170,8 +153,8 @@ describe("a replay store that cannot record a nonce is found before anyone is as
   });
 
   it("HITL_REDIS_URL pointing at nothing: exit 3, the check adding under a second, the host sees nothing", async () => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    const env = await hostAnswering(() => {});
+    await fx.pairAlice();
+    const env = await fx.start(() => {});
     const redisPort = await freePort();
     const run = await runCli(["request", "--action", "delete /tmp/testfile", "--json"], {
       ...env,

@@ -1,19 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { requestApproval } from "@hitl/sdk";
-import {
-  addApprover,
-  type Challenge,
-  canonicalize,
-  type ExtensionStatus,
-  type HostToExtension,
-  parseSignRequestBody,
-  type Receipt,
-} from "@hitl/verifier";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
+import type { Challenge, HostToExtension, Receipt } from "@hitl/verifier";
+import { canonicalize, parseSignRequestBody } from "@hitl/verifier/protocol";
+import { signReceipt } from "@hitl/verifier/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type PeerAnswer, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { isolatedDirs, startCli } from "./helpers/run-cli.js";
+import { approverFixture, type RealHost, startRealHost } from "./helpers/real-host.js";
+import { startCli } from "./helpers/run-cli.js";
 
 /*
  * The browser side going away between the request and the click (MV3 stopped the extension's
@@ -27,30 +20,18 @@ import { isolatedDirs, startCli } from "./helpers/run-cli.js";
 const SIGN_DISCONNECTED =
   "The browser side of the signing host went away while the approval request was pending (the extension's service worker stopped or the browser closed); nothing was signed here. The approval window stays open: hitl request re-sends the same challenge when the browser reconnects; other clients should re-send it too.";
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
+const fx = approverFixture({ paired: true });
 const hosts: RealHost[] = [];
 let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-  await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-});
 
 afterEach(async () => {
   for (const host of hosts.splice(0)) await host.stop();
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
-function status(): ExtensionStatus {
-  return { keyPresent: true, kid: alice.kid, subject: alice.sub, keyPolicy: "persistent", pending: 0 };
-}
-
 async function realHost(env: Record<string, string>, onMessage: (message: HostToExtension, host: RealHost) => void): Promise<RealHost> {
-  const host = await startRealHost({ env, status: status(), onMessage });
+  const host = await startRealHost({ env, status: fx.status(), onMessage });
   hosts.push(host);
   return host;
 }
@@ -77,7 +58,7 @@ const ACTION = ["request", "--action", "delete /tmp/testfile", "--json"];
 describe("through the real signing host: the browser side goes away after the request was delivered", () => {
   it("re-sends the identical challenge to the next host the browser starts; approve -> 0", async () => {
     const port = await freePort();
-    const env = { ...dirs.env, HITL_PORT: String(port) };
+    const env = { ...fx.dirs.env, HITL_PORT: String(port) };
     const shown: Challenge[] = [];
     // The first host's "browser" takes the request, then goes away (stdin closed): the host
     // answers 503 ERR_EXTENSION_DISCONNECTED and exits.
@@ -97,7 +78,11 @@ describe("through the real signing host: the browser side goes away after the re
     const second = await realHost(env, (message, host) => {
       if (message.type === "sign.request") {
         shown.push(message.challenge);
-        host.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "approve") });
+        host.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, fx.alice, { decision: "approve" }),
+        });
       }
     });
     const run = await cli.done;
@@ -115,7 +100,7 @@ describe("through the real signing host: the browser side goes away after the re
 
   it("the SDK reports the link as lost, then restored once a new host holds the re-sent challenge", async () => {
     const port = await freePort();
-    const env = { ...dirs.env, HITL_PORT: String(port) };
+    const env = { ...fx.dirs.env, HITL_PORT: String(port) };
     const changes: string[] = [];
     const first = await realHost(env, (message, host) => {
       if (message.type === "sign.request") void host.stop();
@@ -133,7 +118,11 @@ describe("through the real signing host: the browser side goes away after the re
       if (message.type !== "sign.request") return;
       // The human decides a little later: the re-sent copy is held meanwhile.
       setTimeout(() => {
-        host.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(alice, message.challenge, "deny") });
+        host.send({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(message.challenge, fx.alice, { decision: "deny" }),
+        });
       }, 600);
     });
     const result = await outcome;
@@ -152,9 +141,9 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
         const answer = answers[Math.min(next++, answers.length - 1)]!;
         return answer(parseSignRequestBody(request.body).challenge);
       },
-      { secretFile: dirs.secretFile },
+      { secretFile: fx.dirs.secretFile },
     );
-    return { ...dirs.env, HITL_PORT: String(peer.port) };
+    return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
   }
 
   const disconnected = (): PeerAnswer => ({
@@ -172,7 +161,7 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       notConnected,
       disconnected,
       notConnected,
-      (challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }),
+      (challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) } }),
     ]);
     const run = await startCli(ACTION, env).done;
     expect(run.code).toBe(0);
@@ -192,10 +181,13 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       (request) =>
         next++ === 0
           ? { status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message: SIGN_DISCONNECTED } } }
-          : { status: 200, body: { receipt: signReceipt(alice, parseSignRequestBody(request.body).challenge, "approve") } },
-      { secretFile: dirs.secretFile, prove: () => next === 1 },
+          : {
+              status: 200,
+              body: { receipt: signReceipt(parseSignRequestBody(request.body).challenge, fx.alice, { decision: "approve" }) },
+            },
+      { secretFile: fx.dirs.secretFile, prove: () => next === 1 },
     );
-    const run = await startCli(ACTION, { ...dirs.env, HITL_PORT: String(peer.port) }).done;
+    const run = await startCli(ACTION, { ...fx.dirs.env, HITL_PORT: String(peer.port) }).done;
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({
       decision: "error",
@@ -225,7 +217,7 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
       disconnected,
       (challenge) => {
         const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 5).toString("base64url") };
-        return { status: 200, body: { receipt: signReceipt(alice, other, "approve") } };
+        return { status: 200, body: { receipt: signReceipt(other, fx.alice, { decision: "approve" }) } };
       },
     ]);
     const run = await startCli(ACTION, env).done;
@@ -271,9 +263,9 @@ describe("re-sending, byte for byte, against a raw HTTP peer", () => {
     const message =
       "The browser side of the signing host went away while the pairing request was pending (the extension's service worker stopped or the browser closed); nothing was paired. Run 'hitl pair' again once the browser is running with the hitl extension.";
     peer = await startPeerHost(() => ({ status: 503, body: { error: { code: "ERR_EXTENSION_DISCONNECTED", message } } }), {
-      secretFile: dirs.secretFile,
+      secretFile: fx.dirs.secretFile,
     });
-    const run = await startCli(["pair", "--name", "alice", "--json"], { ...dirs.env, HITL_PORT: String(peer.port) }).done;
+    const run = await startCli(["pair", "--name", "alice", "--json"], { ...fx.dirs.env, HITL_PORT: String(peer.port) }).done;
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_EXTENSION_DISCONNECTED", message });
     expect(peer.requests.map((r) => r.path)).toEqual(["/pair"]);

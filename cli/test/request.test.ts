@@ -1,23 +1,17 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { requestApproval } from "@hitl/sdk";
-import {
-  addApprover,
-  type Challenge,
-  FileNonceStore,
-  formatFingerprint,
-  LocalKeyDirectory,
-  parseSignRequestBody,
-  verifyReceipt,
-} from "@hitl/verifier";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeApprover, signReceipt, type TestApprover } from "./helpers/approver-key.js";
+import { type Challenge, FileNonceStore, formatFingerprint, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
+import { parseSignRequestBody } from "@hitl/verifier/protocol";
+import { makeApprover, signReceipt } from "@hitl/verifier/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
+import { approverFixture } from "./helpers/real-host.js";
 import { markInService, startRedis } from "./helpers/redis.js";
-import { BIN, isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
+import { BIN, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl request` as a real process against a real HTTP peer that speaks the signing host's API
@@ -25,20 +19,12 @@ import { BIN, isolatedDirs, runCli, runCliWithInput, startCli } from "./helpers/
  * the browser; the CLI, the verifier and the replay store are the real ones.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
+const fx = approverFixture({ paired: true });
 let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-  await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-});
 
 afterEach(async () => {
   await peer?.close();
   peer = undefined;
-  await dirs.cleanup();
 });
 
 function challengeOf(request: PeerRequest): Challenge {
@@ -54,7 +40,7 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
           extensionVersion: "0.1.0",
           browser: "chromium",
           keyPresent: true,
-          kid: alice.kid,
+          kid: fx.alice.kid,
           keyPolicy: "persistent",
           pending: 0,
         };
@@ -62,9 +48,9 @@ async function withPeer(answer: (challenge: Challenge, request: PeerRequest) => 
       }
       return answer(challengeOf(request), request);
     },
-    { secretFile: dirs.secretFile },
+    { secretFile: fx.dirs.secretFile },
   );
-  return { ...dirs.env, HITL_PORT: String(peer.port) };
+  return { ...fx.dirs.env, HITL_PORT: String(peer.port) };
 }
 
 const ACTION = ["request", "--action", "delete /tmp/testfile"];
@@ -95,7 +81,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
     ["TERM=dumb: plain markers, no escape codes", "dumb", "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"],
     ["a colour terminal: markers in reverse video", "xterm-256color", "\u001b[7m⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩\u001b[27m"],
   ])("%s", async (_name, term, override) => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await onTerminal(["request", "--action", summary, "--details", details], { ...env, TERM: term });
     expect(run.code).toBe(0);
     const output = run.output.replaceAll("\r\n", "\n");
@@ -120,7 +109,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
   });
 
   it("NO_COLOR on a colour terminal: plain markers and a countdown without escape codes", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await onTerminal(["request", "--action", summary], { ...env, TERM: "xterm-256color", NO_COLOR: "1" });
     expect(run.code).toBe(0);
     expect(run.output).toContain("Asking to approve: rm -rf /⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩txt.exe");
@@ -132,7 +124,10 @@ describe("hitl request on a terminal echoes the action with the approval window'
 
 describe("hitl request against a peer speaking the host API", () => {
   it("prints the approval and exits 0 after verifying the signature", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const cli = startCli(ACTION, env);
     const run = await cli.done;
     expect(run.stderr).toBe("");
@@ -160,7 +155,10 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("--json prints {decision, approver, receipt} and the receipt verifies offline", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await runCli([...ACTION, "--details", '{"path":"/tmp/testfile","recursive":false}', "--json", "--aud", "deploy-bot"], env);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -168,11 +166,11 @@ describe("hitl request against a peer speaking the host API", () => {
     expect(out.decision).toBe("approve");
     expect(out.approver).toEqual({
       sub: "alice",
-      kid: alice.kid,
+      kid: fx.alice.kid,
       fingerprint: expect.stringMatching(/^[0-9a-f ]{19}$/),
-      publicKey: alice.publicKey,
+      publicKey: fx.alice.publicKeyText,
     });
-    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const keys = await LocalKeyDirectory.open(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const audit = await verifyReceipt(out.receipt, { aud: "deploy-bot" }, { keys, nonces: "offline-audit" });
     expect(audit.receipt.challenge.action).toEqual({
       summary: "delete /tmp/testfile",
@@ -182,23 +180,26 @@ describe("hitl request against a peer speaking the host API", () => {
 
   it("the SDK reports the approver in the form --json prints: publicKey in base64url, as in the approvers file", async () => {
     let decision: "approve" | "deny" = "approve";
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, decision) } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision }) } }));
     const printed = JSON.parse((await runCli([...ACTION, "--json"], env)).stdout) as { approver: Record<string, string> };
     const outcome = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
     const approver = outcome.decision === "approve" ? outcome.approver : undefined;
-    expect(approver).toEqual({ sub: "alice", kid: alice.kid, publicKey: alice.publicKey });
-    expect(printed.approver).toEqual({ ...approver, fingerprint: formatFingerprint(alice.kid) });
+    expect(approver).toEqual({ sub: "alice", kid: fx.alice.kid, publicKey: fx.alice.publicKeyText });
+    expect(printed.approver).toEqual({ ...approver, fingerprint: formatFingerprint(fx.alice.kid) });
     // A signed denial names its approver the same way.
     decision = "deny";
     const denied = await requestApproval({ action: { summary: "delete /tmp/testfile" }, env });
-    expect(denied).toMatchObject({ decision: "deny", approver: { sub: "alice", kid: alice.kid, publicKey: alice.publicKey } });
+    expect(denied).toMatchObject({ decision: "deny", approver: { sub: "alice", kid: fx.alice.kid, publicKey: fx.alice.publicKeyText } });
   });
 
   it("hitl request --json > r.json; hitl verify r.json: verify reads what request printed", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await runCli([...ACTION, "--json", "--aud", "deploy-bot"], env);
     expect(run.code).toBe(0);
-    const saved = join(dirs.root, "r.json");
+    const saved = join(fx.dirs.root, "r.json");
     writeFileSync(saved, run.stdout);
     const verified = await runCli(["verify", saved, "--aud", "deploy-bot"], env);
     expect(verified.stderr).toBe("");
@@ -221,7 +222,7 @@ describe("hitl request against a peer speaking the host API", () => {
     }));
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(2);
-    const saved = join(dirs.root, "r.json");
+    const saved = join(fx.dirs.root, "r.json");
     writeFileSync(saved, run.stdout);
     const verified = await runCli(["verify", saved], env);
     expect(verified.code).toBe(3);
@@ -231,8 +232,11 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("--action-file FILE and --action-file - (stdin) send the text as the action; one trailing newline is dropped", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
-    const file = join(dirs.root, "action.txt");
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
+    const file = join(fx.dirs.root, "action.txt");
     writeFileSync(file, "deploy build 4711 to production\n");
     const fromFile = await runCli(["request", "--action-file", file], env);
     expect(fromFile.code).toBe(0);
@@ -243,7 +247,10 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("--action-file: both or neither of --action and --action-file, an unreadable file, too long: exit 3 naming the flag", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const both = await runCli(["request", "--action", "x", "--action-file", "a.txt"], env);
     expect(both.code).toBe(3);
     expect(both.stderr).toBe("hitl: ERR_USAGE: Give the action once: --action TEXT or --action-file FILE, not both.\n");
@@ -255,12 +262,12 @@ describe("hitl request against a peer speaking the host API", () => {
       message:
         '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).',
     });
-    const missing = join(dirs.root, "missing.txt");
+    const missing = join(fx.dirs.root, "missing.txt");
     const unreadable = await runCli(["request", "--action-file", missing], env);
     expect(unreadable.code).toBe(3);
     expect(unreadable.stderr).toBe(`hitl: ERR_USAGE: Cannot read --action-file ${JSON.stringify(missing)} (ENOENT). Check the path.\n`);
     // Longer than Linux takes as one argument (MAX_ARG_STRLEN, 128 KiB): no E2BIG, the limit is named.
-    const long = join(dirs.root, "long.txt");
+    const long = join(fx.dirs.root, "long.txt");
     writeFileSync(long, "a".repeat(200_000));
     const tooLong = await runCli(["request", "--action-file", long], env);
     expect(tooLong.code).toBe(3);
@@ -277,20 +284,20 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("a signed deny exits 1 with one line, and --json says deny with the receipt", async () => {
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "deny") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "deny" }) } }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^DENIED — alice \(key [0-9a-f ]{19}\) denied this action \(signature verified\)\. Do not proceed\.\n$/);
     const json = await runCli([...ACTION, "--json"], env);
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice", kid: alice.kid } });
+    expect(out).toMatchObject({ decision: "deny", code: "ERR_DENIED", approver: { sub: "alice", kid: fx.alice.kid } });
     expect((out.receipt as { statement: { decision: string } }).statement.decision).toBe("deny");
   });
 
   it("a deny signed by a key nobody paired is an error (3), not a denial", async () => {
     const mallory = makeApprover("alice");
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(mallory, challenge, "deny") } }));
+    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, mallory, { decision: "deny" }) } }));
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({
@@ -303,7 +310,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a forged signature exits 3 with ERR_BAD_SIGNATURE, for an approval and for a denial", async () => {
     for (const decision of ["approve", "deny"] as const) {
       const env = await withPeer((challenge) => {
-        const receipt = signReceipt(alice, challenge, decision);
+        const receipt = signReceipt(challenge, fx.alice, { decision });
         // Flip one bit of the signature's first byte: still canonical base64url, no longer valid.
         const sig = Buffer.from(receipt.sig, "base64url");
         sig[0] = sig[0]! ^ 1;
@@ -341,7 +348,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a receipt for another challenge exits 3 with ERR_CHALLENGE_MISMATCH", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 7).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(alice, other, "approve") } };
+      return { status: 200, body: { receipt: signReceipt(other, fx.alice, { decision: "approve" }) } };
     });
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -351,7 +358,7 @@ describe("hitl request against a peer speaking the host API", () => {
   it("a denial of another challenge is not taken as this request's denial (exit 3)", async () => {
     const env = await withPeer((challenge) => {
       const other: Challenge = { ...challenge, id: randomUUID(), nonce: Buffer.alloc(32, 9).toString("base64url") };
-      return { status: 200, body: { receipt: signReceipt(alice, other, "deny") } };
+      return { status: 200, body: { receipt: signReceipt(other, fx.alice, { decision: "deny" }) } };
     });
     const run = await runCli([...ACTION, "--json"], env);
     expect(run.code).toBe(3);
@@ -363,10 +370,10 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("a receipt already used by another verifier exits 3 with ERR_REPLAYED", async () => {
-    const keys = await LocalKeyDirectory.open(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`);
-    const elsewhere = new FileNonceStore(`${dirs.env.HITL_STATE_DIR}/nonces`);
+    const keys = await LocalKeyDirectory.open(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const elsewhere = new FileNonceStore(`${fx.dirs.env.HITL_STATE_DIR}/nonces`);
     const env = await withPeer(async (challenge) => {
-      const receipt = signReceipt(alice, challenge, "approve");
+      const receipt = signReceipt(challenge, fx.alice, { decision: "approve" });
       // Someone got the receipt first and used it, in the same replay store.
       await verifyReceipt(receipt, { aud: challenge.aud }, { keys, nonces: elsewhere });
       return { status: 200, body: { receipt } };
@@ -426,8 +433,8 @@ describe("hitl request against a peer speaking the host API", () => {
 
   it("an approvers file only the full check refuses: the challenge goes out, is withdrawn at once, exit 3", async () => {
     // Looks usable at a glance (a private file listing someone), but the key id is not the key's.
-    const record = { ...alice.record, kid: makeApprover("bob").kid };
-    writeFileSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, JSON.stringify({ v: 1, approvers: [record] }), { mode: 0o600 });
+    const record = { ...fx.alice.record, kid: makeApprover("bob").kid };
+    writeFileSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, JSON.stringify({ v: 1, approvers: [record] }), { mode: 0o600 });
     const env = await withPeer(() => "hang");
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -439,8 +446,11 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("an insecure approvers file is refused before asking: nothing is sent", async () => {
-    chmodSync(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    chmodSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, 0o666);
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^hitl: ERR_APPROVERS_FILE_INSECURE: The approvers file .* is world-writable/);
@@ -448,9 +458,11 @@ describe("hitl request against a peer speaking the host API", () => {
   });
 
   it("nothing is sent when no approver is paired", async () => {
-    await dirs.cleanup();
-    dirs = await isolatedDirs();
-    const env = await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }));
+    rmSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
+    const env = await withPeer((challenge) => ({
+      status: 200,
+      body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) },
+    }));
     peer!.requests.length = 0;
     const run = await runCli(ACTION, env);
     expect(run.code).toBe(3);
@@ -464,7 +476,7 @@ describe("hitl request against a peer speaking the host API", () => {
 describe("hitl request without a host", () => {
   it("exits 3 with ERR_HOST_UNREACHABLE in under a second, saying what to do", async () => {
     const port = await freePort();
-    const run = await runCli(ACTION, { ...dirs.env, HITL_PORT: String(port) });
+    const run = await runCli(ACTION, { ...fx.dirs.env, HITL_PORT: String(port) });
     expect(run.code).toBe(3);
     expect(run.ms).toBeLessThan(1000);
     expect(run.stderr).toBe(
@@ -473,10 +485,9 @@ describe("hitl request without a host", () => {
   });
 
   it("says the host is unreachable before saying nobody is paired", async () => {
-    await dirs.cleanup();
-    dirs = await isolatedDirs();
+    rmSync(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`);
     const port = await freePort();
-    const run = await runCli([...ACTION, "--json"], { ...dirs.env, HITL_PORT: String(port) });
+    const run = await runCli([...ACTION, "--json"], { ...fx.dirs.env, HITL_PORT: String(port) });
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toMatchObject({ decision: "error", code: "ERR_HOST_UNREACHABLE" });
   });
@@ -487,7 +498,7 @@ describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
     const redis = await startRedis();
     try {
       const env = {
-        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(alice, challenge, "approve") } }))),
+        ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) } }))),
         HITL_REDIS_URL: redis.url,
       };
       // A Redis that just started (as after a restart that lost its data) cannot prove first use.

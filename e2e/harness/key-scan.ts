@@ -121,22 +121,12 @@ export function scanForEd25519Seeds(dir: string): FoundSeed[] {
 export async function forgeApproval(seed: Buffer, approversFile: string, summary: string) {
   const { createChallenge } = await import("../../cli/dist/index.js");
   const { LocalKeyDirectory, verifyReceipt } = await import("../../verifier/dist/index.js");
-  const { canonicalBytes, signingInput } = await import("../../verifier/dist/protocol/index.js");
-  const { createHash, sign } = await import("node:crypto");
+  const { makeApprover, nowSeconds, signReceipt } = await import("../../verifier/dist/testing/index.js");
   const keys = await LocalKeyDirectory.open(approversFile);
   const publicKey = publicKeyOf(seed);
   const approver = keys.approvers.find((a) => Buffer.from(a.publicKey).toString("base64url") === publicKey);
   if (approver === undefined) throw new Error(`No approver in ${approversFile} has the public key ${publicKey}.`);
   const challenge = createChallenge({ action: { summary }, ttlSeconds: 60 });
-  const statement = {
-    v: 1 as const,
-    decision: "approve" as const,
-    challenge: createHash("sha256").update(canonicalBytes(challenge)).digest("base64url"),
-    sub: approver.sub,
-    kid: approver.kid,
-    decidedAt: Math.floor(Date.now() / 1000),
-  };
-  const sig = sign(null, signingInput("decision", statement), privateKeyFromSeed(seed)).toString("base64url");
-  const receipt = { v: 1 as const, challenge, statement, sig, kid: approver.kid };
+  const receipt = signReceipt(challenge, makeApprover(approver.sub, privateKeyFromSeed(seed)), { decidedAt: nowSeconds() });
   return verifyReceipt(receipt, { aud: challenge.aud, challenge }, { keys, nonces: "offline-audit" });
 }

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { HitlError, LocalKeyDirectory, verifyReceipt } from "@hitl/verifier";
-import { type Challenge, canonicalBytes, decodeBase64url, encodeBase64url } from "@hitl/verifier/protocol";
+import { decodeBase64url, encodeBase64url } from "@hitl/verifier/protocol";
+import { makeChallenge } from "@hitl/verifier/testing";
 import { describe, expect, test } from "vitest";
 import { signDecision } from "../src/background/signer.js";
 import { MemoryKey, SESSION_KEY_ENDED_MESSAGE } from "../src/lib/memory-key.js";
@@ -11,23 +11,7 @@ import { OFFSCREEN_TARGET, parseOffscreenRequest } from "../src/lib/offscreen-me
  * worker -> offscreen messages. The browser parts (offscreen document, event page) are exercised
  * in e2e/key-at-rest.test.ts and e2e/firefox-key-at-rest.test.ts.
  */
-const sha256 = (bytes: Uint8Array) => encodeBase64url(createHash("sha256").update(bytes).digest());
-
-function challenge(): Challenge {
-  const now = Math.floor(Date.now() / 1000);
-  const action = { summary: "session key" };
-  return {
-    v: 1,
-    id: randomUUID(),
-    nonce: encodeBase64url(randomBytes(32)),
-    aud: "hitl-cli",
-    iat: now,
-    exp: now + 60,
-    action,
-    intent: sha256(canonicalBytes(action)),
-    requester: { tool: "unit-test" },
-  };
-}
+const challenge = () => makeChallenge({ action: { summary: "session key" } });
 
 describe("MemoryKey", () => {
   test("signs receipts the real verifier accepts; a new key replaces the old one; after drop it fails closed", async () => {

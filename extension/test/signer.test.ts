@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import { confirmPairingCode, HitlError, LocalKeyDirectory, verifyPairing, verifyReceipt } from "@hitl/verifier";
 import {
   type Challenge,
@@ -6,10 +6,10 @@ import {
   encodeBase64url,
   PAIRING_CONFIRMATION_ALPHABET,
   PAIRING_CONFIRMATION_PATTERN,
-  type PairingRequest,
   parseChallenge,
   signingInput,
 } from "@hitl/verifier/protocol";
+import { makeChallenge, makePairingRequest } from "@hitl/verifier/testing";
 import { describe, expect, test } from "vitest";
 import { makeConfirmationCode } from "../src/background/confirmation-code.js";
 import { cryptoKeySigner, type Signer, signDecision, signPairing } from "../src/background/signer.js";
@@ -30,20 +30,10 @@ async function makeSigner(): Promise<Signer & { raw: Uint8Array }> {
 const b64 = (bytes: Uint8Array) => encodeBase64url(bytes);
 const sha256 = (bytes: Uint8Array) => b64(createHash("sha256").update(bytes).digest());
 
+/** A valid challenge whose requester's cwd is not ASCII either. */
 function challengeFor(summary: string, details?: Challenge["action"]["details"]): Challenge {
-  const now = Math.floor(Date.now() / 1000);
   const action = details === undefined ? { summary } : { summary, details };
-  return {
-    v: 1,
-    id: randomUUID(),
-    nonce: b64(randomBytes(32)),
-    aud: "hitl-cli",
-    iat: now,
-    exp: now + 120,
-    action,
-    intent: sha256(canonicalBytes(action)),
-    requester: { tool: "unit-test", host: "localhost", pid: process.pid, cwd: "/tmp/ünïcødé" },
-  };
+  return makeChallenge({ action, requester: { tool: "unit-test", host: "localhost", pid: process.pid, cwd: "/tmp/ünïcødé" } });
 }
 
 function nodeVerifies(raw: Uint8Array, message: Uint8Array, sig: string): boolean {
@@ -132,18 +122,7 @@ describe("signDecision", () => {
 describe("signPairing", () => {
   test("proof of possession that the verifier accepts", async () => {
     const signer = await makeSigner();
-    const now = Math.floor(Date.now() / 1000);
-    const request: PairingRequest = {
-      v: 1,
-      id: randomUUID(),
-      nonce: b64(randomBytes(32)),
-      code: "123-456",
-      subject: "zoë 🧑🏽",
-      aud: "hitl-cli",
-      iat: now,
-      exp: now + 120,
-      requester: { tool: "hitl-cli", pid: process.pid },
-    };
+    const request = makePairingRequest({ subject: "zoë 🧑🏽" });
     const pairing = await signPairing(signer, request, "KPTWRM", Date.now());
     const requestDigest = sha256(canonicalBytes(request));
     expect(pairing.statement).toMatchObject({

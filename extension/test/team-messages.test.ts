@@ -48,6 +48,10 @@ describe("team messages from pages", () => {
     });
     expect(parseUiRequest({ type: "team.registered", sub: SUB, username: "alice", kid: "short", expiresAt: 1 })).toBeUndefined();
     expect(parseUiRequest({ type: "team.registered", sub: "a\nb", username: "alice", kid: KID, expiresAt: 1 })).toBeUndefined();
+    // The protocol's one-line name rules: no bidi override, no invisible-only name.
+    expect(parseUiRequest({ type: "team.registered", sub: SUB, username: "ecila\u202e", kid: KID, expiresAt: 1 })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.registered", sub: SUB, username: "\u200b", kid: KID, expiresAt: 1 })).toBeUndefined();
+    expect(parseUiRequest({ type: "team.signRegistration", iss: "http://127.0.0.1:1/realms/hitl", sub: "a\u2066b" })).toBeUndefined();
     expect(parseUiRequest({ type: "team.setToken", token: "x" })).toBeUndefined();
     expect(
       parseUiRequest({

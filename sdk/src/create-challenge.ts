@@ -9,9 +9,9 @@ import {
   type JsonValue,
   LIMITS,
   PROTOCOL_VERSION,
-  parseChallenge,
   type RequesterContext,
 } from "@hitl/verifier";
+import { parseChallenge } from "@hitl/verifier/protocol";
 import { defaultRequester, toSeconds } from "./lib/requester.js";
 
 export interface CreateChallengeOptions {

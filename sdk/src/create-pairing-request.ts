@@ -7,9 +7,9 @@ import {
   LIMITS,
   type PairingRequest,
   PROTOCOL_VERSION,
-  parsePairingRequest,
   type RequesterContext,
 } from "@hitl/verifier";
+import { parsePairingRequest } from "@hitl/verifier/protocol";
 import { defaultRequester, toSeconds } from "./lib/requester.js";
 
 export interface CreatePairingRequestOptions {

@@ -1,4 +1,5 @@
-import { type HealthResponseBody, HitlError, parseExtensionStatus, readHostSecret, resolvePaths } from "@hitl/verifier";
+import { type HealthResponseBody, HitlError, readHostSecret, resolvePaths } from "@hitl/verifier";
+import { parseHealthResponseBody } from "@hitl/verifier/protocol";
 import { exchangeWithHost } from "./lib/host-http.js";
 import { resolvePort } from "./lib/resolve-port.js";
 
@@ -38,31 +39,13 @@ export async function getHostHealth(options: GetHostHealthOptions = {}): Promise
 }
 
 function parseHealth(body: unknown, port: number): HealthResponseBody {
-  const broken = (what: string): never => {
+  try {
+    return parseHealthResponseBody(body);
+  } catch (error) {
+    if (!(error instanceof HitlError)) throw error;
     throw new HitlError(
       "ERR_PROTOCOL",
-      `127.0.0.1:${port} answered /health, but ${what}; it is not a compatible hitl signing host. Update hitl, or set HITL_PORT to the right port.`,
+      `127.0.0.1:${port} answered /health, but not as a hitl signing host does (${error.message}). Update hitl, or set HITL_PORT to the right port.`,
     );
-  };
-  if (typeof body !== "object" || body === null) return broken("not with a JSON object");
-  const { host, extension } = body as { host?: unknown; extension?: unknown };
-  if (typeof host !== "object" || host === null) return broken("without a host member");
-  const { version, pid, port: hostPort } = host as { version?: unknown; pid?: unknown; port?: unknown };
-  if (typeof version !== "string" || !Number.isSafeInteger(pid) || !Number.isSafeInteger(hostPort)) {
-    return broken("its host member is not {version, pid, port}");
   }
-  const hostInfo = { version, pid: pid as number, port: hostPort as number };
-  if (typeof extension !== "object" || extension === null) return broken("without an extension member");
-  const { connected, extensionVersion, browser, ...status } = extension as Record<string, unknown>;
-  if (connected === false) return { host: hostInfo, extension: { connected: false } };
-  if (connected !== true || typeof extensionVersion !== "string" || typeof browser !== "string") {
-    return broken("its extension member is not a connection state");
-  }
-  let parsedStatus: ReturnType<typeof parseExtensionStatus>;
-  try {
-    parsedStatus = parseExtensionStatus(status, "health.extension");
-  } catch (error) {
-    return broken(`its extension status is invalid (${(error as Error).message})`);
-  }
-  return { host: hostInfo, extension: { connected: true, extensionVersion, browser, ...parsedStatus } };
 }

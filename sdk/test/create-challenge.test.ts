@@ -1,4 +1,5 @@
-import { intentDigest, LIMITS, PAIRING_CODE_PATTERN, parseChallenge } from "@hitl/verifier";
+import { intentDigest, LIMITS, PAIRING_CODE_PATTERN } from "@hitl/verifier";
+import { parseChallenge } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
 import { createChallenge, createPairingRequest, pairingCode } from "../src/index.js";
 

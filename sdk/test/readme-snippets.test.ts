@@ -107,7 +107,7 @@ describe("README: Use it from your agent — TypeScript", () => {
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
     // The key as the approvers file holds it (base64url), not bytes.
-    expect(approved.stdout).toBe(`approved by alice (key ${running.alice.publicKey})\n`);
+    expect(approved.stdout).toBe(`approved by alice (key ${running.alice.publicKeyText})\n`);
 
     decision = "deny";
     const denied = await runApp(dir, running.env);

@@ -1,6 +1,6 @@
 import { HitlError, intentDigest, type JsonValue, LocalKeyDirectory, openNonceStore, resolvePaths, verifyReceipt } from "@hitl/verifier";
+import { makeApprover } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeApprover } from "../../cli/test/helpers/approver-key.js";
 import { freePort } from "../../cli/test/helpers/peer-host.js";
 import { isolatedDirs } from "../../cli/test/helpers/run-cli.js";
 import {

@@ -1,5 +1,6 @@
 import type { KeyDirectory, NonceStore } from "@hitl/verifier";
-import { HitlError, isErrorCode, parseStrictJson } from "@hitl/verifier";
+import { HitlError, isErrorCode } from "@hitl/verifier";
+import { parseStrictJson } from "@hitl/verifier/protocol";
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { AccessTokenVerifier } from "./lib/access-token.js";

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { freePort } from "../../verifier/test/helpers/redis-server.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
 import { presentForVerification, registerKey } from "./helpers/over-http.js";
-import { clientToken, newApprover, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
+import { clientToken, REDIS_PASSWORD, seedEpochs, startTeam, type Team } from "./helpers/team.js";
 import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
@@ -88,7 +88,7 @@ describe("HITL_REDIS_URL=rediss:// (TLS + password)", () => {
     started.push(server.child);
     const health = await fetch(`${server.url}/v1/health`);
     expect(await health.json()).toMatchObject({ status: "ok", redis: "ok" });
-    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    const key = makeApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
     await registerKey(team, server.url, { username: "alice", password: PASSWORD }, key);
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);
     const body = JSON.stringify({ receipt: signReceipt(makeChallenge({ aud: "payments" }), key), expected: { aud: "payments" } });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseKeyRegistration, signingInput } from "@hitl/verifier";
+import { parseKeyRegistration, signingInput } from "@hitl/verifier/protocol";
 import { describe, expect, it } from "vitest";
 import type { TokenClaims } from "../src/lib/access-token.js";
 import { checkRegistration } from "../src/lib/check-registration.js";

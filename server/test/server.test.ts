@@ -3,21 +3,11 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatKeyEntry, keycloakRealm, type Receipt } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { type RunningServer, readServerConfig, startServer } from "../src/index.js";
-import {
-  clientToken,
-  loginToken,
-  newApprover,
-  PUBLIC_URL,
-  refreshToken,
-  registration,
-  startTeam,
-  type Team,
-  type TestApprover,
-} from "./helpers/team.js";
+import { clientToken, loginToken, PUBLIC_URL, refreshToken, registration, startTeam, type Team } from "./helpers/team.js";
 import { selfSignedCertificate } from "./helpers/tls.js";
 
 /*
@@ -147,7 +137,7 @@ describe("start-up", () => {
 
 describe("POST /v1/keys: registration", () => {
   it("a fresh login registers the key it proves: 201, the §3.7 entry written in Keycloak; the same key again is 200 with the same entry", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const { access } = await login("alice");
     const first = await call("POST", "/v1/keys", access, reg(key, ids.alice!));
     expect(first.status).toBe(201);
@@ -164,7 +154,7 @@ describe("POST /v1/keys: registration", () => {
   });
 
   it("without a token: 401 ERR_TOKEN_MISSING; a forged or non-extension token: 401 ERR_TOKEN_INVALID", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     expectError(await call("POST", "/v1/keys", undefined, reg(key, ids.alice!)), 401, "ERR_TOKEN_MISSING", /Authorization: Bearer/);
     const { access } = await login("alice");
     const [h, p] = access.split(".");
@@ -185,7 +175,7 @@ describe("POST /v1/keys: registration", () => {
   it("a login older than 120 s, or a token refreshed from one: 401 ERR_LOGIN_NOT_FRESH with max_age=120; an expired token: ERR_TOKEN_EXPIRED", async () => {
     const later = await startServer({ insecureHttp: true, port: 0 }, team.env, { clock: () => Date.now() + 150_000 });
     try {
-      const key = newApprover();
+      const key = makeApprover();
       const { access, refresh } = await login("alice");
       // The key's registration as signed 150 s from now, the server's clock.
       const registerLater = (token: string) =>
@@ -210,14 +200,14 @@ describe("POST /v1/keys: registration", () => {
     const muchLater = await startServer({ insecureHttp: true, port: 0 }, team.env, { clock: () => Date.now() + 400_000 });
     try {
       const { access } = await login("alice");
-      expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.alice!), muchLater), 401, "ERR_TOKEN_EXPIRED", /expired/);
+      expectError(await call("POST", "/v1/keys", access, reg(makeApprover(), ids.alice!), muchLater), 401, "ERR_TOKEN_EXPIRED", /expired/);
     } finally {
       await muchLater.close();
     }
   });
 
   it("a statement for another user: 403 ERR_REGISTRATION_SUBJECT_MISMATCH; another realm or server: their own codes", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const { access } = await login("alice");
     expectError(await call("POST", "/v1/keys", access, reg(key, ids.bob!)), 403, "ERR_REGISTRATION_SUBJECT_MISMATCH", /another user/);
     expectError(
@@ -236,8 +226,8 @@ describe("POST /v1/keys: registration", () => {
   });
 
   it("no proof of possession: signed by another key ERR_BAD_SIGNATURE; kid not the key's ERR_KEY_ID_MISMATCH; shape ERR_MALFORMED; expired ERR_EXPIRED", async () => {
-    const key = newApprover();
-    const other = newApprover();
+    const key = makeApprover();
+    const other = makeApprover();
     const { access } = await login("alice");
     expectError(
       await call("POST", "/v1/keys", access, reg(key, ids.alice!, {}, other)),
@@ -267,14 +257,14 @@ describe("POST /v1/keys: registration", () => {
 
   it("a statement replayed: 409 ERR_REPLAYED", async () => {
     const { access } = await login("dave");
-    const body = reg(newApprover(), ids.dave!);
+    const body = reg(makeApprover(), ids.dave!);
     expect((await call("POST", "/v1/keys", access, body)).status).toBe(201);
     expectError(await call("POST", "/v1/keys", access, body), 409, "ERR_REPLAYED", /.+/);
   });
 
   it("a user without hitl-approver: 403 ERR_NOT_AN_APPROVER, nothing written", async () => {
     const { access } = await login("carol");
-    expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.carol!)), 403, "ERR_NOT_AN_APPROVER", /hitl-approver/);
+    expectError(await call("POST", "/v1/keys", access, reg(makeApprover(), ids.carol!)), 403, "ERR_NOT_AN_APPROVER", /hitl-approver/);
     expect(attribute("carol")).toEqual([]);
   });
 
@@ -282,7 +272,7 @@ describe("POST /v1/keys: registration", () => {
     const { access } = await login("fay");
     team.kc.adminHelpers.setEnabled(ids.fay!, false);
     try {
-      expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.fay!)), 403, "ERR_APPROVER_DISABLED", /disabled/);
+      expectError(await call("POST", "/v1/keys", access, reg(makeApprover(), ids.fay!)), 403, "ERR_APPROVER_DISABLED", /disabled/);
       expect(attribute("fay")).toEqual([]);
     } finally {
       team.kc.adminHelpers.setEnabled(ids.fay!, true);
@@ -292,16 +282,16 @@ describe("POST /v1/keys: registration", () => {
   it("at most 20 keys: 409 ERR_TOO_MANY_KEYS; expired entries are pruned to make room", async () => {
     const now = Math.floor(Date.now() / 1000);
     const full = Array.from({ length: 20 }, () => {
-      const k = newApprover();
+      const k = makeApprover();
       return formatKeyEntry({ kid: k.kid, publicKey: k.publicKey, createdAt: now - 100, expiresAt: now + 1000 });
     });
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, full);
     const { access } = await login("erin");
-    expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.erin!)), 409, "ERR_TOO_MANY_KEYS", /revoke one/);
-    const old = newApprover();
+    expectError(await call("POST", "/v1/keys", access, reg(makeApprover(), ids.erin!)), 409, "ERR_TOO_MANY_KEYS", /revoke one/);
+    const old = makeApprover();
     full[0] = formatKeyEntry({ kid: old.kid, publicKey: old.publicKey, createdAt: now - 2000, expiresAt: now - 1000 });
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, full);
-    const key = newApprover();
+    const key = makeApprover();
     expect((await call("POST", "/v1/keys", access, reg(key, ids.erin!))).status).toBe(201);
     expect(attribute("erin")).toHaveLength(20);
     expect(attribute("erin").some((value) => value.includes(old.kid))).toBe(false);
@@ -309,7 +299,7 @@ describe("POST /v1/keys: registration", () => {
   });
 
   it("an expired entry of the same key is replaced by a new one (201): the fresh login binds it again", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const now = Math.floor(Date.now() / 1000);
     const expired = formatKeyEntry({ kid: key.kid, publicKey: key.publicKey, createdAt: now - 5000, expiresAt: now - 10 });
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, [expired]);
@@ -326,14 +316,14 @@ describe("POST /v1/keys: registration", () => {
   it("a corrupt hitl_keys attribute is never repaired by a write: 409 ERR_KEY_ENTRY_INVALID, nothing written", async () => {
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, ["v1.not-an-entry"]);
     const { access } = await login("erin");
-    expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.erin!)), 409, "ERR_KEY_ENTRY_INVALID", /admin/);
+    expectError(await call("POST", "/v1/keys", access, reg(makeApprover(), ids.erin!)), 409, "ERR_KEY_ENTRY_INVALID", /admin/);
     expect(attribute("erin")).toEqual(["v1.not-an-entry"]);
     team.kc.adminHelpers.setAttribute(ids.erin!, keycloakRealm.KEYS_ATTRIBUTE, []);
   });
 
   it("concurrent registrations for one user all land (per-user lock in the shared Redis; Keycloak has no compare-and-set)", async () => {
     const { access } = await login("bob");
-    const keys = Array.from({ length: 6 }, () => newApprover());
+    const keys = Array.from({ length: 6 }, () => makeApprover());
     const replies = await Promise.all(keys.map((key) => call("POST", "/v1/keys", access, reg(key, ids.bob!))));
     expect(replies.map((r) => r.status)).toEqual(Array(6).fill(201));
     const stored = attribute("bob");
@@ -343,7 +333,7 @@ describe("POST /v1/keys: registration", () => {
 
 describe("GET /v1/keys and DELETE /v1/keys/{kid}", () => {
   it("the owner lists and revokes; the revoked key verifies no more (ERR_KEY_REVOKED) and is never registered again", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const { access } = await login("alice");
     expect((await call("POST", "/v1/keys", access, reg(key, ids.alice!))).status).toBe(201);
     const listed = await call("GET", "/v1/keys", access);
@@ -367,12 +357,12 @@ describe("GET /v1/keys and DELETE /v1/keys/{kid}", () => {
 
   it("an unknown kid: 404 ERR_UNKNOWN_KEY; a bad kid: 400 ERR_MALFORMED", async () => {
     const { access } = await login("alice");
-    expectError(await call("DELETE", `/v1/keys/${newApprover().kid}`, access), 404, "ERR_UNKNOWN_KEY", /nothing to revoke/);
+    expectError(await call("DELETE", `/v1/keys/${makeApprover().kid}`, access), 404, "ERR_UNKNOWN_KEY", /nothing to revoke/);
     expectError(await call("DELETE", "/v1/keys/short", access), 400, "ERR_MALFORMED", /43 base64url/);
   });
 
   it("an admin (manage-users) revokes another user's key with ?sub=; a user cannot (403 ERR_CALLER_NOT_ALLOWED)", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const bob = await login("bob");
     expect((await call("POST", "/v1/keys", bob.access, reg(key, ids.bob!))).status).toBe(201);
     const alice = await login("alice");
@@ -386,7 +376,7 @@ describe("GET /v1/keys and DELETE /v1/keys/{kid}", () => {
 describe("POST /v1/verify", () => {
   let key: TestApprover;
   beforeAll(async () => {
-    key = newApprover();
+    key = makeApprover();
     const { access } = await login("dave");
     expect((await call("POST", "/v1/keys", access, reg(key, ids.dave!))).status).toBe(201);
   });
@@ -437,13 +427,13 @@ describe("POST /v1/verify", () => {
       /.+/,
     );
     expectError(
-      await call("POST", "/v1/verify", token, { receipt: receiptFor(newApprover(), ids.dave!), expected: { aud: "payments" } }),
+      await call("POST", "/v1/verify", token, { receipt: receiptFor(makeApprover(), ids.dave!), expected: { aud: "payments" } }),
       422,
       "ERR_UNKNOWN_KEY",
       /not registered/,
     );
     expectError(
-      await call("POST", "/v1/verify", token, { receipt: receiptFor(newApprover(), ids.carol!), expected: { aud: "payments" } }),
+      await call("POST", "/v1/verify", token, { receipt: receiptFor(makeApprover(), ids.carol!), expected: { aud: "payments" } }),
       422,
       "ERR_NOT_AN_APPROVER",
       /hitl-approver/,
@@ -458,7 +448,7 @@ describe("POST /v1/verify", () => {
   });
 
   it("the local approvers file counts for nothing: a key only in no Keycloak account is ERR_UNKNOWN_KEY", async () => {
-    const agentKey = newApprover();
+    const agentKey = makeApprover();
     const verdict = await call("POST", "/v1/verify", await verifierToken(), {
       receipt: receiptFor(agentKey, ids.dave!),
       expected: { aud: "payments" },
@@ -570,7 +560,7 @@ describe("TLS", () => {
 
 describe("Keycloak stopped", () => {
   it("verification denies with ERR_KEYCLOAK_UNREACHABLE (503), registration too; health names it", async () => {
-    const key = newApprover();
+    const key = makeApprover();
     const { access } = await login("bob");
     expect((await call("POST", "/v1/keys", access, reg(key, ids.bob!))).status).toBe(201);
     const token = await verifierToken();
@@ -582,7 +572,7 @@ describe("Keycloak stopped", () => {
           "POST",
           "/v1/verify",
           token,
-          { receipt: receiptFor(newApprover(), "no-such-user"), expected: { aud: "payments" } },
+          { receipt: receiptFor(makeApprover(), "no-such-user"), expected: { aud: "payments" } },
           fresh,
         ),
         422,
@@ -597,7 +587,12 @@ describe("Keycloak stopped", () => {
         "ERR_KEYCLOAK_UNREACHABLE",
         /cannot be reached|Check that Keycloak runs/,
       );
-      expectError(await call("POST", "/v1/keys", access, reg(newApprover(), ids.bob!), fresh), 503, "ERR_KEYCLOAK_UNREACHABLE", /Keycloak/);
+      expectError(
+        await call("POST", "/v1/keys", access, reg(makeApprover(), ids.bob!), fresh),
+        503,
+        "ERR_KEYCLOAK_UNREACHABLE",
+        /Keycloak/,
+      );
       const health = await call("GET", "/v1/health", undefined, undefined, fresh);
       expect(health.status).toBe(503);
       expect(health.body).toMatchObject({ status: "unavailable", redis: "ok", keycloak: { code: "ERR_KEYCLOAK_UNREACHABLE" } });
@@ -611,7 +606,7 @@ describe("Redis stopped", () => {
   it("fails closed: verification and registration are refused (5xx, nothing accepted), health names Redis", async () => {
     const token = earlyVerifierToken;
     await team.redis.stop();
-    const body = { receipt: receiptFor(newApprover(), ids.dave!), expected: { aud: "payments" } };
+    const body = { receipt: receiptFor(makeApprover(), ids.dave!), expected: { aud: "payments" } };
     const verdict = await call("POST", "/v1/verify", token, body);
     expectError(verdict, 503, "ERR_NONCE_STORE_UNAVAILABLE", /shared Redis is unavailable; nothing was accepted/);
     const health = await call("GET", "/v1/health");

@@ -1,10 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { keycloakRealm } from "@hitl/verifier";
+import { makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeChallenge, signReceipt } from "../../verifier/test/helpers/fixtures.js";
 import { startHitlServer, stop } from "./helpers/hitl-process.js";
 import { presentForVerification, registerKey } from "./helpers/over-http.js";
-import { clientToken, newApprover, startTeam, type Team } from "./helpers/team.js";
+import { clientToken, startTeam, type Team } from "./helpers/team.js";
 
 /*
  * Two `hitl server` processes (the real CLI, `node cli/dist/bin.js server`, over real HTTP) on one
@@ -29,7 +29,7 @@ describe("two hitl server processes on one Redis", () => {
   it("1,000 concurrent presentations of one receipt, spread over both: exactly one 200, every other 422 ERR_REPLAYED", async () => {
     const a = servers[0]!;
     const b = servers[1]!;
-    const key = newApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
+    const key = makeApprover(team.kc.adminHelpers.userByUsername("alice")!.id);
     await registerKey(team, a.url, { username: "alice", password: PASSWORD }, key);
 
     const token = await clientToken(team.kc, keycloakRealm.VERIFIER_CLIENT_ID, team.kc.verifierClientSecret);

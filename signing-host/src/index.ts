@@ -1,7 +1,7 @@
 /*
  * @hitl/signing-host: the native-messaging host (framing, extension port, HTTP server, life
- * cycle) and the installer for browser manifests. Importing this module does not load fastify;
- * createSigningServer / runSigningHost load it when called.
+ * cycle). The installer for browser manifests is its own entry, @hitl/signing-host/install.
+ * Importing this module does not load fastify; createSigningServer / runSigningHost load it when called.
  */
 export { DEFAULT_EXTENSION_ID, FIREFOX_EXTENSION_ID } from "./extension-id.js";
 export type { RunningSigningHost, SigningHostOptions } from "./host.js";
@@ -12,13 +12,6 @@ export type { PendingLimits } from "./http/lib/pending-requests.js";
 export { DEFAULT_PENDING_LIMITS } from "./http/lib/pending-requests.js";
 export type { SigningServer, SigningServerOptions } from "./http/server.js";
 export { createSigningServer, LISTEN_ADDRESS } from "./http/server.js";
-export type { HostManifestReport, InspectOptions } from "./install/inspect-host-manifests.js";
-export { inspectHostManifests } from "./install/inspect-host-manifests.js";
-export type { InstallOptions, InstallResult, ManifestAction } from "./install/install-host-manifests.js";
-export { installHostManifests } from "./install/install-host-manifests.js";
-export { LAUNCHER_NAME, launcherPath } from "./install/lib/launcher.js";
-export type { BrowserName, ManifestLocation } from "./install/lib/locations.js";
-export { BROWSERS, isBrowserName, isChromiumFamily, manifestLocation } from "./install/lib/locations.js";
 export { portFromEnv } from "./lib/launch-args.js";
 export type { HostLogger, LogFields } from "./lib/log.js";
 export { openHostLog, silentLogger } from "./lib/log.js";

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { connect as connectTcp, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { EXTENSION_HELLO, makeChallenge } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSigningServer, type SigningServer } from "../src/http/server.js";
 import { ExtensionPort } from "../src/native/extension-port.js";
-import { EXTENSION_HELLO, makeChallenge } from "./lib/approver.js";
+import { openRawConnection, type RawConnection } from "./lib/http.js";
 
 /*
  * Which connection goes when the cap is reached, on a real listening server (real sockets) with a
@@ -21,24 +21,12 @@ afterEach(async () => {
   server = undefined;
 });
 
-interface Raw {
-  socket: Socket;
-  received(): string;
-  closed: Promise<void>;
-}
+type Raw = RawConnection;
 
 async function open(port: number, bytes?: string): Promise<Raw> {
-  const socket = connectTcp(port, "127.0.0.1");
-  sockets.push(socket);
-  let text = "";
-  socket.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-  });
-  socket.on("error", () => {});
-  const closed = once(socket, "close").then(() => {});
-  await once(socket, "connect");
-  if (bytes !== undefined) socket.write(bytes);
-  return { socket, received: () => text, closed };
+  const raw = await openRawConnection(port, sockets);
+  if (bytes !== undefined) raw.socket.write(bytes);
+  return raw;
 }
 
 async function until(predicate: () => boolean): Promise<void> {
@@ -82,25 +70,25 @@ describe("connection cap", () => {
 
     // D: a fourth connection. Nobody is mid-headers, so the idle one goes and D is served.
     const fourth = await open(port, `${head("GET /nothing-here", "Connection: close\r\n")}\r\n`);
-    await idle.closed;
+    await idle.closedAt;
     expect(evictedAs(idle)).toBe("idle");
-    await fourth.closed;
+    await fourth.closedAt;
     expect(fourth.received()).toMatch(/^HTTP\/1\.1 404 /);
 
     // E mid-headers, then F: E (older, mid-headers) goes, not F.
     const midHeaders = await open(port, "POST /sign HTTP/1.1\r\nHost: 1");
     await new Promise((resolve) => setTimeout(resolve, 50));
     const sixth = await open(port, `${head("GET /nothing-here", "Connection: close\r\n")}\r\n`);
-    await midHeaders.closed;
+    await midHeaders.closedAt;
     expect(evictedAs(midHeaders)).toBe("headers not complete");
-    await sixth.closed;
+    await sixth.closedAt;
     expect(sixth.received()).toMatch(/^HTTP\/1\.1 404 /);
 
     // G with an unfinished body too, then H: the oldest unfinished body (B) goes.
     const secondSlowBody = await open(port, `${head("POST /sign", "Content-Type: application/json\r\nContent-Length: 500\r\n")}\r\n{"ch`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const last = await open(port);
-    await slowBody.closed;
+    await slowBody.closedAt;
     expect(evictedAs(slowBody)).toBe("body still arriving");
 
     // The complete request was never touched, nor the younger unfinished body.

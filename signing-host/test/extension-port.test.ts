@@ -1,8 +1,8 @@
 import { getEventListeners } from "node:events";
 import type { HitlError, HostToExtension } from "@hitl/verifier/protocol";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest, signReceipt } from "@hitl/verifier/testing";
 import { describe, expect, it } from "vitest";
 import { ExtensionPort, MAX_PREPARED } from "../src/native/extension-port.js";
-import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 
 function makePort(options: { handshakeTimeoutMs?: number; failSend?: boolean } = {}) {
   const sent: HostToExtension[] = [];
@@ -98,8 +98,8 @@ describe("ExtensionPort requests", () => {
     const b = port.sign(second, { timeoutMs: 5000 });
     const [ra, rb] = sent.filter((m) => m.type === "sign.request") as Array<Extract<HostToExtension, { type: "sign.request" }>>;
     expect(ra!.requestId).not.toBe(rb!.requestId);
-    port.receive({ type: "sign.result", requestId: rb!.requestId, receipt: approver.decide(second, "deny") });
-    port.receive({ type: "sign.result", requestId: ra!.requestId, receipt: approver.decide(first, "approve") });
+    port.receive({ type: "sign.result", requestId: rb!.requestId, receipt: signReceipt(second, approver, { decision: "deny" }) });
+    port.receive({ type: "sign.result", requestId: ra!.requestId, receipt: signReceipt(first, approver, { decision: "approve" }) });
     expect((await a).statement.decision).toBe("approve");
     expect((await b).statement.decision).toBe("deny");
     expect(port.pendingCount).toBe(0);
@@ -157,7 +157,7 @@ describe("ExtensionPort requests", () => {
     expect(sent.at(-1)).toEqual({ type: "request.withdraw", requestId: request.requestId });
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     expect(port.pendingCount).toBe(0);
-    port.receive({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    port.receive({ type: "sign.result", requestId: request.requestId, receipt: signReceipt(challenge, approver, { decision: "approve" }) });
     expect(port.state).toBe("connected");
   });
 
@@ -167,7 +167,7 @@ describe("ExtensionPort requests", () => {
     const challenge = makeChallenge();
     const pending = port.sign(challenge, { timeoutMs: 5000, signal: controller.signal });
     const request = sent.find((m) => m.type === "sign.request") as Extract<HostToExtension, { type: "sign.request" }>;
-    port.receive({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    port.receive({ type: "sign.result", requestId: request.requestId, receipt: signReceipt(challenge, approver, { decision: "approve" }) });
     await pending;
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     controller.abort();
@@ -244,7 +244,7 @@ describe("ExtensionPort sign.prepare (a window opened while the body is on its w
     const challenge = makeChallenge();
     const signing = port.sign(challenge, { timeoutMs: 5_000, preparedId: id });
     expect(sent.at(-1)).toEqual({ type: "sign.request", requestId: id, challenge });
-    port.receive({ type: "sign.result", requestId: id, receipt: approver.decide(challenge, "approve") });
+    port.receive({ type: "sign.result", requestId: id, receipt: signReceipt(challenge, approver, { decision: "approve" }) });
     expect((await signing).statement.decision).toBe("approve");
     // Used once: releasing it afterwards withdraws nothing.
     port.releasePrepared(id!);

@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
 import { PassThrough } from "node:stream";
+import { EXTENSION_HELLO } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningSigningHost, runSigningHost } from "../src/host.js";
 import { encodeNativeMessage, NativeMessageReader } from "../src/native/framing.js";
-import { EXTENSION_HELLO } from "./lib/approver.js";
 import { freePort } from "./lib/browser-side.js";
 import { configWithSecret } from "./lib/host-secret.js";
 import { rawRequest } from "./lib/http.js";

@@ -5,8 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHostSecret } from "@hitl/verifier";
 import { LIMITS } from "@hitl/verifier/protocol";
+import {
+  EXTENSION_HELLO,
+  makeApprover,
+  makeChallenge,
+  makePairingRequest,
+  receiptSignedBy,
+  signPairing,
+  signReceipt,
+} from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
 import { BrowserSide, freePort } from "./lib/browser-side.js";
 import { jsonPost, rawRequest } from "./lib/http.js";
 
@@ -79,14 +87,14 @@ describe("signing host process", () => {
     });
     const request = await browser.next("sign.request");
     expect(request.challenge).toEqual(challenge);
-    const receipt = approver.decide(challenge, "approve");
+    const receipt = signReceipt(challenge, approver, { decision: "approve" });
     browser.send({ type: "sign.result", requestId: request.requestId, receipt });
     const answer = await response;
     expect(answer.status).toBe(200);
     expect(answer.headers.get("cache-control")).toBe("no-store");
     const body = (await answer.json()) as { receipt: typeof receipt };
     expect(body).toEqual({ receipt });
-    expect(approver.verifyReceipt(body.receipt)).toBe(true);
+    expect(receiptSignedBy(body.receipt, approver)).toBe(true);
 
     const log = readLog();
     expect(log).toContain(`challengeId="${challenge.id}"`);
@@ -102,7 +110,7 @@ describe("signing host process", () => {
     const response = jsonPost(port, "/pair", { request: pairingRequest });
     const request = await browser.next("pair.request");
     expect(request.request).toEqual(pairingRequest);
-    const pairing = approver.pair(pairingRequest);
+    const pairing = signPairing(pairingRequest, approver);
     browser.send({ type: "pair.result", requestId: request.requestId, pairing });
     const answer = await response;
     expect(answer.status).toBe(200);
@@ -157,7 +165,7 @@ describe("signing host process", () => {
     const retry = jsonPost(port, "/sign", { challenge });
     const again = await browser.next("sign.request");
     expect(again.requestId).not.toBe(request.requestId);
-    browser.send({ type: "sign.result", requestId: again.requestId, receipt: approver.decide(challenge, "approve") });
+    browser.send({ type: "sign.result", requestId: again.requestId, receipt: signReceipt(challenge, approver, { decision: "approve" }) });
     expect((await retry).status).toBe(200);
   });
 
@@ -297,7 +305,7 @@ describe("signing host process", () => {
     const challenge = makeChallenge();
     const response = jsonPost(port, "/sign", { challenge });
     const request = await browser.next("sign.request");
-    browser.send({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "deny") });
+    browser.send({ type: "sign.result", requestId: request.requestId, receipt: signReceipt(challenge, approver, { decision: "deny" }) });
     expect((await response).status).toBe(200);
     const log = readLog();
     expect(log).toContain('native.frame-error code="ERR_MALFORMED"');

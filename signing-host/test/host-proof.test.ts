@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { newClientNonce, verifyHostAnswer } from "@hitl/verifier";
 import { HOST_AUTH } from "@hitl/verifier/protocol";
+import { makeApprover, makeChallenge, makePairingRequest } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
-import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
+import { type InProcessHost, signingExtension, startInProcess, TEST_PORT } from "./lib/in-process.js";
 
 /*
  * docs/protocol.md section 6.1: every answer of the signing host, whatever its status and
@@ -48,11 +48,9 @@ describe("the host's proof on every answer", () => {
     ["an unknown endpoint", 404, "ERR_MALFORMED", { method: "GET", url: "/nope?x=1" }],
   ])("%s -> %i %s, proven", async (_what, status, code, request) => {
     host = await startInProcess();
+    const signs = signingExtension(approver);
     host.answer = (message, reply) => {
-      if (message.type === "sign.request")
-        reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, "approve") });
-      if (message.type === "pair.request")
-        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+      signs(message, reply);
       if (message.type === "status.request") {
         reply({
           type: "status.result",

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import packageJson from "../package.json" with { type: "json" };
 import { DEFAULT_EXTENSION_ID, FIREFOX_EXTENSION_ID } from "../src/extension-id.js";
 import { HOST_MAIN_PATH } from "../src/host-main-path.js";
 import { inspectHostManifests } from "../src/install/inspect-host-manifests.js";
@@ -316,9 +317,17 @@ describe("package entry", () => {
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/fastify/"));
       const before = loaded();
       await m.createSigningServer({ port: 0, extension: new m.ExtensionPort({ send() {} }), hostSecret: new Uint8Array(32) });
-      process.stdout.write(JSON.stringify({ before, after: loaded(), exports: typeof m.installHostManifests }));
+      process.stdout.write(JSON.stringify({ before, after: loaded(), exports: typeof m.runSigningHost }));
     `;
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", probe]).toString();
     expect(JSON.parse(out)).toEqual({ before: false, after: true, exports: "function" });
+  });
+
+  it("the installer is @hitl/signing-host/install, not part of the host's root entry", async () => {
+    const root = await import("../src/index.js");
+    const install = await import("../src/install/index.js");
+    expect(Object.keys(install)).toEqual(expect.arrayContaining(["installHostManifests", "inspectHostManifests", "BROWSERS"]));
+    expect(Object.keys(install).filter((name) => name in root)).toEqual([]);
+    expect(packageJson.exports["./install"]).toEqual({ types: "./dist/install/index.d.ts", default: "./dist/install/index.js" });
   });
 });

@@ -1,7 +1,7 @@
 import { type HostToExtension, LIMITS } from "@hitl/verifier/protocol";
+import { makeApprover, makeChallenge, makePairingRequest, receiptSignedBy, signPairing, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeApprover, makeChallenge, makePairingRequest } from "./lib/approver.js";
-import { type InProcessHost, startInProcess, TEST_PORT } from "./lib/in-process.js";
+import { type InProcessHost, signingExtension, startInProcess, TEST_PORT } from "./lib/in-process.js";
 
 let host: InProcessHost | undefined;
 afterEach(async () => {
@@ -13,10 +13,7 @@ const approver = makeApprover();
 
 /** Test extension that approves (or denies) every sign.request with a real signature. */
 function decideAll(h: InProcessHost, decision: "approve" | "deny" = "approve") {
-  h.answer = (message, reply) => {
-    if (message.type === "sign.request")
-      reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(message.challenge, decision) });
-  };
+  h.answer = signingExtension(approver, decision);
 }
 
 function signRequests(h: InProcessHost) {
@@ -36,7 +33,7 @@ describe("POST /sign", () => {
     expect(Object.keys(body)).toEqual(["receipt"]);
     expect(body.receipt.challenge).toEqual(challenge);
     expect(body.receipt.statement.decision).toBe("approve");
-    expect(approver.verifyReceipt(body.receipt)).toBe(true);
+    expect(receiptSignedBy(body.receipt, approver)).toBe(true);
     expect(signRequests(host)[0]!.challenge).toEqual(challenge);
   });
 
@@ -52,7 +49,11 @@ describe("POST /sign", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type === "sign.request")
-        reply({ type: "sign.result", requestId: message.requestId, receipt: approver.decide(makeChallenge(), "approve") });
+        reply({
+          type: "sign.result",
+          requestId: message.requestId,
+          receipt: signReceipt(makeChallenge(), approver, { decision: "approve" }),
+        });
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
     expect(response.statusCode).toBe(502);
@@ -69,7 +70,7 @@ describe("POST /sign", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type !== "sign.request") return;
-      const other = approver.decide(makeChallenge(), "approve");
+      const other = signReceipt(makeChallenge(), approver, { decision: "approve" });
       reply({ type: "sign.result", requestId: message.requestId, receipt: { ...other, challenge: message.challenge } });
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
@@ -84,7 +85,7 @@ describe("POST /sign", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type !== "sign.request") return;
-      const receipt = approver.decide(message.challenge, "approve");
+      const receipt = signReceipt(message.challenge, approver, { decision: "approve" });
       reply({ type: "sign.result", requestId: message.requestId, receipt: { ...receipt, privateKey: "SECRET-KEY-MATERIAL" } });
     };
     const response = await host.inject({ body: { challenge: makeChallenge() } });
@@ -185,7 +186,7 @@ describe("POST /sign with x-hitl-prepare: 1 (the window opens while the body tra
     const challenge = makeChallenge();
     const response = await host.inject({ headers: PREPARE, body: { challenge } });
     expect(response.statusCode).toBe(200);
-    expect(approver.verifyReceipt(response.json().receipt)).toBe(true);
+    expect(receiptSignedBy(response.json().receipt, approver)).toBe(true);
     expect(host.sent.map((m) => m.type)).toEqual(["sign.prepare", "sign.request"]);
     expect(signRequests(host)[0]!.requestId).toBe(prepares(host)[0]!.requestId);
     expect(withdrawals(host)).toEqual([]);
@@ -388,7 +389,7 @@ describe("hardening", () => {
     // The receipt carries them as members, and its signature verifies over them.
     const receipt = response.json().receipt;
     expect(Object.hasOwn(receipt.challenge.action.details, "__proto__")).toBe(true);
-    expect(approver.verifyReceipt(receipt)).toBe(true);
+    expect(receiptSignedBy(receipt, approver)).toBe(true);
   });
 
   it("rejects unknown fields, at the top level and inside the challenge, without coercion", async () => {
@@ -425,7 +426,7 @@ describe("hardening", () => {
     }
     expect(signRequests(host)).toHaveLength(1);
     const requestId = signRequests(host)[0]!.requestId;
-    host.extension.receive({ type: "sign.result", requestId, receipt: approver.decide(first, "approve") });
+    host.extension.receive({ type: "sign.result", requestId, receipt: signReceipt(first, approver, { decision: "approve" }) });
     expect((await pending).statusCode).toBe(200);
   });
 
@@ -488,7 +489,7 @@ describe("POST /pair", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type === "pair.request")
-        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+        reply({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, approver) });
     };
     const request = makePairingRequest();
     const response = await host.inject({ url: "/pair", body: { request } });
@@ -502,7 +503,7 @@ describe("POST /pair", () => {
     host = await startInProcess();
     host.answer = (message, reply) => {
       if (message.type === "pair.request")
-        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(message.request) });
+        reply({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, approver) });
     };
     const request = makePairingRequest();
     expect((await host.inject({ url: "/pair", body: { request, keyLifetime: "session" } })).statusCode).toBe(200);
@@ -538,7 +539,7 @@ describe("POST /pair", () => {
 
     host.answer = (message, reply) => {
       if (message.type === "pair.request")
-        reply({ type: "pair.result", requestId: message.requestId, pairing: approver.pair(makePairingRequest()) });
+        reply({ type: "pair.result", requestId: message.requestId, pairing: signPairing(makePairingRequest(), approver) });
     };
     const other = await host.inject({ url: "/pair", body: { request: makePairingRequest() } });
     expect(other.statusCode).toBe(502);

@@ -1,14 +1,13 @@
-import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect as connectTcp, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHostSecret } from "@hitl/verifier";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_INTERVAL_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS } from "../src/http/lib/slow-clients.js";
-import { EXTENSION_HELLO, makeApprover, makeChallenge } from "./lib/approver.js";
 import { BrowserSide, freePort } from "./lib/browser-side.js";
-import { jsonPost } from "./lib/http.js";
+import { jsonPost, openRawConnection } from "./lib/http.js";
 
 /*
  * Slow and half-open clients against a REAL host process (node signing-host/dist/main.js, real
@@ -59,19 +58,7 @@ function hostFds(): number {
   return readdirSync(`/proc/${browser!.child.pid}/fd`).length;
 }
 
-/** A raw connection whose every received byte and close time are recorded. */
-async function openRaw(): Promise<{ socket: Socket; received: () => string; closedAt: Promise<number> }> {
-  const socket = connectTcp(port, "127.0.0.1");
-  sockets.push(socket);
-  let text = "";
-  socket.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-  });
-  socket.on("error", () => {});
-  const closedAt = once(socket, "close").then(() => Date.now());
-  await once(socket, "connect");
-  return { socket, received: () => text, closedAt };
-}
+const openRaw = () => openRawConnection(port, sockets);
 
 /** The JSON error of a raw HTTP answer. */
 function errorOf(raw: string): { status: number; code: string; message: string } {
@@ -102,7 +89,11 @@ describe("slow clients", () => {
     const challenge = makeChallenge();
     const answer = jsonPost(port, "/sign", { challenge });
     const request = await browserSide.next("sign.request");
-    browserSide.send({ type: "sign.result", requestId: request.requestId, receipt: approver.decide(challenge, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: request.requestId,
+      receipt: signReceipt(challenge, approver, { decision: "approve" }),
+    });
     expect((await answer).status).toBe(200);
 
     const closedAt = await Promise.all(flood.map((raw) => raw.closedAt));
@@ -170,7 +161,11 @@ describe("slow clients", () => {
     prepared.socket.write(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`);
     const preparedRequest = await browserSide.next("sign.request");
     expect(preparedRequest.requestId).toBe(announced.requestId);
-    browserSide.send({ type: "sign.result", requestId: preparedRequest.requestId, receipt: approver.decide(preparedChallenge, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: preparedRequest.requestId,
+      receipt: signReceipt(preparedChallenge, approver, { decision: "approve" }),
+    });
 
     const slowClosed = (await slow.closedAt) - started;
     expect(slowClosed).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
@@ -186,7 +181,11 @@ describe("slow clients", () => {
     expect(prepared.received()).toMatch(/^HTTP\/1\.1 200 OK/);
 
     await sleep(13_000 - (Date.now() - started));
-    browserSide.send({ type: "sign.result", requestId: thinkingRequest.requestId, receipt: approver.decide(thinking, "approve") });
+    browserSide.send({
+      type: "sign.result",
+      requestId: thinkingRequest.requestId,
+      receipt: signReceipt(thinking, approver, { decision: "approve" }),
+    });
     const decided = await thinkingAnswer;
     expect(decided.status).toBe(200);
     expect(decided.json().receipt.challenge).toEqual(thinking);

@@ -17,7 +17,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dists = (process.argv[2] ?? join(here, "..", "dist")).split(",").map((d) => resolve(d));
 const N = Number(process.argv[3] ?? 10_000);
 const ROUNDS = Number(process.argv[4] ?? 9);
-const libs = await Promise.all(dists.map((d) => import(pathToFileURL(join(d, "index.js")).href)));
+// The verifier's API and the protocol module's (parsers, signing input) from each build.
+const load = async (d) => ({
+  ...(await import(pathToFileURL(join(d, "index.js")).href)),
+  ...(await import(pathToFileURL(join(d, "protocol", "index.js")).href)),
+});
+const libs = await Promise.all(dists.map(load));
 const lib = libs[0];
 
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");

@@ -47,9 +47,9 @@ import {
   keyIdFromPublicKey,
   LocalKeyDirectory,
   RedisNonceStore,
-  signingInput,
   verifyReceipt,
 } from "../dist/index.js";
+import { signingInput } from "../dist/protocol/index.js";
 
 /*
  * libuv's pool sized to the cores: what a CPU-bound verifier should run with (see the README).

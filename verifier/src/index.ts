@@ -30,6 +30,31 @@ export { FileNonceStore, type FileNonceStoreOptions } from "./nonces/file-nonce-
 export { type OpenNonceStoreOptions, openNonceStore } from "./nonces/open-nonce-store.js";
 export { type RedisDurability, RedisNonceStore, type RedisNonceStoreOptions } from "./nonces/redis-nonce-store.js";
 export * from "./paths.js";
-export * from "./protocol/index.js";
+// The protocol's vocabulary (documents, limits, errors). Its parsers, JCS and character rules are
+// the protocol module's own API: "@hitl/verifier/protocol".
+export * from "./protocol/base64url.js";
+export * from "./protocol/constants.js";
+export * from "./protocol/errors.js";
+export { KEY_REGISTRATION } from "./protocol/key-registration.js";
+export {
+  type ErrorResponseBody,
+  type ExtensionStatus,
+  type ExtensionToHost,
+  type HealthResponseBody,
+  type HostToExtension,
+  KEY_POLICIES,
+  type KeyPolicy,
+  type KeysListResponseBody,
+  type KeysRevokeRequestBody,
+  type KeysRevokeResponseBody,
+  MAX_TEAM_KEYS,
+  type PairRequestBody,
+  type PairResponseBody,
+  type SignRequestBody,
+  type SignResponseBody,
+  type TeamKeyEntry,
+} from "./protocol/messages.js";
+export { formatFingerprint } from "./protocol/signing-input.js";
+export type * from "./protocol/types.js";
 export { type PairingAwaitingCode, verifyPairing } from "./verify-pairing.js";
 export { verifyReceipt } from "./verify-receipt.js";

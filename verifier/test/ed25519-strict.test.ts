@@ -11,7 +11,7 @@ import {
   verifyStrictAsync,
   weakPublicKeyReason,
 } from "../src/lib/ed25519-strict.js";
-import { newApprover } from "./helpers/fixtures.js";
+import { makeApprover } from "../src/testing/index.js";
 
 ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash("sha512").update(message).digest());
 
@@ -73,7 +73,7 @@ describe("weak public keys", () => {
   });
 
   it("accepts real keys, and says why it refuses a weak one", () => {
-    for (let i = 0; i < 50; i++) expect(weakPublicKeyReason(newApprover().publicKey)).toBeUndefined();
+    for (let i = 0; i < 50; i++) expect(weakPublicKeyReason(makeApprover().publicKey)).toBeUndefined();
     expect(() => assertStrongPublicKey(toLE(1n), "The key")).toThrow(
       expect.objectContaining({
         code: "ERR_WEAK_PUBLIC_KEY",
@@ -121,7 +121,7 @@ describe("canonical S", () => {
 });
 
 describe("verifyStrict / verifyStrictAsync over node:crypto", () => {
-  const approver = newApprover();
+  const approver = makeApprover();
   const message = new TextEncoder().encode("hitl/decision/v1\u0000{}");
   const signature = new Uint8Array(sign(null, message, approver.privateKey));
 
@@ -163,7 +163,7 @@ describe("verifyStrict / verifyStrictAsync over node:crypto", () => {
   });
 
   it("never serves a stale key when a caller reuses one array for another key", () => {
-    const other = newApprover();
+    const other = makeApprover();
     const reused = Uint8Array.from(approver.publicKey);
     expect(importPublicKey(reused).kid).toBe(approver.kid);
     reused.set(other.publicKey);

@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { FileNonceStore } from "../src/nonces/file-nonce-store.js";
+import { makeApprover, makeChallenge, nowSeconds, signReceipt } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, newApprover, nowSeconds, signReceipt } from "./helpers/fixtures.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 const DIST_INDEX = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
@@ -280,7 +280,7 @@ describe("FileNonceStore", () => {
 
   it("verifyReceipt + FileNonceStore: a receipt verified in another process cannot be replayed here", async () => {
     const storeDir = join(dir.path, "nonces");
-    const alice = newApprover("alice");
+    const alice = makeApprover("alice");
     const receipt = signReceipt(makeChallenge(), alice);
     await expect(consumeInChild(storeDir, receipt.challenge.nonce, receipt.challenge.exp)).resolves.toMatchObject({ code: 0 });
     const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);

@@ -1,19 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalize, canonicalizeParsed, canonicalizeTree, isWellFormed, isWellFormedPortable, utf8Length } from "../src/protocol/jcs.js";
+import type { JsonValue } from "../src/protocol/types.js";
 import { type ParseNotes, parseChallenge } from "../src/protocol/validate.js";
-
-/** A valid challenge without its action (the tests below supply the action). */
-const challengeShape = {
-  v: 1,
-  id: "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
-  nonce: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-  aud: "hitl-cli",
-  iat: 1_767_225_600,
-  exp: 1_767_225_900,
-  intent: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-  requester: { tool: "test" },
-};
+import { makeChallenge } from "../src/testing/index.js";
 
 /** IEEE 754 double from 16 hex digits. */
 function fromBits(hex: string): number {
@@ -213,7 +203,7 @@ describe("fast path equals the member-by-member serialization", () => {
     let saidNot = 0;
     fc.assert(
       fc.property(json.object, (details) => {
-        const wire = JSON.parse(JSON.stringify({ ...challengeShape, action: { summary: "x", details } }));
+        const wire = JSON.parse(JSON.stringify(makeChallenge({ action: { summary: "x", details: details as JsonValue } })));
         const notes: ParseNotes = { stringifyIsCanonical: true };
         const parsed = parseChallenge(wire, "challenge", notes);
         const expected = canonicalizeTree(parsed);
@@ -233,16 +223,12 @@ describe("fast path equals the member-by-member serialization", () => {
   it("ParseNotes: an integer-like member name anywhere in details turns the shortcut off", () => {
     for (const details of [{ "10": 1, "9": 2 }, { a: [{ "0": true }] }, { b: { c: { "7": null } } }]) {
       const notes: ParseNotes = { stringifyIsCanonical: true };
-      const parsed = parseChallenge({ ...challengeShape, action: { summary: "x", details } }, "challenge", notes);
+      const parsed = parseChallenge(makeChallenge({ action: { summary: "x", details } }), "challenge", notes);
       expect(notes.stringifyIsCanonical).toBe(false);
       expect(canonicalizeParsed(parsed, false)).toBe(canonicalizeTree(parsed));
     }
     const notes: ParseNotes = { stringifyIsCanonical: true };
-    parseChallenge(
-      { ...challengeShape, action: { summary: "x", details: { "01": 1, "-1": 2, "1.5": 3, z: { y: "0" } } } },
-      "challenge",
-      notes,
-    );
+    parseChallenge(makeChallenge({ action: { summary: "x", details: { "01": 1, "-1": 2, "1.5": 3, z: { y: "0" } } } }), "challenge", notes);
     expect(notes.stringifyIsCanonical).toBe(true);
   });
 

@@ -15,10 +15,10 @@ import {
   parseReceiptBytes,
   parseReceiptJson,
 } from "../src/protocol/validate.js";
+import { makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, makePairingRequest, newApprover, signPairing, signReceipt, wire } from "./helpers/fixtures.js";
 
-const alice = newApprover("alice");
+const alice = makeApprover("alice");
 const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
 const verify = (input: unknown, intent?: string) =>
   verifyReceipt(input, { aud: "hitl-cli", ...(intent !== undefined && { intent }) }, { keys, nonces: "offline-audit" });

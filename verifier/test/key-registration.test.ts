@@ -4,12 +4,12 @@ import { SIGNING_PREFIXES } from "../src/protocol/constants.js";
 import { KEY_REGISTRATION, parseKeyRegistration, parseKeyRegistrationStatement } from "../src/protocol/key-registration.js";
 import { signingInput } from "../src/protocol/signing-input.js";
 import type { KeyRegistrationStatement } from "../src/protocol/types.js";
-import { newApprover } from "./helpers/fixtures.js";
+import { makeApprover } from "../src/testing/index.js";
 
 /* The team-mode registration statement (docs/protocol.md §3.8): strict parser and signing input. */
 
 function statement(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const key = newApprover();
+  const key = makeApprover();
   return {
     v: 1,
     iss: "https://sso.example.com/realms/hitl",

@@ -3,8 +3,8 @@ import { type KeycloakStandIn, startKeycloakStandIn } from "../../oauth/stand-in
 import { KeycloakKeyDirectory } from "../src/keys/keycloak-key-directory.js";
 import type { KeycloakKeyDirectoryOptions } from "../src/keys/lib/keycloak-options.js";
 import { APPROVER_ROLE, KEYS_ATTRIBUTE } from "../src/keys/lib/keycloak-realm.js";
+import { makeApprover, nowSeconds, type TestApprover } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { newApprover, nowSeconds, type TestApprover } from "./helpers/fixtures.js";
 import { describeKeycloakDirectory, entryFor, receiptOf } from "./helpers/keycloak-directory-suite.js";
 import { standInFixture, uniqueUsername } from "./helpers/keycloak-fixture.js";
 import { freePort } from "./helpers/redis-server.js";
@@ -29,7 +29,7 @@ describe("KeycloakKeyDirectory (shared contract cases, on the stand-in)", () => 
 
 async function approverOnStandIn(stand: KeycloakStandIn = kc): Promise<{ id: string; username: string; approver: TestApprover }> {
   const user = stand.adminHelpers.addUser({ username: uniqueUsername("bob"), realmRoles: [APPROVER_ROLE] });
-  const approver = newApprover(user.id);
+  const approver = makeApprover(user.id);
   stand.adminHelpers.setAttribute(user.id, KEYS_ATTRIBUTE, [entryFor(approver)]);
   return { id: user.id, username: user.username, approver };
 }
@@ -47,7 +47,7 @@ describe("KeycloakKeyDirectory: a Keycloak that is down or slow denies within th
     const port = await freePort();
     const keys = await KeycloakKeyDirectory.open({ url: `http://127.0.0.1:${port}`, clientSecret: "s", timeoutMs: 2000 });
     const started = performance.now();
-    await expect(verify(receiptOf(newApprover("11111111-2222-4333-8444-555555555555")), keys)).rejects.toMatchObject({
+    await expect(verify(receiptOf(makeApprover("11111111-2222-4333-8444-555555555555")), keys)).rejects.toMatchObject({
       code: "ERR_KEYCLOAK_UNREACHABLE",
       message: `Keycloak at http://127.0.0.1:${port} (realm hitl) cannot be reached (ECONNREFUSED); the approval is refused. Check that Keycloak runs and the URL is right.`,
     });
@@ -128,13 +128,13 @@ describe("KeycloakKeyDirectory: caches", () => {
     const keys = await open({ cacheTtlMs: 60_000 });
     await verify(receiptOf(approver), keys);
     await new Promise((resolve) => setTimeout(resolve, 1050));
-    const second = newApprover(id);
+    const second = makeApprover(id);
     kc.adminHelpers.setAttribute(id, KEYS_ATTRIBUTE, [entryFor(approver), entryFor(second)]);
     const before = kc.adminHelpers.adminRequestCount();
     expect((await verify(receiptOf(second), keys)).approver.kid).toBe(second.kid);
     expect(kc.adminHelpers.adminRequestCount()).toBe(before + 2);
     for (let i = 0; i < 20; i++) {
-      await expect(verify(receiptOf(newApprover(id)), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_KEY" });
+      await expect(verify(receiptOf(makeApprover(id)), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_KEY" });
     }
     expect(kc.adminHelpers.adminRequestCount()).toBe(before + 2);
   });
@@ -154,7 +154,7 @@ describe("KeycloakKeyDirectory: caches", () => {
 
   it("negative cache is bounded: the oldest refusal is forgotten first", async () => {
     const keys = await open({ negativeCacheTtlMs: 60_000, negativeCacheMaxEntries: 2 });
-    const strangers = [1, 2, 3].map((n) => newApprover(`00000000-0000-4000-8000-00000000000${n}`));
+    const strangers = [1, 2, 3].map((n) => makeApprover(`00000000-0000-4000-8000-00000000000${n}`));
     for (const stranger of strangers)
       await expect(verify(receiptOf(stranger), keys)).rejects.toMatchObject({ code: "ERR_UNKNOWN_APPROVER" });
     const before = kc.adminHelpers.adminRequestCount();
@@ -211,7 +211,7 @@ describe("KeycloakKeyDirectory: the stand-in's own checks", () => {
 
   it("a service account never approves, even with hitl-approver and a key: ERR_NOT_AN_APPROVER", async () => {
     const account = kc.adminHelpers.serviceAccount("hitl-server");
-    const approver = newApprover(account.id);
+    const approver = makeApprover(account.id);
     kc.adminHelpers.grantRealmRole(account.id, APPROVER_ROLE);
     kc.adminHelpers.setAttribute(account.id, KEYS_ATTRIBUTE, [entryFor(approver)]);
     try {

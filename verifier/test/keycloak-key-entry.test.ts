@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { formatKeyEntry, parseKeyEntry } from "../src/keys/lib/key-entry.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
-import { newApprover } from "./helpers/fixtures.js";
+import { makeApprover } from "../src/testing/index.js";
 
-const approver = newApprover("u");
+const approver = makeApprover("u");
 const pub = encodeBase64url(approver.publicKey);
 const active = `v1.${approver.kid}.${pub}.1767000000.1769592000`;
 
@@ -40,7 +40,7 @@ describe("hitl_keys entries (v1.<kid>.<publicKey>.<created>.<expires>[.<revoked>
   });
 
   it("refuses a kid that is not the key's thumbprint", () => {
-    const other = newApprover("o");
+    const other = makeApprover("o");
     expect(() => parseKeyEntry(active.replace(approver.kid, other.kid))).toThrow(
       expect.objectContaining({
         code: "ERR_KEY_ENTRY_INVALID",

@@ -9,7 +9,7 @@ import {
   SERVER_CLIENT_ID,
   VERIFIER_CLIENT_ID,
 } from "../src/keys/lib/keycloak-realm.js";
-import { newApprover } from "./helpers/fixtures.js";
+import { makeApprover } from "../src/testing/index.js";
 import { entryFor } from "./helpers/keycloak-directory-suite.js";
 import { decodeJwt, OidcBrowser, pkcePair } from "./helpers/oidc-login.js";
 
@@ -346,7 +346,7 @@ describe("stand-in Admin REST: rights and the user profile", () => {
     const { body } = await loginAndExchange(new OidcBrowser(), "alice", ALICE_PASSWORD);
     const userToken = body.access_token as string;
     expect(await admin("GET", `/users/${alice.id}`, userToken)).toEqual({ status: 403, body: { error: "HTTP 403 Forbidden" } });
-    const approver = newApprover(alice.id);
+    const approver = makeApprover(alice.id);
     const write = await admin("PUT", `/users/${alice.id}`, userToken, { attributes: { [KEYS_ATTRIBUTE]: [entryFor(approver)] } });
     expect(write).toEqual({ status: 403, body: { error: "HTTP 403 Forbidden" } });
     expect(kc.adminHelpers.user(alice.id)?.attributes[KEYS_ATTRIBUTE]).toBeUndefined();
@@ -380,7 +380,7 @@ describe("stand-in Admin REST: rights and the user profile", () => {
   it("the service account (manage-users) writes hitl_keys; values are validated by the realm's user profile; unmanaged attributes are dropped", async () => {
     const sa = await serviceAccountToken();
     const mallory = kc.adminHelpers.userByUsername("mallory")!;
-    const approver = newApprover(mallory.id);
+    const approver = makeApprover(mallory.id);
     const good = entryFor(approver);
     expect(await admin("PUT", `/users/${mallory.id}`, sa, { attributes: { [KEYS_ATTRIBUTE]: [good], sneaky: ["x"] } })).toEqual({
       status: 204,
@@ -394,7 +394,7 @@ describe("stand-in Admin REST: rights and the user profile", () => {
     const tooLong = await admin("PUT", `/users/${mallory.id}`, sa, { attributes: { [KEYS_ATTRIBUTE]: [`${good}.1800000000.1`] } });
     expect(tooLong).toMatchObject({ status: 400, body: { field: KEYS_ATTRIBUTE, errorMessage: "error-invalid-length" } });
     const tooMany = await admin("PUT", `/users/${mallory.id}`, sa, {
-      attributes: { [KEYS_ATTRIBUTE]: Array.from({ length: 21 }, () => entryFor(newApprover(mallory.id))) },
+      attributes: { [KEYS_ATTRIBUTE]: Array.from({ length: 21 }, () => entryFor(makeApprover(mallory.id))) },
     });
     expect(tooMany).toMatchObject({ status: 400, body: { field: KEYS_ATTRIBUTE, errorMessage: "error-invalid-multivalued-size" } });
     // Refused writes change nothing.
@@ -412,7 +412,7 @@ describe("stand-in Admin REST: rights and the user profile", () => {
     expect((await admin("GET", `/users/${alice.id}`, readOnly)).status).toBe(200);
     expect((await admin("GET", `/users/${alice.id}/role-mappings/realm/composite`, readOnly)).status).toBe(200);
     const write = await admin("PUT", `/users/${alice.id}`, readOnly, {
-      attributes: { [KEYS_ATTRIBUTE]: [entryFor(newApprover(alice.id))] },
+      attributes: { [KEYS_ATTRIBUTE]: [entryFor(makeApprover(alice.id))] },
     });
     expect(write).toEqual({ status: 403, body: { error: "HTTP 403 Forbidden" } });
     const mallory = kc.adminHelpers.userByUsername("mallory")!;

@@ -5,7 +5,7 @@ import { addApprover, listApprovers, removeApprovers } from "../src/keys/approve
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
 import type { ApproverRecord } from "../src/protocol/types.js";
-import { newApprover, type TestApprover } from "./helpers/fixtures.js";
+import { makeApprover, type TestApprover } from "../src/testing/index.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };
@@ -14,8 +14,8 @@ beforeEach(async () => {
 });
 afterEach(() => dir.remove());
 
-const alice = newApprover("alice");
-const bob = newApprover("bob");
+const alice = makeApprover("alice");
+const bob = makeApprover("bob");
 const record = (a: TestApprover, extra: Partial<ApproverRecord> = {}): ApproverRecord => ({
   sub: a.sub,
   kid: a.kid,

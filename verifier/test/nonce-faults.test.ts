@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { RedisNonceStore, type RedisNonceStoreOptions } from "../src/nonces/redis-nonce-store.js";
 import type { Challenge, Receipt } from "../src/protocol/types.js";
+import { makeApprover, makeChallenge, nowSeconds, signReceipt } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, newApprover, nowSeconds, signReceipt } from "./helpers/fixtures.js";
 import { type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
@@ -18,7 +18,7 @@ import { tempDir } from "./helpers/temp-dir.js";
  */
 
 const DIST_INDEX = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
-const alice = newApprover("alice");
+const alice = makeApprover("alice");
 const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
 const REPLAYED = {
   code: "ERR_REPLAYED",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/protocol/constants.js";
 import { findDuplicateMemberName, parseStrictJson } from "../src/protocol/lib/strict-json.js";
-import { KEY_POLICIES, parseHostToExtension, parsePairRequestBody } from "../src/protocol/messages.js";
+import { KEY_POLICIES, parseHealthResponseBody, parseHostToExtension, parsePairRequestBody } from "../src/protocol/messages.js";
 import {
   parseChallenge,
   parseDecisionStatement,
@@ -11,9 +11,9 @@ import {
   parseReceipt,
   parseReceiptJson,
 } from "../src/protocol/validate.js";
-import { makeChallenge, makePairingRequest, newApprover, signPairing, signReceipt, wire } from "./helpers/fixtures.js";
+import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
 
-const approver = newApprover("alice");
+const approver = makeApprover("alice");
 const challenge = makeChallenge({}, 1_767_225_600);
 const receipt = wire(signReceipt(challenge, approver));
 
@@ -262,7 +262,7 @@ describe("parseReceipt: every field path", () => {
     [
       "another kid",
       ["kid"],
-      newApprover().kid,
+      makeApprover().kid,
       "ERR_KEY_ID_MISMATCH",
       "receipt.kid does not match receipt.statement.kid; the receipt was assembled wrongly or altered.",
     ],
@@ -497,5 +497,60 @@ describe("key lifetime beside the pairing request (pair.request message, POST /p
 
   it("is not part of the signed pairing request", () => {
     expect(() => parsePairingRequest({ ...request, keyLifetime: "session" })).toThrow(expect.objectContaining({ code: "ERR_MALFORMED" }));
+  });
+});
+
+describe("parseHealthResponseBody (GET /health, read by the SDK and hitl doctor)", () => {
+  const host = { version: "0.1.0", pid: 4242, port: 7331 };
+  const { extensionVersion, browser, status } = EXTENSION_HELLO;
+  const connected = { connected: true, extensionVersion, browser, ...status };
+
+  it("reads both states, and nothing else", () => {
+    expect(parseHealthResponseBody({ host, extension: { connected: false } })).toEqual({ host, extension: { connected: false } });
+    expect(parseHealthResponseBody({ host, extension: { ...connected, kid: approver.kid } })).toEqual({
+      host,
+      extension: { ...connected, kid: approver.kid },
+    });
+  });
+
+  it.each([
+    ["not an object", [], "health must be a JSON object."],
+    [
+      "an unknown top-level member",
+      { host, extension: { connected: false }, debug: 1 },
+      "health.debug is not a known field (unknown fields are rejected, not ignored).",
+    ],
+    ["a host without its port", { host: { version: "0.1.0", pid: 1 }, extension: { connected: false } }, "health.host.port is missing."],
+    [
+      "a pid that is not an integer",
+      { host: { ...host, pid: "1" }, extension: { connected: false } },
+      "health.host.pid must be an integer.",
+    ],
+    [
+      "a disconnected extension with a status",
+      { host, extension: { connected: false, pending: 0 } },
+      "health.extension.pending is not a known field (unknown fields are rejected, not ignored).",
+    ],
+    [
+      "connected given as a string",
+      { host, extension: { ...connected, connected: "yes" } },
+      "health.extension.connected must be a boolean.",
+    ],
+    [
+      "a connected extension without its status",
+      { host, extension: { connected: true, extensionVersion: "0.1.0", browser: "chromium" } },
+      "health.extension.keyPresent is missing.",
+    ],
+    ["a control character in the browser name", { host, extension: { ...connected, browser: "chro\u0007mium" } }, undefined],
+  ])("refuses %s with ERR_MALFORMED", (_name, body, message) => {
+    let thrown: unknown;
+    try {
+      parseHealthResponseBody(body);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "ERR_MALFORMED" });
+    if (message !== undefined) expect((thrown as Error).message).toBe(message);
+    else expect((thrown as Error).message).toMatch(/^health\.extension\.browser /);
   });
 });

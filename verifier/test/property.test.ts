@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { hasVisibleCharacter } from "../src/protocol/lib/characters.js";
 import type { JsonValue } from "../src/protocol/types.js";
+import { makeApprover, makeChallenge, signReceipt, wire } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, newApprover, signReceipt, wire } from "./helpers/fixtures.js";
 
-const alice = newApprover("alice");
+const alice = makeApprover("alice");
 const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
 const verify = (receipt: unknown) => verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: "offline-audit" });
 

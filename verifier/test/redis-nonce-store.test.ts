@@ -6,8 +6,8 @@ import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { FileNonceStore } from "../src/nonces/file-nonce-store.js";
 import { openNonceStore } from "../src/nonces/open-nonce-store.js";
 import { RedisNonceStore } from "../src/nonces/redis-nonce-store.js";
+import { makeApprover, makeChallenge, nowSeconds, signReceipt, wire } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, newApprover, nowSeconds, signReceipt, wire } from "./helpers/fixtures.js";
 import { type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
 
 const nonce = () => randomBytes(32).toString("base64url");
@@ -268,7 +268,7 @@ describe("fail closed", () => {
 
   it("verifyReceipt with Redis down is a deny with a clear code, and the receipt stays usable after", async () => {
     const server = await startRedisServer();
-    const alice = newApprover("alice");
+    const alice = makeApprover("alice");
     const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
     try {
       const store = await connect(server.url);
@@ -343,7 +343,7 @@ describe("ready(): Redis answers now, nothing is written", () => {
 
 describe("verifyReceipt with a RedisNonceStore", () => {
   it("replay is ERR_REPLAYED; a forgery first does not burn the nonce", async () => {
-    const alice = newApprover("alice");
+    const alice = makeApprover("alice");
     const keys = LocalKeyDirectory.fromPublicKey("alice", alice.publicKey);
     const store = await connect();
     const receipt = signReceipt(makeChallenge(), alice);

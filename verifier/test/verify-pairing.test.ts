@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { confirmPairingCode } from "../src/confirm-pairing-code.js";
 import { keyIdFromPublicKey } from "../src/digests.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
+import { makeApprover, makePairingRequest, nowSeconds, signPairing, WINDOW_CODE, wire } from "../src/testing/index.js";
 import { verifyPairing } from "../src/verify-pairing.js";
-import { makePairingRequest, newApprover, nowSeconds, signPairing, WINDOW_CODE, wire } from "./helpers/fixtures.js";
 
-const alice = newApprover("alice");
-const other = newApprover("other");
+const alice = makeApprover("alice");
+const other = makeApprover("other");
 
 function fails(run: Promise<unknown>, code: string, message: string | RegExp) {
   return expect(run).rejects.toMatchObject({

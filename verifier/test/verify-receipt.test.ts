@@ -7,13 +7,13 @@ import { LocalKeyDirectory } from "../src/keys/local-key-directory.js";
 import { FileNonceStore } from "../src/nonces/file-nonce-store.js";
 import { encodeBase64url } from "../src/protocol/base64url.js";
 import type { Receipt } from "../src/protocol/types.js";
+import { makeApprover, makeChallenge, nowSeconds, signReceipt, type TestApprover, wire } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { makeChallenge, newApprover, nowSeconds, signReceipt, type TestApprover, wire } from "./helpers/fixtures.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
-const alice = newApprover("alice");
-const bob = newApprover("bob");
-const mallory = newApprover("mallory");
+const alice = makeApprover("alice");
+const bob = makeApprover("bob");
+const mallory = makeApprover("mallory");
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 let dir: { path: string; remove(): Promise<void> };

@@ -1,4 +1,5 @@
-import { type ApproverRecord, HitlError, listApprovers, markedPlainText, removeApprovers, resolvePaths } from "@hitl/verifier";
+import { type ApproverRecord, HitlError, listApprovers, removeApprovers, resolvePaths } from "@hitl/verifier";
+import { markedPlainText } from "@hitl/verifier/protocol";
 import { defineCommand, EXIT, usageError } from "../lib/command.js";
 import { approverJson, describeApprover, printJson } from "../lib/output.js";
 

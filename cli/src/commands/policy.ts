@@ -1,6 +1,7 @@
 import { chmod, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { HitlError, makePrivateDirectory } from "@hitl/verifier";
+import { IDENTIFIER_FORBIDDEN_CHARACTERS } from "@hitl/verifier/protocol";
 import { defineCommand, EXIT, usageError } from "../lib/command.js";
 import { ExitError } from "../lib/exit-error.js";
 import { defaultPolicyFile, loadPolicy, type ToolCall } from "../policy/index.js";
@@ -166,10 +167,10 @@ function callFor(tool: string, words: readonly string[], cwd: string): ToolCall 
   return { kind: "shell", agentTool: tool, command: words.join(" "), cwd };
 }
 
-/** Control and bidi characters shown as \u escapes, so explain output reads as what it is. */
+/** Control, bidi and invisible characters (the protocol's identifier-forbidden class) shown as \u escapes, so explain output reads as what it is. */
 function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return text.replace(IDENTIFIER_FORBIDDEN_CHARACTERS, (c) => {
+    const codePoint = c.codePointAt(0)!;
+    return codePoint > 0xffff ? `\\u{${codePoint.toString(16)}}` : `\\u${codePoint.toString(16).padStart(4, "0")}`;
+  });
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
-import { type Action, HitlError, hasVisibleCharacter, type JsonValue, LIMITS, parseStrictJson } from "@hitl/verifier";
+import { type Action, HitlError, type JsonValue, LIMITS } from "@hitl/verifier";
+import { hasVisibleCharacter, parseStrictJson } from "@hitl/verifier/protocol";
 import { type AskingArgs, askingArgs, askingFlags } from "../lib/args.js";
 import { defineCommand, type FlagValues } from "../lib/command.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";

@@ -2,15 +2,15 @@ import { readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseServiceUrl, TEAM_CONFIG_FILE, TEAM_SECRET_FILE, writeTeamConfig } from "@hitl/sdk/internal";
+import { DEFAULT_EXTENSION_ID } from "@hitl/signing-host";
 import {
   BROWSERS,
   type BrowserName,
-  DEFAULT_EXTENSION_ID,
   type InstallResult,
   installHostManifests,
   isBrowserName,
   isChromiumFamily,
-} from "@hitl/signing-host";
+} from "@hitl/signing-host/install";
 import { HitlError, resolvePaths } from "@hitl/verifier";
 import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 

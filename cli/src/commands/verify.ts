@@ -7,12 +7,11 @@ import {
   type KeyDirectory,
   LIMITS,
   LocalKeyDirectory,
-  parseReceiptJson,
-  parseStrictJson,
   type Receipt,
   resolvePaths,
   verifyReceipt,
 } from "@hitl/verifier";
+import { parseReceiptJson, parseStrictJson } from "@hitl/verifier/protocol";
 import { defineCommand, EXIT, type FlagValues, usageError } from "../lib/command.js";
 import { markedForTerminal, usesColour } from "../lib/marked-output.js";
 import { approverJson, describeApprover, printJson, printProblem } from "../lib/output.js";

@@ -1,4 +1,4 @@
-import { type MarkTextOptions, markText } from "@hitl/verifier";
+import { type MarkTextOptions, markText } from "@hitl/verifier/protocol";
 
 /*
  * Free text from a request (the action, its details, an audience, a name) printed the way the

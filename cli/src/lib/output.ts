@@ -1,5 +1,6 @@
 import type { Approver } from "@hitl/sdk";
-import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint, markedPlainText } from "@hitl/verifier";
+import { type ApproverKey, type ApproverRecord, encodeBase64url, formatFingerprint } from "@hitl/verifier";
+import { markedPlainText } from "@hitl/verifier/protocol";
 
 /** "alice (key 1a2b 3c4d 5e6f 7a8b)": how a person is named in every result line (name marked as in the window). */
 export function describeApprover(approver: { sub: string; kid: string }, username?: string): string {

@@ -2,7 +2,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHostHealth } from "@hitl/sdk";
-import { type ExtensionStatus, type ExtensionToHost, type HostToExtension, parseHostToExtension } from "@hitl/verifier";
+import { addApprover, type ExtensionStatus, type ExtensionToHost, type HostToExtension } from "@hitl/verifier";
+import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
+import { afterEach, beforeEach, expect } from "vitest";
+import { freePort } from "./peer-host.js";
+import { isolatedDirs } from "./run-cli.js";
+
+type IsolatedDirs = Awaited<ReturnType<typeof isolatedDirs>>;
+
+import { parseHostToExtension } from "@hitl/verifier/protocol";
 
 /** The built signing host, started the way a browser starts it: stdio frames, env for the port. */
 export const HOST_MAIN = resolve(fileURLToPath(new URL("../../../signing-host/dist/main.js", import.meta.url)));
@@ -84,4 +92,72 @@ export async function startRealHost(options: {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 20));
   }
   throw new Error("the signing host never reported the extension as connected");
+}
+
+/**
+ * Per test: fresh isolated directories and a new approver "alice" (listed in the approvers file
+ * when `paired`), the directories removed after the test. Other afterEach hooks of the file run
+ * first (vitest runs them in reverse order), so hosts and peers stop before their directories go.
+ */
+export function approverFixture(options: { paired: boolean }) {
+  const state: { dirs?: IsolatedDirs; alice?: TestApprover } = {};
+  beforeEach(async () => {
+    state.dirs = await isolatedDirs();
+    state.alice = makeApprover("alice");
+    if (options.paired) await fixture.pairAlice();
+  });
+  afterEach(async () => {
+    await state.dirs?.cleanup();
+  });
+  const fixture = {
+    get dirs(): IsolatedDirs {
+      return state.dirs!;
+    },
+    get alice(): TestApprover {
+      return state.alice!;
+    },
+    /** Alice's paired key, in a persistent profile, nothing pending. */
+    status(): ExtensionStatus {
+      return { keyPresent: true, kid: fixture.alice.kid, subject: fixture.alice.sub, keyPolicy: "persistent", pending: 0 };
+    },
+    /** Alice listed in the approvers file, as `hitl pair` leaves it. */
+    async pairAlice(): Promise<void> {
+      await addApprover(`${fixture.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fixture.alice.record);
+    },
+  };
+  return fixture;
+}
+
+/**
+ * approverFixture (alice not paired) plus the real host: `start` runs it on a free port with this
+ * test as alice's extension and returns the environment for the CLI; it stops after the test.
+ */
+export function realHostFixture() {
+  const base = approverFixture({ paired: false });
+  let running: RealHost | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  return {
+    get dirs(): IsolatedDirs {
+      return base.dirs;
+    },
+    get alice(): TestApprover {
+      return base.alice;
+    },
+    status: base.status,
+    pairAlice: base.pairAlice,
+    get host(): RealHost {
+      if (running === undefined) throw new Error("The real host was not started in this test.");
+      return running;
+    },
+    async start(onMessage: (message: HostToExtension, host: RealHost) => void): Promise<Record<string, string>> {
+      const port = await freePort();
+      const env = { ...base.dirs.env, HITL_PORT: String(port) };
+      running = await startRealHost({ env, status: base.status(), onMessage });
+      expect(running.port).toBe(port);
+      return env;
+    },
+  };
 }

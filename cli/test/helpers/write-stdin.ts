@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 
 /**
@@ -11,4 +12,27 @@ export function endStdin(stdin: Writable | null | undefined, input?: string): vo
     if (error.code !== "EPIPE") throw error;
   });
   stdin.end(input);
+}
+
+/**
+ * Runs `command` through /bin/sh, the way agents run an installed hook command line, with
+ * `stdin` as its input; resolves with its exit code and output once it closes.
+ */
+export function runThroughShell(
+  command: string,
+  stdin: string,
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn("/bin/sh", ["-c", command], { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+  // A command line whose program is gone exits before reading its input (see endStdin).
+  endStdin(child.stdin, stdin);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }

@@ -6,6 +6,7 @@ import {
   type PairingRequest,
   type PairingResponse,
   type PairingStatement,
+  PROTOCOL_VERSION,
   type Receipt,
   signingInput,
 } from "@hitl/verifier/protocol";
@@ -45,7 +46,7 @@ export async function signDecision(
   nowMs: number,
 ): Promise<Receipt> {
   const statement: DecisionStatement = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     decision,
     challenge: await documentDigest(challenge),
     sub: subject,
@@ -53,7 +54,7 @@ export async function signDecision(
     decidedAt: Math.floor(nowMs / 1000),
   };
   const sig = await sign(signer, signingInput("decision", statement));
-  return { v: 1, challenge, statement, sig, kid: signer.kid };
+  return { v: PROTOCOL_VERSION, challenge, statement, sig, kid: signer.kid };
 }
 
 /**
@@ -69,7 +70,7 @@ export async function signPairing(
 ): Promise<PairingResponse> {
   const requestDigest = await documentDigest(request);
   const statement: PairingStatement = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     request: requestDigest,
     sub: request.subject,
     kid: signer.kid,

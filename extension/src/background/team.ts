@@ -1,4 +1,4 @@
-import { encodeBase64url, type KeyRegistrationStatement, signingInput } from "@hitl/verifier/protocol";
+import { encodeBase64url, type KeyRegistrationStatement, PROTOCOL_VERSION, signingInput } from "@hitl/verifier/protocol";
 import browser from "../lib/browser.js";
 import { EXTENSION_CLIENT_ID, type TeamConfig, type TeamRegistration, type TeamRequest, type TeamStatus } from "../lib/team-messages.js";
 import { writeIdentity } from "./identity.js";
@@ -73,7 +73,7 @@ export async function handleTeamMessage(service: ApproverService, message: TeamR
       const key = await service.keyForPairing("session");
       const iat = Math.floor(nowMs / 1000);
       const statement: KeyRegistrationStatement = {
-        v: 1,
+        v: PROTOCOL_VERSION,
         iss: message.iss,
         sub: message.sub,
         kid: key.kid,

@@ -5,6 +5,7 @@
  * outcome, never the credential that made it.
  */
 
+import { isOneLineName, KEY_REGISTRATION, LIMITS } from "@hitl/verifier/protocol";
 import { DIGEST, UUID_V4 } from "./patterns.js";
 
 /** Registration needs a login at most this old (`max_age`, checked again through `auth_time`). */
@@ -66,8 +67,6 @@ export type TeamRequest =
   /** This browser's key was revoked: stop presenting it as registered. */
   | { type: "team.forget" };
 
-const ONE_LINE = /^[^\u0000-\u001f\u007f]{1,256}$/;
-
 function exactKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(record);
   return own.length === keys.length && own.every((k) => keys.includes(k));
@@ -114,16 +113,14 @@ export function parseTeamRequest(value: Record<string, unknown>): TeamRequest | 
     }
     case "team.signRegistration":
       return exactKeys(value, ["type", "iss", "sub"]) &&
-        typeof value.sub === "string" &&
-        ONE_LINE.test(value.sub) &&
-        typeof value.iss === "string" &&
-        ONE_LINE.test(value.iss)
+        isOneLineName(value.sub, LIMITS.subjectBytes) &&
+        isOneLineName(value.iss, KEY_REGISTRATION.urlBytes)
         ? { type: value.type, iss: value.iss, sub: value.sub }
         : undefined;
     case "team.registered": {
       if (!exactKeys(value, ["type", "sub", "username", "kid", "expiresAt"])) return undefined;
       const { sub, username, kid, expiresAt } = value;
-      if (typeof sub !== "string" || !ONE_LINE.test(sub) || typeof username !== "string" || !ONE_LINE.test(username)) return undefined;
+      if (!isOneLineName(sub, LIMITS.subjectBytes) || !isOneLineName(username, LIMITS.subjectBytes)) return undefined;
       if (typeof kid !== "string" || !DIGEST.test(kid) || !Number.isSafeInteger(expiresAt)) return undefined;
       return { type: value.type, sub, username, kid, expiresAt: expiresAt as number };
     }

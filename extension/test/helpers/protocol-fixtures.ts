@@ -1,60 +1,53 @@
-import { generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
-import { challengeDigest, intentDigest, keyIdFromPublicKey, pairingRequestDigest } from "@hitl/verifier";
+import { randomUUID } from "node:crypto";
+import { challengeDigest, pairingRequestDigest } from "@hitl/verifier";
 import {
   type Action,
   type Challenge,
   DEFAULT_AUDIENCE,
   type Decision,
-  decodeBase64url,
-  encodeBase64url,
   type HostToExtension,
   type PairingRequest,
-  PROTOCOL_VERSION,
   parseChallenge,
   parseHostToExtension,
   parsePairingRequest,
   parseReceipt,
   type Receipt,
-  signingInput,
 } from "@hitl/verifier/protocol";
+import * as kit from "@hitl/verifier/testing";
 
 /*
  * Challenges, pairing requests and host messages for the extension's unit tests, made only
  * through the protocol module (its parsers check every fixture, so a fixture cannot drift from
- * the wire format). One file, so it can be pointed at the shared test kit in one place.
+ * the wire format), built by the shared test kit (@hitl/verifier/testing).
  */
 
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+export const nowSeconds = kit.nowSeconds;
 
 export function makeChallenge(options: { summary?: string; lifetimeSeconds?: number; iat?: number } = {}): Challenge {
   const iat = options.iat ?? nowSeconds();
   const action: Action = { summary: options.summary ?? "deploy web to production", details: { service: "web", replicas: 3 } };
-  return parseChallenge({
-    v: PROTOCOL_VERSION,
-    id: randomUUID(),
-    nonce: encodeBase64url(randomBytes(32)),
-    aud: DEFAULT_AUDIENCE,
-    iat,
-    exp: iat + (options.lifetimeSeconds ?? 120),
-    action,
-    intent: intentDigest(action),
-    requester: { tool: "unit-test", host: "build-01", pid: 4242 },
-  });
+  return parseChallenge(
+    kit.makeChallenge({
+      aud: DEFAULT_AUDIENCE,
+      iat,
+      exp: iat + (options.lifetimeSeconds ?? 120),
+      action,
+      requester: { tool: "unit-test", host: "build-01", pid: 4242 },
+    }),
+  );
 }
 
 export function makePairingRequest(options: { subject?: string; lifetimeSeconds?: number; iat?: number } = {}): PairingRequest {
   const iat = options.iat ?? nowSeconds();
-  return parsePairingRequest({
-    v: PROTOCOL_VERSION,
-    id: randomUUID(),
-    nonce: encodeBase64url(randomBytes(32)),
-    code: "123-456",
-    subject: options.subject ?? "alice",
-    aud: DEFAULT_AUDIENCE,
-    iat,
-    exp: iat + (options.lifetimeSeconds ?? 120),
-    requester: { tool: "hitl-cli" },
-  });
+  return parsePairingRequest(
+    kit.makePairingRequest({
+      subject: options.subject ?? "alice",
+      aud: DEFAULT_AUDIENCE,
+      iat,
+      exp: iat + (options.lifetimeSeconds ?? 120),
+      requester: { tool: "hitl-cli" },
+    }),
+  );
 }
 
 /** The digest the worker records for a challenge (and a page sends back as shownDigest). */
@@ -79,10 +72,5 @@ export const newRequestId = (): string => randomUUID();
 
 /** A receipt signed by a throwaway Ed25519 key (node:crypto), over bytes made by the protocol module. */
 export function makeReceipt(challenge: Challenge, decision: Decision = "approve", sub = "alice"): Receipt {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const raw = decodeBase64url(publicKey.export({ format: "jwk" }).x as string);
-  const kid = keyIdFromPublicKey(raw);
-  const statement = { v: PROTOCOL_VERSION, decision, challenge: challengeDigest(challenge), sub, kid, decidedAt: nowSeconds() };
-  const sig = encodeBase64url(sign(null, signingInput("decision", statement), privateKey));
-  return parseReceipt({ v: PROTOCOL_VERSION, challenge, statement, sig, kid });
+  return parseReceipt(kit.signReceipt(challenge, kit.makeApprover(sub), { decision, decidedAt: nowSeconds() }));
 }

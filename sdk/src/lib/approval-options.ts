@@ -1,4 +1,5 @@
-import { hasVisibleCharacter, type KeyDirectory, LIMITS, type NonceStore, type RequesterContext, utf8Length } from "@hitl/verifier";
+import { type KeyDirectory, LIMITS, type NonceStore, type RequesterContext } from "@hitl/verifier";
+import { hasVisibleCharacter, utf8Length } from "@hitl/verifier/protocol";
 import { ApprovalUnavailable } from "../approval-errors.js";
 
 /** Options of withApproval and @requireHumanApproval. */

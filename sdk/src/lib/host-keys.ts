@@ -1,11 +1,5 @@
-import {
-  HitlError,
-  type KeysListResponseBody,
-  type KeysRevokeResponseBody,
-  parseKeysListResponseBody,
-  parseKeysRevokeResponseBody,
-  type TeamKeyEntry,
-} from "@hitl/verifier";
+import { HitlError, type KeysListResponseBody, type KeysRevokeResponseBody, type TeamKeyEntry } from "@hitl/verifier";
+import { parseKeysListResponseBody, parseKeysRevokeResponseBody } from "@hitl/verifier/protocol";
 import { encodeJsonBody, exchangeWithHost } from "./host-http.js";
 
 /*

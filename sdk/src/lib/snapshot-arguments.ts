@@ -1,4 +1,5 @@
-import { isWellFormed, type JsonValue, LIMITS } from "@hitl/verifier";
+import { type JsonValue, LIMITS } from "@hitl/verifier";
+import { isWellFormed } from "@hitl/verifier/protocol";
 import { ApprovalUnavailable } from "../approval-errors.js";
 
 /*

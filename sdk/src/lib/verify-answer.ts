@@ -5,9 +5,9 @@ import {
   HitlError,
   type KeyDirectory,
   type NonceStore,
-  parseReceipt,
   verifyReceipt,
 } from "@hitl/verifier";
+import { parseReceipt } from "@hitl/verifier/protocol";
 import { openLocalKeys } from "./open-stores.js";
 import { type ApprovalOutcome, failureOf, toApprover } from "./outcome.js";
 

@@ -1,5 +1,5 @@
 import { addApprover, type Challenge, type Decision, type ExtensionStatus, type HostToExtension, resolvePaths } from "@hitl/verifier";
-import { makeApprover, signReceipt, type TestApprover } from "../../../cli/test/helpers/approver-key.js";
+import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { freePort } from "../../../cli/test/helpers/peer-host.js";
 import { type RealHost, startRealHost } from "../../../cli/test/helpers/real-host.js";
 import { isolatedDirs } from "../../../cli/test/helpers/run-cli.js";
@@ -41,7 +41,7 @@ export async function startApprovingHost(
     void Promise.resolve(decide(message.challenge)).then((answer) => {
       if (answer === "hang") return;
       const { signer, decision } = typeof answer === "string" ? { signer: alice, decision: answer } : answer;
-      peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(signer, message.challenge, decision) });
+      peer.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, signer, { decision }) });
     });
   };
   const host = await startRealHost({ env, status, onMessage });

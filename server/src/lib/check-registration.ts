@@ -4,10 +4,9 @@ import {
   HitlError,
   type KeyRegistrationStatement,
   keyIdFromPublicKey,
-  parseKeyRegistration,
-  signingInput,
   verifyStrict,
 } from "@hitl/verifier";
+import { parseKeyRegistration, signingInput } from "@hitl/verifier/protocol";
 import { TOKEN_LEEWAY_SECONDS, type TokenClaims } from "./access-token.js";
 
 /**

@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID, sign } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { type KeyRegistration, type KeyRegistrationStatement, keycloakRealm, signingInput } from "@hitl/verifier";
+import { type KeyRegistration, type KeyRegistrationStatement, keycloakRealm } from "@hitl/verifier";
+import { signKeyRegistration, type TestApprover } from "@hitl/verifier/testing";
 import { Redis } from "ioredis";
 import { type KeycloakStandIn, type StandInUserSpec, startKeycloakStandIn } from "../../../oauth/stand-in/index.js";
-import { newApprover, type TestApprover } from "../../../verifier/test/helpers/fixtures.js";
 import { OidcBrowser, pkcePair } from "../../../verifier/test/helpers/oidc-login.js";
 import { type RedisServer, startRedisServer } from "../../../verifier/test/helpers/redis-server.js";
 
@@ -132,28 +132,12 @@ async function tokenRequest(kc: KeycloakStandIn, form: Record<string, string>, b
   return body;
 }
 
-/** A registration body signed by `key` (proof of possession); overrides are signed over. */
+/** A registration body for this team's server, signed by `signer` (default `key`); overrides are signed over. */
 export function registration(
   key: TestApprover,
   fields: { sub: string; iss: string; aud?: string; nowSeconds?: number },
   overrides: Partial<KeyRegistrationStatement> = {},
   signer: TestApprover = key,
 ): KeyRegistration {
-  const now = fields.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const statement: KeyRegistrationStatement = {
-    aud: fields.aud ?? PUBLIC_URL,
-    exp: now + 120,
-    iat: now,
-    iss: fields.iss,
-    kid: key.kid,
-    nonce: randomBytes(32).toString("base64url"),
-    publicKey: Buffer.from(key.publicKey).toString("base64url"),
-    sub: fields.sub,
-    v: 1,
-    ...overrides,
-  };
-  const sig = sign(null, signingInput("keyRegistration", statement), signer.privateKey).toString("base64url");
-  return { sig, statement };
+  return signKeyRegistration(key, { aud: PUBLIC_URL, ...fields }, overrides, signer, fields.nowSeconds);
 }
-
-export { newApprover, type TestApprover };

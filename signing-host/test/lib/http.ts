@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { request } from "node:http";
+import { connect as connectTcp, type Socket } from "node:net";
 
 export interface RawResponse {
   status: number;
@@ -49,4 +51,27 @@ export function jsonPost(port: number, path: string, value: unknown, signal?: Ab
     body: JSON.stringify(value),
     ...(signal === undefined ? {} : { signal }),
   });
+}
+
+/** A raw TCP connection to the host whose received bytes and close time are recorded. */
+export interface RawConnection {
+  socket: Socket;
+  received(): string;
+  /** When the host closed it (Date.now()). */
+  closedAt: Promise<number>;
+}
+
+/** Opens a raw connection to 127.0.0.1:`port`; `opened` collects its socket for the test's cleanup. */
+export async function openRawConnection(port: number, opened: Socket[]): Promise<RawConnection> {
+  const socket = connectTcp(port, "127.0.0.1");
+  opened.push(socket);
+  let text = "";
+  socket.on("data", (chunk: Buffer) => {
+    text += chunk.toString("utf8");
+  });
+  // A reset by the host is what some tests provoke; the close time says what happened.
+  socket.on("error", () => {});
+  const closedAt = once(socket, "close").then(() => Date.now());
+  await once(socket, "connect");
+  return { socket, received: () => text, closedAt };
 }

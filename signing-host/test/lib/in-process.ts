@@ -1,7 +1,7 @@
-import type { HostToExtension } from "@hitl/verifier/protocol";
+import type { Decision, HostToExtension } from "@hitl/verifier/protocol";
+import { EXTENSION_HELLO, signPairing, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { createSigningServer, type SigningServer, type SigningServerOptions } from "../../src/http/server.js";
 import { ExtensionPort } from "../../src/native/extension-port.js";
-import { EXTENSION_HELLO } from "./approver.js";
 import { configWithSecret } from "./host-secret.js";
 
 export const TEST_PORT = 7331;
@@ -70,4 +70,16 @@ export async function startInProcess(
     await config.remove();
   };
   return host;
+}
+
+/** An extension that signs every sign.request with `approver` (`decision`, default approve) and pairs every pair.request. */
+export function signingExtension(approver: TestApprover, decision: Decision = "approve"): InProcessHost["answer"] {
+  return (message, reply) => {
+    if (message.type === "sign.request") {
+      reply({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, approver, { decision }) });
+    }
+    if (message.type === "pair.request") {
+      reply({ type: "pair.result", requestId: message.requestId, pairing: signPairing(message.request, approver) });
+    }
+  };
 }

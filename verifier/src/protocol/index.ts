@@ -12,10 +12,12 @@ export {
   forbiddenInIdentifier,
   formatCodePoint,
   hasVisibleCharacter,
+  IDENTIFIER_FORBIDDEN_CHARACTERS,
   INVISIBLE_CHARACTERS,
   isVisibleCodePoint,
 } from "./lib/characters.js";
 export { describeCodePoint, isInvisibleCodePoint } from "./lib/invisible.js";
+export { isOneLineName } from "./lib/reader.js";
 export { canonicalNumberText, decodeUtf8Strict, findDuplicateMemberName, parseStrictJson } from "./lib/strict-json.js";
 export * from "./mark-text.js";
 export * from "./marked-plain-text.js";

@@ -5,6 +5,9 @@ import type { Challenge, PairingRequest, PairingResponse, Receipt, WireError } f
 import { parseChallenge, parsePairingRequest, parsePairingResponse, parseReceipt } from "./validate.js";
 
 /*
+ * Every parser builds its objects with their members in JCS order, like the signed documents'
+ * (test/canonical-order.test.ts).
+ *
  * Messages between the signing host and the extension (native messaging: 4-byte little-endian
  * length, then UTF-8 JSON), and the bodies of the host's HTTP API. Discriminated by `type`.
  * Request ids are assigned by the host (UUID v4); the extension never trusts a challenge it did
@@ -88,14 +91,11 @@ export type ExtensionToHost =
 export function parseTeamKeyEntry(value: unknown, path: string): TeamKeyEntry {
   const r = readObject(value, path, ["kid", "createdAt", "expiresAt", "thisBrowser"], ["revokedAt"]);
   if (typeof r.thisBrowser !== "boolean") malformed(`${path}.thisBrowser`, "must be a boolean");
-  const entry: TeamKeyEntry = {
-    kid: readBase64url(r.kid, `${path}.kid`, ENCODED_LENGTHS.keyId),
-    createdAt: readTimestamp(r.createdAt, `${path}.createdAt`),
-    expiresAt: readTimestamp(r.expiresAt, `${path}.expiresAt`),
-    thisBrowser: r.thisBrowser,
-  };
-  if (r.revokedAt !== undefined) entry.revokedAt = readTimestamp(r.revokedAt, `${path}.revokedAt`);
-  return entry;
+  const kid = readBase64url(r.kid, `${path}.kid`, ENCODED_LENGTHS.keyId);
+  const createdAt = readTimestamp(r.createdAt, `${path}.createdAt`);
+  const expiresAt = readTimestamp(r.expiresAt, `${path}.expiresAt`);
+  const revokedAt = r.revokedAt === undefined ? {} : { revokedAt: readTimestamp(r.revokedAt, `${path}.revokedAt`) };
+  return { createdAt, expiresAt, kid, ...revokedAt, thisBrowser: r.thisBrowser };
 }
 
 export function parseTeamKeyList(value: unknown, path: string): TeamKeyEntry[] {
@@ -111,17 +111,17 @@ export function parseWireError(value: unknown, path: string): WireError {
   return { code: record.code, message: readString(record.message, `${path}.message`, 2048, "text") };
 }
 
+const STATUS_FIELDS = ["keyPresent", "keyPolicy", "pending", "kid", "subject"] as const;
+
 export function parseExtensionStatus(value: unknown, path: string): ExtensionStatus {
-  const record = readObject(value, path, ["keyPresent", "keyPolicy", "pending"], ["kid", "subject"]);
+  const record = readObject(value, path, STATUS_FIELDS.slice(0, 3), STATUS_FIELDS.slice(3));
   if (typeof record.keyPresent !== "boolean") malformed(`${path}.keyPresent`, "must be a boolean");
-  const status: ExtensionStatus = {
-    keyPresent: record.keyPresent,
-    keyPolicy: readEnum(record.keyPolicy, `${path}.keyPolicy`, KEY_POLICIES),
-    pending: readInteger(record.pending, `${path}.pending`, 0, 10_000),
-  };
-  if (record.kid !== undefined) status.kid = readString(record.kid, `${path}.kid`, 64, "line");
-  if (record.subject !== undefined) status.subject = readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line");
-  return status;
+  const keyPolicy = readEnum(record.keyPolicy, `${path}.keyPolicy`, KEY_POLICIES);
+  const pending = readInteger(record.pending, `${path}.pending`, 0, 10_000);
+  const kid = record.kid === undefined ? {} : { kid: readString(record.kid, `${path}.kid`, 64, "line") };
+  const subject =
+    record.subject === undefined ? {} : { subject: readString(record.subject, `${path}.subject`, LIMITS.subjectBytes, "line") };
+  return { keyPolicy, keyPresent: record.keyPresent, ...kid, pending, ...subject };
 }
 
 export function parseHostToExtension(value: unknown): HostToExtension {
@@ -130,41 +130,38 @@ export function parseHostToExtension(value: unknown): HostToExtension {
   switch (type) {
     case "host.hello": {
       const r = readObject(value, p, ["type", "hostVersion", "port", "pid"]);
-      return {
-        type,
-        hostVersion: readString(r.hostVersion, `${p}.hostVersion`, 64, "line"),
-        port: readInteger(r.port, `${p}.port`, 1, 65535),
-        pid: readInteger(r.pid, `${p}.pid`, 0, 2 ** 31 - 1),
-      };
+      const hostVersion = readString(r.hostVersion, `${p}.hostVersion`, 64, "line");
+      const port = readInteger(r.port, `${p}.port`, 1, 65535);
+      const pid = readInteger(r.pid, `${p}.pid`, 0, 2 ** 31 - 1);
+      return { hostVersion, pid, port, type };
     }
     case "host.error": {
       const r = readObject(value, p, ["type", "error"]);
-      return { type, error: parseWireError(r.error, `${p}.error`) };
+      return { error: parseWireError(r.error, `${p}.error`), type };
     }
     case "sign.request": {
       const r = readObject(value, p, ["type", "requestId", "challenge"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), challenge: parseChallenge(r.challenge, `${p}.challenge`) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { challenge: parseChallenge(r.challenge, `${p}.challenge`), requestId, type };
     }
     case "pair.request": {
       const r = readObject(value, p, ["type", "requestId", "request"], ["keyLifetime"]);
-      const message: Extract<HostToExtension, { type: "pair.request" }> = {
-        type,
-        requestId: readUuid(r.requestId, `${p}.requestId`),
-        request: parsePairingRequest(r.request, `${p}.request`),
-      };
-      if (r.keyLifetime !== undefined) message.keyLifetime = readEnum(r.keyLifetime, `${p}.keyLifetime`, KEY_POLICIES);
-      return message;
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      const request = parsePairingRequest(r.request, `${p}.request`);
+      const keyLifetime = r.keyLifetime === undefined ? {} : { keyLifetime: readEnum(r.keyLifetime, `${p}.keyLifetime`, KEY_POLICIES) };
+      return { ...keyLifetime, request, requestId, type };
     }
     case "keys.revoke": {
       const r = readObject(value, p, ["type", "requestId", "kid"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId), requestId, type };
     }
     case "keys.list":
     case "sign.prepare":
     case "request.withdraw":
     case "status.request": {
       const r = readObject(value, p, ["type", "requestId"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`) };
+      return { requestId: readUuid(r.requestId, `${p}.requestId`), type };
     }
     default:
       throw new HitlError("ERR_PROTOCOL", `Unknown host message type ${JSON.stringify(type)}.`);
@@ -177,40 +174,42 @@ export function parseExtensionToHost(value: unknown): ExtensionToHost {
   switch (type) {
     case "extension.hello": {
       const r = readObject(value, p, ["type", "extensionVersion", "browser", "status"]);
-      return {
-        type,
-        extensionVersion: readString(r.extensionVersion, `${p}.extensionVersion`, 64, "line"),
-        browser: readString(r.browser, `${p}.browser`, 64, "line"),
-        status: parseExtensionStatus(r.status, `${p}.status`),
-      };
+      const extensionVersion = readString(r.extensionVersion, `${p}.extensionVersion`, 64, "line");
+      const browser = readString(r.browser, `${p}.browser`, 64, "line");
+      return { browser, extensionVersion, status: parseExtensionStatus(r.status, `${p}.status`), type };
     }
     case "sign.result": {
       const r = readObject(value, p, ["type", "requestId", "receipt"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), receipt: parseReceipt(r.receipt, `${p}.receipt`) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { receipt: parseReceipt(r.receipt, `${p}.receipt`), requestId, type };
     }
     case "pair.result": {
       const r = readObject(value, p, ["type", "requestId", "pairing"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), pairing: parsePairingResponse(r.pairing, `${p}.pairing`) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { pairing: parsePairingResponse(r.pairing, `${p}.pairing`), requestId, type };
     }
     case "request.error": {
       const r = readObject(value, p, ["type", "requestId", "error"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), error: parseWireError(r.error, `${p}.error`) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { error: parseWireError(r.error, `${p}.error`), requestId, type };
     }
     case "status.result": {
       const r = readObject(value, p, ["type", "requestId", "status"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), status: parseExtensionStatus(r.status, `${p}.status`) };
+      return { requestId: readUuid(r.requestId, `${p}.requestId`), status: parseExtensionStatus(r.status, `${p}.status`), type };
     }
     case "status.update": {
       const r = readObject(value, p, ["type", "status"]);
-      return { type, status: parseExtensionStatus(r.status, `${p}.status`) };
+      return { status: parseExtensionStatus(r.status, `${p}.status`), type };
     }
     case "keys.list.result": {
       const r = readObject(value, p, ["type", "requestId", "keys"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), keys: parseTeamKeyList(r.keys, `${p}.keys`) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { keys: parseTeamKeyList(r.keys, `${p}.keys`), requestId, type };
     }
     case "keys.revoke.result": {
       const r = readObject(value, p, ["type", "requestId", "kid"]);
-      return { type, requestId: readUuid(r.requestId, `${p}.requestId`), kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId) };
+      const requestId = readUuid(r.requestId, `${p}.requestId`);
+      return { kid: readBase64url(r.kid, `${p}.kid`, ENCODED_LENGTHS.keyId), requestId, type };
     }
     default:
       throw new HitlError("ERR_PROTOCOL", `Unknown extension message type ${JSON.stringify(type)}.`);
@@ -261,9 +260,9 @@ export function parseSignRequestBody(value: unknown): SignRequestBody {
 
 export function parsePairRequestBody(value: unknown): PairRequestBody {
   const r = readObject(value, "body", ["request"], ["keyLifetime"]);
-  const body: PairRequestBody = { request: parsePairingRequest(r.request, "body.request") };
-  if (r.keyLifetime !== undefined) body.keyLifetime = readEnum(r.keyLifetime, "body.keyLifetime", KEY_POLICIES);
-  return body;
+  const request = parsePairingRequest(r.request, "body.request");
+  const keyLifetime = r.keyLifetime === undefined ? {} : { keyLifetime: readEnum(r.keyLifetime, "body.keyLifetime", KEY_POLICIES) };
+  return { ...keyLifetime, request };
 }
 
 /** POST /keys/list carries an empty object: nothing a caller sends can shape what the window shows. */
@@ -285,4 +284,29 @@ export function parseKeysListResponseBody(value: unknown): KeysListResponseBody 
 export function parseKeysRevokeResponseBody(value: unknown): KeysRevokeResponseBody {
   const r = readObject(value, "body", ["kid"]);
   return { kid: readBase64url(r.kid, "body.kid", ENCODED_LENGTHS.keyId) };
+}
+
+/** GET /health's answer, as the SDK and `hitl doctor` read it. */
+export function parseHealthResponseBody(value: unknown): HealthResponseBody {
+  const r = readObject(value, "health", ["host", "extension"]);
+  const h = readObject(r.host, "health.host", ["version", "pid", "port"]);
+  const version = readString(h.version, "health.host.version", 64, "line");
+  const pid = readInteger(h.pid, "health.host.pid", 0, 2 ** 31 - 1);
+  const port = readInteger(h.port, "health.host.port", 1, 65535);
+  const host = { pid, port, version };
+  const connected = (r.extension as { connected?: unknown } | null)?.connected;
+  if (connected === false) {
+    readObject(r.extension, "health.extension", ["connected"]);
+    return { extension: { connected }, host };
+  }
+  const e = readObject(r.extension, "health.extension", ["connected", "extensionVersion", "browser"], STATUS_FIELDS);
+  if (connected !== true) malformed("health.extension.connected", "must be a boolean");
+  const { connected: _, extensionVersion, browser, ...status } = e;
+  const extension = {
+    browser: readString(browser, "health.extension.browser", 64, "line"),
+    connected,
+    extensionVersion: readString(extensionVersion, "health.extension.extensionVersion", 64, "line"),
+    ...parseExtensionStatus(status, "health.extension"),
+  };
+  return { extension, host };
 }

@@ -4,8 +4,8 @@ import { KeycloakKeyDirectory } from "../../src/keys/keycloak-key-directory.js";
 import { formatKeyEntry } from "../../src/keys/lib/key-entry.js";
 import type { KeycloakKeyDirectoryOptions } from "../../src/keys/lib/keycloak-options.js";
 import { formatFingerprint } from "../../src/protocol/signing-input.js";
+import { makeApprover, makeChallenge, nowSeconds, signReceipt, type TestApprover } from "../../src/testing/index.js";
 import { verifyReceipt } from "../../src/verify-receipt.js";
-import { makeChallenge, newApprover, nowSeconds, signReceipt, type TestApprover } from "./fixtures.js";
 import type { KeycloakFixture } from "./keycloak-fixture.js";
 import { uniqueUsername } from "./keycloak-fixture.js";
 
@@ -57,7 +57,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
     const username = uniqueUsername("alice");
     // The key's subject is the user id, known only once the user exists: create, then register.
     const user = await kc.createUser({ username, enabled: spec.enabled ?? true, approver: spec.approver ?? true });
-    const approver = newApprover(user.id);
+    const approver = makeApprover(user.id);
     await kc.setKeys(user.id, spec.keys === undefined ? [entryFor(approver)] : spec.keys(approver));
     return { user, approver };
   };
@@ -77,7 +77,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
     });
 
     it("one of several keys (one per browser profile), each on its own", async () => {
-      const other = newApprover("unused");
+      const other = makeApprover("unused");
       const { approver } = await approverUser({ keys: (a) => [entryFor(other), entryFor(a)] });
       const verified = await verify(receiptOf(approver));
       expect(verified.approver.kid).toBe(approver.kid);
@@ -86,7 +86,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
 
   describe("denies, each with its own code", () => {
     it("a subject that is no Keycloak user: ERR_UNKNOWN_APPROVER", async () => {
-      const stranger = newApprover(randomUUID());
+      const stranger = makeApprover(randomUUID());
       await expect(verify(receiptOf(stranger))).rejects.toMatchObject({
         code: "ERR_UNKNOWN_APPROVER",
         message: `No Keycloak user has the id "${stranger.sub}"; the receipt does not come from an approver of this realm.`,
@@ -120,7 +120,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
     });
 
     it("a key that is not registered for this user (never, or removed): ERR_UNKNOWN_KEY", async () => {
-      const other = newApprover("unused");
+      const other = makeApprover("unused");
       const { user, approver } = await approverUser({ keys: () => [entryFor(other)] });
       const expected = {
         code: "ERR_UNKNOWN_KEY",
@@ -160,7 +160,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
     });
 
     it("an entry whose kid is not its key's thumbprint (passes the realm's pattern): ERR_KEY_ENTRY_INVALID", async () => {
-      const other = newApprover("unused");
+      const other = makeApprover("unused");
       const { approver } = await approverUser({
         keys: (a) => [
           entryFor(a).replace(
@@ -177,7 +177,7 @@ export function describeKeycloakDirectory(fixture: () => KeycloakFixture | Promi
 
     it("a receipt forged with another key under a registered kid: ERR_BAD_SIGNATURE (the directory's key decides)", async () => {
       const { approver } = await approverUser();
-      const forger = { ...newApprover(approver.sub), kid: approver.kid };
+      const forger = { ...makeApprover(approver.sub), kid: approver.kid };
       await expect(verify(receiptOf(forger))).rejects.toMatchObject({ code: "ERR_BAD_SIGNATURE" });
     });
 

@@ -1,6 +1,8 @@
+import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as ed from "@noble/ed25519";
 import type { KeyDirectory } from "../../src/contracts.js";
 import { decodeBase64url } from "../../src/protocol/base64url.js";
 import type { ApproverKey, ApproverRecord, Challenge, DecisionStatement, Receipt } from "../../src/protocol/types.js";
@@ -66,4 +68,27 @@ export function writeApproversFile(dir: string, file: VectorFile): string {
   const path = join(dir, "approvers.json");
   writeFileSync(path, `${JSON.stringify({ v: 1, approvers: file.approvers }, null, 2)}\n`, { mode: 0o600 });
   return path;
+}
+
+ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash("sha512").update(message).digest());
+
+const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+const fromHex = (text: string) => new Uint8Array(Buffer.from(text, "hex"));
+
+/** What raw node:crypto and @noble/ed25519 (zip215: false) say of a vector's signature over its signing input. */
+export function ed25519Verdicts(vector: { signingInputHex: string; ed25519: { publicKeyHex: string; signatureHex: string } }): {
+  nodeCryptoRaw: boolean;
+  nobleStrict: boolean;
+} {
+  const message = fromHex(vector.signingInputHex);
+  const signature = fromHex(vector.ed25519.signatureHex);
+  const publicKey = fromHex(vector.ed25519.publicKeyHex);
+  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
+  let nobleStrict: boolean;
+  try {
+    nobleStrict = ed.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    nobleStrict = false;
+  }
+  return { nodeCryptoRaw: nodeVerify(null, message, key, signature), nobleStrict };
 }

@@ -11,7 +11,8 @@ import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { canonicalize, encodeBase64url, keyIdFromPublicKey, SIGNING_PREFIXES } from "../../dist/index.js";
+import { encodeBase64url, keyIdFromPublicKey, SIGNING_PREFIXES } from "../../dist/index.js";
+import { canonicalize } from "../../dist/protocol/index.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const fromHex = (text) => new Uint8Array(Buffer.from(text, "hex"));

@@ -13,15 +13,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ed from "@noble/ed25519";
 import {
-  canonicalize,
   encodeBase64url,
   keyIdFromPublicKey,
   PAIRING_CONFIRMATION_ALPHABET,
   PAIRING_CONFIRMATION_LENGTH,
   pairingCodeDigest,
   pairingRequestDigest,
-  signingInput,
 } from "../../dist/index.js";
+import { canonicalize, signingInput } from "../../dist/protocol/index.js";
 import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
 
 ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());

@@ -12,16 +12,8 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ed from "@noble/ed25519";
-import {
-  canonicalize,
-  challengeDigest,
-  decodeBase64url,
-  encodeBase64url,
-  intentDigest,
-  keyIdFromPublicKey,
-  SIGNING_PREFIXES,
-  signingInput,
-} from "../../dist/index.js";
+import { challengeDigest, decodeBase64url, encodeBase64url, intentDigest, keyIdFromPublicKey, SIGNING_PREFIXES } from "../../dist/index.js";
+import { canonicalize, signingInput } from "../../dist/protocol/index.js";
 import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
 
 ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());

@@ -1,4 +1,5 @@
-import { type Action, canonicalBytes, HitlError, type JsonValue, LIMITS, utf8Length } from "@hitl/verifier";
+import { type Action, HitlError, type JsonValue, LIMITS } from "@hitl/verifier";
+import { canonicalBytes, utf8Length } from "@hitl/verifier/protocol";
 import { AGENT_CONTRACTS, type AgentName } from "./agents.js";
 import type { HookInput } from "./hook-input.js";
 import type { MappedCall } from "./tool-call.js";

@@ -1,4 +1,4 @@
-import { installHostManifests } from "@hitl/signing-host";
+import { installHostManifests } from "@hitl/signing-host/install";
 import { HitlError } from "@hitl/verifier";
 
 /**

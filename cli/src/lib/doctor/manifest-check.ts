@@ -1,4 +1,4 @@
-import { type HostManifestReport, inspectHostManifests } from "@hitl/signing-host";
+import { type HostManifestReport, inspectHostManifests } from "@hitl/signing-host/install";
 import { HitlError } from "@hitl/verifier";
 import { type CheckResult, fail, pass } from "./check.js";
 

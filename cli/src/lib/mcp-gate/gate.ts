@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
-import { findDuplicateMemberName, HitlError, type JsonValue, parseStrictJson } from "@hitl/verifier";
+import { HitlError, type JsonValue } from "@hitl/verifier";
+import { findDuplicateMemberName, parseStrictJson } from "@hitl/verifier/protocol";
 import { approveCall, type CallVerdict, type UpstreamIdentity } from "./approve-call.js";
 import { LineSplitter } from "./line-splitter.js";
 import { ToolCatalog } from "./tool-catalog.js";

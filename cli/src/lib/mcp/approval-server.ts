@@ -1,6 +1,7 @@
 import { requestApproval } from "@hitl/sdk";
 import { defaultRequester } from "@hitl/sdk/internal";
-import { HitlError, hasVisibleCharacter, type JsonValue, LIMITS } from "@hitl/verifier";
+import { HitlError, type JsonValue, LIMITS } from "@hitl/verifier";
+import { hasVisibleCharacter } from "@hitl/verifier/protocol";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import * as z from "zod";
 import { runDoctorChecks } from "../doctor/run-checks.js";

@@ -1,3 +1,4 @@
+import { forbiddenInIdentifier } from "@hitl/verifier/protocol";
 import type { Decision } from "../types.js";
 import {
   CALL_KINDS,
@@ -248,7 +249,7 @@ function text(value: unknown, at: (string | number)[], max: number): string {
   if (string.length === 0) fail(at, `"${String(at[at.length - 1])}" must not be empty.`);
   if (string.length > max) fail(at, `"${String(at[at.length - 1])}" is longer than ${max} characters.`);
   // Control characters, bidi overrides and invisible characters would make a rule read differently than it matches.
-  if (/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.test(string)) {
+  if (forbiddenInIdentifier(string) !== undefined) {
     fail(at, `"${String(at[at.length - 1])}" contains a control, bidi or invisible character.`);
   }
   return string;

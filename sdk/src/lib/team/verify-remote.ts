@@ -1,4 +1,5 @@
-import { type Challenge, challengeDigest, type ErrorCode, HitlError, isErrorCode, parseReceipt } from "@hitl/verifier";
+import { type Challenge, challengeDigest, type ErrorCode, HitlError, isErrorCode } from "@hitl/verifier";
+import { parseReceipt } from "@hitl/verifier/protocol";
 import type { ApprovalOutcome, Approver } from "../outcome.js";
 import { readTeamClientSecret, type TeamConfig } from "./team-config.js";
 

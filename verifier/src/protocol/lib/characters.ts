@@ -34,6 +34,9 @@ const INVISIBLE_CLASS = `${IDENTIFIER_FORBIDDEN_CLASS}\\u0020\\u00a0\\u1680\\u20
 /** Matches one code point that a one-line identifier must not contain. */
 export const IDENTIFIER_FORBIDDEN = new RegExp(`[${IDENTIFIER_FORBIDDEN_CLASS}]`, "u");
 
+/** Every code point a one-line identifier must not contain; global, for escaping them in a display. */
+export const IDENTIFIER_FORBIDDEN_CHARACTERS = new RegExp(`[${IDENTIFIER_FORBIDDEN_CLASS}]`, "gu");
+
 /** Matches one invisible code point (see INVISIBLE_CLASS); global, for marking them in a display. */
 export const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE_CLASS}]`, "gu");
 

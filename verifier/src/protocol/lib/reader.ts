@@ -99,6 +99,16 @@ export function readString(value: unknown, path: string, maxBytes: number, kind:
   return value;
 }
 
+/** Whether `value` reads as a one-line name of at most `maxBytes` (the "line" rules of readString), without throwing. */
+export function isOneLineName(value: unknown, maxBytes: number): value is string {
+  try {
+    readString(value, "name", maxBytes, "line");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * An integer in [min, max] (both within ±(2^53−1)). -0 is refused: JCS writes it as 0, so the
  * signed bytes would not say what was sent. (From JSON text, the literal itself is checked too:
