@@ -165,6 +165,7 @@ async function askAndVerify(
       exp: challenge.exp,
       what: "approval",
       maxResponseBytes: LIMITS.receiptBytes + 1024,
+      hostLogFile: resolvePaths(options.env ?? process.env).hostLogFile,
       clock,
       signal: stop.signal,
       // The extension finds a re-sent challenge again by its digest (open window or kept receipt),
