@@ -1,4 +1,5 @@
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
+import type { EarlySign } from "@hitl/sdk/internal";
 import { type Action, DEFAULT_AUDIENCE, HitlError, hasVisibleCharacter, type JsonValue, parseStrictJson } from "@hitl/verifier";
 import { parseAskingArgs, wantsJson } from "../lib/args.js";
 import { type Countdown, startCountdown } from "../lib/countdown.js";
@@ -68,7 +69,8 @@ function parseDetails(text: string): JsonValue {
   }
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** `context.earlySign`: the POST /sign bin.cts opened while starting (lib/early-sign.ts). */
+export async function run(argv: string[], context: { earlySign?: EarlySign | undefined } = {}): Promise<number> {
   let args: RequestArgs;
   try {
     args = parseRequestArgs(argv);
@@ -100,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
         countdown = startCountdown(WAITING, challenge.exp);
       },
       onLinkChange: (state) => countdown.setLabel(state === "lost" ? LINK_LOST : WAITING),
+      ...(context.earlySign !== undefined && { earlySign: context.earlySign }),
     });
     countdown.stop();
     report(outcome, args.json);

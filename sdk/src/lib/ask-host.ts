@@ -1,4 +1,5 @@
 import { HitlError } from "@hitl/verifier";
+import type { EarlySign } from "./early-sign.js";
 import { encodeJsonBody, exchangeWithHost, socketFailure } from "./host-http.js";
 
 export interface AskHostOptions {
@@ -25,6 +26,8 @@ export interface AskHostOptions {
   resend?: boolean;
   /** "lost": the request was delivered and the browser side went away; "restored": a re-sent copy is held again. */
   onLinkChange?: (state: "lost" | "restored") => void;
+  /** A POST /sign opened before the body was known (`hitl request`); the first attempt uses it. */
+  earlySign?: EarlySign;
   /** The signing host's log file, named when the host dies with the request (resolvePaths().hostLogFile). */
   hostLogFile?: string;
 }
@@ -217,6 +220,7 @@ async function attemptOnce(
       signal,
       maxResponseBytes: options.maxResponseBytes,
       onDelivered,
+      ...(first && options.earlySign !== undefined && { early: options.earlySign }),
     });
     if (first) options.onSent?.();
     return { ok: true, body: await sent };
