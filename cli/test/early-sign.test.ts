@@ -108,6 +108,17 @@ describe("earlySignPort", () => {
   });
 });
 
+describe("the prepare header", () => {
+  it("is the one the signing host opens a window early for (PREPARE_HEADER of its sign route)", async () => {
+    const { PREPARE_HEADER } = await import("../../signing-host/dist/http/routes/sign.js");
+    const seen: IncomingMessage["headers"][] = [];
+    const port = await listen((req) => seen.push(req.headers));
+    open(port);
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen[0]![PREPARE_HEADER]).toBe("1");
+  });
+});
+
 describe("EARLY_NONCE_HEADER", () => {
   it("is the protocol's nonce header (repeated in early-sign.ts to keep the verifier off the start-up path)", () => {
     expect(EARLY_NONCE_HEADER).toBe(HOST_AUTH.nonceHeader);

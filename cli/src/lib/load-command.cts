@@ -57,4 +57,4 @@ function mtimeMs(file: URL): number | undefined {
 }
 
 // CommonJS under verbatimModuleSyntax: one export assignment.
-export = { loadCommand, isBundleFresh };
+export = { loadCommand, isBundleFresh, BUILD_INFO };
