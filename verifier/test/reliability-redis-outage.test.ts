@@ -52,7 +52,7 @@ interface Presentation {
   endedAt: number;
   /** "consumed" or the error code. */
   outcome: string;
-  message?: string;
+  message?: string | undefined;
 }
 
 function freshReceipt(): Receipt {
@@ -106,15 +106,18 @@ describe("reliability figure: Redis stopped and restarted during verifications",
     running = false;
     await Promise.all(workers);
 
-    // Every receipt accepted during the stream, presented once more after it: all refused.
-    const finalReplays = await Promise.all(
-      accepted.map((receipt) =>
+    // Every receipt accepted during the stream, presented once more after it (WORKERS at a time,
+    // like the stream): all refused.
+    const finalReplays: Array<string | undefined> = [];
+    for (let i = 0; i < accepted.length; i += WORKERS) {
+      const batch = accepted.slice(i, i + WORKERS).map((receipt) =>
         verifyReceipt(receipt, { aud: "hitl-cli" }, { keys, nonces: store, skewSeconds: SKEW_SECONDS }).then(
           () => "consumed",
           (error: { code?: string }) => error.code,
         ),
-      ),
-    );
+      );
+      finalReplays.push(...(await Promise.all(batch)));
+    }
 
     const fresh = log.filter((p) => !p.replay);
     const noticedAt = Math.min(...log.filter((p) => p.outcome === "ERR_NONCE_STORE_UNAVAILABLE").map((p) => p.endedAt));
@@ -135,7 +138,7 @@ describe("reliability figure: Redis stopped and restarted during verifications",
     // No nonce accepted twice, across the outage or at any other time.
     expect(doubleAccepts).toBe(0);
     expect(log.filter((p) => p.replay && p.outcome === "consumed")).toEqual([]);
-    expect(finalReplays.every((o) => o === "ERR_REPLAYED")).toBe(true);
+    expect(finalReplays.filter((o) => o !== "ERR_REPLAYED")).toEqual([]);
     // While down: every fresh receipt is refused as unavailable, with the documented message.
     expect(whileDown.length).toBeGreaterThan(0);
     for (const p of whileDown)
