@@ -10,6 +10,8 @@
  */
 import fs = require("node:fs");
 
+type EarlySign = import("@hitl/sdk/internal").EarlySign;
+
 const VERSION = "0.1.0";
 
 // bin/hitl set NODE_EXTRA_CA_CERTS aside so this process starts without building the CA store;
@@ -19,7 +21,7 @@ if (process.env.HITL_EXTRA_CA_CERTS !== undefined) {
   delete process.env.HITL_EXTRA_CA_CERTS;
 }
 
-type Loader = () => Promise<{ run(argv: string[]): Promise<number> }>;
+type Loader = () => Promise<{ run(argv: string[], context?: { earlySign?: EarlySign | undefined }): Promise<number> }>;
 /** How each command is loaded; its summary lives in lib/catalog.ts with the other commands'. */
 const LOADERS: Record<keyof typeof import("./lib/catalog.cjs").SUMMARIES, Loader> = {
   request: () => import("./commands/request.js"),
@@ -106,19 +108,26 @@ async function main(argv: string[]): Promise<number> {
   if (!isCommand(name)) return unknownCommand(name);
   if (name === "hook" && rest[0] !== "install") failureExitCode = HOOK_BLOCK;
   // `hitl request` opens its POST /sign now, so the browser builds the window while the command
-  // loads (lib/early-sign.ts); an exchange the command did not use is dropped at the end.
+  // loads (lib/early-sign.ts), and gets it as `earlySign`; one the command did not use is dropped
+  // at the end.
   let dropEarlySign: (() => void) | undefined;
+  let earlySign: EarlySign | undefined;
   if (name === "request") {
     const early = await import("./lib/early-sign.js");
     const port = early.earlySignPort(rest, process.env);
-    if (port !== undefined && early.mayAsk(process.env)) await early.openEarlySign(port);
-    dropEarlySign = early.dropEarlySign;
+    if (port !== undefined && early.mayAsk(process.env)) {
+      const opened = early.openEarlySign(port);
+      await opened.sent;
+      earlySign = opened.early;
+    }
+    dropEarlySign = () => early.dropEarlySign(earlySign);
   }
   // The bundled command when it is current (one file instead of ~60 modules), else tsc's output.
   const { loadCommand } = require("./lib/load-command.cjs") as typeof import("./lib/load-command.cjs");
   const loaded = await loadCommand(name, LOADERS[name]);
   try {
-    return await loaded.run(rest);
+    // Only `request` takes a second argument (keys and setup take an environment there in tests).
+    return await (name === "request" ? loaded.run(rest, { earlySign }) : loaded.run(rest));
   } catch (error) {
     const code = loaded.reportAndExitCode(error);
     return failureExitCode ?? code;

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
 import { resolvePort } from "@hitl/sdk";
-import { encodeJsonBody, exchangeWithHost, takeEarlySign } from "@hitl/sdk/internal";
+import { type EarlySign, encodeJsonBody, exchangeWithHost, takeEarlySign } from "@hitl/sdk/internal";
 import { HOST_AUTH, proveHostAnswer, resolvePaths } from "@hitl/verifier";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -23,8 +23,10 @@ import {
  */
 
 let server: Server | undefined;
+let opened: EarlySign | undefined;
 afterEach(async () => {
-  dropEarlySign();
+  dropEarlySign(opened);
+  opened = undefined;
   if (server !== undefined) {
     server.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
@@ -53,7 +55,15 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 const body = encodeJsonBody({ challenge: { hello: "wörld" } });
 const secret = randomBytes(32);
-const exchange = (port: number) => exchangeWithHost({ port, secret, method: "POST", path: "/sign", body, maxResponseBytes: 10_000 });
+const exchange = (port: number, early = opened) =>
+  exchangeWithHost({ port, secret, method: "POST", path: "/sign", body, maxResponseBytes: 10_000, ...(early !== undefined && { early }) });
+
+/** openEarlySign, remembered for the exchange and the clean-up. */
+function open(port: number): { early: EarlySign; sent: Promise<void> } {
+  const result = openEarlySign(port);
+  opened = result.early;
+  return result;
+}
 
 /** Answers as the signing host does: with its proof over the client's nonce (docs/protocol.md 6.1). */
 function answer(req: IncomingMessage, res: ServerResponse, status: number, text: string, nonce = req.headers[HOST_AUTH.nonceHeader]): void {
@@ -96,6 +106,17 @@ describe("earlySignPort", () => {
     expect(earlySignPort(["--action", "x", "--port", "70000"], {})).toBeUndefined();
     expect(earlySignPort(["--action", "x", "--port"], {})).toBeUndefined();
     expect(earlySignPort(["--action", "x"], { HITL_PORT: "0x10" })).toBeUndefined();
+  });
+});
+
+describe("the prepare header", () => {
+  it("is the one the signing host opens a window early for (PREPARE_HEADER of its sign route)", async () => {
+    const { PREPARE_HEADER } = await import("../../signing-host/dist/http/routes/sign.js");
+    const seen: IncomingMessage["headers"][] = [];
+    const port = await listen((req) => seen.push(req.headers));
+    open(port);
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen[0]![PREPARE_HEADER]).toBe("1");
   });
 });
 
@@ -159,7 +180,7 @@ describe("openEarlySign / takeEarlySign", () => {
       seen.push({ headers: req.headers, body: read });
       void read.then(() => answer(req, res, 200, '{"receipt":"ok"}'));
     });
-    openEarlySign(port);
+    open(port);
     while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(seen[0]!.headers).toMatchObject({
       host: `127.0.0.1:${port}`,
@@ -192,12 +213,12 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
     );
     try {
       const [port] = (await once(host, "message")) as [number];
-      await openEarlySign(port);
+      await open(port).sent;
       const waited = Atomics.wait(seen, 0, 0, 2_000);
       expect(waited === "ok" || waited === "not-equal").toBe(true);
       expect(Atomics.load(seen, 0)).toBe(1);
     } finally {
-      dropEarlySign();
+      dropEarlySign(opened);
       host.postMessage("stop");
       await once(host, "exit");
     }
@@ -207,7 +228,7 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
     const port = await listen((req, res) =>
       answer(req, res, 503, '{"error":{"code":"ERR_EXTENSION_NOT_CONNECTED","message":"not connected"}}'),
     );
-    openEarlySign(port);
+    open(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(exchange(port)).rejects.toMatchObject({ code: "ERR_EXTENSION_NOT_CONNECTED", message: "not connected" });
   });
@@ -216,7 +237,7 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
     const port = await listen(() => {});
     server?.close();
     server = undefined;
-    openEarlySign(port);
+    open(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(exchange(port)).rejects.toMatchObject({
       code: "ERR_HOST_UNREACHABLE",
@@ -235,10 +256,10 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
         () => {}, // the early request is closed before its body
       );
     });
-    openEarlySign(port);
+    open(port);
     while (arrived === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(takeEarlySign(port + 1)).toBeUndefined();
-    expect(takeEarlySign(port)).toBeUndefined();
+    expect(takeEarlySign(opened, port + 1)).toBeUndefined();
+    expect(takeEarlySign(opened, port)).toBeUndefined();
     await expect(exchange(port)).resolves.toEqual({});
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(closed.sort()).toEqual(["early", "fresh"]);
@@ -248,7 +269,7 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
     const port = await listen((req, res) => {
       void readBody(req).then(() => answer(req, res, 200, '{"receipt":"ok"}', randomBytes(32).toString("base64url")));
     });
-    openEarlySign(port);
+    open(port);
     await expect(exchange(port)).rejects.toMatchObject({
       code: "ERR_HOST_UNAUTHENTICATED",
       message: expect.stringContaining(`Something else is listening on 127.0.0.1:${port} and could not prove it is your hitl signing host`),
@@ -261,10 +282,10 @@ parentPort.once("message", () => { server.closeAllConnections(); server.close();
       req.on("error", () => {}); // "aborted": the client left
       aborted = new Promise((resolve) => req.on("close", resolve));
     });
-    openEarlySign(port);
+    open(port);
     while (aborted === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
-    dropEarlySign();
+    dropEarlySign(opened);
     await aborted;
-    expect(takeEarlySign(port)).toBeUndefined();
+    expect(takeEarlySign(opened, port)).toBeUndefined();
   });
 });

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolvePaths } from "@hitl/verifier";
 import { afterAll, describe, expect, it } from "vitest";
 
 /*
@@ -57,6 +58,25 @@ describe("bin/hitl", () => {
     const result = run(SHIM, [command, "--help"], { NODE_EXTRA_CA_CERTS: MISSING_CA, HITL_REDIS_URL: undefined, HITL_CONFIG_DIR: config });
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`${NODE_READ_IT} \`${MISSING_CA}\``);
+  });
+
+  it("looks for team.json where hitl's config dir is (resolvePaths), for every mix of HOME, XDG_CONFIG_HOME and HITL_CONFIG_DIR", () => {
+    // The launcher's own test, in sh, of the path it checks; evaluated by sh as the launcher does.
+    const test = /\[ -e "([^"]+)" \]/.exec(readFileSync(LAUNCHER, "utf8"))?.[1];
+    expect(test).toMatch(/team\.json$/);
+    let checked = 0;
+    // HOME unset or empty is left out: sh then has no home, Node asks the password database.
+    for (const xdg of [undefined, "", "/x/config"]) {
+      for (const own of [undefined, "", "/h/conf"]) {
+        const env: NodeJS.ProcessEnv = { HOME: "/home/a", PATH: process.env.PATH };
+        if (xdg !== undefined) env.XDG_CONFIG_HOME = xdg;
+        if (own !== undefined) env.HITL_CONFIG_DIR = own;
+        const shell = execFileSync("sh", ["-c", `printf '%s' "${test}"`], { env, encoding: "utf8" });
+        expect(shell, JSON.stringify(env)).toBe(join(resolvePaths(env).configDir, "team.json"));
+        checked++;
+      }
+    }
+    expect(checked).toBe(9);
   });
 
   it("gives the variable back, unchanged, to the processes hitl starts", () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 // The built module (CommonJS, as dist/bin.cjs requires it; vitest runs sources as ES modules).
-const { isBundleFresh, loadCommand } = createRequire(import.meta.url)(
+const { BUILD_INFO, isBundleFresh, loadCommand } = createRequire(import.meta.url)(
   "../dist/lib/load-command.cjs",
 ) as typeof import("../src/lib/load-command.cjs");
 
@@ -103,5 +103,21 @@ describe("loadCommand", () => {
     file(join(dist, ".tsbuildinfo"), 1_000);
     const loaded = await loadCommand("doctor", unbundled, pathToFileURL(`${dist}/`));
     expect(await loaded.run([])).toBe(7);
+  });
+});
+
+describe("BUILD_INFO", () => {
+  it("names the tsc build of every workspace package the built bundles hold code from (a bundle is stale when any of them is rebuilt)", () => {
+    const bundleDir = new URL("../dist/bundle/", import.meta.url);
+    const packages = new Set<string>();
+    for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".cjs"))) {
+      // esbuild heads each module's code with its path relative to cli/: dist/..., ../sdk/dist/...
+      for (const [, from] of readFileSync(new URL(name, bundleDir), "utf8").matchAll(/^\/\/ (dist|\.\.\/[a-z-]+\/dist)\//gm)) {
+        packages.add(from === "dist" ? "cli" : from!.split("/")[1]!);
+      }
+    }
+    const covered = BUILD_INFO.map((path) => (path === ".tsbuildinfo" ? "cli" : path.split("/")[2]!));
+    expect([...packages].sort()).toEqual(["cli", "sdk", "verifier"]);
+    expect(covered.sort()).toEqual([...packages].sort());
   });
 });

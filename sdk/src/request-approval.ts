@@ -14,6 +14,7 @@ import { createChallenge } from "./create-challenge.js";
 import { getHostHealth } from "./get-host-health.js";
 import { precheckApprovers } from "./lib/approvers-precheck.js";
 import { askHost, soleMember } from "./lib/ask-host.js";
+import type { EarlySign } from "./lib/early-sign.js";
 import { notPaired } from "./lib/not-paired.js";
 import { openDefaultNonceStore } from "./lib/open-stores.js";
 import { type ApprovalOutcome, failureOf } from "./lib/outcome.js";
@@ -49,6 +50,11 @@ export interface RequestApprovalOptions {
   env?: NodeJS.ProcessEnv;
   /** Milliseconds since the epoch. Default Date.now. */
   clock?: () => number;
+  /**
+   * A POST /sign already opened with its headers only (`hitl request` opens it while it starts,
+   * so the window is built meanwhile); the challenge is sent on it when it is for `port`.
+   */
+  earlySign?: EarlySign;
 }
 
 /**
@@ -172,6 +178,8 @@ async function askAndVerify(
       exp: challenge.exp,
       what: "approval",
       maxResponseBytes: LIMITS.receiptBytes + 1024,
+      hostLogFile: resolvePaths(options.env ?? process.env).hostLogFile,
+      ...(options.earlySign !== undefined && { earlySign: options.earlySign }),
       clock,
       signal: stop.signal,
       // The extension finds a re-sent challenge again by its digest (open window or kept receipt),

@@ -8,7 +8,7 @@ import { RedisNonceStore, type RedisNonceStoreOptions } from "../src/nonces/redi
 import type { Challenge, Receipt } from "../src/protocol/types.js";
 import { makeApprover, makeChallenge, nowSeconds, signReceipt } from "../src/testing/index.js";
 import { verifyReceipt } from "../src/verify-receipt.js";
-import { type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
+import { firstAnswer, markInService, type RedisServer, startRedisServer, untilDisconnected } from "./helpers/redis-server.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 /*
@@ -79,13 +79,6 @@ async function store(url: string, options: RedisNonceStoreOptions = {}): Promise
   return s;
 }
 
-/** The epoch marker of a store in service for two hours on this server process. */
-async function inService(url: string): Promise<void> {
-  const c = await client(url);
-  const runId = /run_id:([0-9a-f]{40})/.exec(await c.info("server"))?.[1];
-  await c.set("hitl:nonce:~epoch", `${Date.now() - 7_200_000}:${runId}`);
-}
-
 function receipt(overrides: Partial<Challenge> = {}, now = nowSeconds()): Receipt {
   return signReceipt(makeChallenge(overrides, now), alice);
 }
@@ -93,23 +86,10 @@ function receipt(overrides: Partial<Challenge> = {}, now = nowSeconds()): Receip
 const verify = (r: Receipt, nonces: RedisNonceStore, clock?: () => number) =>
   verifyReceipt(r, { aud: "hitl-cli" }, { keys, nonces, ...(clock !== undefined && { clock }) });
 
-/** Waits until the store reaches Redis again (it reconnects in the background); returns the first real answer. */
-async function firstAnswer(attempt: () => Promise<unknown>): Promise<unknown> {
-  for (let i = 0; i < 100; i++) {
-    const answer = await attempt().then(
-      (value) => value,
-      (error: { code?: string }) => (error.code === "ERR_NONCE_STORE_UNAVAILABLE" ? undefined : error),
-    );
-    if (answer !== undefined) return answer;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the store did not reach Redis again within 5 s");
-}
-
 describe("Redis restarts", () => {
   it("without persistence: a receipt used before the restart is refused (ERR_NONCE_STORE_RESET), also by another verifier; one issued 3·skew + 1 s after it works once", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const first = await store(redis.url);
     const used = receipt();
     await expect(verify(used, first)).resolves.toMatchObject({ nonceConsumed: true });
@@ -147,7 +127,7 @@ describe("Redis restarts", () => {
 
   it("FLUSHALL (or the marker evicted): receipts used before are refused, not accepted again", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const used = receipt();
     await verify(used, nonces);
@@ -157,7 +137,7 @@ describe("Redis restarts", () => {
 
   it("from an RDB snapshot older than the last consume: the marker survives but names the old process, so the lost receipt is refused", async () => {
     const redis = await server(["--dir", dir.path]);
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const beforeSnapshot = receipt();
     const afterSnapshot = receipt();
@@ -177,7 +157,7 @@ describe("Redis restarts", () => {
   it("AOF with appendfsync always, killed and restarted: the same receipt is ERR_REPLAYED (exactly once kept); one refused while Redis was down was never recorded", async () => {
     const aof = ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir.path];
     const redis = await server(aof);
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const used = receipt();
     await verify(used, nonces);
@@ -199,7 +179,7 @@ describe("Redis restarts", () => {
   it("AOF with appendfsync everysec, killed and restarted: the receipt is refused (ERR_REPLAYED if its write was on disk, ERR_NONCE_STORE_RESET if the last writes were lost), never accepted", async () => {
     const aof = ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", dir.path];
     const redis = await server(aof);
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const used = receipt();
     await verify(used, nonces);
@@ -216,7 +196,7 @@ describe("Redis restarts", () => {
 describe("verifiers whose clocks differ", () => {
   it("clocks at +5 s and -5 s on one Redis: the second verifier, still inside its own window after the first one's would have closed, gets ERR_REPLAYED", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const ahead = () => Date.now() + 5000;
     const behind = () => Date.now() - 5000;
     const a = await store(redis.url, { clock: ahead });
@@ -296,7 +276,7 @@ async function verifierProcess(url: string, offsetMs: number): Promise<VerifierP
 describe("verifier processes whose clocks differ", () => {
   it("two Node processes at +5 s and -5 s: the second presentation, after the first one's former TTL lapsed, is ERR_REPLAYED", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const [ahead, behind] = await Promise.all([verifierProcess(redis.url, 5000), verifierProcess(redis.url, -5000)]);
     const now = nowSeconds();
     // exp + 30 s (the skew) is 1 s after "now" on the fast clock, 11 s after on the slow one.
@@ -311,7 +291,7 @@ describe("verifier processes whose clocks differ", () => {
 describe("a Redis that does not answer in time", () => {
   it("CLIENT PAUSE WRITE: the timed-out consume is ERR_NONCE_MAYBE_CONSUMED; the write lands after the pause, so the same receipt is then ERR_REPLAYED", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url, { commandTimeoutMs: 300 });
     const admin = await client(redis.url);
     const r = receipt();
@@ -333,7 +313,7 @@ describe("a Redis that does not answer in time", () => {
 
   it("connection refused (Redis gone): ERR_NONCE_STORE_UNAVAILABLE at once, nothing sent", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     await redis.stop();
     await untilDisconnected(nonces);
@@ -349,7 +329,7 @@ describe("a Redis that does not answer in time", () => {
 
   it("a full Redis under noeviction refuses the script (OOM): ERR_NONCE_STORE_UNAVAILABLE, nothing recorded, the receipt works once memory is free", async () => {
     const redis = await server(["--maxmemory-policy", "noeviction"]);
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const admin = await client(redis.url);
     // 2 MB of data, then a limit below it: every write is refused until memory is freed.
@@ -371,7 +351,7 @@ describe("a Redis that does not answer in time", () => {
 describe("not defended (documented)", () => {
   it("a nonce key deleted alone (DEL, or evicted under a volatile-*/allkeys-* policy) while the marker stays: its receipt is accepted again", async () => {
     const redis = await server();
-    await inService(redis.url);
+    await markInService(redis.url);
     const nonces = await store(redis.url);
     const r = receipt();
     await verify(r, nonces);

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { type ApprovalOutcome, DEFAULT_TTL_SECONDS, EXIT_CODES, requestApproval } from "@hitl/sdk";
+import type { EarlySign } from "@hitl/sdk/internal";
 import { type Action, HitlError, type JsonValue, LIMITS } from "@hitl/verifier";
 import { hasVisibleCharacter, parseStrictJson } from "@hitl/verifier/protocol";
 import { type AskingArgs, askingArgs, askingFlags } from "../lib/args.js";
@@ -27,28 +28,37 @@ const OPTIONS = {
   },
 } as const;
 
-export const command = defineCommand({
-  name: "request",
-  usage: "(--action TEXT | --action-file FILE) [options]",
-  description: "Shows the action in the browser's approval window and verifies the signed answer.",
-  options: OPTIONS,
-  jsonError: { decision: "error" },
-  withdrawOnSignal: true,
-  exits: {
-    ok: "approved: the signature, challenge, audience, time and single use were all verified",
-    denied: "denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)",
-    timeout: "timed out: no decision before the challenge expired",
-    error: "error: host not running, extension not connected, not paired, bad signature, replay, ...",
-  },
-  notes: `Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
+/** `earlySign`: the POST /sign bin.cts opened while starting (lib/early-sign.ts), if it did. */
+function requestCommand(earlySign: EarlySign | undefined) {
+  return defineCommand({
+    name: "request",
+    usage: "(--action TEXT | --action-file FILE) [options]",
+    description: "Shows the action in the browser's approval window and verifies the signed answer.",
+    options: OPTIONS,
+    jsonError: { decision: "error" },
+    withdrawOnSignal: true,
+    exits: {
+      ok: "approved: the signature, challenge, audience, time and single use were all verified",
+      denied: "denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)",
+      timeout: "timed out: no decision before the challenge expired",
+      error: "error: host not running, extension not connected, not paired, bad signature, replay, ...",
+    },
+    notes: `Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
 embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.`,
-  async run({ values, json, signal, env }) {
-    const args = requestArgs(values, env);
-    const action = "action" in args ? args.action : await readActionFile(args.actionFile, args.details);
-    return ask({ ...args, action }, json, signal);
-  },
-});
-export const run = command.run;
+    async run({ values, json, signal, env }) {
+      const args = requestArgs(values, env);
+      const action = "action" in args ? args.action : await readActionFile(args.actionFile, args.details);
+      return ask({ ...args, action }, json, signal, earlySign);
+    },
+  });
+}
+
+export const command = requestCommand(undefined);
+
+/** `context.earlySign`: the POST /sign bin.cts opened while starting, handed to requestApproval. */
+export function run(argv: string[], context: { earlySign?: EarlySign | undefined } = {}): Promise<number> {
+  return (context.earlySign === undefined ? command : requestCommand(context.earlySign)).run(argv);
+}
 
 const ACTION_REQUIRED =
   '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).';
@@ -149,7 +159,12 @@ function parseDetails(text: string): JsonValue {
   return details;
 }
 
-async function ask(args: AskingArgs & { action: Action }, json: boolean, signal: AbortSignal): Promise<number> {
+async function ask(
+  args: AskingArgs & { action: Action },
+  json: boolean,
+  signal: AbortSignal,
+  earlySign: EarlySign | undefined,
+): Promise<number> {
   // Ctrl-C (or a supervisor's SIGTERM) withdraws: the socket closes, the host closes the window.
   let countdown: Countdown = { setLabel() {}, stop() {} };
   try {
@@ -164,6 +179,7 @@ async function ask(args: AskingArgs & { action: Action }, json: boolean, signal:
         countdown = startCountdown(WAITING, challenge.exp);
       },
       onLinkChange: (state) => countdown.setLabel(state === "lost" ? LINK_LOST : WAITING),
+      ...(earlySign !== undefined && { earlySign }),
     });
     countdown.stop();
     report(outcome, json);

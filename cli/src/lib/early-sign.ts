@@ -15,16 +15,11 @@ import { probeNonceDirectory } from "@hitl/verifier/nonce-directory";
  * the browser tens of milliseconds (a new renderer process); this way it overlaps with the CLI's
  * own start instead of following it.
  *
- * bin.cts opens the exchange (openEarlySign); @hitl/sdk takes it for the first POST /sign to the
- * same port (its takeEarlySign) and sends the body on it; if the command ends without sending it
- * (a usage error, not paired), bin.cts drops it (dropEarlySign) and the host closes the window.
- * The hand-off goes through a global symbol: bin.cjs and a command's bundle are separate
- * module graphs, each with its own copy of this module.
+ * bin.cts opens the exchange (openEarlySign) and hands it to the command (run's context), which
+ * passes it to requestApproval (option earlySign); @hitl/sdk sends the body on it for the first
+ * POST /sign to the same port. If the command ends without sending it (a usage error, not
+ * paired), bin.cts drops it (dropEarlySign) and the host closes the window.
  */
-
-/** The slot @hitl/sdk takes the exchange from (its lib/early-sign.ts; the same global symbol). */
-const SLOT = Symbol.for("hitl.earlySign");
-type Slot = { [SLOT]?: EarlySign | undefined };
 
 /**
  * The port `hitl request <argv>` will use, or undefined when it is not plain (the command then
@@ -112,12 +107,12 @@ export const EARLY_NONCE_HEADER = "x-hitl-client-nonce";
 const SEND_WAIT_MS = 100;
 
 /**
- * Opens the exchange and resolves once its headers are written to the socket (or the connection
+ * Opens the exchange; `sent` resolves once its headers are written to the socket (or the connection
  * failed, or SEND_WAIT_MS passed). The caller must wait for it: the command is then loaded with
  * require(), which blocks the event loop, and Node makes the connection (and writes the headers)
  * only from the event loop, so without the wait the host would see them only after the load.
  */
-export function openEarlySign(port: number): Promise<void> {
+export function openEarlySign(port: number): { early: EarlySign; sent: Promise<void> } {
   const nonce = randomBytes(32).toString("base64url");
   const request = httpRequest({
     host: "127.0.0.1",
@@ -158,13 +153,12 @@ export function openEarlySign(port: number): Promise<void> {
     request.once("close", done);
   });
   request.flushHeaders();
-  (globalThis as Slot)[SLOT] = early;
-  return sent;
+  return { early, sent };
 }
 
 /** Ends an exchange nobody took: the host withdraws the window it opened for it. */
-export function dropEarlySign(): void {
-  const slot = globalThis as Slot;
-  slot[SLOT]?.request.destroy();
-  slot[SLOT] = undefined;
+export function dropEarlySign(early: EarlySign | undefined): void {
+  if (early === undefined || early.taken === true) return;
+  early.taken = true;
+  early.request.destroy();
 }

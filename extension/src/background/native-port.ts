@@ -34,6 +34,12 @@ export interface NativeHostOptions {
 }
 
 /** 250 ms, 500 ms, 1 s, ... capped: quick recovery from a host restart, no busy loop without one. */
+/**
+ * The first reconnect after the host went away. @hitl/sdk's HOST_BACK_WITHIN_MS (ask-host.ts)
+ * counts on a new host within it (extension/test/host-restart.test.ts checks that both agree).
+ */
+export const MIN_BACKOFF_MS = 250;
+
 export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
   return Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
 }
@@ -58,7 +64,7 @@ export class NativeHostConnection {
   readonly #options: Required<NativeHostOptions>;
 
   constructor(options: NativeHostOptions) {
-    this.#options = { helloTimeoutMs: 10_000, minBackoffMs: 250, maxBackoffMs: 30_000, onStateChange: () => {}, ...options };
+    this.#options = { helloTimeoutMs: 10_000, minBackoffMs: MIN_BACKOFF_MS, maxBackoffMs: 30_000, onStateChange: () => {}, ...options };
   }
 
   get state(): ConnectionState {

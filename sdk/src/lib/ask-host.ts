@@ -1,4 +1,5 @@
 import { HitlError } from "@hitl/verifier";
+import type { EarlySign } from "./early-sign.js";
 import { encodeJsonBody, exchangeWithHost, socketFailure } from "./host-http.js";
 
 export interface AskHostOptions {
@@ -25,6 +26,10 @@ export interface AskHostOptions {
   resend?: boolean;
   /** "lost": the request was delivered and the browser side went away; "restored": a re-sent copy is held again. */
   onLinkChange?: (state: "lost" | "restored") => void;
+  /** A POST /sign opened before the body was known (`hitl request`); the first attempt uses it. */
+  earlySign?: EarlySign;
+  /** The signing host's log file, named when the host dies with the request (resolvePaths().hostLogFile). */
+  hostLogFile?: string;
 }
 
 /** The host answered 200 with `body`, or the exchange failed and `local` says whether we ended it. */
@@ -40,6 +45,13 @@ const MAX_RETRY_MS = 1_000;
  * ms); one that still holds a re-sent copy after this long has handed it to the extension.
  */
 const HELD_AFTER_MS = 250;
+/**
+ * A host that drops a delivered request without a word (killed, crashed) is not the browser
+ * stopping the extension's worker (that host answers 503 ERR_EXTENSION_DISCONNECTED first). The
+ * extension starts a new host at once (its first retry is 250 ms); if none answers within this
+ * long, the request ends (exit 3) instead of waiting for its expiry.
+ */
+export const HOST_BACK_WITHIN_MS = 600;
 
 type Attempt = { ok: true; body: unknown } | { ok: false; error: HitlError; delivered: boolean; held: boolean };
 
@@ -53,7 +65,8 @@ type Attempt = { ok: true; body: unknown } | { ok: false; error: HitlError; deli
  * connection drops after our request was written). The window stays, and the next click
  * restarts the worker, which starts a new host. So a *delivered* request is re-sent, byte for
  * byte, until the challenge expires; meanwhile "nothing listens" and "not connected yet" are
- * expected. A first attempt that finds no host still fails at once.
+ * expected. A first attempt that finds no host still fails at once. A delivered request dropped
+ * without an answer waits only HOST_BACK_WITHIN_MS for a new host.
  */
 export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
   const stop = new AbortController();
@@ -86,6 +99,9 @@ export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
   options.signal?.addEventListener("abort", onCallerAbort, { once: true });
   const body = encodeJsonBody(options.body);
   let retryMs = FIRST_RETRY_MS;
+  /** When a host dropped a delivered copy without answering, until any host answers again. */
+  let droppedAt: number | undefined;
+  let droppedWith = "";
   let delivered = false;
   const onFirstDelivery = (): void => {
     if (delivered) return;
@@ -103,12 +119,22 @@ export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
       const lost = error.code === "ERR_EXTENSION_DISCONNECTED" || (attempt.delivered && socket !== undefined);
       const notBackYet = socket !== undefined || error.code === "ERR_EXTENSION_NOT_CONNECTED";
       if (!(lost || (link.reconnecting && notBackYet))) return { ok: false, error, local: false };
+      if (socket === undefined)
+        droppedAt = undefined; // a host answered: it is back
+      else if (attempt.delivered && droppedAt === undefined) {
+        droppedAt = options.clock();
+        droppedWith = socket;
+      }
+      if (droppedAt !== undefined && options.clock() - droppedAt >= HOST_BACK_WITHIN_MS) {
+        return { ok: false, error: hostDied(options, lifetime, droppedWith), local: true };
+      }
       if (lost) {
         // Lost again after a re-sent copy was held: the browser was back, so start the backoff over.
         if (!link.reconnecting || attempt.held) retryMs = FIRST_RETRY_MS;
         link.markLost();
       }
-      const wait = Math.min(retryMs, expiresAtMs - options.clock());
+      const untilGiveUp = droppedAt === undefined ? Number.POSITIVE_INFINITY : droppedAt + HOST_BACK_WITHIN_MS - options.clock();
+      const wait = Math.min(retryMs, expiresAtMs - options.clock(), Math.max(untilGiveUp, 1));
       if (wait <= 0 || !(await sleep(wait, stop.signal))) {
         if (stop.signal.aborted) return { ok: false, error: stop.signal.reason as HitlError, local: true };
         return {
@@ -126,6 +152,14 @@ export async function askHost(options: AskHostOptions): Promise<HostAnswer> {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onCallerAbort);
   }
+}
+
+function hostDied(options: AskHostOptions, lifetime: string, failure: string): HitlError {
+  const log = options.hostLogFile === undefined ? "its log" : `its log (${options.hostLogFile})`;
+  return new HitlError(
+    "ERR_HOST_UNREACHABLE",
+    `The signing host on 127.0.0.1:${options.port} dropped the ${lifetime} without answering (${failure}) and no new host took it within ${HOST_BACK_WITHIN_MS} ms: it was killed or crashed. Nothing was approved. See ${log} for why, restart the browser if 'hitl doctor' finds no host, then run the command again.`,
+  );
 }
 
 /** Whether we are re-sending, and whether the browser side is away right now (for the caller's display). */
@@ -186,6 +220,7 @@ async function attemptOnce(
       signal,
       maxResponseBytes: options.maxResponseBytes,
       onDelivered,
+      ...(first && options.earlySign !== undefined && { early: options.earlySign }),
     });
     if (first) options.onSent?.();
     return { ok: true, body: await sent };

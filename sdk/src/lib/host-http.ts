@@ -1,6 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { errorFromWire, HitlError, HOST_AUTH, newClientNonce, verifyHostAnswer } from "@hitl/verifier";
-import { takeEarlySign } from "./early-sign.js";
+import { type EarlySign, takeEarlySign } from "./early-sign.js";
 
 /**
  * One HTTP exchange with the local signing host on 127.0.0.1. node:http without keep-alive
@@ -25,6 +25,8 @@ export interface HostExchange {
   maxResponseBytes: number;
   /** Called once the whole request (headers and body) was written to the connection. */
   onDelivered?: () => void;
+  /** A POST /sign whose headers `hitl request` sent already (early-sign.ts): the body goes on it. */
+  early?: EarlySign;
 }
 
 export function encodeJsonBody(value: unknown): Buffer {
@@ -52,7 +54,7 @@ export function exchangeWithHost(exchange: HostExchange): Promise<unknown> {
       return;
     }
     // `hitl request` may have opened this exchange already (headers sent, see early-sign.ts).
-    const early = method === "POST" && path === "/sign" ? takeEarlySign(port) : undefined;
+    const early = method === "POST" && path === "/sign" ? takeEarlySign(exchange.early, port) : undefined;
     let req: ClientRequest;
     let nonce: string;
     if (early !== undefined) {

@@ -1,9 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const HOST_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+const HOST_PROCESS = fileURLToPath(new URL("../../dist/host-process.js", import.meta.url));
+
+const EXTENSION_ORIGIN = "chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/";
 
 /**
  * The browser's side of a REAL host process: spawns `node signing-host/dist/main.js`, writes and
@@ -32,9 +35,28 @@ export class BrowserSide {
     this.#exit = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
-  static launch(env: Record<string, string>, args: string[] = ["chrome-extension://gdikjmbmddjjemjnooacmbhlponkepgb/"]): BrowserSide {
+  static launch(env: Record<string, string>, args: string[] = [EXTENSION_ORIGIN]): BrowserSide {
     const child = spawn(process.execPath, [HOST_MAIN, ...args], {
       env: { PATH: process.env.PATH ?? "", HOME: env.HITL_STATE_DIR ?? "/nonexistent", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    return new BrowserSide(child);
+  }
+
+  /**
+   * The same host process code as main.js (host-process.ts) with other server bounds, e.g. room
+   * for 1,000 pending approvals where the shipped host keeps 16.
+   */
+  static launchWithServerOptions(env: Record<string, string>, server: Record<string, unknown>): BrowserSide {
+    const script = `const { runHostProcess } = await import(${JSON.stringify(pathToFileURL(HOST_PROCESS).href)});
+await runHostProcess(JSON.parse(process.env.HITL_TEST_SERVER_OPTIONS));`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: env.HITL_STATE_DIR ?? "/nonexistent",
+        ...env,
+        HITL_TEST_SERVER_OPTIONS: JSON.stringify(server),
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     return new BrowserSide(child);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer } from "node:net";
+import { Redis } from "ioredis";
 import type { NonceStore } from "../../src/contracts.js";
 
 /**
@@ -33,6 +34,40 @@ export async function untilDisconnected(store: NonceStore): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error("the store did not notice that Redis went away within 2 s");
+}
+
+/**
+ * The state of a Redis that has kept hitl's nonces for two hours (longer than any approval
+ * lives): its epoch marker names this server process and starts two hours ago.
+ */
+export async function markInService(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    const runId = /run_id:([0-9a-f]{40})/.exec(await client.info("server"))?.[1];
+    if (runId === undefined) throw new Error("INFO server has no run_id");
+    await client.set("hitl:nonce:~epoch", `${Date.now() - 7_200_000}:${runId}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Waits until a store reaches Redis again (it reconnects in the background): retries `attempt`
+ * while it fails with ERR_NONCE_STORE_UNAVAILABLE, and returns the first other answer (a value or
+ * the error).
+ */
+export async function firstAnswer(attempt: () => Promise<unknown>): Promise<unknown> {
+  for (let i = 0; i < 100; i++) {
+    const answer = await attempt().then(
+      (value) => value,
+      (error: { code?: string }) => (error.code === "ERR_NONCE_STORE_UNAVAILABLE" ? undefined : error),
+    );
+    if (answer !== undefined) return answer;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the store did not reach Redis again within 5 s");
 }
 
 export async function freePort(): Promise<number> {

@@ -25,9 +25,20 @@ export type IdentifyPeer = (socket: Socket) => Peer;
 const PROC = "/proc";
 /** Processes found recently, checked before a full scan: one flooding process is found at once. */
 const RECENT_LIMIT = 8;
+/** Socket descriptors remembered from earlier scans (forgotten all at once beyond this). */
+const SEEN_LIMIT = 4096;
+
+/**
+ * Where each socket was last seen: `socket:[inode]` -> pid and fd. A scan of a process's fds
+ * records all its sockets, so the next connection of the same process is found with one readlink
+ * instead of another scan (a process with N connections open would otherwise cost N² readlinks).
+ * An entry is only a hint: it is checked against /proc before it is believed.
+ */
+type SeenSockets = Map<string, { pid: number; fd: string }>;
 
 export function createPeerIdentifier(): IdentifyPeer {
   const recent: number[] = [];
+  const seen: SeenSockets = new Map();
   return (socket) => {
     const { remoteAddress, remotePort, localAddress, localPort } = socket;
     // The socket is already closed: whoever it was has left.
@@ -40,7 +51,7 @@ export function createPeerIdentifier(): IdentifyPeer {
     // The client closed its end (an orphaned socket has no inode) or it is gone: all such share
     // one bucket, so closing early cannot make a flood look like many requesters.
     if (owner === "gone") return UNIDENTIFIED;
-    const pid = processHolding(owner.inode, owner.uid, recent);
+    const pid = processHolding(owner.inode, owner.uid, recent, seen);
     // A process we may not inspect (another user, or one that made itself non-dumpable) shares one
     // bucket per uid: hiding cannot buy more room than one process gets.
     if (pid === undefined) return { key: `uid:${owner.uid}`, uid: owner.uid };
@@ -70,16 +81,21 @@ function socketOwner(
   } catch {
     return "no-proc";
   }
-  for (const line of table.split("\n")) {
-    // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ...
-    const fields = line.trim().split(/\s+/);
-    if (fields[1] !== client || fields[2] !== server) continue;
-    const uid = Number(fields[7]);
-    const inode = fields[9];
-    if (!Number.isSafeInteger(uid) || inode === undefined || !/^[1-9][0-9]*$/.test(inode)) return "gone";
-    return { uid, inode };
-  }
-  return "gone";
+  // Rows are `sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ...`: find
+  // the row by its two addresses and split only that one (the table holds every TCP socket).
+  const at = table.indexOf(` ${client} ${server} `);
+  if (at < 0) return "gone";
+  const start = table.lastIndexOf("\n", at) + 1;
+  const end = table.indexOf("\n", at);
+  const fields = table
+    .slice(start, end < 0 ? undefined : end)
+    .trim()
+    .split(/\s+/);
+  if (fields[1] !== client || fields[2] !== server) return "gone";
+  const uid = Number(fields[7]);
+  const inode = fields[9];
+  if (!Number.isSafeInteger(uid) || inode === undefined || !/^[1-9][0-9]*$/.test(inode)) return "gone";
+  return { uid, inode };
 }
 
 /** `127.0.0.1`, 7331 -> `0100007F:1CA3` (the address in host byte order, as the kernel prints it). */
@@ -96,9 +112,11 @@ function procAddress(ip: string, port: number): string | undefined {
  * newest pid first (a requester such as `hitl request` has just started). Undefined when no
  * process we may inspect holds it.
  */
-function processHolding(inode: string, uid: number, recent: readonly number[]): number | undefined {
+function processHolding(inode: string, uid: number, recent: readonly number[], seen: SeenSockets): number | undefined {
   const target = `socket:[${inode}]`;
-  for (const pid of recent) if (holds(pid, target, uid)) return pid;
+  const hint = seen.get(target);
+  if (hint !== undefined && stillHolds(hint.pid, hint.fd, target, uid)) return hint.pid;
+  for (const pid of recent) if (holds(pid, target, uid, seen)) return pid;
   let names: string[];
   try {
     names = readdirSync(PROC);
@@ -107,16 +125,23 @@ function processHolding(inode: string, uid: number, recent: readonly number[]): 
   }
   const pids = names.filter((name) => /^[1-9][0-9]*$/.test(name)).map(Number);
   pids.sort((a, b) => b - a);
-  for (const pid of pids) if (!recent.includes(pid) && holds(pid, target, uid)) return pid;
+  for (const pid of pids) if (!recent.includes(pid) && holds(pid, target, uid, seen)) return pid;
   return undefined;
 }
 
-function holds(pid: number, target: string, uid: number): boolean {
+/** Scans every fd of `pid` (recording the sockets it holds in `seen`); true if one is `target`. */
+function holds(pid: number, target: string, uid: number, seen: SeenSockets): boolean {
+  let found = false;
   try {
     if (statSync(`${PROC}/${pid}`).uid !== uid) return false;
     for (const fd of readdirSync(`${PROC}/${pid}/fd`)) {
       try {
-        if (readlinkSync(`${PROC}/${pid}/fd/${fd}`) === target) return true;
+        const link = readlinkSync(`${PROC}/${pid}/fd/${fd}`);
+        if (link === target) found = true;
+        if (link.startsWith("socket:[")) {
+          if (seen.size >= SEEN_LIMIT) seen.clear();
+          seen.set(link, { pid, fd });
+        }
       } catch {
         // The descriptor closed meanwhile.
       }
@@ -124,5 +149,14 @@ function holds(pid: number, target: string, uid: number): boolean {
   } catch {
     // The process exited, or we may not look inside it.
   }
-  return false;
+  return found;
+}
+
+/** The hint checked now: `pid` still has uid `uid` and its `fd` is still `target`. */
+function stillHolds(pid: number, fd: string, target: string, uid: number): boolean {
+  try {
+    return statSync(`${PROC}/${pid}`).uid === uid && readlinkSync(`${PROC}/${pid}/fd/${fd}`) === target;
+  } catch {
+    return false;
+  }
 }
