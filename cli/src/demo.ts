@@ -5,6 +5,7 @@
  * `hitl pair` and `hitl request --action "delete /tmp/testfile"` for the human to click.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,6 +46,13 @@ $WAYLAND_DISPLAY) gives a normal window; without one Chromium runs headless.`,
 export const run = command.run;
 
 async function demo(auto: boolean, keep: boolean, interrupted: AbortSignal): Promise<number> {
+  // Installed from the tarballs, the CLI has no checkout around it and no unpacked extension.
+  if (!existsSync(join(REPO, "pnpm-workspace.yaml"))) {
+    throw new HitlError(
+      "ERR_USAGE",
+      "hitl demo runs only in a source checkout (it loads the extension from extension/dist). With an installed hitl, load the packed extension in your browser, then run 'hitl setup' and 'hitl pair' (README: Use it for real).",
+    );
+  }
   const headed = nonEmpty(process.env.DISPLAY) || nonEmpty(process.env.WAYLAND_DISPLAY);
   if (!headed && !auto) {
     throw new HitlError(

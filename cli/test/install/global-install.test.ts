@@ -241,6 +241,15 @@ describe("a global install from the packed packages (README: Use it for real)", 
     outputs.push(script, manifestText);
   }, 60_000);
 
+  test("hitl demo in an installed copy says it needs a source checkout, and what to do instead", async () => {
+    const run = await sh("hitl demo --auto-approve", { cwd: elsewhere, env: userEnv, timeout: 20_000 });
+    outputs.push(run.stdout, run.stderr);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      "hitl: ERR_USAGE: hitl demo runs only in a source checkout (it loads the extension from extension/dist). With an installed hitl, load the packed extension in your browser, then run 'hitl setup' and 'hitl pair' (README: Use it for real).\n",
+    );
+  }, 30_000);
+
   test("hitl doctor: the documented failures without a browser, no crash, paths in the prefix and HOME", async () => {
     const run = await sh(lines[4]!, { cwd: elsewhere, env: userEnv, timeout: 30_000 });
     outputs.push(run.stdout, run.stderr);
