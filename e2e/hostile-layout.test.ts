@@ -219,7 +219,8 @@ test("(c) a 10 kB summary is refused: summaries are at most 2048 bytes", async (
   expect(result.code).toBe(3);
   expect(parseJsonOutcome(result)).toMatchObject({
     decision: "error",
-    code: "ERR_TOO_LARGE",
-    message: "challenge.action.summary is longer than 2048 UTF-8 bytes; shorten it.",
+    code: "ERR_USAGE",
+    message:
+      "--action is 10208 UTF-8 bytes; an action is at most 2048. Say it shorter and put the rest in --details JSON (at most 32768 bytes).",
   });
 });
