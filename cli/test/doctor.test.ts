@@ -44,6 +44,18 @@ afterEach(async () => {
   await dirs.cleanup();
 });
 
+/** A connected extension as the host's /health reports it; each test adds its key fields. */
+const CONNECTED = { connected: true, extensionVersion: "0.1.0", browser: "chromium", pending: 0 };
+
+/** A peer on its own port answering /health with the extension state `extension()` returns at that moment. */
+async function peerReporting(extension: () => Record<string, unknown>): Promise<PeerHost> {
+  const started: PeerHost = await startPeerHost(
+    () => ({ status: 200, body: { host: { version: "0.1.0", pid: 4242, port: started.port }, extension: extension() } }),
+    { secretFile: dirs.secretFile },
+  );
+  return started;
+}
+
 async function doctor(
   extra: Record<string, string> = {},
   args: string[] = [],
@@ -167,23 +179,7 @@ describe("hitl doctor", () => {
   });
 
   it("a connected extension without a key: ERR_NO_KEY, and the key is made by pairing", async () => {
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: {
-            connected: true,
-            extensionVersion: "0.1.0",
-            browser: "chromium",
-            keyPresent: false,
-            keyPolicy: "persistent",
-            pending: 0,
-          },
-        },
-      }),
-      { secretFile: dirs.secretFile },
-    );
+    peer = await peerReporting(() => ({ ...CONNECTED, keyPresent: false, keyPolicy: "persistent" }));
     const { checks } = await doctor({ HITL_PORT: String(peer.port) });
     expect(checks["key present"]).toEqual({
       name: "key present",
@@ -199,26 +195,8 @@ describe("hitl doctor", () => {
     await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     let connected = false;
     const other = makeApprover("alice");
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: connected
-            ? {
-                connected: true,
-                extensionVersion: "0.1.0",
-                browser: "chromium",
-                keyPresent: true,
-                kid: other.kid,
-                subject: "alice",
-                keyPolicy: "persistent",
-                pending: 0,
-              }
-            : { connected: false },
-        },
-      }),
-      { secretFile: dirs.secretFile },
+    peer = await peerReporting(() =>
+      connected ? { ...CONNECTED, keyPresent: true, kid: other.kid, subject: "alice", keyPolicy: "persistent" } : { connected: false },
     );
     const port = String(peer.port);
     const detached = await doctor({ HITL_PORT: port });
@@ -248,25 +226,13 @@ describe("hitl doctor", () => {
   it("a session key that ended with the browser: ERR_SESSION_KEY_ENDED naming hitl pair; a live one shows its lifetime", async () => {
     await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
     let keyPresent = false;
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: {
-            connected: true,
-            extensionVersion: "0.1.0",
-            browser: "chromium",
-            keyPresent,
-            ...(keyPresent && { kid: alice.kid }),
-            subject: "alice",
-            keyPolicy: "session",
-            pending: 0,
-          },
-        },
-      }),
-      { secretFile: dirs.secretFile },
-    );
+    peer = await peerReporting(() => ({
+      ...CONNECTED,
+      keyPresent,
+      ...(keyPresent && { kid: alice.kid }),
+      subject: "alice",
+      keyPolicy: "session",
+    }));
     const port = String(peer.port);
     const ended = await doctor({ HITL_PORT: port });
     expect(ended.code).toBe(3);
