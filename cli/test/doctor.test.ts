@@ -5,13 +5,13 @@ import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { installHostManifests } from "@hitl/signing-host/install";
 import { addApprover } from "@hitl/verifier";
-import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeApprover } from "@hitl/verifier/testing";
+import { beforeEach, describe, expect, it } from "vitest";
+import { markInService, startRedisServer } from "../../verifier/test/helpers/redis-server.js";
 import { LOCAL_DOCTOR_CHECKS } from "./helpers/doctor-checks.js";
 import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { HOST_MAIN, type RealHost, startRealHost } from "./helpers/real-host.js";
-import { markInService, startRedis } from "./helpers/redis.js";
-import { isolatedDirs, runCli } from "./helpers/run-cli.js";
+import { approverFixture, HOST_MAIN, startedFixture, startRealHost } from "./helpers/real-host.js";
+import { runCli } from "./helpers/run-cli.js";
 
 /* `hitl doctor` as a real process, against a real signing host, real manifests in a temp HOME. */
 
@@ -24,25 +24,25 @@ interface Check {
   remedy?: string;
 }
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
+const fx = approverFixture({ paired: false });
+const started = startedFixture();
 let env: Record<string, string>;
-let alice: TestApprover;
-let host: RealHost | undefined;
-let peer: PeerHost | undefined;
 
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  env = { ...dirs.env, HOME: join(dirs.root, "home") };
-  alice = makeApprover("alice");
+beforeEach(() => {
+  env = { ...fx.dirs.env, HOME: join(fx.dirs.root, "home") };
 });
 
-afterEach(async () => {
-  await host?.stop();
-  await peer?.close();
-  host = undefined;
-  peer = undefined;
-  await dirs.cleanup();
-});
+/** A connected extension as the host's /health reports it; each test adds its key fields. */
+const CONNECTED = { connected: true, extensionVersion: "0.1.0", browser: "chromium", pending: 0 };
+
+/** A peer on its own port answering /health with the extension state `extension()` returns at that moment. */
+async function peerReporting(extension: () => Record<string, unknown>): Promise<PeerHost> {
+  const started: PeerHost = await startPeerHost(
+    () => ({ status: 200, body: { host: { version: "0.1.0", pid: 4242, port: started.port }, extension: extension() } }),
+    { secretFile: fx.dirs.secretFile },
+  );
+  return started;
+}
 
 async function doctor(
   extra: Record<string, string> = {},
@@ -58,11 +58,11 @@ async function doctor(
 describe("hitl doctor", () => {
   it("passes every check when the chain is complete (exit 0), and says so in text", async () => {
     await installHostManifests({ browsers: ["chromium"], env });
-    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
     const port = await freePort();
-    host = await startRealHost({
+    started.host = await startRealHost({
       env: { ...env, HITL_PORT: String(port) },
-      status: { keyPresent: true, kid: alice.kid, subject: "alice", keyPolicy: "persistent", pending: 0 },
+      status: { keyPresent: true, kid: fx.alice.kid, subject: "alice", keyPolicy: "persistent", pending: 0 },
       onMessage: () => {},
     });
     const result = await doctor({ HITL_PORT: String(port) });
@@ -82,7 +82,7 @@ describe("hitl doctor", () => {
   });
 
   it("with nothing set up: every failure has its code and remedy, and the exit code is 3", async () => {
-    await rm(dirs.secretFile); // `hitl setup` never ran
+    await rm(fx.dirs.secretFile); // `hitl setup` never ran
     const port = await freePort();
     const result = await doctor({ HITL_PORT: String(port) });
     expect(result.code).toBe(3);
@@ -96,8 +96,8 @@ describe("hitl doctor", () => {
     expect(checks["host secret"]).toMatchObject({
       status: "fail",
       code: "ERR_HOST_SECRET_MISSING",
-      detail: `cannot use ${dirs.secretFile}`,
-      remedy: `The hitl host secret ${dirs.secretFile} does not exist, so the signing host cannot be told apart from another program on its port. Run \`hitl setup\` (it creates the secret), then restart the browser.`,
+      detail: `cannot use ${fx.dirs.secretFile}`,
+      remedy: `The hitl host secret ${fx.dirs.secretFile} does not exist, so the signing host cannot be told apart from another program on its port. Run \`hitl setup\` (it creates the secret), then restart the browser.`,
     });
     expect(checks["host reachable"]).toMatchObject({ status: "skip", detail: "needs the host secret", remedy: "Fix 'host secret' first." });
     expect(checks["extension connected"]).toMatchObject({ status: "skip", remedy: "Fix 'host reachable' first." });
@@ -120,7 +120,7 @@ describe("hitl doctor", () => {
   it("with the secret but no host: 'host reachable' fails with ERR_HOST_UNREACHABLE, naming the host's log", async () => {
     const port = await freePort();
     const { checks } = await doctor({ HITL_PORT: String(port) });
-    expect(checks["host secret"]).toMatchObject({ status: "pass", detail: `${dirs.secretFile} (yours, mode 0600 or stricter)` });
+    expect(checks["host secret"]).toMatchObject({ status: "pass", detail: `${fx.dirs.secretFile} (yours, mode 0600 or stricter)` });
     expect(checks["host reachable"]).toEqual({
       name: "host reachable",
       status: "fail",
@@ -167,24 +167,8 @@ describe("hitl doctor", () => {
   });
 
   it("a connected extension without a key: ERR_NO_KEY, and the key is made by pairing", async () => {
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: {
-            connected: true,
-            extensionVersion: "0.1.0",
-            browser: "chromium",
-            keyPresent: false,
-            keyPolicy: "persistent",
-            pending: 0,
-          },
-        },
-      }),
-      { secretFile: dirs.secretFile },
-    );
-    const { checks } = await doctor({ HITL_PORT: String(peer.port) });
+    started.peer = await peerReporting(() => ({ ...CONNECTED, keyPresent: false, keyPolicy: "persistent" }));
+    const { checks } = await doctor({ HITL_PORT: String(started.peer.port) });
     expect(checks["key present"]).toEqual({
       name: "key present",
       status: "fail",
@@ -196,31 +180,13 @@ describe("hitl doctor", () => {
   });
 
   it("names a host without extension, and a browser key that is not paired", async () => {
-    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
     let connected = false;
     const other = makeApprover("alice");
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: connected
-            ? {
-                connected: true,
-                extensionVersion: "0.1.0",
-                browser: "chromium",
-                keyPresent: true,
-                kid: other.kid,
-                subject: "alice",
-                keyPolicy: "persistent",
-                pending: 0,
-              }
-            : { connected: false },
-        },
-      }),
-      { secretFile: dirs.secretFile },
+    started.peer = await peerReporting(() =>
+      connected ? { ...CONNECTED, keyPresent: true, kid: other.kid, subject: "alice", keyPolicy: "persistent" } : { connected: false },
     );
-    const port = String(peer.port);
+    const port = String(started.peer.port);
     const detached = await doctor({ HITL_PORT: port });
     expect(detached.checks["host reachable"]).toMatchObject({
       status: "pass",
@@ -246,28 +212,16 @@ describe("hitl doctor", () => {
   });
 
   it("a session key that ended with the browser: ERR_SESSION_KEY_ENDED naming hitl pair; a live one shows its lifetime", async () => {
-    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+    await addApprover(`${env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
     let keyPresent = false;
-    peer = await startPeerHost(
-      () => ({
-        status: 200,
-        body: {
-          host: { version: "0.1.0", pid: 4242, port: peer?.port ?? 0 },
-          extension: {
-            connected: true,
-            extensionVersion: "0.1.0",
-            browser: "chromium",
-            keyPresent,
-            ...(keyPresent && { kid: alice.kid }),
-            subject: "alice",
-            keyPolicy: "session",
-            pending: 0,
-          },
-        },
-      }),
-      { secretFile: dirs.secretFile },
-    );
-    const port = String(peer.port);
+    started.peer = await peerReporting(() => ({
+      ...CONNECTED,
+      keyPresent,
+      ...(keyPresent && { kid: fx.alice.kid }),
+      subject: "alice",
+      keyPolicy: "session",
+    }));
+    const port = String(started.peer.port);
     const ended = await doctor({ HITL_PORT: port });
     expect(ended.code).toBe(3);
     expect(ended.checks["key present"]).toEqual({
@@ -285,7 +239,7 @@ describe("hitl doctor", () => {
   });
 
   it("checks the manifest of a custom profile with --user-data-dir", async () => {
-    const profile = join(dirs.root, "profile");
+    const profile = join(fx.dirs.root, "profile");
     await installHostManifests({ browsers: ["chromium"], userDataDir: profile, env });
     const result = await doctor({ HITL_PORT: String(await freePort()) }, ["--user-data-dir", profile]);
     // One profile, one manifest: not one line per browser that could run it.
@@ -323,13 +277,13 @@ describe("hitl doctor", () => {
   );
 
   it("tests the Redis replay store for real: PASS with AOF always and noeviction, ERR_NONCE_STORE_UNAVAILABLE when down", async () => {
-    const redis = await startRedis([
+    const redis = await startRedisServer([
       "--appendonly",
       "yes",
       "--appendfsync",
       "always",
       "--dir",
-      dirs.root,
+      fx.dirs.root,
       "--maxmemory-policy",
       "noeviction",
     ]);
@@ -350,7 +304,7 @@ describe("hitl doctor", () => {
   });
 
   it("warns (exit code unchanged) on a Redis without persistence, and on one whose record of used approvals just started", async () => {
-    const redis = await startRedis(); // --save "" --appendonly no
+    const redis = await startRedisServer(); // --save "" --appendonly no
     try {
       const port = String(await freePort());
       const fresh = await doctor({ HITL_REDIS_URL: redis.url, HITL_PORT: port });
@@ -376,13 +330,13 @@ describe("hitl doctor", () => {
   });
 
   it("warns on an eviction policy that can drop used nonces, on appendfsync everysec, and when CONFIG is disabled", async () => {
-    const evicting = await startRedis([
+    const evicting = await startRedisServer([
       "--appendonly",
       "yes",
       "--appendfsync",
       "everysec",
       "--dir",
-      dirs.root,
+      fx.dirs.root,
       "--maxmemory",
       "64mb",
       "--maxmemory-policy",
@@ -400,7 +354,7 @@ describe("hitl doctor", () => {
     } finally {
       await evicting.stop();
     }
-    const locked = await startRedis(["--appendonly", "yes", "--dir", dirs.root, "--rename-command", "CONFIG", ""]);
+    const locked = await startRedisServer(["--appendonly", "yes", "--dir", fx.dirs.root, "--rename-command", "CONFIG", ""]);
     try {
       await markInService(locked.url);
       const result = await doctor({ HITL_REDIS_URL: locked.url, HITL_PORT: String(await freePort()) });

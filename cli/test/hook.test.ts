@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { addApprover, type Challenge, type ExtensionStatus, type HostToExtension, intentDigest, type JsonValue } from "@hitl/verifier";
-import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { addApprover, type Challenge, type HostToExtension, intentDigest, type JsonValue } from "@hitl/verifier";
+import { signReceipt } from "@hitl/verifier/testing";
+import { describe, expect, it } from "vitest";
 import { runHook } from "../src/hooks/run-hook.js";
 import { type Agent, type HookRun, hookFixture, readHookOutput } from "./helpers/hook-contracts.js";
-import { freePort, type PeerHost, startPeerHost } from "./helpers/peer-host.js";
-import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { BIN, isolatedDirs, runCliWithInput, startCli } from "./helpers/run-cli.js";
+import { freePort, startPeerHost } from "./helpers/peer-host.js";
+import { approverFixture, startedFixture, startRealHost } from "./helpers/real-host.js";
+import { BIN, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
  * `hitl hook <agent>` as the agents run it: the built binary, the agent's JSON on stdin, the
@@ -18,43 +18,24 @@ import { BIN, isolatedDirs, runCliWithInput, startCli } from "./helpers/run-cli.
  * the agent would treat as a non-blocking error.
  */
 
-let dirs: Awaited<ReturnType<typeof isolatedDirs>>;
-let alice: TestApprover;
-let host: RealHost | undefined;
-let peer: PeerHost | undefined;
-
-beforeEach(async () => {
-  dirs = await isolatedDirs();
-  alice = makeApprover("alice");
-});
-
-afterEach(async () => {
-  await host?.stop();
-  await peer?.close();
-  host = undefined;
-  peer = undefined;
-  await dirs.cleanup();
-});
-
-function status(): ExtensionStatus {
-  return { keyPresent: true, kid: alice.kid, subject: alice.sub, keyPolicy: "persistent", pending: 0 };
-}
+const fx = approverFixture({ paired: false });
+const started = startedFixture();
 
 /** The real host, with the test extension answering every window with `decision` ("none": never). */
 async function hostDeciding(decision: "approve" | "deny" | "none", options: { paired?: boolean } = {}) {
-  if (options.paired !== false) await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
+  if (options.paired !== false) await addApprover(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
   const shown: Challenge[] = [];
   const withdrawn: string[] = [];
   const port = await freePort();
-  const env = { ...dirs.env, HITL_PORT: String(port) };
-  host = await startRealHost({
+  const env = { ...fx.dirs.env, HITL_PORT: String(port) };
+  started.host = await startRealHost({
     env,
-    status: status(),
+    status: fx.status(),
     onMessage(message: HostToExtension, real) {
       if (message.type === "sign.request") {
         shown.push(message.challenge);
         if (decision !== "none") {
-          real.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, alice, { decision }) });
+          real.send({ type: "sign.result", requestId: message.requestId, receipt: signReceipt(message.challenge, fx.alice, { decision }) });
         }
       }
       if (message.type === "request.withdraw") withdrawn.push(message.requestId);
@@ -149,11 +130,14 @@ describe("every way a gated call can end without an approval blocks, with a reas
   });
 
   it.each(agents)("%s: nobody decides (the host answers 408 at expiry) -> blocked, ERR_TIMEOUT", async (agent) => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    peer = await startPeerHost(() => ({ status: 408, body: { error: { code: "ERR_TIMEOUT", message: "Nobody decided in time." } } }), {
-      secretFile: dirs.secretFile,
-    });
-    const run = await hook(agent, fixtureOf(agent), { ...dirs.env, HITL_PORT: String(peer.port), ...SECURE });
+    await addApprover(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
+    started.peer = await startPeerHost(
+      () => ({ status: 408, body: { error: { code: "ERR_TIMEOUT", message: "Nobody decided in time." } } }),
+      {
+        secretFile: fx.dirs.secretFile,
+      },
+    );
+    const run = await hook(agent, fixtureOf(agent), { ...fx.dirs.env, HITL_PORT: String(started.peer.port), ...SECURE });
     expect(readHookOutput(agent, run)).toEqual({
       effect: "block",
       reason: expect.stringMatching(
@@ -163,8 +147,12 @@ describe("every way a gated call can end without an approval blocks, with a reas
   });
 
   it.each(agents)("%s: no signing host -> blocked, ERR_HOST_UNREACHABLE, at once", async (agent) => {
-    await addApprover(`${dirs.env.HITL_CONFIG_DIR}/approvers.json`, alice.record);
-    const run = await runCliWithInput(["hook", agent], { ...dirs.env, HITL_PORT: String(await freePort()), ...SECURE }, fixtureOf(agent));
+    await addApprover(`${fx.dirs.env.HITL_CONFIG_DIR}/approvers.json`, fx.alice.record);
+    const run = await runCliWithInput(
+      ["hook", agent],
+      { ...fx.dirs.env, HITL_PORT: String(await freePort()), ...SECURE },
+      fixtureOf(agent),
+    );
     const reading = readHookOutput(agent, run);
     expect(reading.effect).toBe("block");
     expect(reading).toMatchObject({
@@ -236,10 +224,10 @@ describe("input hitl cannot read is blocked before anyone is asked", () => {
   });
 
   it("an unreadable stdin (a directory) -> blocked", async () => {
-    mkdirSync(`${dirs.root}/not-a-pipe`);
-    const fd = openSync(`${dirs.root}/not-a-pipe`, "r");
+    mkdirSync(`${fx.dirs.root}/not-a-pipe`);
+    const fd = openSync(`${fx.dirs.root}/not-a-pipe`, "r");
     const child = spawn(process.execPath, [BIN, "hook", "codex"], {
-      env: { PATH: process.env.PATH ?? "", ...dirs.env },
+      env: { PATH: process.env.PATH ?? "", ...fx.dirs.env },
       stdio: [fd, "pipe", "pipe"],
     });
     let stdout = "";
@@ -260,12 +248,12 @@ describe("input hitl cannot read is blocked before anyone is asked", () => {
   });
 
   it("a stray argument or an unknown agent -> exit 2 (never the 1 or 3 that agents let through)", async () => {
-    const extra = await runCliWithInput(["hook", "claude-code", "--verbose"], dirs.env, hookFixture("claude-code", "bash").text);
+    const extra = await runCliWithInput(["hook", "claude-code", "--verbose"], fx.dirs.env, hookFixture("claude-code", "bash").text);
     expect(readHookOutput("claude-code", extra)).toEqual({
       effect: "block",
       reason: `hitl: ERR_USAGE: 'hitl hook claude-code' takes no arguments, got "--verbose"; the call is blocked. Run 'hitl hook install claude-code' to fix the hook command.`,
     });
-    const unknown = await runCliWithInput(["hook", "claude"], dirs.env, hookFixture("claude-code", "bash").text);
+    const unknown = await runCliWithInput(["hook", "claude"], fx.dirs.env, hookFixture("claude-code", "bash").text);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe("");
     expect(unknown.stderr).toBe(
@@ -285,7 +273,7 @@ describe("a crash anywhere still blocks (runHook in process, with a policy that 
     ["loadPolicy throws", { loadPolicy: () => Promise.reject(new RangeError("no policy")), decide: async () => ({}) as never }],
   ] as const)("%s", async (_name, policy) => {
     for (const agent of ["claude-code", "codex", "gemini"] as const) {
-      const result = await runHook(agent, stdinOf(agent), { env: dirs.env, policy: policy as never });
+      const result = await runHook(agent, stdinOf(agent), { env: fx.dirs.env, policy: policy as never });
       const reading = readHookOutput(agent, { code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
       expect(reading).toMatchObject({
         effect: "block",
@@ -302,7 +290,7 @@ describe("a crash anywhere still blocks (runHook in process, with a policy that 
       decide: async () => ({ decision: "ask" as const, rule: "r", reason: "why", timeoutSeconds: undefined, audience: undefined }),
     };
     const result = await runHook("claude-code", stdin, {
-      env: dirs.env,
+      env: fx.dirs.env,
       policy,
       requestApproval: () => Promise.reject(new Error("sdk bug")),
     });
@@ -322,7 +310,7 @@ describe("a crash anywhere still blocks (runHook in process, with a policy that 
       JSON.stringify({ ...hookFixture("claude-code", "write").json, tool_input: { path: "/etc/passwd", content: "x" } }),
     );
     const result = await runHook("claude-code", odd, {
-      env: dirs.env,
+      env: fx.dirs.env,
       policy,
       requestApproval: async (options) => {
         asked.push(options);
@@ -342,18 +330,18 @@ describe("policy", () => {
   it("an allowed call (git status) exits 0 with no output and never contacts the host", async () => {
     for (const agent of ["claude-code", "codex", "gemini"] as const) {
       const fixture = hookFixture(agent, agent === "gemini" ? "run-shell-command-allowed" : "bash-allowed");
-      const run = await hook(agent, fixture.text, { ...dirs.env, HITL_PORT: String(await freePort()) });
+      const run = await hook(agent, fixture.text, { ...fx.dirs.env, HITL_PORT: String(await freePort()) });
       expect(run).toMatchObject({ code: 0, stdout: "", stderr: "" });
       expect(readHookOutput(agent, run)).toEqual({ effect: "no-decision" });
     }
   });
 
   it("a malformed policy asks for everything, naming the file: git status is then asked, and Deny blocks it", async () => {
-    writeFileSync(`${dirs.env.HITL_CONFIG_DIR}/policy.json`, '{"rules": [\n  {"match": \n');
+    writeFileSync(`${fx.dirs.env.HITL_CONFIG_DIR}/policy.json`, '{"rules": [\n  {"match": \n');
     const { env, shown } = await hostDeciding("deny");
     const run = await hook("claude-code", hookFixture("claude-code", "bash-allowed").text, env);
     expect(readHookOutput("claude-code", run).effect).toBe("block");
     expect(shown).toHaveLength(1);
-    expect(String((shown[0]!.action.details as Record<string, unknown>).why)).toContain(`${dirs.env.HITL_CONFIG_DIR}/policy.json`);
+    expect(String((shown[0]!.action.details as Record<string, unknown>).why)).toContain(`${fx.dirs.env.HITL_CONFIG_DIR}/policy.json`);
   });
 });

@@ -7,7 +7,7 @@ import { addApprover, type ExtensionStatus, type HostToExtension, intentDigest }
 import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { ListRootsRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
+import { connectMcp, type McpSession, rawMcp } from "./helpers/mcp-client.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
 import { BIN, isolatedDirs } from "./helpers/run-cli.js";
@@ -272,27 +272,8 @@ describe("hitl mcp-gate in front of an SDK server", () => {
 
   it("the upstream exiting: a call waiting for approval gets an error, and the gate exits with the upstream's code", async () => {
     const env = await pairedHost(() => undefined);
-    const child = spawn(process.execPath, [BIN, "mcp-gate", "--", process.execPath, UPSTREAM, log], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, ...env },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const lines: unknown[] = [];
-    let buffered = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      for (let end = buffered.indexOf("\n"); end !== -1; end = buffered.indexOf("\n")) {
-        lines.push(JSON.parse(buffered.slice(0, end)));
-        buffered = buffered.slice(end + 1);
-      }
-    });
-    const exited = new Promise<number | null>((resolveExit) => child.on("exit", (code) => resolveExit(code)));
-    const send = (message: unknown): boolean => child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    });
+    const { lines, exited, send, initialize } = rawMcp(["mcp-gate", "--", process.execPath, UPSTREAM, log], { HOME: dirs.root, ...env });
+    initialize();
     await until(() => lines.length === 1, "initialize");
     send({ jsonrpc: "2.0", method: "notifications/initialized" });
     send({ jsonrpc: "2.0", id: "w", method: "tools/call", params: { name: "write_note", arguments: { name: "a", text: "x" } } });
@@ -316,20 +297,13 @@ describe("hitl mcp-gate in front of an SDK server", () => {
   });
 
   it("refuses what it cannot judge: a batch, a repeated member name, a non-canonical number, non-JSON", async () => {
-    const child = spawn(process.execPath, [BIN, "mcp-gate", "--", process.execPath, UPSTREAM, log], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, ...dirs.env },
-      stdio: ["pipe", "pipe", "inherit"],
+    const { child, lines, exited, send, initialize } = rawMcp(["mcp-gate", "--", process.execPath, UPSTREAM, log], {
+      HOME: dirs.root,
+      ...dirs.env,
     });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-    });
-    const exited = new Promise<number | null>((resolveExit) => child.on("exit", (code) => resolveExit(code)));
-    child.stdin.write(
-      `${JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } })}\n`,
-    );
-    await until(() => out.split("\n").length === 2, "initialize");
-    child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+    initialize();
+    await until(() => lines.length === 1, "initialize");
+    send({ jsonrpc: "2.0", method: "notifications/initialized" });
     child.stdin.write(
       `[${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "write_note", arguments: { name: "a", text: "b" } } })}]\n`,
     );
@@ -338,15 +312,10 @@ describe("hitl mcp-gate in front of an SDK server", () => {
     );
     child.stdin.write(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_note","arguments":{"name":"a","n":1.0}}}\n`);
     child.stdin.write("not json\n");
-    await until(() => out.split("\n").length === 6, "four answers");
+    await until(() => lines.length === 5, "four answers");
     child.stdin.end();
     expect(await exited).toBe(0);
-    const answers = out
-      .trim()
-      .split("\n")
-      .slice(1)
-      .map((line) => JSON.parse(line));
-    expect(answers).toEqual([
+    expect(lines.slice(1)).toEqual([
       { jsonrpc: "2.0", id: 1, error: { code: -32600, message: "hitl mcp-gate: batches are not supported; send one message per line." } },
       {
         jsonrpc: "2.0",
@@ -378,11 +347,7 @@ describe("hitl mcp-gate in front of an SDK server", () => {
   it("the client closing stdin stops an upstream that ignores it: SIGTERM, then SIGKILL", async () => {
     const pidFile = join(dirs.root, "stubborn.pid");
     const stubborn = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); process.on("SIGTERM", () => {}); process.stdin.resume(); process.stdin.on("end", () => {}); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, [BIN, "mcp-gate", "--", process.execPath, "-e", stubborn], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dirs.root, ...dirs.env },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const exited = new Promise<number | null>((resolveExit) => child.on("exit", (code) => resolveExit(code)));
+    const { child, exited } = rawMcp(["mcp-gate", "--", process.execPath, "-e", stubborn], { HOME: dirs.root, ...dirs.env });
     await until(() => existsSync(pidFile) && readFileSync(pidFile, "utf8") !== "", "the upstream to start");
     const pid = Number(readFileSync(pidFile, "utf8"));
     const started = Date.now();

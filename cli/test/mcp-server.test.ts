@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { addApprover, type ExtensionStatus, type HostToExtension, LocalKeyDirectory, type Receipt, verifyReceipt } from "@hitl/verifier";
 import { makeApprover, signReceipt, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_DOCTOR_CHECKS } from "./helpers/doctor-checks.js";
-import { connectMcp, type McpSession } from "./helpers/mcp-client.js";
+import { connectMcp, type McpSession, rawMcp } from "./helpers/mcp-client.js";
 import { freePort } from "./helpers/peer-host.js";
 import { type RealHost, startRealHost } from "./helpers/real-host.js";
-import { BIN, isolatedDirs } from "./helpers/run-cli.js";
+import { isolatedDirs } from "./helpers/run-cli.js";
 
 /*
  * `hitl mcp` as a real process (node cli/dist/bin.js mcp), driven by the MCP SDK's own Client over
@@ -189,18 +188,8 @@ describe("hitl mcp: request_approval", () => {
 describe("hitl mcp: lifetime", () => {
   it("the client closing stdin ends the server with exit 0, a request still waiting is withdrawn", async () => {
     const env = await pairedHost(() => {});
-    const child = spawn(process.execPath, [BIN, "mcp"], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const exited = new Promise<number | null>((resolveExit) => child.on("exit", (code) => resolveExit(code)));
-    const send = (message: unknown): boolean => child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    });
+    const { child, exited, send, initialize } = rawMcp(["mcp"], env);
+    initialize();
     send({ jsonrpc: "2.0", method: "notifications/initialized" });
     send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "request_approval", arguments: { action: "rm -rf build" } } });
     for (let i = 0; i < 250 && !host?.received.some((m) => m.type === "sign.request"); i++) await new Promise((r) => setTimeout(r, 20));

@@ -8,9 +8,9 @@ import { type Challenge, FileNonceStore, formatFingerprint, LocalKeyDirectory, v
 import { parseSignRequestBody } from "@hitl/verifier/protocol";
 import { makeApprover, signReceipt } from "@hitl/verifier/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { markInService, startRedisServer } from "../../verifier/test/helpers/redis-server.js";
 import { freePort, type PeerAnswer, type PeerHost, type PeerRequest, startPeerHost } from "./helpers/peer-host.js";
 import { approverFixture } from "./helpers/real-host.js";
-import { markInService, startRedis } from "./helpers/redis.js";
 import { BIN, runCli, runCliWithInput, startCli } from "./helpers/run-cli.js";
 
 /*
@@ -495,7 +495,7 @@ describe("hitl request without a host", () => {
 
 describe("hitl request with the Redis replay store (HITL_REDIS_URL)", () => {
   it("approves once through a real redis-server, and fails closed when Redis is down", async () => {
-    const redis = await startRedis();
+    const redis = await startRedisServer();
     try {
       const env = {
         ...(await withPeer((challenge) => ({ status: 200, body: { receipt: signReceipt(challenge, fx.alice, { decision: "approve" }) } }))),

@@ -2,15 +2,13 @@ import { type HitlError, parseHostToExtension } from "@hitl/verifier/protocol";
 import { beforeAll, describe, expect, test, vi } from "vitest";
 import type { Runtime } from "webextension-polyfill";
 import { OFFSCREEN_TARGET } from "../src/lib/offscreen-messages.js";
-import type { FakeNativePort } from "./fake-browser/fake-browser.js";
 import {
   answersTo,
+  type FakeNativePort,
   fromPage,
-  handshake,
-  newProfile,
   PAGES,
   type Profile,
-  startWorker,
+  startConnected,
   type Worker,
   waitFor,
 } from "./fake-browser/worker.js";
@@ -44,9 +42,7 @@ async function windowOf(requestId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  profile = newProfile();
-  worker = await startWorker(profile);
-  port = await handshake(profile);
+  ({ profile, worker, port } = await startConnected());
   // Paired, with one approval and one pairing waiting.
   const first = newRequestId();
   port.hostSend(host.pairRequest(first, makePairingRequest()));

@@ -1,7 +1,7 @@
 import { NATIVE_HOST_NAME } from "@hitl/verifier/protocol";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { type ConnectionState, NativeHostConnection } from "../src/background/native-port.js";
-import { FakeRuntime } from "./fake-browser/fake-browser.js";
+import { type DisconnectStyle, FakeRuntime } from "./fake-browser/fake-browser.js";
 import { host, newRequestId } from "./helpers/protocol-fixtures.js";
 
 /*
@@ -64,6 +64,32 @@ interface Row {
   delivered?: unknown[];
 }
 
+/** The host's end of the port closes, with the reason the browser gives (none: the default message); the connection retries. */
+function hostExits(from: From, event: string, reason?: string, style?: DisconnectStyle): Row {
+  return {
+    from,
+    event,
+    act: () => runtime.nativePort.hostClose(reason, style),
+    states: [{ kind: "disconnected", lastError: reason ?? CLOSED, retryInMs: 250 }],
+    ports: 1,
+    lastPort: "host",
+  };
+}
+
+/** While connected, the host sends `message` naming REQUEST: the extension answers request.error and keeps the connection. */
+function answeredWithError(event: string, message: unknown, error: { code: string; message: string }): Row {
+  return {
+    from: "connected",
+    event,
+    act: () => runtime.nativePort.hostSend(message),
+    states: [],
+    ports: 1,
+    lastPort: "open",
+    delivered: [],
+    posted: [{ type: "request.error", requestId: REQUEST, error }],
+  };
+}
+
 const table: Row[] = [
   {
     from: "disconnected",
@@ -119,30 +145,9 @@ const table: Row[] = [
     ports: 1,
     lastPort: "extension",
   },
-  {
-    from: "awaiting-hello",
-    event: "host exits without a reason",
-    act: () => runtime.nativePort.hostClose(),
-    states: [{ kind: "disconnected", lastError: CLOSED, retryInMs: 250 }],
-    ports: 1,
-    lastPort: "host",
-  },
-  {
-    from: "awaiting-hello",
-    event: "host not found (Chromium: runtime.lastError)",
-    act: () => runtime.nativePort.hostClose("Specified native messaging host not found.", "chromium"),
-    states: [{ kind: "disconnected", lastError: "Specified native messaging host not found.", retryInMs: 250 }],
-    ports: 1,
-    lastPort: "host",
-  },
-  {
-    from: "awaiting-hello",
-    event: "host exits with an error (Firefox: port.error)",
-    act: () => runtime.nativePort.hostClose("An unexpected error occurred"),
-    states: [{ kind: "disconnected", lastError: "An unexpected error occurred", retryInMs: 250 }],
-    ports: 1,
-    lastPort: "host",
-  },
+  hostExits("awaiting-hello", "host exits without a reason"),
+  hostExits("awaiting-hello", "host not found (Chromium: runtime.lastError)", "Specified native messaging host not found.", "chromium"),
+  hostExits("awaiting-hello", "host exits with an error (Firefox: port.error)", "An unexpected error occurred"),
   {
     from: "awaiting-hello",
     event: "host.error, then exit: the host's reason wins over the browser's",
@@ -191,22 +196,11 @@ const table: Row[] = [
     ports: 1,
     lastPort: "open",
   },
-  {
-    from: "connected",
-    event: "a malformed request naming its id: answered with request.error, connection kept",
-    act: () => runtime.nativePort.hostSend({ type: "sign.request", requestId: REQUEST, challenge: { v: 1 } }),
-    states: [],
-    ports: 1,
-    lastPort: "open",
-    delivered: [],
-    posted: [
-      {
-        type: "request.error",
-        requestId: REQUEST,
-        error: { code: "ERR_MALFORMED", message: "message.challenge.id is missing." },
-      },
-    ],
-  },
+  answeredWithError(
+    "a malformed request naming its id: answered with request.error, connection kept",
+    { type: "sign.request", requestId: REQUEST, challenge: { v: 1 } },
+    { code: "ERR_MALFORMED", message: "message.challenge.id is missing." },
+  ),
   {
     from: "connected",
     event: "a malformed message without a valid request id: dropped",
@@ -222,38 +216,13 @@ const table: Row[] = [
     delivered: [],
     posted: [],
   },
-  {
-    from: "connected",
-    event: "an unknown message type naming a request: answered ERR_PROTOCOL",
-    act: () => runtime.nativePort.hostSend({ type: "sign.everything", requestId: REQUEST }),
-    states: [],
-    ports: 1,
-    lastPort: "open",
-    delivered: [],
-    posted: [
-      {
-        type: "request.error",
-        requestId: REQUEST,
-        error: { code: "ERR_PROTOCOL", message: 'Unknown host message type "sign.everything".' },
-      },
-    ],
-  },
-  {
-    from: "connected",
-    event: "host exits",
-    act: () => runtime.nativePort.hostClose(),
-    states: [{ kind: "disconnected", lastError: CLOSED, retryInMs: 250 }],
-    ports: 1,
-    lastPort: "host",
-  },
-  {
-    from: "connected",
-    event: "host exits with a reason",
-    act: () => runtime.nativePort.hostClose("Error when communicating with the native messaging host.", "chromium"),
-    states: [{ kind: "disconnected", lastError: "Error when communicating with the native messaging host.", retryInMs: 250 }],
-    ports: 1,
-    lastPort: "host",
-  },
+  answeredWithError(
+    "an unknown message type naming a request: answered ERR_PROTOCOL",
+    { type: "sign.everything", requestId: REQUEST },
+    { code: "ERR_PROTOCOL", message: 'Unknown host message type "sign.everything".' },
+  ),
+  hostExits("connected", "host exits"),
+  hostExits("connected", "host exits with a reason", "Error when communicating with the native messaging host.", "chromium"),
   {
     from: "disconnected",
     event: "the backoff elapses after a failed connect",

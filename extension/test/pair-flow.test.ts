@@ -1,16 +1,15 @@
 import { confirmPairingCode, verifyPairing } from "@hitl/verifier";
 import type { ExtensionToHost } from "@hitl/verifier/protocol";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import type { FakeNativePort } from "./fake-browser/fake-browser.js";
 import {
   answersTo,
   answerTo,
+  type FakeNativePort,
   fromPage,
   handshake,
-  newProfile,
   type Profile,
   restartWorker,
-  startWorker,
+  startConnected,
   type Worker,
   waitFor,
 } from "./fake-browser/worker.js";
@@ -28,9 +27,7 @@ let worker: Worker;
 let port: FakeNativePort;
 
 beforeEach(async () => {
-  profile = newProfile();
-  worker = await startWorker(profile);
-  port = await handshake(profile);
+  ({ profile, worker, port } = await startConnected());
 });
 
 const REJECTED = "Pairing was cancelled in the browser; run `hitl pair` again and click Pair only if the codes match.";

@@ -3,15 +3,15 @@ import { type Challenge, decodeBase64url, type ExtensionToHost, type Receipt } f
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { MAX_OPEN_WINDOWS } from "../src/background/sign-requests.js";
 import { SESSION_KEY_ENDED_MESSAGE } from "../src/lib/memory-key.js";
-import type { FakeNativePort } from "./fake-browser/fake-browser.js";
 import {
   answersTo,
   answerTo,
+  type FakeNativePort,
   fromPage,
   handshake,
-  newProfile,
   type Profile,
   restartWorker,
+  startConnected,
   startWorker,
   type Worker,
   waitFor,
@@ -71,9 +71,7 @@ function decide(requestId: string, windowId: number, decision: "approve" | "deny
 }
 
 beforeEach(async () => {
-  profile = newProfile();
-  worker = await startWorker(profile);
-  port = await handshake(profile);
+  ({ profile, worker, port } = await startConnected());
   await pair();
 });
 
@@ -195,9 +193,7 @@ describe("approval", () => {
 
 describe("refused before any window opens", () => {
   test("not paired: ERR_NO_KEY", async () => {
-    profile = newProfile();
-    worker = await startWorker(profile);
-    port = await handshake(profile);
+    ({ profile, worker, port } = await startConnected());
     const id = newRequestId();
     port.hostSend(host.signRequest(id, makeChallenge()));
     expect(await answerTo(port, id)).toEqual({
@@ -403,9 +399,7 @@ describe("more of the request's life", () => {
   });
 
   test("sign.prepare before pairing opens nothing; the challenge is then refused with ERR_NO_KEY", async () => {
-    profile = newProfile();
-    worker = await startWorker(profile);
-    port = await handshake(profile);
+    ({ profile, worker, port } = await startConnected());
     const requestId = newRequestId();
     port.hostSend(host.signPrepare(requestId));
     port.hostSend(host.signRequest(requestId, makeChallenge()));

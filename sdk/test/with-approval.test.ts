@@ -179,22 +179,28 @@ describe("withApproval", () => {
 });
 
 describe("typed errors, each from a real failure; fn never runs", () => {
-  it("ApprovalDenied: a denial signed by alice and verified, with the receipt and approver", async () => {
-    const { env } = await host(() => "deny");
+  /** What withApproval throws for a function that must not run, having checked that it did not. */
+  async function refusal(options: Parameters<typeof withApproval>[2], action = () => "x"): Promise<unknown> {
     let ran = false;
     const guarded = withApproval(
       async () => {
         ran = true;
       },
-      () => "drop the database",
-      { env, name: "drop" },
+      action,
+      options,
     );
     const error = await guarded().catch((e: unknown) => e);
+    expect(ran).toBe(false);
+    return error;
+  }
+
+  it("ApprovalDenied: a denial signed by alice and verified, with the receipt and approver", async () => {
+    const { env } = await host(() => "deny");
+    const error = await refusal({ env, name: "drop" }, () => "drop the database");
     expect(error).toBeInstanceOf(ApprovalDenied);
     expect(error).toMatchObject({ name: "ApprovalDenied", code: "ERR_DENIED", approver: { sub: "alice" } });
     expect((error as ApprovalDenied).message).toMatch(/denied/i);
     expect((error as ApprovalDenied).receipt?.statement.decision).toBe("deny");
-    expect(ran).toBe(false);
   });
 
   it("ApprovalDenied (ERR_WITHDRAWN): the caller's signal withdraws the request, nothing signed", async () => {
@@ -203,54 +209,27 @@ describe("typed errors, each from a real failure; fn never runs", () => {
       stop.abort();
       return "hang";
     });
-    let ran = false;
-    const guarded = withApproval(
-      async () => {
-        ran = true;
-      },
-      () => "x",
-      { env, name: "x", signal: stop.signal },
-    );
-    const error = await guarded().catch((e: unknown) => e);
+    const error = await refusal({ env, name: "x", signal: stop.signal });
     expect(error).toBeInstanceOf(ApprovalDenied);
     expect(error).toMatchObject({ code: "ERR_WITHDRAWN", receipt: undefined });
-    expect(ran).toBe(false);
   });
 
   it("ApprovalTimeout: nobody decides before the challenge expires", async () => {
     const { env } = await host(() => "hang");
-    let ran = false;
-    const guarded = withApproval(
-      async () => {
-        ran = true;
-      },
-      () => "x",
-      { env, name: "x", timeoutSeconds: 2 },
-    );
-    const error = await guarded().catch((e: unknown) => e);
+    const error = await refusal({ env, name: "x", timeoutSeconds: 2 });
     expect(error).toBeInstanceOf(ApprovalTimeout);
     expect(error).toMatchObject({ name: "ApprovalTimeout", code: "ERR_TIMEOUT" });
     expect((error as Error).message).toMatch(/no decision|expired|timed out/i);
-    expect(ran).toBe(false);
   });
 
   it("ApprovalUnavailable: no signing host on the port", async () => {
     const dirs = await isolatedDirs();
     try {
       const env = { ...dirs.env, HITL_PORT: String(await freePort()) };
-      let ran = false;
-      const guarded = withApproval(
-        async () => {
-          ran = true;
-        },
-        () => "x",
-        { env, name: "x" },
-      );
-      const error = await guarded().catch((e: unknown) => e);
+      const error = await refusal({ env, name: "x" });
       expect(error).toBeInstanceOf(ApprovalUnavailable);
       expect(error).toMatchObject({ name: "ApprovalUnavailable", code: "ERR_HOST_UNREACHABLE" });
       expect((error as Error).message).toMatch(/hitl doctor|signing host/i);
-      expect(ran).toBe(false);
     } finally {
       await dirs.cleanup();
     }
@@ -272,18 +251,9 @@ describe("typed errors, each from a real failure; fn never runs", () => {
   it("ReceiptInvalid: an approval signed by a key nobody paired", async () => {
     const mallory = makeApprover("alice");
     const { env } = await host(() => ({ signer: mallory, decision: "approve" }));
-    let ran = false;
-    const guarded = withApproval(
-      async () => {
-        ran = true;
-      },
-      () => "x",
-      { env, name: "x" },
-    );
-    const error = await guarded().catch((e: unknown) => e);
+    const error = await refusal({ env, name: "x" });
     expect(error).toBeInstanceOf(ReceiptInvalid);
     expect(error).toMatchObject({ name: "ReceiptInvalid", code: "ERR_UNKNOWN_KEY" });
     expect(error).toBeInstanceOf(HitlError);
-    expect(ran).toBe(false);
   });
 });

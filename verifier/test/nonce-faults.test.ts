@@ -83,6 +83,22 @@ function receipt(overrides: Partial<Challenge> = {}, now = nowSeconds()): Receip
   return signReceipt(makeChallenge(overrides, now), alice);
 }
 
+/** A Redis that has been in service for hours (markInService), and a store on it. */
+async function inService(
+  args: string[] = [],
+  options: RedisNonceStoreOptions = {},
+): Promise<{ redis: RedisServer; nonces: RedisNonceStore }> {
+  const redis = await server(args);
+  await markInService(redis.url);
+  return { redis, nonces: await store(redis.url, options) };
+}
+
+/** Redis killed (SIGKILL: no shutdown save), and the store has noticed. */
+async function crash(redis: RedisServer, nonces: RedisNonceStore): Promise<void> {
+  await redis.crash();
+  await untilDisconnected(nonces);
+}
+
 const verify = (r: Receipt, nonces: RedisNonceStore, clock?: () => number) =>
   verifyReceipt(r, { aud: "hitl-cli" }, { keys, nonces, ...(clock !== undefined && { clock }) });
 
@@ -126,9 +142,7 @@ describe("Redis restarts", () => {
   });
 
   it("FLUSHALL (or the marker evicted): receipts used before are refused, not accepted again", async () => {
-    const redis = await server();
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService();
     const used = receipt();
     await verify(used, nonces);
     await (await client(redis.url)).flushall();
@@ -136,16 +150,13 @@ describe("Redis restarts", () => {
   });
 
   it("from an RDB snapshot older than the last consume: the marker survives but names the old process, so the lost receipt is refused", async () => {
-    const redis = await server(["--dir", dir.path]);
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService(["--dir", dir.path]);
     const beforeSnapshot = receipt();
     const afterSnapshot = receipt();
     await verify(beforeSnapshot, nonces);
     await (await client(redis.url)).save();
     await verify(afterSnapshot, nonces);
-    await redis.crash();
-    await untilDisconnected(nonces);
+    await crash(redis, nonces);
     await server(["--dir", dir.path], redis.port);
     const restored = await client(redis.url);
     expect(await restored.exists(`hitl:nonce:${afterSnapshot.challenge.nonce}`)).toBe(0); // lost with the crash
@@ -156,13 +167,10 @@ describe("Redis restarts", () => {
 
   it("AOF with appendfsync always, killed and restarted: the same receipt is ERR_REPLAYED (exactly once kept); one refused while Redis was down was never recorded", async () => {
     const aof = ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir.path];
-    const redis = await server(aof);
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService(aof);
     const used = receipt();
     await verify(used, nonces);
-    await redis.crash();
-    await untilDisconnected(nonces);
+    await crash(redis, nonces);
     const refused = receipt();
     await expect(verify(refused, nonces)).rejects.toMatchObject({
       code: "ERR_NONCE_STORE_UNAVAILABLE",
@@ -178,15 +186,12 @@ describe("Redis restarts", () => {
 
   it("AOF with appendfsync everysec, killed and restarted: the receipt is refused (ERR_REPLAYED if its write was on disk, ERR_NONCE_STORE_RESET if the last writes were lost), never accepted", async () => {
     const aof = ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", dir.path];
-    const redis = await server(aof);
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService(aof);
     const used = receipt();
     await verify(used, nonces);
     // Within the second: not fsynced yet. Usually written to the kernel before the reply, but
     // Redis postpones that write (up to 2 s) while a background fsync lags, as on a busy disk.
-    await redis.crash();
-    await untilDisconnected(nonces);
+    await crash(redis, nonces);
     await server(aof, redis.port);
     const answer = (await firstAnswer(() => verify(used, nonces))) as { code?: string; message?: string };
     expect(answer).toMatchObject(answer.code === "ERR_NONCE_STORE_RESET" ? reset(used) : REPLAYED);
@@ -290,9 +295,7 @@ describe("verifier processes whose clocks differ", () => {
 
 describe("a Redis that does not answer in time", () => {
   it("CLIENT PAUSE WRITE: the timed-out consume is ERR_NONCE_MAYBE_CONSUMED; the write lands after the pause, so the same receipt is then ERR_REPLAYED", async () => {
-    const redis = await server();
-    await markInService(redis.url);
-    const nonces = await store(redis.url, { commandTimeoutMs: 300 });
+    const { redis, nonces } = await inService([], { commandTimeoutMs: 300 });
     const admin = await client(redis.url);
     const r = receipt();
     await admin.call("CLIENT", "PAUSE", "1000", "WRITE");
@@ -312,9 +315,7 @@ describe("a Redis that does not answer in time", () => {
   });
 
   it("connection refused (Redis gone): ERR_NONCE_STORE_UNAVAILABLE at once, nothing sent", async () => {
-    const redis = await server();
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService();
     await redis.stop();
     await untilDisconnected(nonces);
     const started = Date.now();
@@ -328,9 +329,7 @@ describe("a Redis that does not answer in time", () => {
   });
 
   it("a full Redis under noeviction refuses the script (OOM): ERR_NONCE_STORE_UNAVAILABLE, nothing recorded, the receipt works once memory is free", async () => {
-    const redis = await server(["--maxmemory-policy", "noeviction"]);
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService(["--maxmemory-policy", "noeviction"]);
     const admin = await client(redis.url);
     // 2 MB of data, then a limit below it: every write is refused until memory is freed.
     await admin.set("ballast", "x".repeat(2 * 1024 * 1024));
@@ -350,9 +349,7 @@ describe("a Redis that does not answer in time", () => {
 
 describe("not defended (documented)", () => {
   it("a nonce key deleted alone (DEL, or evicted under a volatile-*/allkeys-* policy) while the marker stays: its receipt is accepted again", async () => {
-    const redis = await server();
-    await markInService(redis.url);
-    const nonces = await store(redis.url);
+    const { redis, nonces } = await inService();
     const r = receipt();
     await verify(r, nonces);
     await (await client(redis.url)).del(`hitl:nonce:${r.challenge.nonce}`);

@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/protocol/constants.js";
 import { findDuplicateMemberName, parseStrictJson } from "../src/protocol/lib/strict-json.js";
 import { KEY_POLICIES, parseHealthResponseBody, parseHostToExtension, parsePairRequestBody } from "../src/protocol/messages.js";
+import type { JsonValue } from "../src/protocol/types.js";
 import {
   parseChallenge,
   parseDecisionStatement,
@@ -12,6 +14,7 @@ import {
   parseReceiptJson,
 } from "../src/protocol/validate.js";
 import { EXTENSION_HELLO, makeApprover, makeChallenge, makePairingRequest, signPairing, signReceipt, wire } from "../src/testing/index.js";
+import { rejects } from "./helpers/hitl-error.js";
 
 const approver = makeApprover("alice");
 const challenge = makeChallenge({}, 1_767_225_600);
@@ -26,12 +29,6 @@ function withMember<T>(value: T, path: (string | number)[], member: unknown): T 
   if (member === undefined) delete target[last];
   else target[last] = member;
   return copy as T;
-}
-
-function rejects(run: () => unknown, code: string, message: string | RegExp) {
-  expect(run).toThrow(
-    expect.objectContaining({ name: "HitlError", code, message: typeof message === "string" ? message : expect.stringMatching(message) }),
-  );
 }
 
 describe("parseReceipt: every field path", () => {
@@ -554,3 +551,58 @@ describe("parseHealthResponseBody (GET /health, read by the SDK and hitl doctor)
     else expect((thrown as Error).message).toMatch(/^health\.extension\.browser /);
   });
 });
+
+/** True when every object in the value enumerates its members in JCS order (UTF-16 code units). */
+function inJcsOrder(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return true;
+  if (Array.isArray(value)) return value.every(inJcsOrder);
+  const keys = Object.keys(value);
+  const sorted = [...keys].sort();
+  return keys.every((k, i) => k === sorted[i]) && Object.values(value).every(inJcsOrder);
+}
+
+describe("property: every parser builds its output in JCS member order, at every level", () => {
+  const name = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom("a", "b", "B", "é", "😀", "\u20ac", "_", "z"));
+  const details: fc.Arbitrary<JsonValue> = fc.letrec<{ value: JsonValue }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.constantFrom<JsonValue>(null, true, false, 0, 1, -5, 4.5, "x"),
+      fc.array(tie("value"), { maxLength: 3 }),
+      fc.dictionary(name, tie("value"), { maxKeys: 4, noNullPrototype: true }),
+    ),
+  })).value;
+  const safe = (d: JsonValue) => !/"(?:0|[1-9][0-9]*)"/.test(JSON.stringify(d)) && JSON.stringify(d).length < 4000;
+
+  it("parseReceipt / parseReceiptJson / parseChallenge / parseDecisionStatement / parseJsonValue (no integer-like names)", () => {
+    fc.assert(
+      fc.property(details.filter(safe), fc.boolean(), (d, withDetails) => {
+        const challenge = makeChallenge({ action: withDetails ? { summary: "s", details: d } : { summary: "s" } });
+        // Members shuffled in the input: the parser must not keep the input order.
+        const receipt = signReceipt(challenge, approver);
+        const shuffled = JSON.parse(JSON.stringify(receipt, (_k, v) => reverseMembers(v)));
+        expect(inJcsOrder(parseReceipt(shuffled))).toBe(true);
+        expect(inJcsOrder(parseReceiptJson(JSON.stringify(shuffled)))).toBe(true);
+        expect(inJcsOrder(parseChallenge(shuffled.challenge))).toBe(true);
+        expect(inJcsOrder(parseDecisionStatement(shuffled.statement))).toBe(true);
+        expect(inJcsOrder(parseJsonValue(reverseDeep(d), "d"))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("pairing documents too", () => {
+    const request = makePairingRequest();
+    const response = signPairing(request, approver);
+    expect(inJcsOrder(parsePairingRequest(reverseDeep(request as unknown as JsonValue)))).toBe(true);
+    expect(inJcsOrder(parsePairingResponse(reverseDeep(response as unknown as JsonValue)))).toBe(true);
+  });
+});
+
+function reverseMembers(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).reverse());
+}
+
+function reverseDeep(value: JsonValue): JsonValue {
+  return JSON.parse(JSON.stringify(value, (_k, v) => reverseMembers(v)));
+}

@@ -5,7 +5,7 @@ import { getHostHealth } from "@hitl/sdk";
 import { addApprover, type ExtensionStatus, type ExtensionToHost, type HostToExtension } from "@hitl/verifier";
 import { makeApprover, type TestApprover } from "@hitl/verifier/testing";
 import { afterEach, beforeEach, expect } from "vitest";
-import { freePort } from "./peer-host.js";
+import { freePort, type PeerHost } from "./peer-host.js";
 import { isolatedDirs } from "./run-cli.js";
 
 type IsolatedDirs = Awaited<ReturnType<typeof isolatedDirs>>;
@@ -126,6 +126,21 @@ export function approverFixture(options: { paired: boolean }) {
     },
   };
   return fixture;
+}
+
+/**
+ * Per test: the real host and the peer a test started (assigned to `host` / `peer`), stopped
+ * after it. Call it after approverFixture so they stop before the directories go.
+ */
+export function startedFixture(): { host?: RealHost; peer?: PeerHost } {
+  const started: { host?: RealHost; peer?: PeerHost } = {};
+  afterEach(async () => {
+    await started.host?.stop();
+    await started.peer?.close();
+    delete started.host;
+    delete started.peer;
+  });
+  return started;
 }
 
 /**

@@ -6,6 +6,8 @@ import { host } from "../helpers/protocol-fixtures.js";
 import { installFakeBrowser } from "./browser-module.js";
 import { FakeBrowser, type FakeNativePort } from "./fake-browser.js";
 
+export type { FakeNativePort };
+
 /*
  * The real service worker (src/background/index.ts) over a FakeBrowser. Each start loads the
  * worker's modules afresh, as the browser does after stopping it: module state (caches, the
@@ -41,6 +43,13 @@ export async function startWorker(profile: Profile): Promise<Worker> {
   const entry = await import("../../src/background/index.js");
   await entry.ready;
   return { service: entry.service, profile };
+}
+
+/** A fresh profile, its worker started and connected to the host (handshake done). */
+export async function startConnected(): Promise<{ profile: Profile; worker: Worker; port: FakeNativePort }> {
+  const profile = newProfile();
+  const worker = await startWorker(profile);
+  return { profile, worker, port: await handshake(profile) };
 }
 
 /** The browser stops the worker (its port closes, its listeners go), then starts it again. */

@@ -7,52 +7,19 @@
  *   node verifier/test/vectors/generate-key-registrations.mjs
  * Expected verdicts are written here by construction, never computed by the code under test.
  */
-import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { encodeBase64url, keyIdFromPublicKey, SIGNING_PREFIXES } from "../../dist/index.js";
+import { createHash, sign as nodeSign } from "node:crypto";
+import { encodeBase64url, SIGNING_PREFIXES } from "../../dist/index.js";
 import { canonicalize } from "../../dist/protocol/index.js";
+import { hex, NOW, rfcKey, writeVectors } from "./vector-kit.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const fromHex = (text) => new Uint8Array(Buffer.from(text, "hex"));
+/** The RFC 8032 TEST `n` key, with its public key as the registration body carries it (base64url). */
+function registrationKey(name, n) {
+  const { rfc8032, secret, publicKey, kid, node } = rfcKey(n);
+  return { name, rfc8032, secretKeyHex: secret, publicKeyHex: hex(publicKey), publicKey: encodeBase64url(publicKey), kid, node };
+}
 
-const KEYS = Object.fromEntries(
-  [
-    [
-      "browser",
-      "TEST 1",
-      "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-      "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-    ],
-    [
-      "other",
-      "TEST 2",
-      "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-      "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
-    ],
-  ].map(([name, rfc8032, secret, pub]) => {
-    const publicKey = fromHex(pub);
-    const node = createPrivateKey({
-      key: { kty: "OKP", crv: "Ed25519", d: encodeBase64url(fromHex(secret)), x: encodeBase64url(publicKey) },
-      format: "jwk",
-    });
-    return [
-      name,
-      {
-        name,
-        rfc8032,
-        secretKeyHex: secret,
-        publicKeyHex: pub,
-        publicKey: encodeBase64url(publicKey),
-        kid: keyIdFromPublicKey(publicKey),
-        node,
-      },
-    ];
-  }),
-);
+const KEYS = { browser: registrationKey("browser", 1), other: registrationKey("other", 2) };
 
-const NOW = 1767225600; // 2026-01-01T00:00:00Z
 const TOKEN = { sub: "5b0c3f5e-8a51-4c1e-9f0e-2d6a7c1b9e44", iss: "https://sso.example.com/realms/hitl" };
 const SERVER = "https://hitl.example.com";
 const nonceOf = (name) => encodeBase64url(createHash("sha256").update(`hitl key-registration vector ${name}`).digest());
@@ -156,5 +123,5 @@ const out = {
   })),
   vectors,
 };
-writeFileSync(join(HERE, "key-registrations.json"), `${JSON.stringify(out, null, 2)}\n`);
+writeVectors("key-registrations.json", out);
 console.log(`wrote ${vectors.length} key registration vectors`);

@@ -7,67 +7,21 @@
  *   node verifier/test/vectors/generate-pairings.mjs
  * Expected verdicts are written here by construction, never computed by the verifier under test.
  */
-import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import * as ed from "@noble/ed25519";
+import { sign as nodeSign } from "node:crypto";
 import {
   encodeBase64url,
-  keyIdFromPublicKey,
   PAIRING_CONFIRMATION_ALPHABET,
   PAIRING_CONFIRMATION_LENGTH,
   pairingCodeDigest,
   pairingRequestDigest,
 } from "../../dist/index.js";
 import { canonicalize, signingInput } from "../../dist/protocol/index.js";
-import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
-
-ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const hex = (bytes) => Buffer.from(bytes).toString("hex");
-const fromHex = (text) => new Uint8Array(Buffer.from(text, "hex"));
+import { derivedFrom, hex, NOW, nobleVerify, nodeRawVerify, rfcKey, SKEW, writeVectors } from "./vector-kit.mjs";
 
 /** RFC 8032 section 7.1 TEST 1 (the browser's key, "alice") and TEST 2 (a squatting host's own key). */
-const KEYS = Object.fromEntries(
-  [
-    [
-      "alice",
-      "TEST 1",
-      "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-      "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-    ],
-    [
-      "squatter",
-      "TEST 2",
-      "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-      "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
-    ],
-  ].map(([name, rfc8032, secret, pub]) => {
-    const publicKey = fromHex(pub);
-    const node = createPrivateKey({
-      key: { kty: "OKP", crv: "Ed25519", d: encodeBase64url(fromHex(secret)), x: encodeBase64url(publicKey) },
-      format: "jwk",
-    });
-    if (hex(ed.getPublicKey(fromHex(secret))) !== pub) throw new Error(`noble disagrees on the ${rfc8032} public key`);
-    return [name, { name, rfc8032, secret, publicKey, kid: keyIdFromPublicKey(publicKey), node }];
-  }),
-);
+const KEYS = { alice: { name: "alice", ...rfcKey(1) }, squatter: { name: "squatter", ...rfcKey(2) } };
 
-const NOW = 1767225600; // 2026-01-01T00:00:00Z: the verification time of every vector
-const SKEW = 30;
-
-function seeded(name, label) {
-  return createHash("sha256").update(`hitl pairing vector/${label}/${name}`).digest();
-}
-function uuidFor(name) {
-  const b = seeded(name, "id");
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.subarray(0, 16).toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
+const { seeded, uuidFor } = derivedFrom("hitl pairing vector");
 
 function makeRequest(name, overrides = {}) {
   return {
@@ -284,5 +238,4 @@ const file = {
   })),
   vectors,
 };
-writeFileSync(join(HERE, "pairings.json"), `${JSON.stringify(file, null, 2)}\n`);
-process.stdout.write(`wrote ${vectors.length} pairing vectors to ${join(HERE, "pairings.json")}\n`);
+process.stdout.write(`wrote ${vectors.length} pairing vectors to ${writeVectors("pairings.json", file)}\n`);

@@ -7,48 +7,11 @@
  * independent verifier against the same bytes. Expected verdicts are written here by
  * construction, never computed by the verifier under test. See README.md for the format.
  */
-import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createHash, sign as nodeSign } from "node:crypto";
 import * as ed from "@noble/ed25519";
 import { challengeDigest, decodeBase64url, encodeBase64url, intentDigest, keyIdFromPublicKey, SIGNING_PREFIXES } from "../../dist/index.js";
 import { canonicalize, signingInput } from "../../dist/protocol/index.js";
-import { nobleVerify, nodeRawVerify } from "./raw-verifiers.mjs";
-
-ed.hashes.sha512 = (message) => new Uint8Array(createHash("sha512").update(message).digest());
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const hex = (bytes) => Buffer.from(bytes).toString("hex");
-const fromHex = (text) => new Uint8Array(Buffer.from(text, "hex"));
-
-/** RFC 8032 section 7.1, TEST 1, 2 and 3. */
-const RFC8032 = [
-  {
-    name: "TEST 1",
-    secretKey: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-    publicKey: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-    message: "",
-    signature:
-      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
-  },
-  {
-    name: "TEST 2",
-    secretKey: "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-    publicKey: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
-    message: "72",
-    signature:
-      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
-  },
-  {
-    name: "TEST 3",
-    secretKey: "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-    publicKey: "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
-    message: "af82",
-    signature:
-      "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
-  },
-];
+import { derivedFrom, fromHex, hex, NOW, nobleVerify, nodeRawVerify, RFC8032, rfcKey, SKEW, writeVectors } from "./vector-kit.mjs";
 
 /** Group order L and field prime p. */
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -60,57 +23,12 @@ const toLE = (n, length = 32) => {
 };
 const fromLE = (bytes) => bytes.reduceRight((acc, b) => (acc << 8n) + BigInt(b), 0n);
 
-function nodePrivateKey(secretHex, publicHex) {
-  return createPrivateKey({
-    key: { kty: "OKP", crv: "Ed25519", d: encodeBase64url(fromHex(secretHex)), x: encodeBase64url(fromHex(publicHex)) },
-    format: "jwk",
-  });
-}
-
-// Sanity: node:crypto reproduces the RFC's own signatures with the RFC's keys.
-for (const t of RFC8032) {
-  const sig = nodeSign(null, fromHex(t.message), nodePrivateKey(t.secretKey, t.publicKey));
-  if (hex(sig) !== t.signature) throw new Error(`node:crypto does not reproduce RFC 8032 ${t.name}`);
-  if (hex(ed.getPublicKey(fromHex(t.secretKey))) !== t.publicKey) throw new Error(`noble disagrees on the ${t.name} public key`);
-}
-
-const KEYS = Object.fromEntries(
-  [
-    ["alice", RFC8032[0]],
-    ["bob", RFC8032[1]],
-    ["carol", RFC8032[2]],
-  ].map(([sub, t]) => {
-    const publicKey = fromHex(t.publicKey);
-    return [
-      sub,
-      {
-        sub,
-        rfc8032: t.name,
-        secret: t.secretKey,
-        publicKey,
-        kid: keyIdFromPublicKey(publicKey),
-        node: nodePrivateKey(t.secretKey, t.publicKey),
-      },
-    ];
-  }),
-);
+const KEYS = { alice: { sub: "alice", ...rfcKey(1) }, bob: { sub: "bob", ...rfcKey(2) }, carol: { sub: "carol", ...rfcKey(3) } };
 
 /* ---------- fixed times and per-vector deterministic values ---------- */
 
-const NOW = 1767225600; // 2026-01-01T00:00:00Z: the verification time of every vector
-const SKEW = 30;
 const AUD = "hitl-cli";
-
-function seeded(name, label) {
-  return createHash("sha256").update(`hitl test vector/${label}/${name}`).digest();
-}
-function uuidFor(name) {
-  const b = seeded(name, "id");
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.subarray(0, 16).toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
+const { seeded, uuidFor } = derivedFrom("hitl test vector");
 
 function makeChallenge(name, action, overrides = {}) {
   return {
@@ -889,8 +807,7 @@ for (const v of vectors) {
   names.add(v.name);
   if (decodeBase64url(v.signature).length !== 64) throw new Error(`${v.name}: signature length`);
 }
-writeFileSync(join(HERE, "receipts.json"), `${JSON.stringify(file, null, 2)}\n`);
-process.stdout.write(`wrote ${vectors.length} vectors to ${join(HERE, "receipts.json")}\n`);
+process.stdout.write(`wrote ${vectors.length} vectors to ${writeVectors("receipts.json", file)}\n`);
 
 // The pairing vectors (pairings.json) have their own generator; one command regenerates both.
 await import("./generate-pairings.mjs");
