@@ -21,7 +21,7 @@ if (process.env.HITL_EXTRA_CA_CERTS !== undefined) {
   delete process.env.HITL_EXTRA_CA_CERTS;
 }
 
-type Loader = () => Promise<{ run(argv: string[], context?: { earlySign?: EarlySign | undefined }): Promise<number> }>;
+type Loader = () => Promise<Pick<import("./lib/command.js").Command, "run">>;
 /** How each command is loaded; its summary lives in lib/catalog.ts with the other commands'. */
 const LOADERS: Record<keyof typeof import("./lib/catalog.cjs").SUMMARIES, Loader> = {
   request: () => import("./commands/request.js"),
@@ -126,8 +126,7 @@ async function main(argv: string[]): Promise<number> {
   const { loadCommand } = require("./lib/load-command.cjs") as typeof import("./lib/load-command.cjs");
   const loaded = await loadCommand(name, LOADERS[name]);
   try {
-    // Only `request` takes a second argument (keys and setup take an environment there in tests).
-    return await (name === "request" ? loaded.run(rest, { earlySign }) : loaded.run(rest));
+    return await loaded.run(rest, process.env, { earlySign });
   } catch (error) {
     const code = loaded.reportAndExitCode(error);
     return failureExitCode ?? code;

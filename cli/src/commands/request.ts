@@ -28,37 +28,28 @@ const OPTIONS = {
   },
 } as const;
 
-/** `earlySign`: the POST /sign bin.cts opened while starting (lib/early-sign.ts), if it did. */
-function requestCommand(earlySign: EarlySign | undefined) {
-  return defineCommand({
-    name: "request",
-    usage: "(--action TEXT | --action-file FILE) [options]",
-    description: "Shows the action in the browser's approval window and verifies the signed answer.",
-    options: OPTIONS,
-    jsonError: { decision: "error" },
-    withdrawOnSignal: true,
-    exits: {
-      ok: "approved: the signature, challenge, audience, time and single use were all verified",
-      denied: "denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)",
-      timeout: "timed out: no decision before the challenge expired",
-      error: "error: host not running, extension not connected, not paired, bad signature, replay, ...",
-    },
-    notes: `Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
+export const command = defineCommand({
+  name: "request",
+  usage: "(--action TEXT | --action-file FILE) [options]",
+  description: "Shows the action in the browser's approval window and verifies the signed answer.",
+  options: OPTIONS,
+  jsonError: { decision: "error" },
+  withdrawOnSignal: true,
+  exits: {
+    ok: "approved: the signature, challenge, audience, time and single use were all verified",
+    denied: "denied: a denial signed by the approver, or withdrawn with Ctrl-C (nothing signed)",
+    timeout: "timed out: no decision before the challenge expired",
+    error: "error: host not running, extension not connected, not paired, bad signature, replay, ...",
+  },
+  notes: `Environment: HITL_PORT, HITL_REDIS_URL (replay store shared across machines; default: an
 embedded store under HITL_STATE_DIR), HITL_CONFIG_DIR (approvers file), HITL_STATE_DIR.`,
-    async run({ values, json, signal, env }) {
-      const args = requestArgs(values, env);
-      const action = "action" in args ? args.action : await readActionFile(args.actionFile, args.details);
-      return ask({ ...args, action }, json, signal, earlySign);
-    },
-  });
-}
-
-export const command = requestCommand(undefined);
-
-/** `context.earlySign`: the POST /sign bin.cts opened while starting, handed to requestApproval. */
-export function run(argv: string[], context: { earlySign?: EarlySign | undefined } = {}): Promise<number> {
-  return (context.earlySign === undefined ? command : requestCommand(context.earlySign)).run(argv);
-}
+  async run({ values, json, signal, env, earlySign }) {
+    const args = requestArgs(values, env);
+    const action = "action" in args ? args.action : await readActionFile(args.actionFile, args.details);
+    return ask({ ...args, action }, json, signal, earlySign);
+  },
+});
+export const run = command.run;
 
 const ACTION_REQUIRED =
   '--action is required: say what will happen, e.g. --action "delete /tmp/testfile" (or --action-file FILE, - for standard input).';

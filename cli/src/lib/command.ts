@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+// Types only: the command line does not load the SDK for this.
+import type { EarlySign } from "@hitl/sdk/internal";
 import { HitlError } from "@hitl/verifier/protocol";
 import catalog from "./catalog.cjs";
 import { ExitError } from "./exit-error.js";
@@ -57,6 +59,13 @@ export interface CommandContext<F extends Flags> {
   /** Aborted by SIGINT / SIGTERM when the declaration has `withdrawOnSignal`. */
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** The POST /sign bin.cts opened while starting (lib/early-sign.ts); only `hitl request` gets one. */
+  earlySign: EarlySign | undefined;
+}
+
+/** What bin.cts hands a command besides its arguments. */
+export interface Launch {
+  earlySign?: EarlySign | undefined;
 }
 
 interface Parsed<F extends Flags> {
@@ -101,7 +110,7 @@ export interface Command<F extends Flags = Flags> {
   help(): string;
   /** The strict parse `run` starts with (ERR_USAGE thrown), for tests of a command line in process. */
   parse(argv: string[]): { help: boolean; json: boolean; values: FlagValues<F>; positionals: string[] };
-  run(argv: string[], env?: NodeJS.ProcessEnv): Promise<number>;
+  run(argv: string[], env?: NodeJS.ProcessEnv, launch?: Launch): Promise<number>;
 }
 
 const HELP_FLAG: FlagSpec = { type: "boolean", short: "h", help: "show this help" };
@@ -122,7 +131,8 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
     name: spec.name,
     help,
     parse,
-    async run(argv, env = process.env) {
+    async run(argv, env = process.env, launch = {}) {
+      const { earlySign } = launch;
       // Known before parsing, so even a usage error is answered in JSON.
       const json = spec.jsonError !== undefined && argv.includes("--json");
       const withdraw = new AbortController();
@@ -134,11 +144,19 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
       try {
         if (spec.rawArgs === true) {
           if (argv[0] === "--help" || argv[0] === "-h") return printHelp(help());
-          return await spec.run({ values: {}, positionals: argv, argv, json, signal: withdraw.signal, env });
+          return await spec.run({ values: {}, positionals: argv, argv, json, signal: withdraw.signal, env, earlySign });
         }
         const parsed = parse(argv);
         if (parsed.help) return printHelp(help());
-        return await spec.run({ values: parsed.values, positionals: parsed.positionals, argv, json, signal: withdraw.signal, env });
+        return await spec.run({
+          values: parsed.values,
+          positionals: parsed.positionals,
+          argv,
+          json,
+          signal: withdraw.signal,
+          env,
+          earlySign,
+        });
       } catch (error) {
         const exit = reportFailure(error, json ? spec.jsonError : undefined);
         return spec.failureExit ?? exit;

@@ -1,15 +1,9 @@
 import fs = require("node:fs");
 import url = require("node:url");
 
-/** What bin.cts hands `hitl request`: the POST /sign it opened while starting (lib/early-sign.ts). */
-interface RunContext {
-  earlySign?: import("@hitl/sdk/internal").EarlySign | undefined;
-}
-
 /** What bin.cts needs from a command: its entry point and the reporter from the same module graph. */
 interface LoadedCommand {
-  /** `context`: only `hitl request` is given one (bin.cts). */
-  run(argv: string[], context?: RunContext): Promise<number>;
+  run: import("./command.js").Command["run"];
   reportAndExitCode(error: unknown): number;
 }
 
@@ -42,7 +36,7 @@ async function loadCommand(
     return require(url.fileURLToPath(bundle)) as LoadedCommand;
   }
   const [command, report] = await Promise.all([unbundled(), import("./report.js")]);
-  return { run: (argv, context) => command.run(argv, context), reportAndExitCode: report.reportAndExitCode };
+  return { run: (argv, env, launch) => command.run(argv, env, launch), reportAndExitCode: report.reportAndExitCode };
 }
 
 /** True when `bundle` exists and is at least as new as every build-info file that exists. */
