@@ -164,7 +164,7 @@ describe("a replay store that cannot record a nonce is found before anyone is as
     expect(JSON.parse(run.stdout)).toEqual({
       decision: "error",
       code: "ERR_NONCE_STORE_UNAVAILABLE",
-      message: `The replay store (Redis at redis://127.0.0.1:${redisPort}) is unavailable (connect ECONNREFUSED 127.0.0.1:${redisPort}), so the approval is refused. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,
+      message: `The replay store (Redis at redis://127.0.0.1:${redisPort}) is unavailable (connect ECONNREFUSED 127.0.0.1:${redisPort}), so no approval can be recorded. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,
     });
     // The refusal itself takes milliseconds; loading the Redis client doubles the command's CPU
     // time (~0.4 s against ~0.2 s), so on a busy machine the bound is on what the check adds to a

@@ -176,7 +176,7 @@ describe("fail closed", () => {
       code: "ERR_NONCE_STORE_UNAVAILABLE",
       message: expect.stringMatching(
         new RegExp(
-          `^The replay store \\(Redis at ${url}\\) is unavailable \\(.*ECONNREFUSED.*\\), so the approval is refused\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
+          `^The replay store \\(Redis at ${url}\\) is unavailable \\(.*ECONNREFUSED.*\\), so no approval can be recorded\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
         ),
       ),
     });
@@ -192,7 +192,7 @@ describe("fail closed", () => {
       await expect(RedisNonceStore.connect(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 300 })).rejects.toMatchObject({
         code: "ERR_NONCE_STORE_UNAVAILABLE",
         message: expect.stringMatching(
-          /^The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) is unavailable \(.+\), so the approval is refused\./,
+          /^The replay store \(Redis at redis:\/\/127\.0\.0\.1:\d+\) is unavailable \(.+\), so no approval can be recorded\./,
         ),
       });
     } finally {
@@ -290,7 +290,7 @@ describe("ready(): Redis answers now, nothing is written", () => {
     code: "ERR_NONCE_STORE_UNAVAILABLE",
     message: expect.stringMatching(
       new RegExp(
-        `^The replay store \\(Redis at redis://127\\.0\\.0\\.1:${port}\\) is unavailable \\(${reason}\\), so the approval is refused\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
+        `^The replay store \\(Redis at redis://127\\.0\\.0\\.1:${port}\\) is unavailable \\(${reason}\\), so no approval can be recorded\\. Start Redis or fix HITL_REDIS_URL, then request a new approval\\.$`,
       ),
     ),
   });

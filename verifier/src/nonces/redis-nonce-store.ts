@@ -100,6 +100,8 @@ export interface RedisDurability {
 type ScriptedRedis = Redis & { hitlConsumeNonces(numKeys: number, ...args: (string | number)[]): Promise<unknown> };
 
 const MIN_TTL_MS = 1000;
+/** Opening and ready(): nothing is being verified yet (the SDK runs both before it asks anyone). */
+const BEFORE_ASKING = "so no approval can be recorded";
 /** ready() gives up on a Redis that does not answer after this long (a frozen or unreachable server). */
 const READY_TIMEOUT_MS = 1000;
 const NOT_WRITTEN = "Stream isn't writeable";
@@ -226,7 +228,7 @@ export class RedisNonceStore implements NonceStore {
     } catch (error) {
       redis.disconnect();
       // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
-      throw store.#unavailable(store.#lastError ?? error);
+      throw store.#unavailable(store.#lastError ?? error, BEFORE_ASKING);
     } finally {
       clearTimeout(timer);
     }
@@ -322,7 +324,7 @@ export class RedisNonceStore implements NonceStore {
    * connected, after READY_TIMEOUT_MS when Redis does not answer.
    */
   async ready(): Promise<void> {
-    if (this.#redis.status !== "ready") throw this.#unavailable(new Error(`connection ${this.#redis.status}`));
+    if (this.#redis.status !== "ready") throw this.#unavailable(new Error(`connection ${this.#redis.status}`), BEFORE_ASKING);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -332,7 +334,7 @@ export class RedisNonceStore implements NonceStore {
         }),
       ]);
     } catch (error) {
-      throw this.#unavailable(error);
+      throw this.#unavailable(error, BEFORE_ASKING);
     } finally {
       clearTimeout(timer);
     }
@@ -410,13 +412,14 @@ export class RedisNonceStore implements NonceStore {
     );
   }
 
-  #unavailable(error: unknown): HitlError {
+  /** `consequence`: what it means for the caller (a consume refuses the approval it was checking). */
+  #unavailable(error: unknown, consequence = "so the approval is refused"): HitlError {
     const reason = error instanceof Error ? error.message : String(error);
     const last =
       this.#lastError !== undefined && this.#lastError.message !== reason ? `; last connection error: ${this.#lastError.message}` : "";
     return new HitlError(
       "ERR_NONCE_STORE_UNAVAILABLE",
-      `The replay store (${this.#where}) is unavailable (${reason}${last}), so the approval is refused. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,
+      `The replay store (${this.#where}) is unavailable (${reason}${last}), ${consequence}. Start Redis or fix HITL_REDIS_URL, then request a new approval.`,
       { cause: error },
     );
   }
