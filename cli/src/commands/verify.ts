@@ -64,7 +64,6 @@ RECEIPT.json is a receipt, or what 'hitl request --json' printed (its "receipt" 
 export const run = command.run;
 
 export interface VerifyArgs {
-  help: boolean;
   json: boolean;
   file: string;
   approvers?: string;
@@ -77,12 +76,6 @@ export interface VerifyArgs {
 
 type VerifyValues = FlagValues<typeof OPTIONS>;
 
-export function parseVerifyArgs(argv: string[]): VerifyArgs {
-  const { help, json, values, positionals } = command.parse(argv);
-  if (help) return { help: true, json, file: "", aud: DEFAULT_AUDIENCE };
-  return verifyArgs(values, positionals);
-}
-
 function verifyArgs(values: VerifyValues, positionals: string[]): VerifyArgs {
   const json = values.json === true;
   const usage = (message: string): never => {
@@ -92,7 +85,7 @@ function verifyArgs(values: VerifyValues, positionals: string[]): VerifyArgs {
   if (values.approvers !== undefined && values["public-key"] !== undefined) usage("Use --approvers or --public-key, not both.");
   if (values.approvers === "") usage("--approvers must name a file.");
   if (values.aud === "") usage("--aud must not be empty.");
-  const args: VerifyArgs = { help: false, json, file: positionals[0]!, aud: values.aud ?? DEFAULT_AUDIENCE };
+  const args: VerifyArgs = { json, file: positionals[0]!, aud: values.aud ?? DEFAULT_AUDIENCE };
   if (values.approvers !== undefined) args.approvers = values.approvers;
   if (values["public-key"] !== undefined) args.publicKey = parsePublicKey(values["public-key"]);
   if (values.intent !== undefined) {

@@ -34,10 +34,6 @@ const EXIT = {
   error: 3,
 } as const;
 
-function isCommandName(name: string): name is CommandName {
-  return Object.hasOwn(SUMMARIES, name);
-}
-
 /** The known command closest to a mistyped one (at most 2 edits away), for "did you mean". */
 function closestCommand(typed: string): CommandName | undefined {
   let best: CommandName | undefined;
@@ -63,4 +59,4 @@ function editDistance(a: string, b: string): number {
 }
 
 // CommonJS under verbatimModuleSyntax: one export assignment (as lib/load-command.cts).
-export = { SUMMARIES, EXIT, isCommandName, closestCommand };
+export = { SUMMARIES, EXIT, closestCommand };
